@@ -1,0 +1,184 @@
+"""Demo data: three real Da Nang wards, their people, devices and tickets in every state.
+
+Loaded by ``helpdesk demo``; running it again changes nothing. The demo health checks
+watch real endpoints on this machine (the app's own /healthz, and a closed port), so a
+newcomer sees the scheduler raise a ticket by itself within a few minutes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .models import Asset, AssetCheck, Criticality, Role, Source, User, Ward
+from .plugins import PluginRegistry
+from .services import tickets as ticket_service
+from .services import users
+
+PASSWORD = "demo12345"
+UNIVERSITIES = ("Đại học Duy Tân", "Đại học FPT Đà Nẵng", "Trường ĐH CNTT&TT Việt - Hàn")
+
+WARDS = [
+    ("HCH", "Phường Hải Châu", "Trung tâm Phục vụ hành chính công phường Hải Châu, TP. Đà Nẵng"),
+    ("HKH", "Phường Hòa Khánh", "Trung tâm Phục vụ hành chính công phường Hòa Khánh, TP. Đà Nẵng"),
+    ("STR", "Phường Sơn Trà", "Trung tâm Phục vụ hành chính công phường Sơn Trà, TP. Đà Nẵng"),
+]
+
+# login, role, ward code (staff and students), display name
+PEOPLE = [
+    ("quantri", Role.ADMIN, None, "Quản trị hệ thống"),
+    ("dieuphoi", Role.COORDINATOR, None, "Nguyễn Thị Lan (Sở KH&CN)"),
+    ("canbo.haichau", Role.STAFF, "HCH", "Trần Văn Minh"),
+    ("canbo.hoakhanh", Role.STAFF, "HKH", "Lê Thị Hoa"),
+    ("canbo.sontra", Role.STAFF, "STR", "Phạm Quốc Bảo"),
+    ("sv.haichau1", Role.STUDENT, "HCH", "Võ Minh Tuấn"),
+    ("sv.haichau2", Role.STUDENT, "HCH", "Đặng Thu Trang"),
+    ("sv.hoakhanh1", Role.STUDENT, "HKH", "Huỳnh Gia Huy"),
+    ("sv.hoakhanh2", Role.STUDENT, "HKH", "Ngô Bảo Ngọc"),
+    ("sv.sontra1", Role.STUDENT, "STR", "Bùi Đức Anh"),
+]
+
+LOGINS = [
+    ("canbo.haichau", "staff", "Phường Hải Châu"),
+    ("sv.haichau1", "student", "Phường Hải Châu"),
+    ("dieuphoi", "coordinator", "toàn thành phố"),
+    ("quantri", "admin", "toàn thành phố"),
+]
+
+
+def load(session: Session, registry: PluginRegistry, base_url: str = "http://127.0.0.1:5000",
+         now: dt.datetime | None = None) -> bool:
+    """Load the demo data unless it is there already. Returns True if it created it."""
+    if session.scalar(select(Ward).where(Ward.code == WARDS[0][0])) is not None:
+        return False
+    now = now or dt.datetime.now(dt.timezone.utc)
+    wards = {code: Ward(code=code, name=name, address=address) for code, name, address in WARDS}
+    session.add_all(wards.values())
+    session.flush()
+
+    people: dict[str, User] = {}
+    for index, (login, role, code, name) in enumerate(PEOPLE):
+        people[login] = users.create_user(
+            session, login=login, name=name, password=PASSWORD, role=role,
+            ward=wards[code] if role == Role.STAFF else None)
+        if role == Role.STUDENT:
+            users.assign_student(session, people[login], wards[code],
+                                 UNIVERSITIES[index % len(UNIVERSITIES)],
+                                 starts_on=(now - dt.timedelta(days=60)).date(),
+                                 ends_on=(now + dt.timedelta(days=120)).date())
+
+    host = urlsplit(base_url).hostname or "127.0.0.1"
+    assets: dict[str, Asset] = {}
+    for code, ward in wards.items():
+        printer = Asset(ward=ward, category="printer", kind="printer",
+                        name=f"Máy in quầy 1 ({code})", location="Quầy tiếp nhận số 1",
+                        vendor="HP", model="LaserJet Pro M404dn", serial=f"VNB{code}0001",
+                        address=f"{host}:631", criticality=Criticality.HIGH)
+        router = Asset(ward=ward, category="network", kind="router",
+                       name=f"Modem internet ({code})", location="Phòng máy chủ",
+                       vendor="VNPT", model="iGate GW040-H", address=host,
+                       criticality=Criticality.CRITICAL)
+        kiosk = Asset(ward=ward, category="network", kind="queue_kiosk",
+                      name=f"Máy bốc số thứ tự ({code})", location="Sảnh chờ",
+                      vendor="QMS", address=f"{host}:9", criticality=Criticality.HIGH)
+        session.add_all([printer, router, kiosk])
+        assets[code + ":printer"], assets[code + ":router"], assets[code + ":kiosk"] = (
+            printer, router, kiosk)
+    # Real endpoints on this machine: the app itself (healthy) and a closed port (down).
+    portal = Asset(ward=None, category="network", kind="service_endpoint",
+                   name="Ward Helpdesk /healthz", address=base_url.rstrip("/") + "/healthz",
+                   criticality=Criticality.NORMAL,
+                   checks=[AssetCheck(check_type="http", config={"expect_status": 200},
+                                      interval_seconds=60, failure_threshold=3)])
+    assets["HCH:kiosk"].checks.append(
+        AssetCheck(check_type="tcp", config={"port": 9}, interval_seconds=60,
+                   timeout_seconds=3, failure_threshold=3))
+    session.add(portal)
+    session.flush()
+
+    _demo_tickets(session, registry, wards, people, assets, now)
+    session.commit()
+    return True
+
+
+def _demo_tickets(session: Session, registry: PluginRegistry, wards: dict[str, Ward],
+                  people: dict[str, User], assets: dict[str, Asset], now: dt.datetime) -> None:
+    """A spread of tickets: new, claimed, in progress, waiting, escalated, resolved, closed."""
+    day = dt.timedelta(days=1)
+    hour = dt.timedelta(hours=1)
+    S = ticket_service
+
+    def file(code: str, category: str, title: str, triage: dict, at: dt.datetime,
+             urgency: str = "normal", impact: str = "person", asset: str | None = None,
+             description: str = ""):
+        return S.file_ticket(session, registry, ward=wards[code], category=category, title=title,
+                             description=description, triage=triage, impact=impact,
+                             urgency=urgency, reporter=people[_staff(code)],
+                             asset=assets.get(f"{code}:{asset}") if asset else None,
+                             source=Source.FRONT_DESK, now=at)
+
+    printer_jam = {"symptom": "paper_jam", "connection": "network", "error_code": "13.B2"}
+    no_net = {"scope": "whole_center", "connection": "wired", "what_fails": "internet",
+              "since": "8 giờ sáng"}
+    token = {"kind": "token", "error_text": "Không kết nối được phần mềm ký số Ban Cơ yếu"}
+    vneid = {"problem": "forgot_password", "level": "2"}
+
+    # New, waiting in the queue.
+    file("HCH", "printer", "Máy in quầy 1 kẹt giấy", printer_jam, now - 2 * hour,
+         urgency="citizen_waiting", asset="printer",
+         description="Công dân đang chờ nhận phiếu hẹn, máy báo kẹt giấy khay 2.")
+    file("HKH", "vneid", "Công dân quên mật khẩu VNeID", vneid, now - 30 * dt.timedelta(minutes=1),
+         description="Công dân không đăng nhập được VNeID để nộp hồ sơ trực tuyến.")
+    file("STR", "network", "Mất mạng toàn bộ trung tâm", no_net, now - hour,
+         urgency="today", impact="center", asset="router")
+    # Claimed, not started yet.
+    t = file("HCH", "printer", "Máy quét không quét được vào thư mục chung",
+             {"symptom": "scan_to_folder", "connection": "network", "error_code": ""},
+             now - 3 * hour, urgency="today", impact="several")
+    S.perform(session, registry, t, people["sv.haichau2"], "claim", now - 2 * hour)
+    # Claimed and in progress.
+    t = file("HCH", "signing", "Không ký số được văn bản đi", token, now - day,
+             urgency="today", impact="several")
+    S.perform(session, registry, t, people["sv.haichau1"], "claim", now - day + hour)
+    S.perform(session, registry, t, people["sv.haichau1"], "start", now - day + 2 * hour)
+    S.choose_template(session, registry, t, people["sv.haichau1"], "token_not_recognized",
+                      now - day + 2 * hour)
+    S.tick_step(session, registry, t, people["sv.haichau1"], 0, True, now - day + 3 * hour)
+    # Waiting on a vendor (clock paused).
+    t = file("HKH", "printer", "Máy in mờ chữ, có vệt đen", {"symptom": "faded",
+             "connection": "usb", "error_code": ""}, now - 3 * day)
+    S.perform(session, registry, t, people["sv.hoakhanh1"], "claim", now - 3 * day + hour)
+    S.perform(session, registry, t, people["sv.hoakhanh1"], "wait_vendor", now - 3 * day + 2 * hour,
+              reason="Cần thay cụm trống (drum), đã báo nhà cung cấp.")
+    # Escalated to the city hotline 1022.
+    t = file("STR", "network", "Không truy cập được hệ thống một cửa",
+             {"scope": "one_room", "connection": "wired", "what_fails": "internal", "since": ""},
+             now - 2 * day, urgency="today", impact="several")
+    S.perform(session, registry, t, people["sv.sontra1"], "claim", now - 2 * day + hour)
+    S.perform(session, registry, t, people["sv.sontra1"], "escalate", now - 2 * day + 2 * hour,
+              reason="Lỗi phía máy chủ thành phố, đã gọi 1022.")
+    # Resolved, waiting for the staff member to confirm.
+    t = file("HCH", "vneid", "Hướng dẫn công dân kích hoạt VNeID mức 2",
+             {"problem": "activation", "level": "2"}, now - 4 * day)
+    S.perform(session, registry, t, people["sv.haichau2"], "claim", now - 4 * day + hour)
+    S.perform(session, registry, t, people["sv.haichau2"], "resolve", now - 4 * day + 3 * hour,
+              reason="Đã hướng dẫn công dân kích hoạt thành công trên ứng dụng.")
+    # Closed after confirmation.
+    t = file("HKH", "printer", "Máy in báo hết mực", {"symptom": "toner", "connection": "network",
+             "error_code": ""}, now - 10 * day)
+    S.perform(session, registry, t, people["sv.hoakhanh2"], "claim", now - 10 * day + hour)
+    S.perform(session, registry, t, people["sv.hoakhanh2"], "resolve", now - 10 * day + 2 * hour,
+              reason="Đã thay hộp mực mới.")
+    S.perform(session, registry, t, people["canbo.hoakhanh"], "confirm", now - 9 * day)
+    # Cancelled by the reporter.
+    t = file("STR", "printer", "Máy in không in được", {"symptom": "offline",
+             "connection": "usb", "error_code": ""}, now - 5 * day)
+    S.perform(session, registry, t, people["canbo.sontra"], "cancel", now - 5 * day + hour,
+              reason="Máy đã in lại được sau khi khởi động lại.")
+
+
+def _staff(code: str) -> str:
+    return {"HCH": "canbo.haichau", "HKH": "canbo.hoakhanh", "STR": "canbo.sontra"}[code]

@@ -1,0 +1,452 @@
+"""Database models: wards, people, assets and their checks, tickets and their history.
+
+Plain SQLAlchemy 2 declarative models, so the core and its tests need no Flask. Times
+are stored in UTC and come back timezone-aware on every engine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, Float,
+                        ForeignKey, Index, Integer, MetaData, String, Text,
+                        UniqueConstraint, text)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored as UTC and always returned timezone-aware (SQLite has no tz)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use an aware datetime")
+        value = value.astimezone(dt.timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    registry = registry(
+        metadata=MetaData(naming_convention=NAMING_CONVENTION),
+        type_annotation_map={dt.datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON})
+
+
+# --- Roles, statuses and other vocabularies (stored as short strings) -------------
+
+class Role:
+    STAFF = "staff"
+    STUDENT = "student"
+    COORDINATOR = "coordinator"
+    ADMIN = "admin"
+    SYSTEM = "system"  # the scheduler and other automation; never a login
+    ALL = (STAFF, STUDENT, COORDINATOR, ADMIN)
+
+
+class Status:
+    NEW = "new"
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    WAITING_REPORTER = "waiting_reporter"
+    WAITING_VENDOR = "waiting_vendor"
+    WAITING_CITY = "waiting_city"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+    ALL = (NEW, ASSIGNED, IN_PROGRESS, WAITING_REPORTER, WAITING_VENDOR, WAITING_CITY,
+           RESOLVED, CLOSED, CANCELLED)
+    OPEN = (NEW, ASSIGNED, IN_PROGRESS, WAITING_REPORTER, WAITING_VENDOR, WAITING_CITY)
+    # The SLA clock stops while the ticket waits on someone outside the helpdesk.
+    PAUSED = (WAITING_REPORTER, WAITING_VENDOR)
+    DONE = (RESOLVED, CLOSED, CANCELLED)
+
+
+class Source:
+    FRONT_DESK = "front_desk"
+    PHONE = "phone"
+    HEALTH_CHECK = "health_check"
+    API = "api"
+    ALL = (FRONT_DESK, PHONE, HEALTH_CHECK, API)
+
+
+class Criticality:
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    CRITICAL = "critical"
+    ALL = (LOW, NORMAL, HIGH, CRITICAL)
+
+
+_open_statuses_sql = "status IN ({})".format(", ".join(f"'{s}'" for s in Status.OPEN))
+
+
+# --- Wards and their calendars ---------------------------------------------------
+
+class Ward(Base):
+    """A ward, commune or special zone with its public administration service centre."""
+
+    __tablename__ = "ward"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(10), unique=True)  # ticket number prefix
+    name: Mapped[str] = mapped_column(String(120))
+    address: Mapped[str] = mapped_column(String(255), default="")
+    morning_start: Mapped[str] = mapped_column(String(5), default="07:30")
+    morning_end: Mapped[str] = mapped_column(String(5), default="11:30")
+    afternoon_start: Mapped[str] = mapped_column(String(5), default="13:30")
+    afternoon_end: Mapped[str] = mapped_column(String(5), default="17:00")
+    saturday_morning: Mapped[bool] = mapped_column(Boolean, default=False)
+    auto_assign: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    calendar_days: Mapped[list["CalendarDay"]] = relationship(
+        back_populates="ward", cascade="all, delete-orphan", order_by="CalendarDay.day")
+
+    def __repr__(self) -> str:
+        return f"<Ward {self.code}>"
+
+
+class CalendarDay(Base):
+    """An exception to a ward's week: a declared day off or a make-up working day.
+
+    ``ward_id`` NULL applies to every ward (a city-wide swap decided by the government).
+    """
+
+    __tablename__ = "calendar_day"
+    __table_args__ = (UniqueConstraint("ward_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ward_id: Mapped[int | None] = mapped_column(ForeignKey("ward.id", ondelete="CASCADE"))
+    day: Mapped[dt.date] = mapped_column(Date)
+    is_working: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(String(200), default="")
+
+    ward: Mapped[Ward | None] = relationship(back_populates="calendar_days")
+
+
+# --- People ------------------------------------------------------------------------
+
+class User(Base):
+    """Anyone who logs in: ward staff, students, coordinators, administrators."""
+
+    __tablename__ = "user_account"  # "user" is reserved in PostgreSQL
+    __table_args__ = (CheckConstraint("role IN ('staff', 'student', 'coordinator', 'admin')",
+                                      name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    locale: Mapped[str] = mapped_column(String(5), default="vi")
+    email: Mapped[str] = mapped_column(String(120), default="")
+    phone: Mapped[str] = mapped_column(String(20), default="")
+    # Staff belong to one ward; students get wards through assignments.
+    ward_id: Mapped[int | None] = mapped_column(ForeignKey("ward.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    ward: Mapped[Ward | None] = relationship()
+    assignments: Mapped[list["StudentAssignment"]] = relationship(
+        back_populates="student", cascade="all, delete-orphan")
+
+    # The account protocol Flask-Login (and any other front end) expects.
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    def __repr__(self) -> str:
+        return f"<User {self.login} {self.role}>"
+
+
+class StudentAssignment(Base):
+    """A student placed in a ward for a period, from a university."""
+
+    __tablename__ = "student_assignment"
+    __table_args__ = (CheckConstraint("ends_on >= starts_on", name="period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"),
+                                            index=True)
+    ward_id: Mapped[int] = mapped_column(ForeignKey("ward.id"), index=True)
+    university: Mapped[str] = mapped_column(String(120))
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    ends_on: Mapped[dt.date] = mapped_column(Date)
+    on_duty: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    student: Mapped[User] = relationship(back_populates="assignments")
+    ward: Mapped[Ward] = relationship()
+
+
+# --- Assets and health checks ------------------------------------------------------
+
+class Asset(Base):
+    """A device or service a ward depends on: printer, router, kiosk, portal endpoint..."""
+
+    __tablename__ = "asset"
+    __table_args__ = (Index("ix_asset_ward_active", "ward_id", "active"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ward_id: Mapped[int | None] = mapped_column(ForeignKey("ward.id"))  # NULL: city-wide service
+    category: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(120))
+    location: Mapped[str] = mapped_column(String(120), default="")
+    vendor: Mapped[str] = mapped_column(String(80), default="")
+    model: Mapped[str] = mapped_column(String(80), default="")
+    serial: Mapped[str] = mapped_column(String(80), default="")
+    address: Mapped[str] = mapped_column(String(255), default="")  # host, host:port or URL
+    criticality: Mapped[str] = mapped_column(String(10), default=Criticality.NORMAL)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    ward: Mapped[Ward | None] = relationship()
+    checks: Mapped[list["AssetCheck"]] = relationship(
+        back_populates="asset", cascade="all, delete-orphan", order_by="AssetCheck.id")
+
+    def __repr__(self) -> str:
+        return f"<Asset {self.id} {self.name}>"
+
+
+class AssetCheck(Base):
+    """One health check configured on an asset, with its latest state kept for the board."""
+
+    __tablename__ = "asset_check"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), index=True)
+    check_type: Mapped[str] = mapped_column(String(40))
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    interval_seconds: Mapped[int] = mapped_column(Integer, default=300)
+    timeout_seconds: Mapped[float] = mapped_column(Float, default=5.0)
+    failure_threshold: Mapped[int] = mapped_column(Integer, default=3)
+    recovery_threshold: Mapped[int] = mapped_column(Integer, default=2)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Latest state, updated with every result so the status board reads one row.
+    last_status: Mapped[str | None] = mapped_column(String(10))
+    last_message: Mapped[str] = mapped_column(Text, default="")
+    last_latency_ms: Mapped[float | None] = mapped_column(Float)
+    last_checked_at: Mapped[dt.datetime | None]
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    consecutive_successes: Mapped[int] = mapped_column(Integer, default=0)
+    state_changes: Mapped[list[Any]] = mapped_column(default=list)  # recent change times
+
+    asset: Mapped[Asset] = relationship(back_populates="checks")
+
+
+class CheckRecord(Base):
+    """One result of one asset check (kept for a bounded time)."""
+
+    __tablename__ = "check_record"
+    __table_args__ = (Index("ix_check_record_check_time", "check_id", "checked_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    check_id: Mapped[int] = mapped_column(ForeignKey("asset_check.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(10))
+    message: Mapped[str] = mapped_column(Text, default="")
+    values: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    latency_ms: Mapped[float | None] = mapped_column(Float)
+    checked_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+# --- SLA -------------------------------------------------------------------------
+
+class SlaPolicy(Base):
+    """Response and resolution targets, in working minutes, per priority (and category)."""
+
+    __tablename__ = "sla_policy"
+    __table_args__ = (UniqueConstraint("priority", "category"),
+                      CheckConstraint("priority BETWEEN 1 AND 4", name="priority"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    priority: Mapped[int] = mapped_column(Integer)
+    category: Mapped[str | None] = mapped_column(String(40))  # NULL: any category
+    response_minutes: Mapped[int] = mapped_column(Integer)
+    resolution_minutes: Mapped[int] = mapped_column(Integer)
+    at_risk_ratio: Mapped[float] = mapped_column(Float, default=0.8)
+    escalate_on_breach: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+# --- Tickets -------------------------------------------------------------------------
+
+class TicketCounter(Base):
+    """The last ticket sequence used per ward and year; incremented atomically."""
+
+    __tablename__ = "ticket_counter"
+
+    ward_id: Mapped[int] = mapped_column(ForeignKey("ward.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Ticket(Base):
+    """A request for help, from the front desk, the phone, an API or a health check."""
+
+    __tablename__ = "ticket"
+    __table_args__ = (
+        UniqueConstraint("ward_id", "year", "seq"),
+        CheckConstraint("priority BETWEEN 1 AND 4", name="priority"),
+        # A ward's queue: open tickets by due time.
+        Index("ix_ticket_queue", "ward_id", "status", "resolution_due_at"),
+        # City-wide counts per ward and status.
+        Index("ix_ticket_status_ward", "status", "ward_id"),
+        Index("ix_ticket_assignee_status", "assignee_id", "status"),
+        Index("ix_ticket_created", "created_at"),
+        # At most one open automatic ticket per asset check, enforced by the database.
+        Index("uq_ticket_open_check", "check_id", unique=True,
+              sqlite_where=text(_open_statuses_sql), postgresql_where=text(_open_statuses_sql)),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ward_id: Mapped[int] = mapped_column(ForeignKey("ward.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(30), unique=True)
+    category: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    triage: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Accent-folded title + description + number, for search that ignores diacritics.
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    impact: Mapped[str] = mapped_column(String(20), default="person")
+    urgency: Mapped[str] = mapped_column(String(20), default="normal")
+    priority: Mapped[int] = mapped_column(Integer, default=3)
+    priority_reason: Mapped[str] = mapped_column(String(255), default="")
+    status: Mapped[str] = mapped_column(String(20), default=Status.NEW)
+    source: Mapped[str] = mapped_column(String(20), default=Source.FRONT_DESK)
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("asset.id"), index=True)
+    check_id: Mapped[int | None] = mapped_column(ForeignKey("asset_check.id"))
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    flapping: Mapped[bool] = mapped_column(Boolean, default=False)
+    worked_by_person: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Checklist picked from a resolution template: {"template": key, "done": [index, ...]}
+    checklist: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # SLA: due times in UTC, computed on the ward's working calendar.
+    response_due_at: Mapped[dt.datetime | None]
+    resolution_due_at: Mapped[dt.datetime | None]
+    responded_at: Mapped[dt.datetime | None]
+    paused_at: Mapped[dt.datetime | None]
+    at_risk: Mapped[bool] = mapped_column(Boolean, default=False)
+    response_breached: Mapped[bool] = mapped_column(Boolean, default=False)
+    resolution_breached: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[dt.datetime | None]
+    closed_at: Mapped[dt.datetime | None]
+
+    ward: Mapped[Ward] = relationship()
+    reporter: Mapped[User | None] = relationship(foreign_keys=[reporter_id])
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    asset: Mapped[Asset | None] = relationship()
+    check: Mapped[AssetCheck | None] = relationship()
+    events: Mapped[list["TicketEvent"]] = relationship(
+        back_populates="ticket", order_by="TicketEvent.id", cascade="all, delete-orphan")
+    attachments: Mapped[list["Attachment"]] = relationship(
+        back_populates="ticket", order_by="Attachment.id", cascade="all, delete-orphan")
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in Status.OPEN
+
+    def __repr__(self) -> str:
+        return f"<Ticket {self.number} {self.status}>"
+
+
+class TicketEvent(Base):
+    """One entry of a ticket's append-only history.
+
+    ``kind`` is one of: filed, status, assigned, comment, escalated, priority, sla_at_risk,
+    sla_breached, checklist, health, recovery, attachment, triage.
+    """
+
+    __tablename__ = "ticket_event"
+    __table_args__ = (Index("ix_ticket_event_ticket", "ticket_id", "id"),
+                      Index("ix_ticket_event_actor_kind", "actor_id", "kind"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))  # NULL: system
+    old_value: Mapped[str | None] = mapped_column(String(100))
+    new_value: Mapped[str | None] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text, default="")
+    internal: Mapped[bool] = mapped_column(Boolean, default=False)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
+
+
+class Attachment(Base):
+    """Metadata of a file attached to a ticket; the bytes live in the instance folder."""
+
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(255))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="attachments")
+
+
+# --- Operations ----------------------------------------------------------------------
+
+class Heartbeat(Base):
+    """Liveness of background processes (the scheduler), read by /healthz."""
+
+    __tablename__ = "heartbeat"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    beat_at: Mapped[dt.datetime]
+    detail: Mapped[str] = mapped_column(String(200), default="")
+
+
+class PluginSetting(Base):
+    """An administrator's switch for a plugin (applied when the app starts)."""
+
+    __tablename__ = "plugin_setting"
+
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)

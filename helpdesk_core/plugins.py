@@ -1,0 +1,263 @@
+"""Loading plugins from entry points, and calling them so one failure stays contained.
+
+pluggy stops at the first exception of a hook call; the :class:`PluginRegistry` calls
+each implementation in its own guard instead, logs and records what failed, and goes on.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import datetime as dt
+import importlib.metadata
+import logging
+import os
+import time
+import traceback
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any, Iterable, Mapping
+
+import pluggy
+from wtforms import Form
+
+from . import hookspecs, i18n
+from .contracts import (Category, CheckResult, CheckStatus, CheckTarget,
+                        HealthCheckType, PrioritySuggestion, ResolutionTemplate,
+                        valid_key)
+from .errors import PluginError
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "ward_helpdesk"
+
+
+@dataclass
+class PluginFailure:
+    """A plugin that failed to load or raised inside a hook; shown to administrators."""
+
+    plugin: str
+    stage: str  # "load" or the hook name
+    error: str
+    detail: str = ""
+    at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+
+
+def make_plugin_manager(blocked: Iterable[str] = (), load_entry_points: bool = True,
+                        failures: list[PluginFailure] | None = None,
+                        trace: bool = False) -> pluggy.PluginManager:
+    """A plugin manager with the specs added and the ``ward_helpdesk`` entry points loaded.
+
+    :param blocked: plugin names (entry-point names) not to load, e.g. from
+        ``HELPDESK_DISABLED_PLUGINS``.
+    :param load_entry_points: False gives a manager with the specs only (for tests).
+    :param failures: a list that receives a :class:`PluginFailure` per plugin that
+        failed to import or register; the others still load.
+    :param trace: log every hook call (debugging a plugin).
+    """
+    pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    pm.add_hookspecs(hookspecs)
+    for name in blocked:
+        pm.set_blocked(name)
+    if load_entry_points:
+        for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+            if pm.is_blocked(entry_point.name) or pm.has_plugin(entry_point.name):
+                continue
+            try:
+                plugin = entry_point.load()
+                pm.register(plugin, name=entry_point.name)
+            except Exception as exc:  # a broken plugin must not stop the others
+                log.exception("plugin %s failed to load", entry_point.name)
+                if failures is not None:
+                    failures.append(PluginFailure(entry_point.name, "load", repr(exc),
+                                                  traceback.format_exc()))
+    pm.check_pending()
+    if trace:
+        pm.trace.root.setwriter(log.debug)
+        pm.enable_tracing()
+    return pm
+
+
+def add_plugin_translations(plugin: object) -> None:
+    """Merge the ``translations/`` folder that sits beside a plugin module, if any."""
+    path = getattr(plugin, "__file__", None)
+    if path:
+        i18n.add_translation_directory(os.path.join(os.path.dirname(path), "translations"))
+
+
+class PluginRegistry:
+    """What the loaded plugins provide, validated once, and guarded calls into them.
+
+    Services take a registry rather than the raw plugin manager. Build it with
+    :func:`load_registry` (entry points) or ``PluginRegistry(pm)`` in tests.
+    """
+
+    def __init__(self, pm: pluggy.PluginManager,
+                 failures: list[PluginFailure] | None = None) -> None:
+        self.pm = pm
+        self.failures: list[PluginFailure] = list(failures or [])
+        self.categories: dict[str, Category] = {}
+        self.category_plugins: dict[str, str] = {}
+        self.templates: dict[tuple[str, str], ResolutionTemplate] = {}
+        self.check_types: dict[str, HealthCheckType] = {}
+        self.check_type_plugins: dict[str, str] = {}
+        for plugin in pm.get_plugins():
+            add_plugin_translations(plugin)
+        self._collect()
+
+    # -- registration -------------------------------------------------------------
+
+    def _registrations(self, hook_name: str) -> Iterable[tuple[str, Any]]:
+        hook = getattr(self.pm.hook, hook_name)
+        for impl in reversed(hook.get_hookimpls()):
+            name = self.pm.get_name(impl.plugin) or repr(impl.plugin)
+            try:
+                items = impl.function()
+            except Exception as exc:
+                raise PluginError("Plugin %(plugin)s failed in %(hook)s: %(error)s",
+                                  plugin=name, hook=hook_name, error=repr(exc)) from exc
+            for item in items or ():
+                yield name, item
+
+    def _collect(self) -> None:
+        for plugin, category in self._registrations("helpdesk_register_categories"):
+            if not isinstance(category, Category) or not valid_key(category.key):
+                raise PluginError("Plugin %(plugin)s registered an invalid category: %(item)r",
+                                  plugin=plugin, item=category)
+            if category.key in self.categories:
+                raise PluginError("Plugins %(first)s and %(second)s both register category %(key)s",
+                                  first=self.category_plugins[category.key], second=plugin,
+                                  key=category.key)
+            self.categories[category.key] = category
+            self.category_plugins[category.key] = plugin
+        for plugin, template in self._registrations("helpdesk_register_resolution_templates"):
+            ident = (getattr(template, "category", None), getattr(template, "key", None))
+            if (not isinstance(template, ResolutionTemplate) or not valid_key(template.key)
+                    or not template.steps):
+                raise PluginError("Plugin %(plugin)s registered an invalid resolution template: %(item)r",
+                                  plugin=plugin, item=template)
+            if ident in self.templates:
+                raise PluginError("Plugin %(plugin)s registers resolution template %(key)s twice",
+                                  plugin=plugin, key="/".join(ident))
+            self.templates[ident] = template
+        for plugin, check_type in self._registrations("helpdesk_register_health_checks"):
+            if not isinstance(check_type, HealthCheckType) or not valid_key(check_type.key) \
+                    or not callable(check_type.run):
+                raise PluginError("Plugin %(plugin)s registered an invalid health check: %(item)r",
+                                  plugin=plugin, item=check_type)
+            if check_type.key in self.check_types:
+                raise PluginError("Plugins %(first)s and %(second)s both register health check %(key)s",
+                                  first=self.check_type_plugins[check_type.key], second=plugin,
+                                  key=check_type.key)
+            self.check_types[check_type.key] = check_type
+            self.check_type_plugins[check_type.key] = plugin
+
+    # -- guarded calls ------------------------------------------------------------
+
+    def _record(self, plugin: str, stage: str, exc: BaseException) -> None:
+        log.error("plugin %s raised in %s: %r", plugin, stage, exc,
+                  exc_info=(type(exc), exc, exc.__traceback__))
+        self.failures.append(PluginFailure(plugin, stage, repr(exc), traceback.format_exc()))
+        del self.failures[:-200]  # keep the most recent; this list is for people to read
+
+    def call_each(self, hook_name: str, firstresult: bool = False, **kwargs: Any) -> Any:
+        """Call every implementation of *hook_name*, each inside its own guard.
+
+        With ``firstresult`` return the first non-None result, else the list of results.
+        An implementation that raises is recorded and skipped.
+        """
+        hook = getattr(self.pm.hook, hook_name)
+        results = []
+        for impl in reversed(hook.get_hookimpls()):
+            if impl.hookwrapper or impl.wrapper:
+                continue
+            name = self.pm.get_name(impl.plugin) or repr(impl.plugin)
+            try:
+                result = impl.function(*(kwargs[arg] for arg in impl.argnames))
+            except Exception as exc:
+                self._record(name, hook_name, exc)
+                continue
+            if result is None:
+                continue
+            if firstresult:
+                return result
+            results.append(result)
+        return None if firstresult else results
+
+    def plugin_names(self) -> list[str]:
+        """Names of the loaded plugins, sorted."""
+        return sorted(name for name, _ in self.pm.list_name_plugin())
+
+    def hooks_of(self, plugin_name: str) -> list[str]:
+        """Names of the hooks *plugin_name* implements."""
+        plugin = self.pm.get_plugin(plugin_name)
+        return sorted(caller.name for caller in self.pm.get_hookcallers(plugin) or ())
+
+    def sorted_categories(self) -> list[Category]:
+        return sorted(self.categories.values(), key=lambda c: (c.order, c.key))
+
+    def templates_for(self, category: str) -> list[ResolutionTemplate]:
+        return [t for (cat, _), t in self.templates.items() if cat == category]
+
+    def triage_form(self, category: str) -> type[Form] | None:
+        return self.call_each("helpdesk_triage_form", firstresult=True, category=category)
+
+    def triage_summary(self, category: str, triage: Mapping[str, Any]) -> list[tuple[str, str]]:
+        rows = self.call_each("helpdesk_triage_summary", firstresult=True,
+                              category=category, triage=triage)
+        if rows is None:
+            rows = [(key, "" if value is None else str(value)) for key, value in triage.items()]
+        return rows
+
+    def suggest_priority(self, category: str, triage: Mapping[str, Any]) -> PrioritySuggestion | None:
+        suggestion = self.call_each("helpdesk_suggest_priority", firstresult=True,
+                                    category=category, triage=triage)
+        if isinstance(suggestion, PrioritySuggestion) and 1 <= suggestion.priority <= 4:
+            return suggestion
+        return None
+
+    def notify_ticket_event(self, ticket: Any, event: Any) -> None:
+        self.call_each("helpdesk_on_ticket_event", ticket=ticket, event=event)
+
+    def run_check(self, check_key: str, target: CheckTarget) -> tuple[CheckResult, float]:
+        """Run one health check in a guard with a hard timeout.
+
+        :return: the result and the wall time in milliseconds. A check that raises, hangs
+            past ``target.timeout`` or returns garbage becomes an ``error`` result.
+        """
+        check_type = self.check_types.get(check_key)
+        started = time.monotonic()
+        if check_type is None:
+            return (CheckResult(CheckStatus.ERROR,
+                                i18n.gettext("Unknown health check type %(key)s", key=check_key)),
+                    0.0)
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=1,
+                                                     thread_name_prefix=f"check-{check_key}")
+        future = pool.submit(check_type.run, target)
+        try:
+            result = future.result(timeout=target.timeout + 0.5)
+            if not isinstance(result, CheckResult):
+                raise TypeError(f"{check_key} returned {type(result).__name__}, not CheckResult")
+        except concurrent.futures.TimeoutError:
+            result = CheckResult(CheckStatus.ERROR,
+                                 i18n.gettext("The check did not finish within %(seconds)s s",
+                                              seconds=f"{target.timeout:g}"))
+        except Exception as exc:
+            self._record(self.check_type_plugins.get(check_key, "?"), f"check:{check_key}", exc)
+            result = CheckResult(CheckStatus.ERROR,
+                                 i18n.gettext("The check failed: %(error)s", error=repr(exc)))
+        finally:
+            # A hung check keeps its thread; don't wait for it.
+            pool.shutdown(wait=False, cancel_futures=True)
+        return result, (time.monotonic() - started) * 1000.0
+
+
+def load_registry(blocked: Iterable[str] = (), trace: bool = False) -> PluginRegistry:
+    """Load the entry-point plugins and build their registry (what the app and CLI use)."""
+    failures: list[PluginFailure] = []
+    pm = make_plugin_manager(blocked=blocked, failures=failures, trace=trace)
+    return PluginRegistry(pm, failures)
+
+
+def loaded_modules(registry: PluginRegistry) -> dict[str, ModuleType | object]:
+    """Plugin name to plugin object, for listings."""
+    return dict(registry.pm.list_name_plugin())

@@ -1,0 +1,455 @@
+"""Filing tickets and moving them through their lifecycle; every change leaves an event.
+
+Entry points call these functions and then :func:`commit`, which commits and then tells
+plugins about the new events (``helpdesk_on_ticket_event``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Mapping
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from .. import i18n
+from ..errors import (Conflict, NotFound, PermissionDenied, TransitionNotAllowed,
+                      ValidationFailed)
+from ..models import (Asset, AssetCheck, Role, Source, Status, Ticket, TicketCounter,
+                      TicketEvent, User, Ward)
+from ..plugins import PluginRegistry
+from ..privacy import mask_in, mask_personal_data
+from ..text import fold, nfc
+from . import scope, sla, workflow
+
+IMPACTS = ("center", "several", "person")
+URGENCIES = ("citizen_waiting", "today", "normal")
+
+# Priority from impact (rows) and urgency (columns): 1 is the most urgent.
+PRIORITY_MATRIX: dict[tuple[str, str], int] = {
+    ("center", "citizen_waiting"): 1, ("center", "today"): 1, ("center", "normal"): 2,
+    ("several", "citizen_waiting"): 1, ("several", "today"): 2, ("several", "normal"): 3,
+    ("person", "citizen_waiting"): 2, ("person", "today"): 3, ("person", "normal"): 4,
+}
+
+TITLE_MAX = 200
+DESCRIPTION_MAX = 5000
+COMMENT_MAX = 5000
+
+_PENDING = "helpdesk_pending_events"
+
+
+def role_of(actor: User | None) -> str:
+    """The actor's role; None is the system (scheduler, automation)."""
+    return actor.role if actor is not None else Role.SYSTEM
+
+
+def priority_from(impact: str, urgency: str) -> int:
+    return PRIORITY_MATRIX[(impact, urgency)]
+
+
+# --- events -----------------------------------------------------------------------
+
+def record_event(session: Session, registry: PluginRegistry | None, ticket: Ticket, kind: str,
+                 actor: User | None, now: dt.datetime, *, old: str | None = None,
+                 new: str | None = None, body: str = "", internal: bool = False,
+                 data: Mapping[str, Any] | None = None) -> TicketEvent:
+    """Append one entry to the ticket's history (and queue it for plugins)."""
+    event = TicketEvent(ticket=ticket, kind=kind, actor=actor, old_value=old, new_value=new,
+                        body=body, internal=internal, data=dict(data or {}), created_at=now)
+    session.add(event)
+    ticket.updated_at = now
+    if registry is not None:
+        session.info.setdefault(_PENDING, []).append((registry, ticket, event))
+    return event
+
+
+def commit(session: Session) -> None:
+    """Commit, then run the plugins' ``helpdesk_on_ticket_event`` for what was recorded."""
+    pending = session.info.pop(_PENDING, [])
+    session.commit()
+    for registry, ticket, event in pending:
+        registry.notify_ticket_event(ticket, event)
+
+
+def rollback(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+    session.rollback()
+
+
+# --- numbering --------------------------------------------------------------------
+
+def next_sequence(session: Session, ward_id: int, year: int) -> int:
+    """The next ticket sequence of a ward and year.
+
+    One atomic ``UPDATE ... RETURNING`` on a counter row: the row stays locked until the
+    filing transaction ends, so concurrent filers queue and no number repeats.
+    """
+    dialect = session.get_bind().dialect.name
+    insert_fn = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(insert_fn(TicketCounter).values(ward_id=ward_id, year=year, last_seq=0)
+                    .on_conflict_do_nothing())
+    return session.execute(
+        update(TicketCounter)
+        .where(TicketCounter.ward_id == ward_id, TicketCounter.year == year)
+        .values(last_seq=TicketCounter.last_seq + 1)
+        .returning(TicketCounter.last_seq)).scalar_one()
+
+
+def format_number(ward_code: str, year: int, seq: int) -> str:
+    return f"{ward_code}-{year}-{seq:05d}"
+
+
+# --- filing -----------------------------------------------------------------------
+
+def validate_triage(registry: PluginRegistry, category: str,
+                    triage: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Validate triage answers with the category's plugin form; return JSON-safe data."""
+    form_class = registry.triage_form(category)
+    if form_class is None:
+        return {}
+    form = form_class(data=dict(triage or {}), meta={"csrf": False})
+    if not form.validate():
+        raise ValidationFailed("Please check the highlighted answers.",
+                               field_errors={k: [str(e) for e in v] for k, v in form.errors.items()})
+    return {name: _jsonable(value) for name, value in form.data.items()
+            if name != "csrf_token"}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, str):
+        return nfc(value).strip()
+    return value
+
+
+def file_ticket(session: Session, registry: PluginRegistry, *, ward: Ward, category: str,
+                title: str, now: dt.datetime, description: str = "",
+                triage: Mapping[str, Any] | None = None, impact: str = "person",
+                urgency: str = "normal", source: str = Source.FRONT_DESK,
+                reporter: User | None = None, asset: Asset | None = None,
+                check: AssetCheck | None = None, priority_override: int | None = None,
+                override_reason: str = "") -> Ticket:
+    """File a new ticket.
+
+    Validates the category, the triage answers (through the category's plugin), title,
+    impact and urgency; masks citizen ID and phone numbers in all text; computes the
+    priority and the SLA due times; numbers the ticket; records a ``filed`` event.
+
+    :raises ValidationFailed: with ``field_errors`` for the form fields at fault.
+    :raises PermissionDenied: staff filing for another ward.
+    """
+    errors: dict[str, list[str]] = {}
+    title = nfc(title).strip()
+    description = nfc(description).strip()
+    if category not in registry.categories:
+        errors["category"] = [i18n.gettext("Choose a category.")]
+    if not title:
+        errors["title"] = [i18n.gettext("Please give a short title.")]
+    elif len(title) > TITLE_MAX:
+        errors["title"] = [i18n.gettext("At most %(max)d characters.", max=TITLE_MAX)]
+    if len(description) > DESCRIPTION_MAX:
+        errors["description"] = [i18n.gettext("At most %(max)d characters.", max=DESCRIPTION_MAX)]
+    if impact not in IMPACTS:
+        errors["impact"] = [i18n.gettext("Choose who is affected.")]
+    if urgency not in URGENCIES:
+        errors["urgency"] = [i18n.gettext("Choose how urgent it is.")]
+    if priority_override is not None:
+        if priority_override not in (1, 2, 3, 4):
+            errors["priority"] = [i18n.gettext("Priority must be between 1 and 4.")]
+        elif not override_reason.strip():
+            errors["priority_reason"] = [i18n.gettext("Say why you change the priority.")]
+    if asset is not None and asset.ward_id not in (None, ward.id):
+        errors["asset"] = [i18n.gettext("This device belongs to another ward.")]
+    if reporter is not None and reporter.role == Role.STAFF and reporter.ward_id != ward.id:
+        raise PermissionDenied("You can only file tickets for your own ward.")
+    triage_data: dict[str, Any] = {}
+    if category in registry.categories:
+        try:
+            triage_data = validate_triage(registry, category, triage)
+        except ValidationFailed as exc:
+            errors.update(exc.field_errors)
+    if errors:
+        raise ValidationFailed("Please check the highlighted answers.", field_errors=errors)
+
+    priority = priority_from(impact, urgency)
+    reason = ""
+    suggestion = registry.suggest_priority(category, triage_data)
+    if suggestion is not None and suggestion.priority < priority:
+        priority, reason = suggestion.priority, str(suggestion.reason)
+    if priority_override is not None:
+        priority, reason = priority_override, override_reason.strip()
+
+    year = now.astimezone(sla_timezone()).year
+    seq = next_sequence(session, ward.id, year)
+    title = mask_personal_data(title)
+    description = mask_personal_data(description)
+    triage_data = mask_in(triage_data)
+    ticket = Ticket(ward=ward, year=year, seq=seq, number=format_number(ward.code, year, seq),
+                    category=category, title=title, description=description,
+                    triage=triage_data, impact=impact, urgency=urgency, priority=priority,
+                    priority_reason=mask_personal_data(reason), status=Status.NEW,
+                    source=source, reporter=reporter, asset=asset, check=check,
+                    created_at=now, updated_at=now)
+    ticket.search_text = search_text_of(ticket)
+    session.add(ticket)
+    sla.set_targets(session, ticket, now)
+    session.flush()
+    record_event(session, registry, ticket, "filed", reporter, now, new=Status.NEW,
+                 data={"priority": priority, "source": source})
+    return ticket
+
+
+def sla_timezone():
+    from zoneinfo import ZoneInfo
+    from ..calendar import DEFAULT_TIMEZONE
+    return ZoneInfo(DEFAULT_TIMEZONE)
+
+
+def search_text_of(ticket: Ticket) -> str:
+    """What diacritic-insensitive search matches: number, title, description, triage."""
+    triage_text = " ".join(str(v) for v in (ticket.triage or {}).values() if v)
+    return fold(" ".join([ticket.number or "", ticket.title or "", ticket.description or "",
+                          triage_text]))
+
+
+# --- lifecycle --------------------------------------------------------------------
+
+def check_action(session: Session, ticket: Ticket, actor: User | None, action: str,
+                 today: dt.date) -> None:
+    """Raise unless *actor* may do *action* on *ticket* now (scope, role, status)."""
+    if actor is not None and not scope.can_view(session, actor, ticket, today):
+        raise NotFound("Ticket not found.")
+    spec = workflow.ACTIONS.get(action)
+    if spec is None:
+        raise TransitionNotAllowed("Unknown action %(action)s.", action=action)
+    role = role_of(actor)
+    if role not in spec.allowed:
+        raise PermissionDenied("Your role cannot do this on a ticket.")
+    if ticket.status not in spec.allowed[role]:
+        raise TransitionNotAllowed(
+            "A ticket that is %(status)s cannot be changed this way.",
+            status=i18n.gettext(workflow.STATUS_LABELS[ticket.status]).lower())
+    if (role == Role.STUDENT and spec.assignee_only and actor is not None
+            and ticket.assignee_id not in (None, actor.id)):
+        raise PermissionDenied("This ticket is assigned to someone else.")
+
+
+def allowed_actions(session: Session, ticket: Ticket, actor: User | None,
+                    today: dt.date) -> list[str]:
+    """Actions *actor* may take on *ticket* now, in table order (for buttons)."""
+    result = []
+    for name in workflow.ACTIONS:
+        try:
+            check_action(session, ticket, actor, name, today)
+        except (NotFound, PermissionDenied, TransitionNotAllowed):
+            continue
+        result.append(name)
+    return result
+
+
+def perform(session: Session, registry: PluginRegistry | None, ticket: Ticket,
+            actor: User | None, action: str, now: dt.datetime, *, reason: str = "",
+            assignee: User | None = None) -> Ticket:
+    """Do *action* on *ticket* as *actor*: check the table, change, record the event(s).
+
+    ``claim`` is special: it is one conditional UPDATE, so of two students claiming at
+    once exactly one wins; the other gets :class:`Conflict`.
+    """
+    today = now.astimezone(sla_timezone()).date()
+    check_action(session, ticket, actor, action, today)
+    spec = workflow.ACTIONS[action]
+    reason = mask_personal_data(nfc(reason).strip())
+    if spec.needs_reason and not reason:
+        raise ValidationFailed("Please give a reason.", field_errors={
+            "reason": [i18n.gettext("Please give a reason.")]})
+    if action == "claim":
+        return _claim(session, registry, ticket, actor, now)
+    if action == "assign":
+        _assign(session, registry, ticket, actor, assignee, now, today)
+    if action == "escalate":
+        if ticket.escalation_level >= workflow.MAX_LEVEL:
+            raise TransitionNotAllowed("This ticket is already with the vendor.")
+        old_level = ticket.escalation_level
+        ticket.escalation_level += 1
+        record_event(session, registry, ticket, "escalated", actor, now, old=str(old_level),
+                     new=str(ticket.escalation_level), body=reason)
+    old_status = ticket.status
+    new_status = workflow.target_status(action, old_status, ticket.assignee_id is not None,
+                                        old_level if action == "escalate" else ticket.escalation_level)
+    if actor is not None and actor.role in (Role.STUDENT, Role.COORDINATOR, Role.ADMIN):
+        ticket.worked_by_person = True
+    if new_status != old_status:
+        _move(session, registry, ticket, actor, old_status, new_status, now, reason,
+              action=action)
+    elif action not in ("assign", "escalate"):
+        record_event(session, registry, ticket, "status", actor, now, old=old_status,
+                     new=new_status, body=reason, data={"action": action})
+    session.flush()
+    return ticket
+
+
+def _move(session: Session, registry: PluginRegistry | None, ticket: Ticket,
+          actor: User | None, old: str, new: str, now: dt.datetime, reason: str,
+          action: str) -> None:
+    if old in Status.PAUSED and new not in Status.PAUSED:
+        sla.resume(session, ticket, now)
+    if new in Status.PAUSED:
+        sla.pause(ticket, now)
+    if ticket.responded_at is None and actor is not None and actor.role != Role.STAFF \
+            and new not in (Status.NEW, Status.CANCELLED):
+        ticket.responded_at = now
+    if new == Status.RESOLVED:
+        ticket.resolved_at = now
+    if new == Status.CLOSED:
+        ticket.closed_at = now
+    if action == "reopen":
+        ticket.resolved_at = None
+        ticket.closed_at = None
+    ticket.status = new
+    record_event(session, registry, ticket, "status", actor, now, old=old, new=new,
+                 body=reason, data={"action": action})
+
+
+def _claim(session: Session, registry: PluginRegistry | None, ticket: Ticket,
+           actor: User | None, now: dt.datetime) -> Ticket:
+    assert actor is not None
+    won = session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket.id, Ticket.status == Status.NEW, Ticket.assignee_id.is_(None))
+        .values(status=Status.ASSIGNED, assignee_id=actor.id, updated_at=now,
+                responded_at=func.coalesce(Ticket.responded_at, now),
+                worked_by_person=True)
+        .execution_options(synchronize_session=False)).rowcount
+    if won != 1:
+        session.refresh(ticket)
+        raise Conflict("Someone else has just claimed this ticket.")
+    session.refresh(ticket)
+    record_event(session, registry, ticket, "assigned", actor, now, old=None,
+                 new=str(actor.id), data={"action": "claim"})
+    record_event(session, registry, ticket, "status", actor, now, old=Status.NEW,
+                 new=Status.ASSIGNED, data={"action": "claim"})
+    session.flush()
+    return ticket
+
+
+def _assign(session: Session, registry: PluginRegistry | None, ticket: Ticket,
+            actor: User | None, assignee: User | None, now: dt.datetime, today: dt.date) -> None:
+    if assignee is None or assignee.role != Role.STUDENT or not assignee.active:
+        raise ValidationFailed("Choose a student.", field_errors={
+            "assignee": [i18n.gettext("Choose a student.")]})
+    if not scope.can_view(session, assignee, ticket, today):
+        raise ValidationFailed("This student is not assigned to the ticket's ward now.",
+                               field_errors={"assignee": [i18n.gettext(
+                                   "This student is not assigned to the ticket's ward now.")]})
+    old = ticket.assignee_id
+    ticket.assignee = assignee
+    record_event(session, registry, ticket, "assigned", actor, now,
+                 old=None if old is None else str(old), new=str(assignee.id))
+
+
+def comment(session: Session, registry: PluginRegistry | None, ticket: Ticket,
+            actor: User | None, body: str, now: dt.datetime, internal: bool = False) -> TicketEvent:
+    """Add a comment. Internal comments are hidden from ward staff."""
+    today = now.astimezone(sla_timezone()).date()
+    if actor is not None and not scope.can_view(session, actor, ticket, today):
+        raise NotFound("Ticket not found.")
+    body = nfc(body).strip()
+    if not body:
+        raise ValidationFailed("Write a comment first.", field_errors={
+            "body": [i18n.gettext("Write a comment first.")]})
+    if len(body) > COMMENT_MAX:
+        raise ValidationFailed("At most %(max)d characters.", field_errors={
+            "body": [i18n.gettext("At most %(max)d characters.", max=COMMENT_MAX)]}, max=COMMENT_MAX)
+    if actor is not None and actor.role == Role.STAFF:
+        internal = False  # staff cannot write what they could not read
+    if actor is not None and actor.role != Role.STAFF:
+        ticket.worked_by_person = True
+    event = record_event(session, registry, ticket, "comment", actor, now,
+                         body=mask_personal_data(body), internal=internal)
+    session.flush()
+    return event
+
+
+def change_priority(session: Session, registry: PluginRegistry | None, ticket: Ticket,
+                    actor: User, priority: int, reason: str, now: dt.datetime) -> Ticket:
+    """Override the priority with a reason; due times are recomputed from filing time."""
+    today = now.astimezone(sla_timezone()).date()
+    if not scope.can_view(session, actor, ticket, today):
+        raise NotFound("Ticket not found.")
+    if not ticket.is_open:
+        raise TransitionNotAllowed("Only open tickets can change priority.")
+    if priority not in (1, 2, 3, 4):
+        raise ValidationFailed("Priority must be between 1 and 4.", field_errors={
+            "priority": [i18n.gettext("Priority must be between 1 and 4.")]})
+    reason = mask_personal_data(nfc(reason).strip())
+    if not reason:
+        raise ValidationFailed("Say why you change the priority.", field_errors={
+            "reason": [i18n.gettext("Say why you change the priority.")]})
+    old = ticket.priority
+    ticket.priority = priority
+    ticket.priority_reason = reason
+    sla.set_targets(session, ticket, ticket.created_at)
+    record_event(session, registry, ticket, "priority", actor, now, old=str(old),
+                 new=str(priority), body=reason)
+    session.flush()
+    return ticket
+
+
+# --- resolution checklists --------------------------------------------------------
+
+def choose_template(session: Session, registry: PluginRegistry, ticket: Ticket, actor: User,
+                    template_key: str, now: dt.datetime) -> Ticket:
+    """Start following a resolution template of the ticket's category."""
+    today = now.astimezone(sla_timezone()).date()
+    check_action_scope(session, ticket, actor, today)
+    if (ticket.category, template_key) not in registry.templates:
+        raise ValidationFailed("Choose a checklist of this category.", field_errors={
+            "template": [i18n.gettext("Choose a checklist of this category.")]})
+    old = (ticket.checklist or {}).get("template")
+    ticket.checklist = {"template": template_key, "done": []}
+    ticket.worked_by_person = True
+    record_event(session, registry, ticket, "checklist", actor, now, old=old, new=template_key,
+                 data={"template": template_key})
+    session.flush()
+    return ticket
+
+
+def tick_step(session: Session, registry: PluginRegistry, ticket: Ticket, actor: User,
+              step: int, done: bool, now: dt.datetime) -> Ticket:
+    """Tick (or untick) step *step* (0-based) of the ticket's chosen checklist."""
+    today = now.astimezone(sla_timezone()).date()
+    check_action_scope(session, ticket, actor, today)
+    key = (ticket.checklist or {}).get("template")
+    template = registry.templates.get((ticket.category, key)) if key else None
+    if template is None:
+        raise ValidationFailed("Choose a checklist first.")
+    if not 0 <= step < len(template.steps):
+        raise ValidationFailed("No such step.")
+    done_steps = set((ticket.checklist or {}).get("done", []))
+    if done:
+        done_steps.add(step)
+    else:
+        done_steps.discard(step)
+    ticket.checklist = {"template": key, "done": sorted(done_steps)}
+    record_event(session, registry, ticket, "checklist", actor, now,
+                 old=None, new=f"{step + 1}:{'done' if done else 'undone'}",
+                 body=str(template.steps[step]), data={"template": key, "step": step, "done": done})
+    session.flush()
+    return ticket
+
+
+def check_action_scope(session: Session, ticket: Ticket, actor: User, today: dt.date) -> None:
+    """Students, coordinators and admins work tickets; staff only read checklists."""
+    if not scope.can_view(session, actor, ticket, today):
+        raise NotFound("Ticket not found.")
+    if actor.role == Role.STAFF:
+        raise PermissionDenied("Your role cannot do this on a ticket.")
+    if not ticket.is_open:
+        raise TransitionNotAllowed("Only open tickets can change.")
+    if actor.role == Role.STUDENT and ticket.assignee_id != actor.id:
+        raise PermissionDenied("Claim the ticket first.")

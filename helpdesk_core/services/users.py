@@ -1,0 +1,91 @@
+"""People: creating accounts, passwords, and students' ward assignments."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .. import i18n
+from ..errors import ValidationFailed
+from ..models import Role, StudentAssignment, User, Ward
+from ..text import nfc
+
+LOGIN_PATTERN = re.compile(r"^[a-z0-9._-]{3,80}$")
+MIN_PASSWORD = 8
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password)
+
+
+def create_user(session: Session, *, login: str, name: str, password: str, role: str,
+                ward: Ward | None = None, locale: str = i18n.DEFAULT_LOCALE,
+                email: str = "", phone: str = "") -> User:
+    """Create an account. Staff must belong to a ward.
+
+    :raises ValidationFailed: bad login, short password, unknown role, login taken.
+    """
+    login = (login or "").strip().lower()
+    errors: dict[str, list[str]] = {}
+    if not LOGIN_PATTERN.match(login):
+        errors["login"] = [i18n.gettext(
+            "Use 3-80 lowercase letters, digits, dots, dashes or underscores.")]
+    elif session.scalar(select(func.count()).select_from(User).where(User.login == login)):
+        errors["login"] = [i18n.gettext("This login is already taken.")]
+    if not nfc(name).strip():
+        errors["name"] = [i18n.gettext("Please give a name.")]
+    if len(password or "") < MIN_PASSWORD:
+        errors["password"] = [i18n.gettext("At least %(min)d characters.", min=MIN_PASSWORD)]
+    if role not in Role.ALL:
+        errors["role"] = [i18n.gettext("Choose a role.")]
+    elif role == Role.STAFF and ward is None:
+        errors["ward"] = [i18n.gettext("Staff must belong to a ward.")]
+    if locale not in i18n.SUPPORTED_LOCALES:
+        errors["locale"] = [i18n.gettext("Choose a language.")]
+    if errors:
+        raise ValidationFailed("Please check the highlighted answers.", field_errors=errors)
+    user = User(login=login, name=nfc(name).strip(), password_hash=hash_password(password),
+                role=role, ward=ward if role == Role.STAFF else None, locale=locale,
+                email=email.strip(), phone=phone.strip())
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, login: str, password: str) -> User | None:
+    """The active user with this login and password, or None."""
+    user = session.scalar(select(User).where(User.login == (login or "").strip().lower()))
+    if user is None or not user.active or not check_password_hash(user.password_hash, password or ""):
+        return None
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    if len(password or "") < MIN_PASSWORD:
+        raise ValidationFailed("At least %(min)d characters.", min=MIN_PASSWORD,
+                               field_errors={"password": [i18n.gettext(
+                                   "At least %(min)d characters.", min=MIN_PASSWORD)]})
+    user.password_hash = hash_password(password)
+
+
+def assign_student(session: Session, student: User, ward: Ward, university: str,
+                   starts_on: dt.date, ends_on: dt.date) -> StudentAssignment:
+    """Place a student in a ward for a period."""
+    errors: dict[str, list[str]] = {}
+    if student.role != Role.STUDENT:
+        errors["student"] = [i18n.gettext("Only students can be assigned to wards.")]
+    if not university.strip():
+        errors["university"] = [i18n.gettext("Please give the university.")]
+    if ends_on < starts_on:
+        errors["ends_on"] = [i18n.gettext("The end date must not be before the start date.")]
+    if errors:
+        raise ValidationFailed("Please check the highlighted answers.", field_errors=errors)
+    assignment = StudentAssignment(student=student, ward=ward, university=university.strip(),
+                                   starts_on=starts_on, ends_on=ends_on)
+    session.add(assignment)
+    session.flush()
+    return assignment

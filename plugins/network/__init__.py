@@ -1,0 +1,37 @@
+"""Network and Wi-Fi: triage, checklists, and TCP / HTTP health checks."""
+
+from helpdesk_core import Category, HealthCheckType, hookimpl
+from helpdesk_core import lazy_gettext as _l
+
+from . import checks, forms
+from .resolutions import TEMPLATES
+
+CATEGORY = "network"
+
+
+@hookimpl
+def helpdesk_register_categories():
+    return [Category(CATEGORY, _l("Network / Wi-Fi"), icon="🌐",
+                     description=_l("No internet, Wi-Fi, internal systems unreachable"),
+                     priority_hint=2, order=20)]
+
+
+@hookimpl
+def helpdesk_triage_form(category):
+    return forms.NetworkTriageForm if category == CATEGORY else None
+
+
+@hookimpl
+def helpdesk_register_resolution_templates():
+    return TEMPLATES
+
+
+@hookimpl
+def helpdesk_register_health_checks():
+    return [
+        HealthCheckType("tcp", _l("TCP port open"), CATEGORY, run=checks.check_tcp,
+                        config_form=forms.TcpCheckForm, default_interval=300),
+        HealthCheckType("http", _l("Web page or service (HTTP/HTTPS)"), CATEGORY,
+                        run=checks.check_http, config_form=forms.HttpCheckForm,
+                        default_interval=300),
+    ]

@@ -1,0 +1,112 @@
+"""The Flask front end used at each ward centre: ``create_app`` builds it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from typing import Any, Mapping
+
+from flask import Flask, g, request, session
+from flask_babel import format_date, format_datetime, get_locale
+from flask_login import current_user
+
+from helpdesk_core import i18n
+from helpdesk_core.plugins import load_registry
+
+from . import config as config_module
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
+
+log = logging.getLogger(__name__)
+MIGRATIONS_DIR = os.path.join(os.path.dirname(__file__), "migrations")
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: defaults, instance config, ``HELPDESK_*`` env, then *test_config*."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(config_module.DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("HELPDESK")
+    if test_config:
+        app.config.from_mapping(test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    config_module.finish(app.config, app.instance_path)
+
+    disabled = [name.strip() for name in str(app.config["DISABLED_PLUGINS"]).split(",")
+                if name.strip()]
+    registry = load_registry(blocked=disabled, trace=bool(app.config["TRACE_HOOKS"]))
+    app.extensions["helpdesk"] = registry
+
+    db.init_app(app)
+    # Batch mode lets Alembic alter SQLite tables (it rebuilds them).
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
+    i18n.add_translation_directory(os.path.join(os.path.dirname(__file__), "translations"))
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(i18n.translation_directories())
+    babel.init_app(app, locale_selector=_select_locale,
+                   timezone_selector=lambda: app.config["TIMEZONE"])
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = i18n.N_("Please log in to continue.")
+    login_manager.localize_callback = i18n.gettext
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        from helpdesk_core.models import User
+        return db.session.get(User, int(user_id))
+
+    @app.before_request
+    def _set_core_locale() -> None:
+        i18n.set_locale(str(get_locale()))
+
+    from . import auth, errors, main, tickets
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(main.bp)
+    app.register_blueprint(tickets.bp)
+    errors.register(app)
+    _register_template_helpers(app)
+
+    from . import cli
+    cli.register(app)
+
+    if app.config["SCHEDULER"]:
+        from . import scheduler
+        scheduler.start(app)
+    return app
+
+
+def _select_locale() -> str:
+    if current_user and current_user.is_authenticated:
+        return current_user.locale
+    chosen = session.get("locale")
+    if chosen in i18n.SUPPORTED_LOCALES:
+        return chosen
+    return i18n.DEFAULT_LOCALE
+
+
+def registry():
+    """The plugin registry of the current app."""
+    from flask import current_app
+    return current_app.extensions["helpdesk"]
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from helpdesk_core.services import workflow
+
+    @app.template_filter("dt")
+    def _format_dt(value: dt.datetime | None) -> str:
+        return format_datetime(value, "dd/MM/yyyy HH:mm") if value else ""
+
+    @app.template_filter("d")
+    def _format_d(value: dt.date | dt.datetime | None) -> str:
+        return format_date(value, "dd/MM/yyyy") if value else ""
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        return {
+            "status_label": lambda s: i18n.gettext(workflow.STATUS_LABELS.get(s, s)),
+            "categories": registry().categories,
+            "current_locale": str(get_locale()),
+            "supported_locales": i18n.SUPPORTED_LOCALES,
+        }

@@ -1,0 +1,119 @@
+"""The ``helpdesk`` command: a Flask CLI group with the helpdesk's own commands."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, FlaskGroup, routes_command, shell_command
+from sqlalchemy import select
+
+from helpdesk_core import i18n
+from helpdesk_core.errors import HelpdeskError
+from helpdesk_core.models import Role, Ward
+from helpdesk_core.services import users
+
+from .extensions import db
+
+
+def _create_app() -> Flask:
+    from . import create_app
+    return create_app()
+
+
+def main() -> None:
+    cli = FlaskGroup(create_app=_create_app, add_default_commands=False,
+                     help="Ward Helpdesk: serve, schedule checks, manage data.")
+    cli.add_command(shell_command)
+    cli.add_command(routes_command)
+    cli(prog_name="helpdesk")
+
+
+def _fail(error: HelpdeskError) -> None:
+    details = getattr(error, "field_errors", {}) or {}
+    lines = [error.localized()] + [f"  {field}: {' '.join(map(str, msgs))}"
+                                   for field, msgs in details.items()]
+    raise click.ClickException("\n".join(lines))
+
+
+def register(app: Flask) -> None:
+    """Attach the commands to *app*'s CLI."""
+
+    @app.cli.command("run")
+    @click.option("--host", default="127.0.0.1", show_default=True)
+    @click.option("--port", default=5000, show_default=True, type=int)
+    @click.option("--no-scheduler", is_flag=True, help="Serve without the embedded scheduler.")
+    def run(host: str, port: int, no_scheduler: bool) -> None:
+        """Serve the app (development server) with the scheduler embedded."""
+        if not no_scheduler:
+            from . import scheduler
+            scheduler.start(current_app._get_current_object())
+        click.echo(f"Ward Helpdesk: http://{host}:{port}/")
+        current_app.run(host=host, port=port, debug=False, use_reloader=False)
+
+    @app.cli.command("scheduler")
+    def run_scheduler() -> None:
+        """Run the scheduler alone (production: one such process next to the web workers)."""
+        from . import scheduler
+        sched = scheduler.start(current_app._get_current_object())
+        stop = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+        click.echo(f"scheduler running with {len(sched.get_jobs())} jobs; Ctrl+C stops it")
+        stop.wait()
+        sched.shutdown(wait=True)
+
+    @app.cli.command("demo")
+    @click.option("--base-url", default="http://127.0.0.1:5000", show_default=True,
+                  help="Where the app will serve; demo checks watch its /healthz.")
+    def demo(base_url: str) -> None:
+        """Load demo wards, people, assets and tickets (safe to run again)."""
+        from helpdesk_core import demo as demo_data
+        created = demo_data.load(db.session, current_app.extensions["helpdesk"], base_url)
+        click.echo("Demo data loaded." if created else "Demo data was already there.")
+        click.echo("Demo logins (password for all: %s):" % demo_data.PASSWORD)
+        for login, role, where in demo_data.LOGINS:
+            click.echo(f"  {login:<18} {role:<12} {where}")
+
+    @app.cli.command("plugins")
+    def list_plugins() -> None:
+        """List loaded plugins, the hooks each implements, and any failures."""
+        registry = current_app.extensions["helpdesk"]
+        for name in registry.plugin_names():
+            click.echo(f"{name}: {', '.join(registry.hooks_of(name))}")
+        for failure in registry.failures:
+            click.echo(f"FAILED {failure.plugin} ({failure.stage}): {failure.error}", err=True)
+
+    user_group = AppGroup("user", help="Manage accounts.")
+    app.cli.add_command(user_group)
+
+    @user_group.command("create")
+    @click.option("--login", required=True)
+    @click.option("--name", required=True)
+    @click.option("--role", required=True, type=click.Choice(Role.ALL))
+    @click.option("--ward", "ward_code", help="Ward code (staff only), e.g. HCH.")
+    @click.option("--locale", default=i18n.DEFAULT_LOCALE, type=click.Choice(i18n.SUPPORTED_LOCALES))
+    @click.password_option()
+    def create_user(login: str, name: str, role: str, ward_code: str | None, locale: str,
+                    password: str) -> None:
+        """Create an account."""
+        ward = None
+        if ward_code:
+            ward = db.session.scalar(select(Ward).where(Ward.code == ward_code.upper()))
+            if ward is None:
+                raise click.ClickException(f"No ward with code {ward_code}.")
+        try:
+            user = users.create_user(db.session, login=login, name=name, password=password,
+                                     role=role, ward=ward, locale=locale)
+            db.session.commit()
+        except HelpdeskError as error:
+            db.session.rollback()
+            _fail(error)
+        click.echo(f"Created {user.login} ({user.role}).")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""Configuration: defaults, then instance/config.py, then HELPDESK_* and DATABASE_URL."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from typing import Any
+
+from helpdesk_core.db import engine_options, normalize_url
+
+DEFAULTS: dict[str, Any] = {
+    "TIMEZONE": "Asia/Ho_Chi_Minh",
+    "DEFAULT_LOCALE": "vi",
+    "SCHEDULER": False,              # run APScheduler inside this process
+    "DISABLED_PLUGINS": "",          # comma-separated entry-point names
+    "TRACE_HOOKS": False,            # log every plugin hook call
+    "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
+    "ATTACHMENT_MAX_BYTES": 8 * 1024 * 1024,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "LOGIN_RATE_LIMIT": "10 per minute",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "QUEUE_REFRESH_SECONDS": 30,
+    "SQLALCHEMY_RECORD_QUERIES": False,
+}
+
+
+def database_url(app_config: dict[str, Any], instance_path: str) -> str:
+    url = (app_config.get("DATABASE_URL") or os.environ.get("DATABASE_URL")
+           or "sqlite:///" + os.path.join(instance_path, "helpdesk.db"))
+    return normalize_url(url)
+
+
+def ensure_secret_key(app_config: dict[str, Any], instance_path: str) -> None:
+    """Use the configured key, else one generated on first run and kept in the instance."""
+    if app_config.get("SECRET_KEY"):
+        return
+    path = os.path.join(instance_path, "secret_key")
+    if not os.path.exists(path):
+        os.makedirs(instance_path, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    with open(path) as handle:
+        app_config["SECRET_KEY"] = handle.read().strip()
+
+
+def finish(app_config: dict[str, Any], instance_path: str) -> None:
+    """Derive the settings that depend on others."""
+    url = database_url(app_config, instance_path)
+    app_config["SQLALCHEMY_DATABASE_URI"] = url
+    options = engine_options(url)
+    options.update(app_config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    app_config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    app_config["BABEL_DEFAULT_LOCALE"] = app_config["DEFAULT_LOCALE"]
+    app_config["BABEL_DEFAULT_TIMEZONE"] = app_config["TIMEZONE"]
+    if app_config.get("PREFERRED_URL_SCHEME") == "https":
+        app_config["SESSION_COOKIE_SECURE"] = True
+        app_config["REMEMBER_COOKIE_SECURE"] = True
+    ensure_secret_key(app_config, instance_path)

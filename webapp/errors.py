@@ -1,0 +1,47 @@
+"""Error pages in the user's language, never with a stack trace."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from helpdesk_core.i18n import N_, gettext
+
+from .extensions import db
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: (N_("Bad request"), N_("The form could not be read. Please try again.")),
+    403: (N_("Not allowed"), N_("Your account cannot open this page.")),
+    404: (N_("Not found"), N_("This page does not exist, or you cannot see it.")),
+    405: (N_("Not allowed"), N_("This page cannot be used this way.")),
+    413: (N_("File too large"), N_("The file is larger than allowed. Please choose a smaller one.")),
+    429: (N_("Too many attempts"), N_("Please wait a minute and try again.")),
+    500: (N_("Something went wrong"), N_("The error has been logged. Please try again in a moment.")),
+}
+
+
+def render_error(code: int, detail: str | None = None):
+    title, text = MESSAGES.get(code, MESSAGES[500])
+    return render_template("error.html", code=code, title=gettext(title),
+                           text=detail or gettext(text)), code
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(error: CSRFError):
+        return render_error(400, gettext("The form expired. Please reload the page and try again."))
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):
+        return render_error(error.code or 500)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        log.exception("unhandled error")
+        db.session.rollback()
+        return render_error(500)
