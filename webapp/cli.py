@@ -51,8 +51,11 @@ def register(app: Flask) -> None:
         if not no_scheduler:
             from . import scheduler
             scheduler.start(current_app._get_current_object())
+        from werkzeug.serving import run_simple
         click.echo(f"Ward Helpdesk: http://{host}:{port}/")
-        current_app.run(host=host, port=port, debug=False, use_reloader=False)
+        # app.run() refuses to run inside the flask CLI; serve the same way it would.
+        run_simple(host, port, current_app._get_current_object(), threaded=True,
+                   use_reloader=False, use_debugger=False)
 
     @app.cli.command("scheduler")
     def run_scheduler() -> None:
