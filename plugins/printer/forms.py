@@ -2,9 +2,29 @@
 
 from wtforms import (BooleanField, Form, IntegerField, SelectChoice, SelectField,
                      StringField)
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, Length, NumberRange, Regexp, StopValidation
 
 from helpdesk_core import lazy_gettext as _l
+
+
+class Blank:
+    """Stop validating an empty field, whether it came from a request or from ``data=``.
+
+    WTForms' ``Optional`` looks only at ``raw_data``, which is empty when a form is built
+    from stored data (as ``validate_triage`` does), so every validator after it would be
+    skipped there, even for a value that is too long.
+    """
+
+    field_flags = {"optional": True}
+
+    def __call__(self, form, field):
+        if field.raw_data:
+            value = field.raw_data[0]
+        else:
+            value = field.data
+        if value is None or (isinstance(value, str) and not value.strip()):
+            field.errors[:] = []
+            raise StopValidation()
 
 PRINTING = _l("Printing")
 SCANNING = _l("Scanning")
@@ -58,13 +78,13 @@ class PrinterTriageForm(Form):
     device = StringField(
         _l("Which printer or scanner?"),
         description=_l("Counter number and model, e.g. “Counter 3, Canon LBP 2900”."),
-        validators=[Optional(), Length(max=120, message=_l("At most %(max)d characters."))])
+        validators=[Blank(), Length(max=120, message=_l("At most %(max)d characters."))])
     symptom = SelectField(_l("What is wrong?"), choices=SYMPTOMS,
                           validators=[DataRequired(message=_l("Choose what is wrong."))])
     error_code = StringField(
         _l("Error code, message or lights on the panel"),
         description=_l("Copy it as shown, e.g. “E000”, “0x0000011b”, orange light blinking."),
-        validators=[Optional(), Length(max=100, message=_l("At most %(max)d characters."))])
+        validators=[Blank(), Length(max=100, message=_l("At most %(max)d characters."))])
     connection = SelectField(_l("How is it connected?"), choices=CONNECTIONS, default="unknown",
                              validators=[DataRequired(message=_l("Choose how it is connected."))])
     affected = SelectField(_l("Which computers have the problem?"), choices=AFFECTED,
@@ -79,12 +99,12 @@ class IppCheckForm(Form):
 
     path = StringField(_l("Printer path"), default="/ipp/print",
                        description=_l("Used when the address has no path; most printers use /ipp/print."),
-                       validators=[Optional(), Length(max=200),
+                       validators=[Blank(), Length(max=200),
                                    Regexp(r"^/[\w./~-]*$", message=_l("A path starts with “/”."))])
     use_tls = BooleanField(_l("Use IPPS (encrypted) when the address has no scheme"))
     low_marker_percent = IntegerField(
         _l("Warn when toner or ink is below (%)"), default=10,
-        validators=[Optional(), NumberRange(0, 100, message=_l("Between 0 and 100."))])
+        validators=[Blank(), NumberRange(0, 100, message=_l("Between 0 and 100."))])
 
 
 class SnmpPrinterCheckForm(Form):
@@ -94,20 +114,20 @@ class SnmpPrinterCheckForm(Form):
                             validators=[DataRequired(message=_l("Give the SNMP community.")),
                                         Length(max=64)])
     port = IntegerField(_l("Port"), default=161,
-                        validators=[Optional(), NumberRange(1, 65535, message=_l("Between 1 and 65535."))])
+                        validators=[Blank(), NumberRange(1, 65535, message=_l("Between 1 and 65535."))])
     device_index = IntegerField(
         _l("Printer device index"), default=1,
         description=_l("hrDeviceIndex of the printer; 1 on almost every printer."),
-        validators=[Optional(), NumberRange(1, 2147483647, message=_l("A positive number."))])
+        validators=[Blank(), NumberRange(1, 2147483647, message=_l("A positive number."))])
     low_supply_percent = IntegerField(
         _l("Warn when a supply is below (%)"), default=10,
-        validators=[Optional(), NumberRange(0, 100, message=_l("Between 0 and 100."))])
+        validators=[Blank(), NumberRange(0, 100, message=_l("Between 0 and 100."))])
 
 
 class EsclCheckForm(Form):
     """Settings of the ``escl`` check; the address is host, host:port or http(s):// URL."""
 
     path = StringField(_l("eSCL path"), default="/eSCL",
-                       validators=[Optional(), Length(max=200),
+                       validators=[Blank(), Length(max=200),
                                    Regexp(r"^/[\w./~-]*$", message=_l("A path starts with “/”."))])
     use_tls = BooleanField(_l("Use HTTPS when the address has no scheme"))
