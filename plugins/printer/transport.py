@@ -77,16 +77,40 @@ def parse_address(address: str, *, default_port: int | dict[str, int], default_p
 
 
 def read_limited(response: requests.Response, deadline: float) -> bytes:
-    """Read a streamed body, giving up at *deadline* (monotonic) or past :data:`MAX_BODY`."""
+    """Read a streamed body, giving up at *deadline* (monotonic) or past :data:`MAX_BODY`.
+
+    The read timeout of requests bounds each ``recv``, not the whole body: a device that
+    trickles bytes would keep us forever. A timer shuts the socket down at the deadline,
+    which unblocks the read.
+    """
+    fired = threading.Event()
+
+    def abort() -> None:
+        fired.set()
+        try:
+            response.raw.shutdown()
+        except Exception:  # already finished or released: nothing to unblock
+            pass
+
+    timer = threading.Timer(max(deadline - time.monotonic(), 0.0), abort)
+    timer.daemon = True
+    timer.start()
     chunks: list[bytes] = []
     size = 0
-    for chunk in response.iter_content(CHUNK):
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise BodyTooLarge(size)
-        if time.monotonic() > deadline:
-            raise DeadlineExceeded()
+    try:
+        for chunk in response.iter_content(CHUNK):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > MAX_BODY:
+                raise BodyTooLarge(size)
+    except (requests.RequestException, OSError) as exc:
+        if fired.is_set():
+            raise DeadlineExceeded() from exc
+        raise
+    finally:
+        timer.cancel()
+    if fired.is_set():
+        raise DeadlineExceeded()
     return b"".join(chunks)
 
 
@@ -103,11 +127,16 @@ def request(method: str, endpoint: Endpoint, deadline: float, *, data: bytes | N
     with requests.Session() as session:
         session.trust_env = False  # a proxy from the environment must not sit in between
         if endpoint.scheme == "https":
-            with _insecure_lock, warnings.catch_warnings():
-                warnings.simplefilter("ignore", InsecureRequestWarning)
-                response = session.request(method, endpoint.url, verify=False, **kwargs)
-                with response:
-                    body = read_limited(response, deadline)
+            if not _insecure_lock.acquire(timeout=remaining):
+                raise DeadlineExceeded()
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", InsecureRequestWarning)
+                    response = session.request(method, endpoint.url, verify=False, **kwargs)
+                    with response:
+                        body = read_limited(response, deadline)
+            finally:
+                _insecure_lock.release()
         else:
             response = session.request(method, endpoint.url, **kwargs)
             with response:

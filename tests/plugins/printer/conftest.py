@@ -464,3 +464,58 @@ def silent_server():
             conn.close()
         sock.close()
 
+
+
+class TricklingServer:
+    """Answers with headers, then trickles the body one byte at a time, forever.
+
+    ``abandoned`` is set when the client closed the connection before the end.
+    """
+
+    def __init__(self, content_type: str) -> None:
+        self.content_type = content_type
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.address = f"127.0.0.1:{self.sock.getsockname()[1]}"
+        self.abandoned = threading.Event()
+        self.bytes_sent = 0
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        self.sock.settimeout(0.1)
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(2)
+                try:
+                    conn.recv(65536)  # the request (small enough for one read here)
+                    conn.sendall(f"HTTP/1.1 200 OK\r\nContent-Type: {self.content_type}\r\n"
+                                 f"Content-Length: 1000000\r\n\r\n".encode())
+                    while not self._stop.is_set():
+                        conn.sendall(b"\x01")
+                        self.bytes_sent += 1
+                        self._stop.wait(0.02)
+                except OSError:
+                    self.abandoned.set()
+
+    def close(self) -> None:
+        self._stop.set()
+        self.thread.join(5)
+        self.sock.close()
+
+
+@pytest.fixture
+def trickling_server():
+    servers: list[TricklingServer] = []
+
+    def make(content_type: str = "application/ipp") -> TricklingServer:
+        servers.append(TricklingServer(content_type))
+        return servers[-1]
+
+    yield make
+    for server in servers:
+        server.close()

@@ -86,3 +86,11 @@ def test_result_is_stable_under_the_registry_guard(registry, escl_scanner):
     down, _ms = registry.run_check("escl", CheckTarget(escl_scanner.address, {}, 2))
     assert down.status is CheckStatus.FAILURE
     assert not [f for f in registry.failures if f.stage == "check:escl"]
+
+
+def test_a_scanner_trickling_its_answer_is_cut_off_at_the_deadline(trickling_server):
+    server = trickling_server("text/xml")
+    result = run(server.address, timeout=0.5)
+    assert result.status is CheckStatus.FAILURE
+    assert "0.5" in result.message
+    assert server.abandoned.wait(5)

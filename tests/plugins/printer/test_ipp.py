@@ -210,3 +210,13 @@ def test_result_is_stable_under_the_registry_guard(registry, ipp_printer, stoppe
     assert {(r.status, r.values["state"], tuple(r.values["reasons"])) for r in again} == \
         {(CheckStatus.OK, "idle", ())}
     assert not [f for f in registry.failures if f.stage == "check:ipp"]
+
+
+def test_a_printer_trickling_its_answer_is_cut_off_at_the_deadline(trickling_server):
+    server = trickling_server("application/ipp")
+    result = run(server.address, timeout=0.5)
+    assert result.status is CheckStatus.FAILURE
+    assert "0.5" in result.message
+    # the check hung up on the device instead of waiting for the promised megabyte
+    assert server.abandoned.wait(5)
+    assert server.bytes_sent < 1000000
