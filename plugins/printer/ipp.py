@@ -195,7 +195,9 @@ def interpret(attributes: dict[str, list[Any]], low_marker: int) -> tuple[CheckS
     levels = [lv for lv in attributes.get("marker-levels", []) if isinstance(lv, int)]
     markers = {}
     for index, level in enumerate(levels):
-        name = names[index] if index < len(names) else f"#{index + 1}"
+        name = names[index] if index < len(names) and names[index] else f"#{index + 1}"
+        if name in markers:
+            name = f"{name} #{index + 1}"
         markers[name] = level if level >= 0 else None  # RFC 3805: negative = unknown
     low = {name: level for name, level in markers.items()
            if level is not None and level < low_marker}

@@ -310,6 +310,11 @@ def check_snmp_printer(target: CheckTarget) -> CheckResult:
                            _("The SNMP agent at %(host)s answered with an error: %(error)s",
                              host=host, error=str(exc)),
                            {"latency_ms": round((time.monotonic() - started) * 1000, 2)})
+    if data["printer_status"] is None and data["device_status"] is None:
+        return CheckResult(CheckStatus.ERROR,
+                           _("The SNMP agent at %(host)s knows no printer with device index "
+                             "%(index)s", host=host, index=device),
+                           {"latency_ms": round((time.monotonic() - started) * 1000, 2)})
     status, message, values = interpret(data, low_supply)
     return CheckResult(status, message,
                        {"latency_ms": round((time.monotonic() - started) * 1000, 2), **values})

@@ -220,3 +220,29 @@ def test_a_printer_trickling_its_answer_is_cut_off_at_the_deadline(trickling_ser
     # the check hung up on the device instead of waiting for the promised megabyte
     assert server.abandoned.wait(5)
     assert server.bytes_sent < 1000000
+
+
+@pytest.mark.parametrize("reasons, status", [
+    (["none"], CheckStatus.OK),
+    (["vendor-thing-report"], CheckStatus.OK),
+    (["vendor-thing-warning"], CheckStatus.WARNING),
+    (["vendor-thing-error"], CheckStatus.FAILURE),
+    (["toner-low"], CheckStatus.WARNING),
+    (["media-jam"], CheckStatus.FAILURE),
+    (["offline-report"], CheckStatus.FAILURE),
+    (["marker-waste-almost-full-warning"], CheckStatus.WARNING),
+])
+def test_reason_severity(reasons, status):
+    result_status, _message, values = ipp.interpret(
+        {"printer-state": [3], "printer-state-reasons": reasons}, 10)
+    assert result_status is status
+    assert "none" not in values["reasons"]
+
+
+def test_a_printer_refusing_jobs_is_a_failure_and_duplicate_marker_names_are_kept_apart():
+    status, message, values = ipp.interpret(
+        {"printer-state": [3], "printer-is-accepting-jobs": [False],
+         "marker-names": ["Black", "Black"], "marker-levels": [50, 60]}, 10)
+    assert status is CheckStatus.FAILURE
+    assert values["markers"] == {"Black": 50, "Black #2": 60}
+    assert values["accepting_jobs"] is False

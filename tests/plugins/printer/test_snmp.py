@@ -126,3 +126,9 @@ def test_result_is_stable_under_the_registry_guard(registry, snmp_agent):
         snmp_agent.address, {"community": "wrong"}, 1))
     assert silent.status is CheckStatus.FAILURE
     assert not [f for f in registry.failures if f.stage == "check:snmp_printer"]
+
+
+def test_wrong_device_index_is_a_configuration_error(snmp_agent):
+    result = run(snmp_agent.address, device_index=7)
+    assert result.status is CheckStatus.ERROR
+    assert "7" in result.message
