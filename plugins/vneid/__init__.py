@@ -1,12 +1,17 @@
 """VNeID accounts: triage without collecting personal data, checklists, portal checks."""
 
-from helpdesk_core import Category, hookimpl
+from helpdesk_core import Category, HealthCheckType, PrioritySuggestion, hookimpl
+from helpdesk_core import gettext as _
 from helpdesk_core import lazy_gettext as _l
 
-from . import forms
+from . import checks, forms
 from .resolutions import TEMPLATES
 
 CATEGORY = "vneid"
+
+# Steps where a citizen at the counter cannot file online until it is fixed.
+BLOCKS_FILING = {"activation", "login", "otp", "face", "nfc", "passcode", "forgot_password",
+                 "changed_phone", "portal_login", "integrity_warning"}
 
 
 @hookimpl
@@ -24,3 +29,55 @@ def helpdesk_triage_form(category):
 @hookimpl
 def helpdesk_register_resolution_templates():
     return TEMPLATES
+
+
+@hookimpl
+def helpdesk_register_health_checks():
+    return [HealthCheckType("portal", _l("VNeID / public service portal reachable"), CATEGORY,
+                            run=checks.check_portal, config_form=forms.PortalCheckForm,
+                            default_interval=600)]
+
+
+def _choice_label(choices, value) -> str:
+    for choice in choices:
+        if choice.value == value:
+            return str(choice.label)
+    return str(value)
+
+
+_SELECTS = (
+    ("level", _l("Account level"), forms.LEVELS),
+    ("step", _l("Where does it fail?"), forms.STEPS),
+    ("phone_os", _l("Phone"), forms.PHONE_OS),
+    ("nfc", _l("Does the phone have NFC?"), forms.YES_NO),
+    ("chip_card", _l("Chip ID card?"), forms.YES_NO),
+)
+
+
+@hookimpl
+def helpdesk_triage_summary(category, triage):
+    if category != CATEGORY:
+        return None
+    rows = []
+    for name, label, choices in _SELECTS:
+        if triage.get(name):
+            rows.append((str(label), _choice_label(choices, triage[name])))
+    if triage.get("shield_code"):
+        rows.append((_("Security warning code"),
+                     _choice_label(forms.SHIELD_CODES, str(triage["shield_code"]))))
+    if triage.get("error_text"):
+        rows.append((_("Error message shown"), str(triage["error_text"])))
+    if triage.get("id_last4"):
+        rows.append((_("ID card ends in"), "…" + str(triage["id_last4"])))
+    if triage.get("citizen_waiting"):
+        rows.append((_("Citizen waiting"), _("Yes, at the counter")))
+    return rows
+
+
+@hookimpl
+def helpdesk_suggest_priority(category, triage):
+    if category != CATEGORY:
+        return None
+    if triage.get("citizen_waiting") and triage.get("step") in BLOCKS_FILING:
+        return PrioritySuggestion(2, _l("A citizen is waiting at the counter to file online"))
+    return None
