@@ -1,7 +1,6 @@
 """VNeID accounts: triage without collecting personal data, checklists, portal checks."""
 
 from helpdesk_core import Category, HealthCheckType, PrioritySuggestion, hookimpl
-from helpdesk_core import gettext as _
 from helpdesk_core import lazy_gettext as _l
 
 from . import checks, forms
@@ -38,40 +37,9 @@ def helpdesk_register_health_checks():
                             default_interval=600)]
 
 
-def _choice_label(choices, value) -> str:
-    for choice in choices:
-        if choice.value == value:
-            return str(choice.label)
-    return str(value)
-
-
-_SELECTS = (
-    ("level", _l("Account level"), forms.LEVELS),
-    ("step", _l("Where does it fail?"), forms.STEPS),
-    ("phone_os", _l("Phone"), forms.PHONE_OS),
-    ("nfc", _l("Does the phone have NFC?"), forms.YES_NO),
-    ("chip_card", _l("Chip ID card?"), forms.YES_NO),
-)
-
-
 @hookimpl
 def helpdesk_triage_summary(category, triage):
-    if category != CATEGORY:
-        return None
-    rows = []
-    for name, label, choices in _SELECTS:
-        if triage.get(name):
-            rows.append((str(label), _choice_label(choices, triage[name])))
-    if triage.get("shield_code"):
-        rows.append((_("Security warning code"),
-                     _choice_label(forms.SHIELD_CODES, str(triage["shield_code"]))))
-    if triage.get("error_text"):
-        rows.append((_("Error message shown"), str(triage["error_text"])))
-    if triage.get("id_last4"):
-        rows.append((_("ID card ends in"), "…" + str(triage["id_last4"])))
-    if triage.get("citizen_waiting"):
-        rows.append((_("Citizen waiting"), _("Yes, at the counter")))
-    return rows
+    return forms.summary_rows(triage) if category == CATEGORY else None
 
 
 @hookimpl

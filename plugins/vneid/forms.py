@@ -5,6 +5,7 @@ from wtforms import (BooleanField, Form, IntegerField, SelectChoice, SelectField
                      StringField)
 from wtforms.validators import DataRequired, Length, NumberRange, ValidationError
 
+from helpdesk_core import gettext as _
 from helpdesk_core import lazy_gettext as _l
 
 LEVELS = [
@@ -100,6 +101,8 @@ class VneidTriageForm(Form):
     nfc = SelectField(_l("Does the phone have NFC?"), choices=YES_NO,
                       validators=[DataRequired()])
     chip_card = SelectField(_l("Chip ID card?"), choices=YES_NO, validators=[DataRequired()])
+    number_in_use = SelectField(_l("Is the registered phone number still in use?"),
+                                choices=YES_NO, default="unknown")
     shield_code = SelectField(_l("Security warning code"), choices=SHIELD_CODES, default="",
                               validate_choice=False, validators=[known_shield_code],
                               description=_l("The number after “code=” on the red warning screen."))
@@ -109,6 +112,34 @@ class VneidTriageForm(Form):
     id_last4 = StringField(
         _l("Last 4 digits of the ID card (only if needed)"),
         validators=[Length(max=4), last_four_digits])
+
+
+_SELECTS = (
+    ("level", _l("Account level"), LEVELS),
+    ("step", _l("Where does it fail?"), STEPS),
+    ("phone_os", _l("Phone"), PHONE_OS),
+    ("nfc", _l("Does the phone have NFC?"), YES_NO),
+    ("chip_card", _l("Chip ID card?"), YES_NO),
+    ("number_in_use", _l("Is the registered phone number still in use?"), YES_NO),
+    ("shield_code", _l("Security warning code"), SHIELD_CODES),
+)
+
+
+def _choice_label(choices, value) -> str:
+    return next((str(c.label) for c in choices if c.value == str(value)), str(value))
+
+
+def summary_rows(triage) -> list[tuple[str, str]]:
+    """Stored triage answers as readable ``(label, value)`` rows in the current locale."""
+    rows = [(str(label), _choice_label(choices, triage[name]))
+            for name, label, choices in _SELECTS if triage.get(name)]
+    if triage.get("error_text"):
+        rows.append((_("Error message shown"), str(triage["error_text"])))
+    if triage.get("id_last4"):
+        rows.append((_("ID card ends in"), "…" + str(triage["id_last4"])))
+    if triage.get("citizen_waiting"):
+        rows.append((_("Citizen waiting"), _("Yes, at the counter")))
+    return rows
 
 
 class PortalCheckForm(Form):

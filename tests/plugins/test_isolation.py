@@ -257,6 +257,7 @@ def test_raising_and_hanging_checks_become_error_results(broken_registry, caplog
     assert [f.stage for f in failures] == ["check:broken_raises", "check:broken_hangs"] * 2
     assert "ZeroDivisionError" in failures[0].error and "TimeoutError" in failures[1].error
     assert "plugin broken raised in check:broken_raises" in caplog.text
+    assert "plugin broken raised in check:broken_hangs" in caplog.text
 
 
 def test_a_working_check_runs_after_a_broken_one(broken_registry, http):

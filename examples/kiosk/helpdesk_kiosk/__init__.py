@@ -5,7 +5,6 @@ Installed as its own package (``ward-helpdesk-kiosk``) and found through the
 """
 
 from helpdesk_core import Category, HealthCheckType, PrioritySuggestion, hookimpl
-from helpdesk_core import gettext as _
 from helpdesk_core import lazy_gettext as _l
 
 from . import checks, forms
@@ -38,22 +37,9 @@ def helpdesk_register_health_checks():
                             default_interval=300)]
 
 
-def _label(choices, value) -> str:
-    return next((str(c.label) for c in choices if c.value == value), str(value))
-
-
 @hookimpl
 def helpdesk_triage_summary(category, triage):
-    if category != CATEGORY:
-        return None
-    rows = [(_("Which unit?"), _label(forms.UNITS, triage.get("unit"))),
-            (_("What is wrong?"), _label(forms.SYMPTOMS, triage.get("symptom")))]
-    if triage.get("counter"):
-        rows.append((_("Counter number"), str(triage["counter"])))
-    rows.append((_("All counters are affected"), _("Yes") if triage.get("all_counters") else _("No")))
-    if triage.get("since"):
-        rows.append((_("Since when?"), str(triage["since"])))
-    return rows
+    return forms.summary_rows(triage) if category == CATEGORY else None
 
 
 @hookimpl

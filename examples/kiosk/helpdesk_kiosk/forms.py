@@ -4,6 +4,7 @@ from wtforms import (BooleanField, Form, IntegerField, SelectChoice, SelectField
                      StringField)
 from wtforms.validators import DataRequired, Length, NumberRange, ValidationError
 
+from helpdesk_core import gettext as _
 from helpdesk_core import lazy_gettext as _l
 
 UNITS = [
@@ -43,6 +44,23 @@ class KioskTriageForm(Form):
     symptom = SelectField(_l("What is wrong?"), choices=SYMPTOMS, validators=[DataRequired()])
     all_counters = BooleanField(_l("All counters are affected"))
     since = StringField(_l("Since when?"), validators=[Length(max=100)])
+
+
+def _label(choices, value) -> str:
+    return next((str(c.label) for c in choices if c.value == value), str(value))
+
+
+def summary_rows(triage) -> list[tuple[str, str]]:
+    """Stored triage answers as readable ``(label, value)`` rows in the current locale."""
+    rows = [(_("Which unit?"), _label(UNITS, triage.get("unit"))),
+            (_("What is wrong?"), _label(SYMPTOMS, triage.get("symptom")))]
+    if triage.get("counter"):
+        rows.append((_("Counter number"), str(triage["counter"])))
+    rows.append((_("All counters are affected"),
+                 _("Yes") if triage.get("all_counters") else _("No")))
+    if triage.get("since"):
+        rows.append((_("Since when?"), str(triage["since"])))
+    return rows
 
 
 def _port(form, field):

@@ -41,7 +41,8 @@ def test_triage_covers_level_step_phone_error_shield_and_chip_card():
         "activation", "login", "otp", "face", "nfc", "documents", "passcode",
         "forgot_password", "changed_phone", "data_mismatch", "portal_login", "integration"}
     assert [c.value for c in forms.SHIELD_CODES][1:] == [str(n) for n in range(1, 12)]
-    assert {"phone_os", "nfc", "chip_card", "error_text", "shield_code"} <= set(form._fields)
+    assert {"phone_os", "nfc", "chip_card", "error_text", "shield_code",
+            "number_in_use"} <= set(form._fields)
     assert triage_form(shield_code="10", error_text="Không thể nhận diện khuôn mặt").validate()
 
 
@@ -80,7 +81,7 @@ def test_the_id_field_refuses_anything_but_four_digits(value):
 
 def test_summary_is_readable_in_vietnamese(registry):
     triage = dict(VALID, shield_code="11", error_text="Hệ thống đang bảo trì",
-                  citizen_waiting=True, id_last4="2345")
+                  citizen_waiting=True, id_last4="2345", number_in_use="no")
     with i18n.use_locale("vi"):
         rows = dict(registry.triage_summary("vneid", triage))
     assert rows["Mức tài khoản"] == "Mức 2"
@@ -91,6 +92,7 @@ def test_summary_is_readable_in_vietnamese(registry):
     assert rows["Thông báo lỗi hiển thị"] == "Hệ thống đang bảo trì"
     assert rows["Số thẻ căn cước kết thúc bằng"] == "…2345"
     assert rows["Công dân đang chờ"] == "Có, đang chờ tại quầy"
+    assert rows["Số điện thoại đã đăng ký còn sử dụng không?"] == "Không"
     with i18n.use_locale("en"):
         rows = dict(registry.triage_summary("vneid", dict(VALID)))
     assert rows == {"Account level": "Level 2", "Where does it fail?": "Logging in to the app",
