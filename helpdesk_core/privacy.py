@@ -13,8 +13,8 @@ from typing import Any
 
 MASK = "•"
 
-# Between two digits people type at most a couple of spaces, dots or dashes.
-_SEP = r"[ .\-\u00a0]{0,2}"
+# Between two digits people type at most a few spaces, dots or dashes ("048 - 095").
+_SEP = r"[ .\-\u00a0]{0,3}"
 _WORD = r"(?<![0-9])"  # not the tail of a longer number
 _END = r"(?![0-9])"
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"  # no leading zero: 048.095.012.345 is an ID

@@ -30,6 +30,8 @@ from tests.factories import PASSWORD, make_student, make_user, make_ward
     ("048-095-012-345", "•••-•••-••2-345"),
     ("048 2 95 012345", "••• • •• ••2345"),
     ("048  095  012  345", "•••  •••  ••2  345"),
+    ("048 - 095 - 012 - 345", "••• - ••• - ••2 - 345"),
+    ("0482\u00a09501\u00a02345", "••••\u00a0••••\u00a02345"),
     ("0905123456", "•••••••456"),
     ("0905.123.456", "••••.•••.456"),
     ("0905 123 456", "•••• ••• 456"),
@@ -239,3 +241,34 @@ def test_ticket_page_shows_only_the_last_digits(app, client):
     listing = client.get("/tickets/?status=").get_data(as_text=True)
     assert number in listing
     assert_no_pii(listing)
+
+
+# --- properties ----------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+@settings(max_examples=200, deadline=None)
+@given(digits=st.text("0123456789", min_size=11, max_size=11),
+       groups=st.sampled_from([(12,), (3, 3, 3, 3), (4, 4, 4), (3, 1, 2, 6), (6, 6), (3, 9)]),
+       sep=st.sampled_from([" ", ".", "-", "  ", " - ", "\u00a0"]),
+       before=st.sampled_from(["", "CCCD ", "số: ", "(", "cccd"]),
+       after=st.sampled_from(["", ".", ", ", ")", " ok", " ngày 10/03/2026"]))
+def test_any_written_citizen_id_keeps_only_its_last_four_digits(digits, groups, sep, before,
+                                                                after):
+    number, parts, at = "0" + digits, [], 0
+    for size in groups:
+        parts.append(number[at:at + size])
+        at += size
+    text = before + sep.join(parts) + after
+    masked = mask_personal_data(text)
+    assert re.sub(r"\D", "", masked) == number[-4:] + re.sub(r"\D", "", after)
+    assert len(masked) == len(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=80))
+def test_masking_is_idempotent_and_keeps_the_length(text):
+    once = mask_personal_data(text)
+    assert mask_personal_data(once) == once
+    assert len(once) == len(text)
