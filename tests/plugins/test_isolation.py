@@ -400,3 +400,19 @@ def test_trace_hooks_logs_every_guarded_call(monkeypatch, database, caplog):
     with caplog.at_level(logging.DEBUG, logger="helpdesk_core.plugins"):
         quiet.triage_form("vneid")
     assert "hook helpdesk_triage_form" not in caplog.text
+
+
+def test_misspelled_hook_stops_startup_naming_the_plugin(tmp_path, on_sys_path):
+    import pluggy
+    site = write_distribution(tmp_path / "typo", "typo-plugin", {"typo": "helpdesk_typo"}, {
+        "helpdesk_typo": '''
+            from helpdesk_core import hookimpl
+
+            @hookimpl
+            def helpdesk_trige_form(category):
+                return None
+        '''})
+    on_sys_path(site, "helpdesk_typo")
+    with pytest.raises(pluggy.PluginValidationError) as error:
+        make_plugin_manager()
+    assert "helpdesk_trige_form" in str(error.value) and "helpdesk_typo" in str(error.value)

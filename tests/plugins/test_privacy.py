@@ -248,7 +248,7 @@ def test_ticket_page_shows_only_the_last_digits(app, client):
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(digits=st.text("0123456789", min_size=11, max_size=11),
        groups=st.sampled_from([(12,), (3, 3, 3, 3), (4, 4, 4), (3, 1, 2, 6), (6, 6), (3, 9)]),
        sep=st.sampled_from([" ", ".", "-", "  ", " - ", "\u00a0"]),
@@ -266,7 +266,7 @@ def test_any_written_citizen_id_keeps_only_its_last_four_digits(digits, groups, 
     assert len(masked) == len(text)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(text=st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=80))
 def test_masking_is_idempotent_and_keeps_the_length(text):
     once = mask_personal_data(text)
