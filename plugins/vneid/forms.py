@@ -107,11 +107,13 @@ class VneidTriageForm(Form):
                               validate_choice=False, validators=[known_shield_code],
                               description=_l("The number after “code=” on the red warning screen."))
     error_text = StringField(_l("Error message shown"), validators=[Length(max=300)],
+                             render_kw={"autocomplete": "off"},
                              description=_l("Copy the message; never write a password, passcode or OTP."))
     citizen_waiting = BooleanField(_l("A citizen is waiting at the counter to file online"))
     id_last4 = StringField(
         _l("Last 4 digits of the ID card (only if needed)"),
-        validators=[Length(max=4), last_four_digits])
+        validators=[Length(max=4), last_four_digits],
+        render_kw={"inputmode": "numeric", "maxlength": 4, "autocomplete": "off"})
 
 
 _SELECTS = (

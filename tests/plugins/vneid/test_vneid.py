@@ -217,3 +217,8 @@ def test_portal_config_form_defaults():
     assert form.data["expect_status"] == 200
     assert form.data["maintenance_text"] == "Hệ thống đang bảo trì"
     assert not forms.PortalCheckForm(data={"expect_status": 42}, meta={"csrf": False}).validate()
+
+
+def test_the_id_field_renders_as_a_four_digit_input():
+    html = triage_form()["id_last4"]()
+    assert 'maxlength="4"' in html and 'inputmode="numeric"' in html
