@@ -92,12 +92,14 @@ class PluginRegistry:
     """
 
     def __init__(self, pm: pluggy.PluginManager,
-                 failures: list[PluginFailure] | None = None) -> None:
+                 failures: list[PluginFailure] | None = None, trace: bool = False) -> None:
         self.pm = pm
+        self.trace = trace  # log every guarded call (pluggy's own tracing never sees them)
         self.failures: list[PluginFailure] = list(failures or [])
         self.categories: dict[str, Category] = {}
         self.category_plugins: dict[str, str] = {}
         self.templates: dict[tuple[str, str], ResolutionTemplate] = {}
+        self.template_plugins: dict[tuple[str, str], str] = {}
         self.check_types: dict[str, HealthCheckType] = {}
         self.check_type_plugins: dict[str, str] = {}
         for plugin in pm.get_plugins():
@@ -136,9 +138,14 @@ class PluginRegistry:
                 raise PluginError("Plugin %(plugin)s registered an invalid resolution template: %(item)r",
                                   plugin=plugin, item=template)
             if ident in self.templates:
-                raise PluginError("Plugin %(plugin)s registers resolution template %(key)s twice",
-                                  plugin=plugin, key="/".join(ident))
+                first = self.template_plugins[ident]
+                if first == plugin:
+                    raise PluginError("Plugin %(plugin)s registers resolution template %(key)s twice",
+                                      plugin=plugin, key="/".join(ident))
+                raise PluginError("Plugins %(first)s and %(second)s both register resolution template %(key)s",
+                                  first=first, second=plugin, key="/".join(ident))
             self.templates[ident] = template
+            self.template_plugins[ident] = plugin
         for plugin, check_type in self._registrations("helpdesk_register_health_checks"):
             if not isinstance(check_type, HealthCheckType) or not valid_key(check_type.key) \
                     or not callable(check_type.run):
@@ -176,6 +183,8 @@ class PluginRegistry:
             except Exception as exc:
                 self._record(name, hook_name, exc)
                 continue
+            if self.trace:
+                log.debug("hook %s: plugin %s returned %r", hook_name, name, result)
             if result is None:
                 continue
             if firstresult:
@@ -184,8 +193,8 @@ class PluginRegistry:
         return None if firstresult else results
 
     def plugin_names(self) -> list[str]:
-        """Names of the loaded plugins, sorted."""
-        return sorted(name for name, _ in self.pm.list_name_plugin())
+        """Names of the loaded plugins, sorted (blocked ones are listed by pluggy as None)."""
+        return sorted(name for name, plugin in self.pm.list_name_plugin() if plugin is not None)
 
     def hooks_of(self, plugin_name: str) -> list[str]:
         """Names of the hooks *plugin_name* implements."""
@@ -238,6 +247,9 @@ class PluginRegistry:
             if not isinstance(result, CheckResult):
                 raise TypeError(f"{check_key} returned {type(result).__name__}, not CheckResult")
         except concurrent.futures.TimeoutError:
+            # The check ignored target.timeout: a plugin bug worth showing to administrators.
+            self._record(self.check_type_plugins.get(check_key, "?"), f"check:{check_key}",
+                         TimeoutError(f"{check_key} still running after {target.timeout:g} s"))
             result = CheckResult(CheckStatus.ERROR,
                                  i18n.gettext("The check did not finish within %(seconds)s s",
                                               seconds=f"{target.timeout:g}"))
@@ -255,7 +267,7 @@ def load_registry(blocked: Iterable[str] = (), trace: bool = False) -> PluginReg
     """Load the entry-point plugins and build their registry (what the app and CLI use)."""
     failures: list[PluginFailure] = []
     pm = make_plugin_manager(blocked=blocked, failures=failures, trace=trace)
-    return PluginRegistry(pm, failures)
+    return PluginRegistry(pm, failures, trace=trace)
 
 
 def loaded_modules(registry: PluginRegistry) -> dict[str, ModuleType | object]:
