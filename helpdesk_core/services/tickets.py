@@ -110,6 +110,11 @@ def validate_triage(registry: PluginRegistry, category: str,
     if form_class is None:
         return {}
     form = form_class(data=dict(triage or {}), meta={"csrf": False})
+    for field in form:
+        # Built from data= (not a request), fields have no raw input, and validators such
+        # as Optional() would then stop the chain before Length() and the like run.
+        if not field.raw_data and field.data not in (None, "", [], False):
+            field.raw_data = [field.data if isinstance(field.data, str) else str(field.data)]
     if not form.validate():
         raise ValidationFailed("Please check the highlighted answers.",
                                field_errors={k: [str(e) for e in v] for k, v in form.errors.items()})
