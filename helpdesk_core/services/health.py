@@ -418,7 +418,7 @@ def check_now(session: Session, registry: PluginRegistry, check_id: int, *,
     tickets.rollback(session)  # start clean: no transaction is open while polling
     with run_lock(session, check_id) if record else contextlib.nullcontext(True) as got:
         if not got:
-            log.debug("check %s is running in another process; skipped", check_id)
+            log.info("check %s is being run by another process right now; skipped", check_id)
             return None
         check = session.scalar(select(AssetCheck).where(AssetCheck.id == check_id)
                                .options(joinedload(AssetCheck.asset)))
@@ -452,7 +452,7 @@ def schedulable_checks(session: Session) -> dict[int, int]:
     rows = session.execute(select(AssetCheck.id, AssetCheck.interval_seconds)
                            .join(Asset, Asset.id == AssetCheck.asset_id)
                            .where(AssetCheck.enabled.is_(True), Asset.active.is_(True))).all()
-    return {check_id: max(5, interval or 300) for check_id, interval in rows}
+    return {check_id: max(1, interval or 300) for check_id, interval in rows}
 
 
 # --- retention ----------------------------------------------------------------------
