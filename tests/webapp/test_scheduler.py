@@ -14,7 +14,6 @@ import pytest
 from sqlalchemy import func, select
 
 from helpdesk_core import CheckResult, HealthCheckType, PluginRegistry, hookimpl
-from helpdesk_core.db import make_session_factory
 from helpdesk_core.models import Asset, AssetCheck, CheckRecord, Ticket, TicketEvent, Ward
 from tests.health_peers import http_peer  # noqa: F401 (fixture)
 from webapp import scheduler as scheduler_module
@@ -128,14 +127,15 @@ def test_a_hung_device_does_not_stall_the_other_checks(app, http_peer):
     assert records(hung_id) == 1  # answered once released, and recorded
 
 
-def test_two_scheduler_processes_on_postgresql_file_one_ticket(database, http_peer, tmp_path):
+def test_two_scheduler_processes_on_postgresql_file_one_ticket(database, session_factory,
+                                                               http_peer, tmp_path):
     if database.kind != "postgresql":
         pytest.skip("several scheduler processes need PostgreSQL (SQLite: one process)")
     http_peer.set("/down", "fail")
     # Each run takes longer than the interval, so the other process always tries to run
     # the check while it is running: the advisory lock must turn it away.
     http_peer.delay["/down"] = 1.2
-    factory = make_session_factory(database.engine)
+    factory = session_factory
     with factory() as session:
         ward = Ward(code="TWO", name="Phường Thử")
         check = AssetCheck(check_type="http", config={"expect_status": 200}, interval_seconds=1,
@@ -168,6 +168,7 @@ def test_two_scheduler_processes_on_postgresql_file_one_ticket(database, http_pe
         for proc in procs:
             proc.wait(30)
     outputs = [log.read_text() for log in logs]
+    print("\n".join(outputs))  # shown when the test fails
     for output in outputs:
         assert "health check jobs: 1 added" in output, output
         assert "Traceback" not in output, output
