@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from .. import i18n
+from ..i18n import N_
 from ..contracts import CheckResult, CheckStatus, CheckTarget
 from ..errors import HelpdeskError, NotFound
 from ..models import (Asset, AssetCheck, CheckRecord, Criticality, Source, Status, Ticket,
@@ -45,6 +46,8 @@ log = logging.getLogger(__name__)
 PRIORITY_BY_CRITICALITY = {Criticality.CRITICAL: 1, Criticality.HIGH: 2,
                            Criticality.NORMAL: 3, Criticality.LOW: 4}
 WARNING_PRIORITY = 4
+CRITICALITY_LABELS = {Criticality.CRITICAL: N_("critical"), Criticality.HIGH: N_("high"),
+                      Criticality.NORMAL: N_("normal"), Criticality.LOW: N_("low")}
 # First argument of the two-key advisory lock: "HDCK", so our locks are recognisable.
 ADVISORY_LOCK_CLASS = 0x4844434B
 MESSAGE_MAX = 1000
@@ -303,8 +306,8 @@ def _file(session: Session, registry: PluginRegistry, check: AssetCheck, reason:
         why = i18n.gettext("Health check warning")
     else:
         priority = PRIORITY_BY_CRITICALITY.get(asset.criticality, 3)
-        why = i18n.gettext("Device criticality: %(criticality)s",
-                           criticality=asset.criticality)
+        why = i18n.gettext("Device criticality: %(criticality)s", criticality=i18n.gettext(
+            CRITICALITY_LABELS.get(asset.criticality, asset.criticality)))
         if reason == "flapping":
             title = i18n.gettext("%(asset)s is unstable: check “%(check)s” keeps switching",
                                  asset=asset.name, check=label)
