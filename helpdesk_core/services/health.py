@@ -27,9 +27,9 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, select, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from .. import i18n
 from ..i18n import N_
@@ -264,6 +264,14 @@ def _apply_ticket_rules(session: Session, registry: PluginRegistry, check: Asset
                 log.warning("could not resolve %s after recovery: %s", ticket.number, exc)
         return
 
+    # A warning ticket whose device now fails for real gets the device's priority.
+    urgent = PRIORITY_BY_CRITICALITY.get(check.asset.criticality, 3)
+    if _is_bad(status) and check.consecutive_failures >= threshold and ticket.priority > urgent:
+        try:
+            tickets.change_priority(session, registry, ticket, None, urgent, i18n.gettext(
+                "The device now fails: %(detail)s", detail=message), now)
+        except HelpdeskError as exc:
+            log.warning("could not raise the priority of %s: %s", ticket.number, exc)
     # Failing or warning again while the ticket is open: note it, at a bounded rate.
     last = _last_event(session, ticket, ("health", "recovery"))
     if last is not None and last.kind == "health" and last.data.get("message") == message \
@@ -465,12 +473,15 @@ def prune_records(session: Session, now: dt.datetime, keep_days: int = 14,
     """Delete check records older than *keep_days*, in batches (each its own commit),
     never the latest record of a check. Returns how many were deleted."""
     cutoff = now - dt.timedelta(days=keep_days)
-    latest = select(func.max(CheckRecord.id)).group_by(CheckRecord.check_id)
+    newer = aliased(CheckRecord)
+    # A record may go if a newer one of the same check exists (index: check_id, checked_at).
+    has_newer = (select(newer.id).where(newer.check_id == CheckRecord.check_id,
+                                        newer.checked_at > CheckRecord.checked_at)
+                 .exists())
     deleted = 0
     while True:
         ids = list(session.scalars(select(CheckRecord.id)
-                                   .where(CheckRecord.checked_at < cutoff,
-                                          CheckRecord.id.not_in(latest))
+                                   .where(CheckRecord.checked_at < cutoff, has_newer)
                                    .order_by(CheckRecord.id).limit(batch_size)))
         if not ids:
             break

@@ -211,6 +211,23 @@ def test_a_warning_files_one_low_priority_ticket(db_session, now, toner):
         == [None, "resolved"]
 
 
+def test_a_warning_ticket_takes_the_devices_priority_when_it_fails(db_session, now, toner):
+    plugin, registry = toner
+    ward = make_ward(db_session)
+    check = make_check(db_session, ward, "printer-3.local", "toner",
+                       criticality=Criticality.HIGH)
+    plugin.toner = 5
+    poll(db_session, registry, check, now)
+    [ticket] = automatic_tickets(db_session, check)
+    assert ticket.priority == 4
+    plugin.toner = -1  # now the device fails outright
+    poll(db_session, registry, check, now + MINUTE, times=3)
+    db_session.refresh(ticket)
+    assert ticket.priority == 2 and len(automatic_tickets(db_session, check)) == 1
+    [change] = events(db_session, ticket, "priority")
+    assert (change.old_value, change.new_value, change.actor_id) == ("4", "2", None)
+
+
 def test_a_check_that_raises_is_an_error_result_and_counts_as_failing(db_session, now, toner):
     plugin, registry = toner
     ward = make_ward(db_session)
