@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from helpdesk_core.i18n import N_
-from helpdesk_core.services import health
+from helpdesk_core.models import Ward
+from helpdesk_core.services import health, scope
 
 from . import registry
 from .extensions import db
@@ -30,6 +32,11 @@ STATUS_LABELS = {"ok": N_("OK"), "warning": N_("Warning"), "failure": N_("Failur
 def board():
     ward_id = request.args.get("ward", type=int)
     data = health.status_board(db.session, current_user, today(), ward_id=ward_id)
+    # Coordinators and administrators see the whole city, so they may narrow it to a ward.
+    wards = []
+    if scope.ward_ids_for(db.session, current_user, today()) is None:
+        wards = list(db.session.scalars(select(Ward).where(Ward.active.is_(True))
+                                        .order_by(Ward.name)))
     counts = {colour: 0 for colour in STATES}
     for block in data.wards:
         for asset in block.assets:
@@ -39,5 +46,5 @@ def board():
                     for key, check_type in registry().check_types.items()}
     return render_template("health/board.html", board=data, counts=counts, states=STATES,
                            status_labels=STATUS_LABELS, colour_of=health.colour_of,
-                           check_labels=check_labels, ward_id=ward_id, now=now(),
+                           check_labels=check_labels, ward_id=ward_id, wards=wards, now=now(),
                            refresh=2 * int(current_app.config.get("QUEUE_REFRESH_SECONDS") or 0))

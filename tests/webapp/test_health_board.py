@@ -7,10 +7,10 @@ import datetime as dt
 import re
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from helpdesk_core import CheckResult, CheckStatus
-from helpdesk_core.models import Asset, AssetCheck, Role
+from helpdesk_core.models import Asset, AssetCheck, Role, Ward
 from helpdesk_core.services import health, tickets
 from tests.factories import PASSWORD, make_student, make_user, make_ward
 from webapp.extensions import db
@@ -122,7 +122,21 @@ def test_coordinator_sees_every_ward_and_city_wide_services(client, scene):
     assert devices == ["Kiosk A", "Printer A1", "Printer A1", "Router A", "Router B",
                        "City portal"]
     assert "City-wide services" in page
-    assert page.index("Phường Hải Châu") < page.index("Phường Sơn Trà") < page.index("City portal")
+    assert page.index("<h2>Phường Hải Châu") < page.index("<h2>Phường Sơn Trà") \
+        < page.index("City portal")
+    # The whole city is long: a coordinator can narrow it to one ward.
+    ward_b = re.search(r'<option value="(\d+)">Phường Sơn Trà</option>', page).group(1)
+    narrowed = client.get(f"/health/?ward={ward_b}").get_data(as_text=True)
+    assert [r[0] for r in rows(narrowed)] == ["Router B"]
+
+
+def test_staff_cannot_widen_their_board_with_the_ward_filter(client, scene):
+    people, _ids = scene
+    login(client, people["staff"])
+    with client.application.app_context():
+        other = db.session.scalar(select(Ward.id).where(Ward.name == "Phường Sơn Trà"))
+    page = client.get(f"/health/?ward={other}").get_data(as_text=True)
+    assert rows(page) == [] and "Router B" not in page and "<select" not in page
 
 
 def test_the_board_is_in_vietnamese_by_default(app, client):
