@@ -424,7 +424,13 @@ def check_now(session: Session, registry: PluginRegistry, check_id: int, *,
     process is running it right now, or (``force=False``, the scheduler) another
     process ran it less than half an interval ago.
 
+    *session* should have nothing pending: the run starts by rolling it back, so that no
+    transaction stays open while the device is polled.
+
     :param now: the time to record (tests); by default the time the run ended.
+    :param record: False only runs the check (no lock, no record, no ticket).
+    :param force: False skips a check another process ran less than half an interval ago
+        (the scheduler's runs); True always runs it (``helpdesk check``).
     """
     tickets.rollback(session)  # start clean: no transaction is open while polling
     with run_lock(session, check_id) if record else contextlib.nullcontext(True) as got:

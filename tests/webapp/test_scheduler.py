@@ -3,6 +3,7 @@ scheduler processes on one PostgreSQL file one ticket; ``helpdesk check`` runs o
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -208,3 +209,18 @@ def test_helpdesk_check_runs_an_assets_checks_once(app, runner, http_peer):
     missing = runner.invoke(args=["check", "Máy không có"])
     assert missing.exit_code != 0
     assert "Máy không có" in missing.output and "Traceback" not in missing.output
+
+
+def test_the_retention_job_prunes_old_results(app):
+    now = dt.datetime.now(dt.timezone.utc)
+    with app.app_context():
+        check = AssetCheck(check_type="tcp", config={"port": 1})
+        add_asset(db.session, Ward(code="RET", name="Phường Thử"), "Máy cũ", "127.0.0.1", check)
+        db.session.flush()
+        for days in (40, 20, 15, 1):
+            db.session.add(CheckRecord(check_id=check.id, status="ok",
+                                       checked_at=now - dt.timedelta(days=days)))
+        db.session.commit()
+    app.config["HEALTH_RETENTION_DAYS"] = 14
+    assert scheduler_module.prune(app) == 3
+    assert scheduler_module.prune(app) == 0
