@@ -60,10 +60,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     def _set_core_locale() -> None:
         i18n.set_locale(str(get_locale()))
 
-    from . import auth, errors, main, tickets
+    from . import auth, errors, health, main, tickets
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
     app.register_blueprint(tickets.bp)
+    app.register_blueprint(health.bp)
     errors.register(app)
     _register_template_helpers(app)
 

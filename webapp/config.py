@@ -24,6 +24,15 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_HEADERS_ENABLED": True,
     "QUEUE_REFRESH_SECONDS": 30,
     "SQLALCHEMY_RECORD_QUERIES": False,
+    # Health checks (webapp/scheduler.py, helpdesk_core/services/health.py)
+    "HEALTH_MAX_WORKERS": 8,         # checks running at the same time in one scheduler
+    "HEALTH_RECONCILE_SECONDS": 60,  # how often jobs follow the checks in the database
+    "HEALTH_JITTER_SECONDS": 15,     # spread of each check's start, at most 10% of its interval
+    "HEALTH_RETENTION_DAYS": 14,     # check results kept (the latest per check always)
+    "HEALTH_PRUNE_SECONDS": 3600,
+    "HEALTH_EVENT_MINUTES": 30,      # at most one history entry per ticket per period
+    "HEALTH_FLAP_CHANGES": 4,        # more changes than this within the window: flapping
+    "HEALTH_FLAP_WINDOW_MINUTES": 60,
 }
 
 
