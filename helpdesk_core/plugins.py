@@ -7,6 +7,7 @@ each implementation in its own guard instead, logs and records what failed, and 
 from __future__ import annotations
 
 import concurrent.futures
+import contextvars
 import datetime as dt
 import importlib.metadata
 import logging
@@ -241,7 +242,8 @@ class PluginRegistry:
                     0.0)
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=1,
                                                      thread_name_prefix=f"check-{check_key}")
-        future = pool.submit(check_type.run, target)
+        # The worker thread gets this context, so messages come in the caller's locale.
+        future = pool.submit(contextvars.copy_context().run, check_type.run, target)
         try:
             result = future.result(timeout=target.timeout + 0.5)
             if not isinstance(result, CheckResult):

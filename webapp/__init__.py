@@ -58,7 +58,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     @app.before_request
     def _set_core_locale() -> None:
-        i18n.set_locale(str(get_locale()))
+        g.core_locale_token = i18n.set_locale(str(get_locale()))
+
+    @app.teardown_request
+    def _reset_core_locale(_error: BaseException | None) -> None:
+        # Threads are reused across requests: leave the next one the default locale.
+        token = g.pop("core_locale_token", None)
+        if token is not None:
+            i18n.reset_locale(token)
 
     from . import auth, errors, health, main, tickets
     app.register_blueprint(auth.bp)
