@@ -338,7 +338,7 @@ def test_ping_without_a_host_is_a_configuration_error(registry):
 # A private network namespace (root only): 127.0.0.99 is routed into a blackhole (a host
 # with no route) and the namespace's loopback ignores echo requests (a silent host).
 NETNS_SETUP = ("ip link set lo up && ip route add blackhole 127.0.0.99 && "
-               "sysctl -qw net.ipv4.icmp_echo_ignore_all=1 && exec \"$0\" -c \"$1\"")
+               "echo 1 > /proc/sys/net/ipv4/icmp_echo_ignore_all && exec \"$0\" -c \"$1\"")
 NETNS_SCRIPT = """
 import json, os
 from helpdesk_core import CheckTarget
