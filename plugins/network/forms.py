@@ -79,7 +79,8 @@ def summarize(triage: Mapping[str, Any]) -> list[tuple[str, str]]:
     """Readable ``(label, value)`` rows of stored network triage answers."""
     form = NetworkTriageForm(meta={"csrf": False})
     rows: list[tuple[str, str]] = []
-    for name, field in form._fields.items():
+    for field in form:
+        name = field.name
         value = triage.get(name)
         if value in (None, ""):
             continue

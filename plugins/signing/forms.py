@@ -146,7 +146,8 @@ def summarize(triage: Mapping[str, Any]) -> list[tuple[str, str]]:
     """Readable ``(label, value)`` rows of stored signing triage answers."""
     form = SigningTriageForm(meta={"csrf": False})
     rows: list[tuple[str, str]] = []
-    for name, field in form._fields.items():
+    for field in form:
+        name = field.name
         value = triage.get(name)
         if value in (None, "") or _QUIET_DEFAULTS.get(name) == value:
             continue

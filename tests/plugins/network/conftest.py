@@ -42,6 +42,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._send(200, PAGE)
         elif self.path == "/error":
             self._send(500, b"Internal Server Error")
+        elif self.path == "/slow":
+            self.server.release.wait(0.05)  # at least 50 ms before the answer
+            self._send(200, PAGE)
         elif self.path == "/hang":
             self.server.release.wait(30)  # answers only when the fixture ends
             self._send(200, PAGE)
@@ -100,7 +103,7 @@ def make_cert(directory, days: float, cn: str = "localhost"):
 
 @pytest.fixture
 def web():
-    """An HTTP server: /ok, /error (500), /hang, /redirect (two hops), /loop."""
+    """An HTTP server: /ok, /error (500), /slow, /hang, /redirect (two hops), /loop."""
     server, thread = _serve()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     _stop(server, thread)

@@ -224,10 +224,10 @@ def test_http_closed_port(registry, closed_port):
 
 
 def test_http_warns_when_slower_than_the_limit(registry, web):
-    # 0.001 ms: no real answer over TCP comes back that fast, so this must warn.
-    result, _ms = registry.run_check("http", CheckTarget(web + "/ok", {"slow_ms": 0.001},
+    # /slow waits 50 ms before it answers, so a 10 ms limit must warn.
+    result, _ms = registry.run_check("http", CheckTarget(web + "/slow", {"slow_ms": 10},
                                                          timeout=2))
-    assert result.status is CheckStatus.WARNING
+    assert result.status is CheckStatus.WARNING and result.values["latency_ms"] >= 50
 
 
 # --- dns ------------------------------------------------------------------------------
