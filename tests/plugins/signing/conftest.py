@@ -54,7 +54,7 @@ class TlsEndpoint:
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.sock.settimeout(0.1)
         self.port = self.sock.getsockname()[1]
-        self.handshakes = 0
+        self.connections = 0  # counted at accept: the client sees no certificate before
         self.running = True
         self.thread = threading.Thread(target=self._loop, daemon=True)
         self.thread.start()
@@ -65,10 +65,10 @@ class TlsEndpoint:
                 conn, _peer = self.sock.accept()
             except (socket.timeout, OSError):
                 continue
+            self.connections += 1
             conn.settimeout(2)
             try:
                 with self.context.wrap_socket(conn, server_side=True) as tls:
-                    self.handshakes += 1
                     tls.recv(1)  # until the client closes
             except (OSError, ssl.SSLError):
                 conn.close()

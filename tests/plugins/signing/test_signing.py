@@ -173,7 +173,7 @@ def test_cert_expiry_of_a_tls_endpoint(registry, tls_endpoint, days, status):
     assert result.status is status, result.message
     assert result.values["subject_cn"] == "portal.test"
     assert days - 1 <= result.values["days_left"] <= days
-    assert endpoint.handshakes == 1
+    assert endpoint.connections == 1
 
 
 def test_cert_expiry_by_url_and_a_custom_warning(registry, tls_endpoint):
