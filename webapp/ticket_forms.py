@@ -23,8 +23,7 @@ class FileTicketForm(FlaskForm):
                                 render_kw={"rows": 3, "maxlength": DESCRIPTION_MAX})
     citizen_waiting = BooleanField(_l("A citizen is waiting"))
     whole_centre = BooleanField(_l("The whole centre is affected"))
-    asset = SelectField(_l("Which device? (optional)"), coerce=int, default=0,
-                        validate_choice=False)
+    asset = SelectField(_l("Which device? (optional)"), coerce=int, default=0)
     photo = FileField(_l("Photo or PDF (optional)"),
                       description=_l("Take a photo of the screen or the device."),
                       render_kw={"accept": "image/*,application/pdf", "capture": "environment"})
