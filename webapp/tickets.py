@@ -21,7 +21,7 @@ from helpdesk_core.services import attachments, queries, scope, tickets, workflo
 from . import registry
 from .extensions import db
 from .ticket_forms import (AttachmentForm, CommentForm, FileTicketForm, ReasonForm,
-                           SimilarForm, StepForm, TemplateForm)  # noqa: F401
+                           SimilarForm, StepForm, TemplateForm)
 from .web import flash_error, form_meta, now, roles_required, today
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
@@ -102,9 +102,16 @@ def queue():
 
 
 @bp.route("/queue/rows")
-@roles_required(*WORKERS)
 def queue_rows():
     """The queue's table alone, polled by htmx so new tickets appear without a reload."""
+    if not current_user.is_authenticated and request.headers.get("HX-Request"):
+        # Logged out meanwhile: send the whole tab to the login page, not into the table.
+        return "", 200, {"HX-Redirect": url_for("auth.login", next=url_for("tickets.queue"))}
+    return _queue_rows()
+
+
+@roles_required(*WORKERS)
+def _queue_rows():
     return render_template("tickets/_queue_rows.html", **_queue_context())
 
 
@@ -279,8 +286,11 @@ def _render_ticket(ticket: Ticket, status: int = 200, **posted: Any):
     history = [(e, _describe(e, names)) for e in events]
     comments = [e for e in events if e.kind == "comment"]
     works = user.role in WORKERS
-    can_work = works and ticket.is_open and (user.role != Role.STUDENT
-                                             or ticket.assignee_id == user.id)
+    try:  # the core decides who may pick and tick checklists
+        tickets.check_action_scope(db.session, ticket, user, day)
+        can_work = True
+    except HelpdeskError:
+        can_work = False
     templates = reg.templates_for(ticket.category)
     chosen_key = (ticket.checklist or {}).get("template")
     chosen = reg.templates.get((ticket.category, chosen_key)) if chosen_key else None

@@ -323,6 +323,13 @@ def test_queue_polls_a_partial_that_shows_new_tickets(app, client, world, login,
     assert number not in body(client.get("/tickets/queue/rows?category=printer"))
 
 
+def test_a_logged_out_queue_sends_the_tab_to_the_login_page(client, world, login):
+    login("anonymous")
+    response = client.get("/tickets/queue/rows", headers={"HX-Request": "true"})
+    assert response.status_code == 200 and response.data == b""
+    assert response.headers["HX-Redirect"].startswith("/login")
+
+
 def test_queue_filters_by_status(app, client, world, login):
     login("student_a")
     client.post(f"/tickets/{world.ticket_a}/do/claim")
