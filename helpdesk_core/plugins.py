@@ -215,7 +215,35 @@ class PluginRegistry:
         rows = self.call_each("helpdesk_triage_summary", firstresult=True,
                               category=category, triage=triage)
         if rows is None:
-            rows = [(key, "" if value is None else str(value)) for key, value in triage.items()]
+            rows = self._summary_from_form(category, triage)
+        return rows
+
+    def _summary_from_form(self, category: str, triage: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """Rows labelled by the category's triage form (choice values shown by their label);
+        keys the form does not know keep their raw name. Empty answers are left out."""
+        form_class = self.triage_form(category)
+        fields: dict[str, Any] = {}
+        if form_class is not None:
+            try:
+                fields = dict(form_class(meta={"csrf": False})._fields)
+            except Exception as exc:  # a broken plugin form must not break the ticket page
+                self._record(self.category_plugins.get(category, "?"), "triage_summary", exc)
+        rows = []
+        for key, value in triage.items():
+            if value in (None, "", [], False):
+                continue
+            field = fields.get(key)
+            label, shown = (str(field.label.text) if field is not None else key), value
+            choices = getattr(field, "choices", None) if field is not None else None
+            if choices:
+                labels = {str(getattr(c, "value", c[0] if isinstance(c, tuple) else c)):
+                          str(getattr(c, "label", c[1] if isinstance(c, tuple) else c))
+                          for c in choices}
+                values = value if isinstance(value, list) else [value]
+                shown = ", ".join(labels.get(str(v), str(v)) for v in values)
+            elif value is True:
+                shown = i18n.gettext("Yes")
+            rows.append((label, str(shown)))
         return rows
 
     def suggest_priority(self, category: str, triage: Mapping[str, Any]) -> PrioritySuggestion | None:

@@ -16,6 +16,7 @@ DEFAULTS: dict[str, Any] = {
     "TRACE_HOOKS": False,            # log every plugin hook call
     "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
     "ATTACHMENT_MAX_BYTES": 8 * 1024 * 1024,
+    "UPLOAD_FOLDER": "",             # default: <instance>/uploads
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
@@ -63,6 +64,8 @@ def finish(app_config: dict[str, Any], instance_path: str) -> None:
     options = engine_options(url)
     options.update(app_config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     app_config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    if not app_config.get("UPLOAD_FOLDER"):
+        app_config["UPLOAD_FOLDER"] = os.path.join(instance_path, "uploads")
     app_config["BABEL_DEFAULT_LOCALE"] = app_config["DEFAULT_LOCALE"]
     app_config["BABEL_DEFAULT_TIMEZONE"] = app_config["TIMEZONE"]
     if app_config.get("PREFERRED_URL_SCHEME") == "https":
