@@ -12,10 +12,11 @@ from sqlalchemy import event, select
 from helpdesk_core import CheckResult, CheckStatus
 from helpdesk_core.models import Asset, AssetCheck, Role, Ward
 from helpdesk_core.services import health, tickets
+from tests.conftest import FIXED_NOW
 from tests.factories import PASSWORD, make_student, make_user, make_ward
 from webapp.extensions import db
 
-NOW = dt.datetime.now(dt.timezone.utc)
+NOW = FIXED_NOW  # the web tests freeze the app clock here (tests/webapp/conftest.py)
 
 
 def login(client, user):
