@@ -210,9 +210,10 @@ def test_broken_priority_and_event_hooks_do_not_stop_filing(broken_registry, db_
     assert db_session.scalar(select(Ticket).where(Ticket.category == "broken")) is not None
 
 
-def test_broken_summary_falls_back_to_raw_answers(broken_registry):
+def test_broken_summary_falls_back_to_the_forms_labels(broken_registry):
+    # "note" is a field of the broken plugin's triage form; "n" is not, so it stays raw.
     assert broken_registry.triage_summary("broken", {"note": "abc", "n": 2}) == \
-        [("note", "abc"), ("n", "2")]
+        [("Note", "abc"), ("n", "2")]
     assert ("broken", "helpdesk_triage_summary") in stages(broken_registry)
     # Other categories keep their readable summary.
     rows = dict(broken_registry.triage_summary("vneid", {"level": "2"}))
