@@ -282,14 +282,15 @@ SWEEP_BATCH = 500
 
 
 def due_for_sweep(now: dt.datetime, limit: int = SWEEP_BATCH):
-    """The bounded query of :func:`sweep`: open, running tickets whose moment has come.
+    """The bounded query of :func:`sweep`: tickets whose next SLA moment has come.
 
-    Uses the ``ix_ticket_sla_next`` index; rows another transaction holds (a student
-    claiming right now) are skipped on PostgreSQL and handled on the next run.
+    One range on the ``ix_ticket_sla_next`` index. ``sla_next_at`` is NULL for tickets
+    that are not open or are paused; should a row still carry a stale moment, the sweep
+    finds nothing pending on it and clears the column. Rows another transaction holds
+    (a student claiming right now) are skipped on PostgreSQL and handled next run.
     """
     return (select(Ticket)
-            .where(Ticket.sla_next_at <= now, Ticket.status.in_(Status.OPEN),
-                   Ticket.paused_at.is_(None))
+            .where(Ticket.sla_next_at <= now)
             .order_by(Ticket.sla_next_at, Ticket.id)
             .limit(limit)
             .with_for_update(skip_locked=True))
