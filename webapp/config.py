@@ -23,6 +23,7 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_RATE_LIMIT": "10 per minute",
     "RATELIMIT_HEADERS_ENABLED": True,
     "QUEUE_REFRESH_SECONDS": 30,
+    "AUTO_CLOSE_WORKING_DAYS": 3,    # resolved tickets close after this many working days
     "SQLALCHEMY_RECORD_QUERIES": False,
 }
 
