@@ -24,7 +24,7 @@ import contextlib
 import datetime as dt
 from typing import Any, Iterator, Mapping
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
