@@ -328,9 +328,10 @@ def sweep(session: Session, registry: "PluginRegistry | None", now: dt.datetime,
         if key not in policies:
             policies[key] = policy_for(session, ticket.priority, ticket.category)
         escalate_on_breach = policies[key][3]
+        part = SweepReport()  # counted only if this ticket's savepoint holds
         try:
             with tickets.savepoint(session):
-                breached = _sweep_one(session, registry, ticket, now, report)
+                breached = _sweep_one(session, registry, ticket, now, part)
                 if (breached and escalate_on_breach
                         and ticket.escalation_level < workflow.MAX_LEVEL
                         and workflow.is_allowed("escalate", "system", ticket.status)):
@@ -338,10 +339,17 @@ def sweep(session: Session, registry: "PluginRegistry | None", now: dt.datetime,
                         "The SLA target was missed: escalated automatically.")
                     tickets.perform(session, registry, ticket, None, "escalate", now,
                                     reason=reason, data={"sla": True})
-                    report.escalated += 1
+                    part.escalated += 1
         except HelpdeskError:
+            # Undone with the savepoint; the ticket keeps its moment and is retried.
             log.exception("SLA sweep failed on ticket %s", ticket.id)
             report.failed += 1
+            continue
+        report.response_at_risk += part.response_at_risk
+        report.resolution_at_risk += part.resolution_at_risk
+        report.response_breached += part.response_breached
+        report.resolution_breached += part.resolution_breached
+        report.escalated += part.escalated
     session.flush()
     return report
 

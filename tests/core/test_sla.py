@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select, text
 
 from helpdesk_core import hookimpl
+from helpdesk_core.errors import Conflict
 from helpdesk_core.models import SlaPolicy, Status, Ticket, TicketEvent
 from helpdesk_core.services import sla, tickets, workflow
 
@@ -343,3 +344,44 @@ def test_plugins_hear_sla_events_after_commit(db_session, registry, cast, now, b
         assert db_session.get(Ticket, ticket.id).response_at_risk
     finally:
         builtin_pm.unregister(name="sla-listener")
+
+
+def test_one_failing_ticket_does_not_undo_the_others(db_session, registry, cast, now,
+                                                     monkeypatch, builtin_pm):
+    db_session.add(SlaPolicy(priority=1, category=None, response_minutes=15,
+                             resolution_minutes=60, escalate_on_breach=True))
+    db_session.flush()
+    broken, fine = p1(db_session, registry, cast, now), p1(db_session, registry, cast, now)
+    tickets.commit(db_session)
+    broken_id = broken.id
+    real_perform = tickets.perform
+
+    def perform(session, registry, ticket, *args, **kwargs):
+        if ticket.id == broken_id:  # e.g. someone changed it at the same moment
+            raise Conflict("Someone else has just claimed this ticket.")
+        return real_perform(session, registry, ticket, *args, **kwargs)
+
+    heard = []
+
+    class Listener:
+        @hookimpl
+        def helpdesk_on_ticket_event(self, ticket, event):
+            heard.append((ticket.id, event.kind))
+
+    monkeypatch.setattr(tickets, "perform", perform)
+    builtin_pm.register(Listener(), name="sla-failure-listener")
+    try:
+        report = sla.sweep(db_session, registry, now + 16 * MIN)
+        tickets.commit(db_session)
+    finally:
+        builtin_pm.unregister(name="sla-failure-listener")
+    assert (report.checked, report.response_breached, report.escalated, report.failed) == (2, 1, 1, 1)
+    # The broken ticket's breach was undone with its savepoint (and never announced)...
+    assert not broken.response_breached and broken.status == Status.NEW
+    assert sla_events(db_session, broken) == []
+    assert {kind for ticket_id, kind in heard if ticket_id == broken_id} == set()
+    # ...and is tried again on the next run; the other one went through.
+    assert fine.response_breached and fine.status == Status.WAITING_CITY
+    assert (fine.id, "sla_breached") in heard and (fine.id, "escalated") in heard
+    monkeypatch.undo()
+    assert sla.sweep(db_session, registry, now + 17 * MIN).escalated == 1
