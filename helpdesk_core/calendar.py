@@ -20,6 +20,7 @@ Period = tuple[dt.time, dt.time]
 
 
 def parse_hhmm(value: str) -> dt.time:
+    """``"07:30"`` -> ``time(7, 30)`` (how wards store their opening hours)."""
     hours, minutes = value.split(":")
     return dt.time(int(hours), int(minutes))
 
@@ -87,6 +88,7 @@ class WorkingCalendar:
         return ()
 
     def is_working_day(self, day: dt.date) -> bool:
+        """True if the centre opens at all on *day*."""
         return bool(self.periods_on(day))
 
     def _intervals_from(self, start: dt.datetime) -> Iterable[tuple[dt.datetime, dt.datetime]]:

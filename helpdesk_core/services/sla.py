@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from .. import i18n
 from ..calendar import WorkingCalendar, parse_hhmm
 from ..errors import HelpdeskError
-from ..models import CalendarDay, SlaPolicy, Status, Ticket, TicketEvent, Ward
+from ..models import CalendarDay, Role, SlaPolicy, Status, Ticket, TicketEvent, Ward
 
 if TYPE_CHECKING:
     from ..plugins import PluginRegistry
@@ -271,10 +271,12 @@ class SweepReport:
 
     @property
     def warnings(self) -> int:
+        """At-risk warnings given (response and resolution)."""
         return self.response_at_risk + self.resolution_at_risk
 
     @property
     def breaches(self) -> int:
+        """Breaches reported (response and resolution)."""
         return self.response_breached + self.resolution_breached
 
 
@@ -334,7 +336,7 @@ def sweep(session: Session, registry: "PluginRegistry | None", now: dt.datetime,
                 breached = _sweep_one(session, registry, ticket, now, part)
                 if (breached and escalate_on_breach
                         and ticket.escalation_level < workflow.MAX_LEVEL
-                        and workflow.is_allowed("escalate", "system", ticket.status)):
+                        and workflow.is_allowed("escalate", Role.SYSTEM, ticket.status)):
                     reason = i18n.gettext(
                         "The SLA target was missed: escalated automatically.")
                     tickets.perform(session, registry, ticket, None, "escalate", now,

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 from typing import Any, Iterator, Mapping
 
 from sqlalchemy import select, update
@@ -29,14 +30,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from .. import i18n
-from ..errors import (Conflict, NotFound, PermissionDenied, TransitionNotAllowed,
-                      ValidationFailed)
+from ..errors import (Conflict, HelpdeskError, NotFound, PermissionDenied,
+                      TransitionNotAllowed, ValidationFailed)
 from ..models import (Asset, AssetCheck, Role, Source, Status, Ticket, TicketCounter,
                       TicketEvent, User, Ward)
 from ..plugins import PluginRegistry
 from ..privacy import mask_in, mask_personal_data
 from ..text import fold, nfc
 from . import scope, sla, workflow
+
+log = logging.getLogger(__name__)
 
 IMPACTS = ("center", "several", "person")
 URGENCIES = ("citizen_waiting", "today", "normal")
@@ -61,6 +64,7 @@ def role_of(actor: User | None) -> str:
 
 
 def priority_from(impact: str, urgency: str) -> int:
+    """The priority (1 most urgent - 4) of :data:`PRIORITY_MATRIX` for impact x urgency."""
     return PRIORITY_MATRIX[(impact, urgency)]
 
 
@@ -134,6 +138,7 @@ def next_sequence(session: Session, ward_id: int, year: int) -> int:
 
 
 def format_number(ward_code: str, year: int, seq: int) -> str:
+    """The ticket number shown to people: ``HCH-2026-00042``."""
     return f"{ward_code}-{year}-{seq:05d}"
 
 
@@ -244,6 +249,7 @@ def file_ticket(session: Session, registry: PluginRegistry, *, ward: Ward, categ
 
 
 def sla_timezone():
+    """The local time zone of the wards (dates, years and working hours are local)."""
     from zoneinfo import ZoneInfo
     from ..calendar import DEFAULT_TIMEZONE
     return ZoneInfo(DEFAULT_TIMEZONE)
@@ -564,8 +570,12 @@ def auto_close(session: Session, registry: PluginRegistry | None, now: dt.dateti
             calendars[ticket.ward_id] = sla.calendar_for(session, ticket.ward)
         if calendars[ticket.ward_id].add_working_days(ticket.resolved_at, working_days) > now:
             continue
-        with savepoint(session):
-            perform(session, registry, ticket, None, "auto_close", now,
-                    data={"working_days": working_days})
+        try:
+            with savepoint(session):
+                perform(session, registry, ticket, None, "auto_close", now,
+                        data={"working_days": working_days})
+        except HelpdeskError:
+            log.exception("auto-close failed on ticket %s", ticket.id)
+            continue
         closed.append(ticket)
     return closed

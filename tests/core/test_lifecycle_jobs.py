@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from helpdesk_core.errors import Conflict
 from helpdesk_core.models import CalendarDay, Role, Status, StudentAssignment
 from helpdesk_core.services import assignment, tickets
 
@@ -131,3 +132,18 @@ def test_no_auto_assignment_when_off_or_nobody_is_on_duty(db_session, registry, 
     assert [e.kind for e in waiting.events] == ["filed"]
     assert assignment.auto_assign(db_session, registry, manual, now) is not None
     assert assignment.auto_assign(db_session, registry, manual, now) is None  # not new any more
+
+
+def test_one_failing_close_does_not_stop_the_others(db_session, registry, cast, now, monkeypatch):
+    first = resolved_ticket(db_session, registry, cast, now)
+    second = resolved_ticket(db_session, registry, cast, now + MIN)
+    real_perform = tickets.perform
+
+    def perform(session, registry, ticket, *args, **kwargs):
+        if ticket.id == first.id:
+            raise Conflict("Someone else has just claimed this ticket.")
+        return real_perform(session, registry, ticket, *args, **kwargs)
+
+    monkeypatch.setattr(tickets, "perform", perform)
+    assert tickets.auto_close(db_session, registry, now + dt.timedelta(days=7)) == [second]
+    assert (first.status, second.status) == (Status.RESOLVED, Status.CLOSED)
