@@ -317,9 +317,13 @@ def perform(session: Session, registry: PluginRegistry | None, ticket: Ticket,
     :raises ValidationFailed: a missing reason or a wrong assignee.
     :raises Conflict: ``claim`` lost against another student.
 
-    Nothing changes when it raises. ``claim`` is special: it is one conditional UPDATE,
-    so of two students claiming at once exactly one wins; the other gets
-    :class:`Conflict`.
+    Nothing changes when it raises. Concurrent moves: ``claim`` is one conditional
+    UPDATE, so of two students claiming at once exactly one wins; the other gets
+    :class:`Conflict`. Every other action first locks the ticket's row on the condition
+    that it still has the status, assignee and level this session saw (see
+    :func:`_lock_as_seen`), so a move decided on stale data (a coordinator assigning a
+    ticket a student has just claimed, a reporter reopening a ticket the scheduler is
+    closing) also gets :class:`Conflict` instead of overwriting the other change.
 
     Events: ``status`` (old -> new, ``data["action"]``) whenever the status changes;
     ``assigned`` for claim/assign; ``escalated`` (old -> new level) for escalate. The
@@ -334,6 +338,9 @@ def perform(session: Session, registry: PluginRegistry | None, ticket: Ticket,
             "reason": [i18n.gettext("Please give a reason.")]})
     if action == "claim":
         return _claim(session, registry, ticket, actor, now)
+    if action == "assign":
+        _check_assignee(session, ticket, assignee, today)
+    _lock_as_seen(session, ticket, now)
     if action == "assign":
         _assign(session, registry, ticket, actor, assignee, now, today)
     old_level = ticket.escalation_level
@@ -381,6 +388,29 @@ def _move(session: Session, registry: PluginRegistry | None, ticket: Ticket,
                  body=reason, data={**(data or {}), "action": action})
 
 
+def _lock_as_seen(session: Session, ticket: Ticket, now: dt.datetime) -> None:
+    """Lock the ticket's row if it is still as this session saw it; else :class:`Conflict`.
+
+    A conditional ``UPDATE`` (compare and set): on PostgreSQL the row stays locked until
+    the transaction ends, so a concurrent move waits and then finds the row changed; on
+    SQLite writers queue (``BEGIN IMMEDIATE``) and a stale object fails the condition.
+    """
+    if ticket.id is None:
+        return
+    session.flush()
+    assignee = (Ticket.assignee_id.is_(None) if ticket.assignee_id is None
+                else Ticket.assignee_id == ticket.assignee_id)
+    matched = session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket.id, Ticket.status == ticket.status, assignee,
+               Ticket.escalation_level == ticket.escalation_level)
+        .values(updated_at=now)
+        .execution_options(synchronize_session=False)).rowcount
+    if matched != 1:
+        session.refresh(ticket)
+        raise Conflict("Someone else has just changed this ticket. Please look at it again.")
+
+
 def _claim(session: Session, registry: PluginRegistry | None, ticket: Ticket,
            actor: User | None, now: dt.datetime) -> Ticket:
     assert actor is not None
@@ -406,8 +436,9 @@ def _claim(session: Session, registry: PluginRegistry | None, ticket: Ticket,
     return ticket
 
 
-def _assign(session: Session, registry: PluginRegistry | None, ticket: Ticket,
-            actor: User | None, assignee: User | None, now: dt.datetime, today: dt.date) -> None:
+def _check_assignee(session: Session, ticket: Ticket, assignee: User | None,
+                    today: dt.date) -> None:
+    """Raise :class:`ValidationFailed` unless *assignee* may take the ticket now."""
     if assignee is None or assignee.role != Role.STUDENT or not assignee.active:
         raise ValidationFailed("Choose a student.", field_errors={
             "assignee": [i18n.gettext("Choose a student.")]})
@@ -418,6 +449,10 @@ def _assign(session: Session, registry: PluginRegistry | None, ticket: Ticket,
     if assignee.id == ticket.assignee_id:
         raise ValidationFailed("This student already has the ticket.", field_errors={
             "assignee": [i18n.gettext("This student already has the ticket.")]})
+
+
+def _assign(session: Session, registry: PluginRegistry | None, ticket: Ticket,
+            actor: User | None, assignee: User, now: dt.datetime, today: dt.date) -> None:
     old = ticket.assignee_id
     ticket.assignee = assignee
     record_event(session, registry, ticket, "assigned", actor, now,

@@ -8,16 +8,17 @@ Each thread has its own session (its own connection) from ``session_factory``; a
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from typing import Callable
 
 from sqlalchemy import func, select
 
 from helpdesk_core.errors import Conflict
-from helpdesk_core.models import Status, Ticket, TicketEvent, User, Ward
+from helpdesk_core.models import Role, Status, Ticket, TicketEvent, User, Ward
 from helpdesk_core.services import tickets
 
 from ..factories import make_ticket, make_ward
-from .conftest import quick_student
+from .conftest import quick_student, quick_user
 
 TIMEOUT = 60
 
@@ -118,3 +119,103 @@ def test_tickets_filed_at_once_get_distinct_consecutive_numbers(session_factory,
     check = session_factory()
     assert check.scalar(select(func.count()).select_from(Ticket)) == filers
     check.close()
+
+
+def test_a_coordinator_assigning_while_a_student_claims_overwrites_nothing(
+        session_factory, registry, now):
+    setup = session_factory()
+    ward = make_ward(setup)
+    claimer, other = (quick_student(setup, ward, now.date()) for _ in range(2))
+    coordinator = quick_user(setup, Role.COORDINATOR)
+    races = [make_ticket(setup, registry, ward, now) for _ in range(3)]
+    tickets.commit(setup)
+    ids = {"claimer": claimer.id, "other": other.id, "coordinator": coordinator.id}
+    setup.close()
+
+    for ticket_id in (t.id for t in races):
+        def act(index: int, barrier: threading.Barrier):
+            session = session_factory()
+            try:
+                ticket = session.get(Ticket, ticket_id)
+                if index == 0:
+                    actor, kwargs = session.get(User, ids["claimer"]), {}
+                else:
+                    actor = session.get(User, ids["coordinator"])
+                    kwargs = {"assignee": session.get(User, ids["other"])}
+                session.commit()
+                barrier.wait()
+                try:
+                    tickets.perform(session, registry, ticket, actor,
+                                    "claim" if index == 0 else "assign", now, **kwargs)
+                    tickets.commit(session)
+                    return "done"
+                except Conflict as exc:
+                    tickets.rollback(session)
+                    return exc
+            finally:
+                session.close()
+
+        results = run_together(2, act)
+        assert sorted(type(r).__name__ for r in results) == ["Conflict", "str"], results
+        check = session_factory()
+        stored = check.get(Ticket, ticket_id)
+        winner = ids["claimer"] if results[0] == "done" else ids["other"]
+        assert (stored.status, stored.assignee_id) == (Status.ASSIGNED, winner)
+        assigned = check.scalars(select(TicketEvent).where(
+            TicketEvent.ticket_id == ticket_id, TicketEvent.kind == "assigned")).all()
+        assert [(e.old_value, e.new_value) for e in assigned] == [(None, str(winner))]
+        check.close()
+
+
+def test_a_reopen_racing_the_auto_close_is_not_lost(session_factory, registry, now):
+    setup = session_factory()
+    ward = make_ward(setup)
+    student = quick_student(setup, ward, now.date())
+    staff = quick_user(setup, Role.STAFF, ward=ward)
+    ticket = make_ticket(setup, registry, ward, now, reporter=staff)
+    tickets.perform(setup, registry, ticket, student, "claim", now)
+    tickets.perform(setup, registry, ticket, student, "resolve", now, reason="Đã sửa")
+    tickets.commit(setup)
+    ticket_id, staff_id = ticket.id, staff.id
+    setup.close()
+    later = now + timedelta(days=7)
+
+    def act(index: int, barrier: threading.Barrier):
+        session = session_factory()
+        try:
+            if index == 0:
+                session.commit()
+                barrier.wait()
+                closed = tickets.auto_close(session, registry, later)
+                tickets.commit(session)
+                return [t.id for t in closed]
+            mine = session.get(Ticket, ticket_id)
+            reporter = session.get(User, staff_id)
+            session.commit()
+            barrier.wait()
+            try:
+                tickets.perform(session, registry, mine, reporter, "reopen", later,
+                                reason="Vẫn lỗi")
+                tickets.commit(session)
+                return "reopened"
+            except Conflict as exc:
+                tickets.rollback(session)
+                return exc
+        finally:
+            session.close()
+
+    closed, reopen = run_together(2, act)
+    check = session_factory()
+    stored = check.get(Ticket, ticket_id)
+    moves = [(e.old_value, e.new_value) for e in check.scalars(select(TicketEvent).where(
+        TicketEvent.ticket_id == ticket_id, TicketEvent.kind == "status")
+        .order_by(TicketEvent.id))][-2:]
+    check.close()
+    # Either the reopen came first and nothing was closed, or the close came first and
+    # the reopen, decided on a resolved ticket, was told it changed.
+    if reopen == "reopened":
+        assert closed == [] and stored.status == Status.ASSIGNED
+        assert moves[-1] == (Status.RESOLVED, Status.ASSIGNED)
+    else:
+        assert isinstance(reopen, Conflict) and closed == [ticket_id], (reopen, closed)
+        assert stored.status == Status.CLOSED and moves[-1] == (Status.RESOLVED, Status.CLOSED)
