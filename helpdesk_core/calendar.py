@@ -99,7 +99,7 @@ class WorkingCalendar:
             for begin, end in self.periods_on(day):
                 lo = dt.datetime.combine(day, begin, self.tz)
                 hi = dt.datetime.combine(day, end, self.tz)
-                if hi <= local:
+                if hi < local:  # the end itself counts, so add(end, 0) == end
                     continue
                 yield max(lo, local), hi
             day += dt.timedelta(days=1)

@@ -6,7 +6,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from helpdesk_core.calendar import WorkingCalendar, vietnam_holidays, vietnam_makeup_days
@@ -39,6 +39,9 @@ def test_lunch_break_and_evening_are_not_working_time():
     assert as_local(DEFAULT.add(local(2026, 3, 10, 12, 0), 15)) == dt.datetime(2026, 3, 10, 13, 45)
     assert DEFAULT.minutes_between(local(2026, 3, 10, 11, 0), local(2026, 3, 10, 14, 0)) == 60
     assert DEFAULT.minutes_between(local(2026, 3, 10, 17, 0), local(2026, 3, 11, 7, 30)) == 0
+    # The end of a period is still working time: nothing to wait for.
+    assert as_local(DEFAULT.add(local(2026, 3, 10, 11, 30), 0)) == dt.datetime(2026, 3, 10, 11, 30)
+    assert as_local(DEFAULT.add(local(2026, 3, 10, 11, 30), 1)) == dt.datetime(2026, 3, 10, 13, 31)
     # A full weekday holds 7.5 working hours.
     assert DEFAULT.minutes_between(local(2026, 3, 10), local(2026, 3, 11)) == 450
 
@@ -191,6 +194,8 @@ def test_minutes_between_undoes_add(calendar, start, amount):
 
 @PROPERTY_SETTINGS
 @given(calendars(), moments, minutes, minutes)
+# Found by a long run: the first part ends exactly at 11:30, the end of the morning.
+@example(DEFAULT, dt.datetime(2025, 12, 1, 1, 0, tzinfo=UTC), 5610, 0)
 def test_add_is_monotonic_and_additive(calendar, start, first, second):
     low, high = sorted((first, second))
     assert calendar.add(start, low) <= calendar.add(start, high)
