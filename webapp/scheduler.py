@@ -139,6 +139,36 @@ def add_health_jobs(scheduler: BackgroundScheduler, app: Flask) -> None:
                       args=[app], id="health_prune")
 
 
+def add_lifecycle_jobs(scheduler: BackgroundScheduler, app: Flask) -> None:
+    """The ticket lifecycle's jobs: the SLA sweep every minute, auto-close every 30 minutes.
+
+    Each run commits through ``tickets.commit`` (plugins then hear the events); a failure
+    is logged and rolled back, and the next run tries again.
+    """
+    from helpdesk_core.services import sla, tickets
+
+    def run(name: str, job) -> None:
+        with app.app_context():
+            try:
+                result = job(db.session, app.extensions["helpdesk"], _now())
+                tickets.commit(db.session)
+                log.debug("%s: %s", name, result)
+            except Exception:
+                tickets.rollback(db.session)
+                log.exception("%s failed", name)
+
+    def sweep() -> None:
+        run("SLA sweep", sla.sweep)
+
+    def auto_close() -> None:
+        days = int(app.config.get("AUTO_CLOSE_WORKING_DAYS", 3))
+        run("auto-close", lambda session, registry, now: len(
+            tickets.auto_close(session, registry, now, working_days=days)))
+
+    scheduler.add_job(sweep, "interval", minutes=1, id="sla_sweep")
+    scheduler.add_job(auto_close, "interval", minutes=30, id="auto_close")
+
+
 def build(app: Flask) -> BackgroundScheduler:
     """A scheduler with every periodic job of the helpdesk, not yet started."""
     scheduler = BackgroundScheduler(
@@ -149,9 +179,7 @@ def build(app: Flask) -> BackgroundScheduler:
     scheduler.add_job(beat, "interval", seconds=HEARTBEAT_SECONDS, args=[app], id="heartbeat",
                       next_run_time=_now())
     add_health_jobs(scheduler, app)
-    lifecycle = globals().get("add_lifecycle_jobs")  # SLA and lifecycle jobs, when present
-    if lifecycle is not None:
-        lifecycle(scheduler, app)
+    add_lifecycle_jobs(scheduler, app)
     return scheduler
 
 
