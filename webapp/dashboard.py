@@ -169,6 +169,8 @@ def _csv_stream(header: list[str], rows: Iterator[list[Any]]) -> Iterator[str]:
     writer = csv.writer(buffer)
     writer.writerow(header)
     yield BOM + buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
     for count, row in enumerate(rows, 1):
         writer.writerow(row)
         if count % reports.EXPORT_BATCH == 0:

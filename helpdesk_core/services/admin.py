@@ -30,10 +30,6 @@ THRESHOLD_RANGE = (1, 20)
 SLA_MINUTES_MAX = 60 * 24 * 30
 
 
-def _gt(message: str, **params: Any) -> list[str]:
-    return [i18n.gettext(message, **params)]
-
-
 def _raise(errors: dict[str, list[str]]) -> None:
     if errors:
         raise ValidationFailed("Please check the highlighted answers.", field_errors=errors)
@@ -59,27 +55,27 @@ def save_ward(session: Session, ward: Ward | None, *, code: str, name: str, addr
     name = _clean(name)
     errors: dict[str, list[str]] = {}
     if not WARD_CODE.match(code):
-        errors["code"] = _gt("Use 2-10 capital letters or digits, starting with a letter.")
+        errors["code"] = [i18n.gettext("Use 2-10 capital letters or digits, starting with a letter.")]
     else:
         taken = select(func.count()).select_from(Ward).where(Ward.code == code)
         if ward is not None:
             taken = taken.where(Ward.id != ward.id)
         if session.scalar(taken):
-            errors["code"] = _gt("Another ward already uses this code.")
+            errors["code"] = [i18n.gettext("Another ward already uses this code.")]
     if not name:
-        errors["name"] = _gt("Please give a name.")
+        errors["name"] = [i18n.gettext("Please give a name.")]
     times = {"morning_start": morning_start, "morning_end": morning_end,
              "afternoon_start": afternoon_start, "afternoon_end": afternoon_end}
     for key, value in times.items():
         if not HHMM.match(_clean(value)):
-            errors[key] = _gt("Write the time as HH:MM, e.g. 07:30.")
+            errors[key] = [i18n.gettext("Write the time as HH:MM, e.g. 07:30.")]
     if not any(key in errors for key in times):
         order = [_clean(times[k]) for k in ("morning_start", "morning_end",
                                               "afternoon_start", "afternoon_end")]
         if not (order[0] < order[1] <= order[2] < order[3]):
-            errors["afternoon_end"] = _gt(
+            errors["afternoon_end"] = [i18n.gettext(
                 "Working hours must follow each other: morning start, morning end, "
-                "afternoon start, afternoon end.")
+                "afternoon start, afternoon end.")]
     _raise(errors)
     if ward is None:
         ward = Ward(code=code)
@@ -101,15 +97,15 @@ def add_calendar_day(session: Session, ward: Ward | None, day: dt.date | None,
     """
     errors: dict[str, list[str]] = {}
     if day is None:
-        errors["day"] = _gt("Choose a date.")
+        errors["day"] = [i18n.gettext("Choose a date.")]
     else:
         query = select(func.count()).select_from(CalendarDay).where(CalendarDay.day == day)
         query = query.where(CalendarDay.ward_id == ward.id if ward is not None
                             else CalendarDay.ward_id.is_(None))
         if session.scalar(query):
-            errors["day"] = _gt("This day is already declared for this ward.")
+            errors["day"] = [i18n.gettext("This day is already declared for this ward.")]
     if len(_clean(note)) > 200:
-        errors["note"] = _gt("At most %(max)d characters.", max=200)
+        errors["note"] = [i18n.gettext("At most %(max)d characters.", max=200)]
     _raise(errors)
     row = CalendarDay(ward=ward, day=day, is_working=bool(is_working), note=_clean(note))
     session.add(row)
@@ -135,13 +131,13 @@ def update_user(session: Session, user: User, *, name: str, role: str, ward: War
     """
     errors: dict[str, list[str]] = {}
     if not _clean(name):
-        errors["name"] = _gt("Please give a name.")
+        errors["name"] = [i18n.gettext("Please give a name.")]
     if role not in Role.ALL:
-        errors["role"] = _gt("Choose a role.")
+        errors["role"] = [i18n.gettext("Choose a role.")]
     elif role == Role.STAFF and ward is None:
-        errors["ward"] = _gt("Staff must belong to a ward.")
+        errors["ward"] = [i18n.gettext("Staff must belong to a ward.")]
     if locale not in i18n.SUPPORTED_LOCALES:
-        errors["locale"] = _gt("Choose a language.")
+        errors["locale"] = [i18n.gettext("Choose a language.")]
     _raise(errors)
     user.name, user.role, user.locale = _clean(name), role, locale
     user.ward = ward if role == Role.STAFF else None
@@ -164,17 +160,17 @@ def save_assignment(session: Session, assignment: StudentAssignment | None, *,
     """
     errors: dict[str, list[str]] = {}
     if student is None or student.role != Role.STUDENT:
-        errors["student"] = _gt("Only students can be assigned to wards.")
+        errors["student"] = [i18n.gettext("Only students can be assigned to wards.")]
     if ward is None:
-        errors["ward"] = _gt("Choose a ward.")
+        errors["ward"] = [i18n.gettext("Choose a ward.")]
     if not _clean(university):
-        errors["university"] = _gt("Please give the university.")
+        errors["university"] = [i18n.gettext("Please give the university.")]
     if starts_on is None:
-        errors["starts_on"] = _gt("Choose a date.")
+        errors["starts_on"] = [i18n.gettext("Choose a date.")]
     if ends_on is None:
-        errors["ends_on"] = _gt("Choose a date.")
+        errors["ends_on"] = [i18n.gettext("Choose a date.")]
     elif starts_on is not None and ends_on < starts_on:
-        errors["ends_on"] = _gt("The end date must not be before the start date.")
+        errors["ends_on"] = [i18n.gettext("The end date must not be before the start date.")]
     _raise(errors)
     if assignment is None:
         assignment = StudentAssignment()
@@ -199,15 +195,15 @@ def save_asset(session: Session, registry: PluginRegistry, asset: Asset | None, 
     """
     errors: dict[str, list[str]] = {}
     if category not in registry.categories:
-        errors["category"] = _gt("Choose a category.")
+        errors["category"] = [i18n.gettext("Choose a category.")]
     if not _clean(kind):
-        errors["kind"] = _gt("Please say what kind of device or service this is.")
+        errors["kind"] = [i18n.gettext("Please say what kind of device or service this is.")]
     if not _clean(name):
-        errors["name"] = _gt("Please give a name.")
+        errors["name"] = [i18n.gettext("Please give a name.")]
     if criticality not in Criticality.ALL:
-        errors["criticality"] = _gt("Choose a criticality.")
+        errors["criticality"] = [i18n.gettext("Choose a criticality.")]
     if any(ch.isspace() for ch in _clean(address)):
-        errors["address"] = _gt("Write a host name, host:port or URL without spaces.")
+        errors["address"] = [i18n.gettext("Write a host name, host:port or URL without spaces.")]
     _raise(errors)
     if asset is None:
         asset = Asset()
@@ -229,7 +225,7 @@ def validate_check_config(registry: PluginRegistry, check_type: str,
     spec = registry.check_types.get(check_type)
     if spec is None:
         raise ValidationFailed("Choose a check type.",
-                               field_errors={"check_type": _gt("Choose a check type.")})
+                               field_errors={"check_type": [i18n.gettext("Choose a check type.")]})
     if spec.config_form is None:
         return {}
     form = spec.config_form(data=dict(config or {}), meta={"csrf": False})
@@ -256,7 +252,7 @@ def save_check(session: Session, registry: PluginRegistry, check: AssetCheck | N
     errors: dict[str, list[str]] = {}
     clean_config: dict[str, Any] = {}
     if check_type not in registry.check_types:
-        errors["check_type"] = _gt("Choose a check type.")
+        errors["check_type"] = [i18n.gettext("Choose a check type.")]
     else:
         try:
             clean_config = validate_check_config(registry, check_type, config)
@@ -264,18 +260,18 @@ def save_check(session: Session, registry: PluginRegistry, check: AssetCheck | N
             errors.update(exc.field_errors)
     lo, hi = CHECK_INTERVAL_RANGE
     if interval_seconds is None or not lo <= interval_seconds <= hi:
-        errors["interval_seconds"] = _gt("Between %(min)d and %(max)d seconds.", min=lo, max=hi)
+        errors["interval_seconds"] = [i18n.gettext("Between %(min)d and %(max)d seconds.", min=lo, max=hi)]
     tlo, thi = CHECK_TIMEOUT_RANGE
     if timeout_seconds is None or not tlo <= timeout_seconds <= thi:
-        errors["timeout_seconds"] = _gt("Between %(min)s and %(max)s seconds.",
-                                        min=f"{tlo:g}", max=f"{thi:g}")
+        errors["timeout_seconds"] = [i18n.gettext("Between %(min)s and %(max)s seconds.",
+                                        min=f"{tlo:g}", max=f"{thi:g}")]
     elif interval_seconds is not None and timeout_seconds >= interval_seconds:
-        errors["timeout_seconds"] = _gt("The timeout must be shorter than the interval.")
+        errors["timeout_seconds"] = [i18n.gettext("The timeout must be shorter than the interval.")]
     for key, value in (("failure_threshold", failure_threshold),
                        ("recovery_threshold", recovery_threshold)):
         if value is None or not THRESHOLD_RANGE[0] <= value <= THRESHOLD_RANGE[1]:
-            errors[key] = _gt("Between %(min)d and %(max)d.", min=THRESHOLD_RANGE[0],
-                              max=THRESHOLD_RANGE[1])
+            errors[key] = [i18n.gettext("Between %(min)d and %(max)d.", min=THRESHOLD_RANGE[0],
+                              max=THRESHOLD_RANGE[1])]
     _raise(errors)
     if check is None:
         check = AssetCheck(asset=asset)
@@ -302,19 +298,19 @@ def save_sla_policy(session: Session, registry: PluginRegistry, policy: SlaPolic
     category = category or None
     errors: dict[str, list[str]] = {}
     if priority not in (1, 2, 3, 4):
-        errors["priority"] = _gt("Choose a priority from 1 to 4.")
+        errors["priority"] = [i18n.gettext("Choose a priority from 1 to 4.")]
     if category is not None and category not in registry.categories:
-        errors["category"] = _gt("Choose a category.")
+        errors["category"] = [i18n.gettext("Choose a category.")]
     for key, value in (("response_minutes", response_minutes),
                        ("resolution_minutes", resolution_minutes)):
         if value is None or not 1 <= value <= SLA_MINUTES_MAX:
-            errors[key] = _gt("Between %(min)d and %(max)d minutes.", min=1, max=SLA_MINUTES_MAX)
+            errors[key] = [i18n.gettext("Between %(min)d and %(max)d minutes.", min=1, max=SLA_MINUTES_MAX)]
     if not errors.get("response_minutes") and not errors.get("resolution_minutes") \
             and resolution_minutes < response_minutes:
-        errors["resolution_minutes"] = _gt(
-            "The resolution target must not be shorter than the response target.")
+        errors["resolution_minutes"] = [i18n.gettext(
+            "The resolution target must not be shorter than the response target.")]
     if at_risk_ratio is None or not 0.1 <= at_risk_ratio <= 0.99:
-        errors["at_risk_ratio"] = _gt("Between %(min)s and %(max)s.", min="0.1", max="0.99")
+        errors["at_risk_ratio"] = [i18n.gettext("Between %(min)s and %(max)s.", min="0.1", max="0.99")]
     if "priority" not in errors and "category" not in errors:
         query = select(func.count()).select_from(SlaPolicy).where(
             SlaPolicy.priority == priority,
@@ -322,7 +318,7 @@ def save_sla_policy(session: Session, registry: PluginRegistry, policy: SlaPolic
         if policy is not None:
             query = query.where(SlaPolicy.id != policy.id)
         if session.scalar(query):
-            errors["priority"] = _gt("A policy for this priority and category already exists.")
+            errors["priority"] = [i18n.gettext("A policy for this priority and category already exists.")]
     _raise(errors)
     if policy is None:
         policy = SlaPolicy()
