@@ -383,7 +383,9 @@ def sla_delete(policy_id: int):
 def plugins():
     reg = registry()
     settings = {row.name: row.enabled for row in db.session.scalars(select(PluginSetting))}
-    loaded = [(name, reg.hooks_of(name)) for name in reg.plugin_names()]
+    # Blocked plugins keep their name in the manager, without a plugin object.
+    loaded = [(name, reg.hooks_of(name)) for name in reg.plugin_names()
+              if reg.pm.get_plugin(name) is not None]
     switched_off = sorted(name for name, enabled in settings.items() if not enabled)
     return render_template("admin/plugins.html", loaded=loaded, settings=settings,
                            switched_off=switched_off, failures=list(reversed(reg.failures)),
