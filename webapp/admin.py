@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from wtforms import SelectChoice
@@ -187,7 +188,8 @@ def user_edit(user_id: int):
     form.ward.choices = _ward_choices(blank=_l("None"))
     done = _submit(form, lambda: service.update_user(
         db.session, user, name=form.name.data, role=form.role.data, ward=_ward(form.ward.data),
-        locale=form.locale.data, active=form.active.data, email=form.email.data or ""),
+        locale=form.locale.data, active=form.active.data, email=form.email.data or "",
+        actor=current_user),
         i18n.gettext("The account is saved."), lambda u: url_for("admin.users_list"))
     return done or render_template("admin/user.html", form=form, user=user,
                                    password_form=forms.PasswordResetForm(formdata=None))

@@ -124,12 +124,20 @@ def delete_calendar_day(session: Session, day_id: int) -> None:
 # --- accounts -----------------------------------------------------------------------
 
 def update_user(session: Session, user: User, *, name: str, role: str, ward: Ward | None,
-                locale: str, active: bool, email: str = "") -> User:
+                locale: str, active: bool, email: str = "", actor: User | None = None) -> User:
     """Change an account's name, role, ward, language, e-mail or active flag.
 
-    :raises ValidationFailed: empty name, unknown role or language, staff without a ward.
+    :param actor: who makes the change; administrators cannot demote or deactivate
+        themselves (someone must be left to administer).
+    :raises ValidationFailed: empty name, unknown role or language, staff without a ward,
+        an administrator locking themselves out.
     """
     errors: dict[str, list[str]] = {}
+    if actor is not None and actor.id == user.id:
+        if role != user.role:
+            errors["role"] = [i18n.gettext("You cannot change your own role.")]
+        if not active:
+            errors["active"] = [i18n.gettext("You cannot deactivate your own account.")]
     if not _clean(name):
         errors["name"] = [i18n.gettext("Please give a name.")]
     if role not in Role.ALL:

@@ -125,3 +125,16 @@ def test_plugin_switches(db_session):
     assert admin.disabled_plugins(db_session) == ["vneid"]
     with pytest.raises(ValidationFailed):
         admin.set_plugin_enabled(db_session, "", False)
+
+
+def test_an_administrator_cannot_lock_themselves_out(db_session):
+    me = make_user(db_session, Role.ADMIN)
+    with pytest.raises(ValidationFailed) as error:
+        admin.update_user(db_session, me, name=me.name, role=Role.STUDENT, ward=None,
+                          locale="vi", active=False, actor=me)
+    assert set(error.value.field_errors) == {"role", "active"}
+    other = make_user(db_session, Role.ADMIN)
+    admin.update_user(db_session, other, name=other.name, role=Role.COORDINATOR, ward=None,
+                      locale="vi", active=False, actor=me)
+    assert (other.role, other.active, me.role, me.active) == (Role.COORDINATOR, False,
+                                                              Role.ADMIN, True)

@@ -279,3 +279,14 @@ def test_app_starts_when_the_database_has_no_tables_yet(tmp_path):
     app = create_app({"TESTING": True, "SECRET_KEY": "x",
                       "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"})
     assert "network" in app.extensions["helpdesk"].categories
+
+
+def test_an_administrator_cannot_demote_themselves_on_the_page(app, admin, world):
+    page = admin.post(f"/admin/users/{world.admin}", data={
+        "name": "Quản trị", "role": Role.COORDINATOR, "ward": "", "locale": "vi"})
+    body = page.get_data(as_text=True)
+    assert "Bạn không thể tự đổi vai trò của mình." in body
+    assert "Bạn không thể tự khóa tài khoản của mình." in body
+    with app.app_context():
+        me = db.session.get(User, world.admin)
+        assert (me.role, me.active) == (Role.ADMIN, True)
