@@ -63,7 +63,7 @@ def save_ward(session: Session, ward: Ward | None, *, code: str, name: str, addr
         if session.scalar(taken):
             errors["code"] = [i18n.gettext("Another ward already uses this code.")]
     if not name:
-        errors["name"] = [i18n.gettext("Please give a name.")]
+        errors["name"] = [i18n.gettext("Please give the name of the ward.")]
     times = {"morning_start": morning_start, "morning_end": morning_end,
              "afternoon_start": afternoon_start, "afternoon_end": afternoon_end}
     for key, value in times.items():
@@ -207,7 +207,7 @@ def save_asset(session: Session, registry: PluginRegistry, asset: Asset | None, 
     if not _clean(kind):
         errors["kind"] = [i18n.gettext("Please say what kind of device or service this is.")]
     if not _clean(name):
-        errors["name"] = [i18n.gettext("Please give a name.")]
+        errors["name"] = [i18n.gettext("Please give the device or service a name.")]
     if criticality not in Criticality.ALL:
         errors["criticality"] = [i18n.gettext("Choose a criticality.")]
     if any(ch.isspace() for ch in _clean(address)):
