@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, FloatField, IntegerField, PasswordField,
                      RadioField, SelectChoice, SelectField, StringField)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.widgets import TextInput
 
 from helpdesk_core import i18n
 from helpdesk_core.i18n import N_
@@ -38,7 +39,8 @@ class TranslatedForm(FlaskForm):
 
 
 def _date(label: Any, required: bool = True) -> DateField:
-    return DateField(label, format=DATE_FORMAT,
+    # A text box: the browser's date picker would show and send its own format.
+    return DateField(label, format=DATE_FORMAT, widget=TextInput(),
                      validators=[InputRequired(REQUIRED)] if required else [Optional()],
                      render_kw={"placeholder": "dd/mm/yyyy", "inputmode": "numeric"})
 

@@ -15,6 +15,7 @@ from flask import (Blueprint, Response, current_app, render_template, request,
 from sqlalchemy import select
 from wtforms import DateField, SelectChoice, SelectField
 from wtforms.validators import Optional
+from wtforms.widgets import TextInput
 
 from helpdesk_core import i18n
 from helpdesk_core.errors import ValidationFailed
@@ -45,9 +46,11 @@ class PeriodForm(TranslatedForm):
     class Meta:
         csrf = False  # a GET form that changes nothing
 
+    # Text boxes: the browser's date picker would show and send its own format.
     start = DateField(_l("From"), format=DATE_FORMAT, validators=[Optional()],
+                      widget=TextInput(),
                       render_kw={"placeholder": "dd/mm/yyyy", "inputmode": "numeric"})
-    end = DateField(_l("To"), format=DATE_FORMAT, validators=[Optional()],
+    end = DateField(_l("To"), format=DATE_FORMAT, validators=[Optional()], widget=TextInput(),
                     render_kw={"placeholder": "dd/mm/yyyy", "inputmode": "numeric"})
     ward = SelectField(_l("Ward"), validators=[Optional()], validate_choice=False)
     status = SelectField(_l("Status"), validators=[Optional()], validate_choice=False)

@@ -21,6 +21,7 @@ from ..errors import ValidationFailed
 from ..i18n import gettext
 from ..models import (Asset, AssetCheck, Role, Status, StudentAssignment, Ticket,
                       TicketEvent, User, Ward)
+from ..text import fold
 
 MAX_PERIOD_DAYS = 366
 EXPORT_BATCH = 500
@@ -113,12 +114,12 @@ def ward_load(session: Session, now: dt.datetime,
              .select_from(Ward)
              .outerjoin(Ticket, and_(Ticket.ward_id == Ward.id, is_open))
              .where(Ward.active.is_(True))
-             .group_by(Ward.id, Ward.code, Ward.name)
-             .order_by(Ward.name))
+             .group_by(Ward.id, Ward.code, Ward.name))
     if ward_ids is not None:
         query = query.where(Ward.id.in_(ward_ids or [-1]))
-    return [WardLoad(*row[:3], int(row[3]), int(row[4]), int(row[5]))
+    rows = [WardLoad(*row[:3], int(row[3]), int(row[4]), int(row[5]))
             for row in session.execute(query)]
+    return sorted(rows, key=lambda r: (fold(r.name), r.code))
 
 
 # --- SLA compliance ------------------------------------------------------------------
@@ -152,9 +153,9 @@ def sla_compliance(session: Session, period: Period) -> tuple[list[Compliance], 
              .select_from(Ticket).join(Ward, Ward.id == Ticket.ward_id)
              .where(Ticket.status.in_((Status.RESOLVED, Status.CLOSED)),
                     Ticket.resolved_at >= period.start_utc, Ticket.resolved_at < period.end_utc)
-             .group_by(Ward.id, Ward.code, Ward.name).order_by(Ward.name))
-    rows = [Compliance(row[0], row[1], row[2], int(row[3]), int(row[4]))
-            for row in session.execute(query)]
+             .group_by(Ward.id, Ward.code, Ward.name))
+    rows = sorted((Compliance(row[0], row[1], row[2], int(row[3]), int(row[4]))
+                   for row in session.execute(query)), key=lambda r: (fold(r.name), r.code))
     overall = Compliance(None, "", gettext("All wards"), sum(r.resolved for r in rows),
                          sum(r.met for r in rows))
     return rows, overall
@@ -298,7 +299,7 @@ def student_activity(session: Session, period: Period) -> list[StudentActivity]:
             row.response_minutes.append((responded - created).total_seconds() / 60.0)
         if resolved_at is not None and start <= resolved_at < end:
             row.resolution_minutes.append((resolved_at - created).total_seconds() / 60.0)
-    return sorted(students.values(), key=lambda s: (s.name, s.login))
+    return sorted(students.values(), key=lambda s: (fold(s.name), s.login))
 
 
 # --- health board ---------------------------------------------------------------------

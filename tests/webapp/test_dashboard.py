@@ -54,7 +54,7 @@ def test_compliance_and_weekly_chart_over_the_chosen_period(app, world):
         db.session.commit()
     client = coordinator_client(app, world)
     body = client.get("/dashboard/?start=01/03/2026&end=10/03/2026").get_data(as_text=True)
-    assert 'id="sla-overall">50.0 %' in body
+    assert 'id="sla-overall">50,0 %' in body  # Vietnamese decimal comma
     assert '<svg class="chart" role="img" aria-labelledby="chart-title chart-desc"' in body
     assert '<title id="chart-title">' in body and '<desc id="chart-desc">' in body
     table = body.split('id="volume-table"')[1].split("</table>")[0]
