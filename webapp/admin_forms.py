@@ -24,7 +24,9 @@ WTFORMS_MESSAGES = (
     N_("Not a valid float value."), N_("Not a valid date value."), N_("Not a valid choice."),
     N_("Invalid Choice: could not coerce."), N_("The CSRF token is missing."),
     N_("The CSRF token is invalid."), N_("The CSRF token has expired."),
-    N_("The CSRF tokens do not match."),
+    N_("The CSRF tokens do not match."), N_("Number must be between %(min)s and %(max)s."),
+    N_("Number must be at least %(min)s."), N_("Number must be at most %(max)s."),
+    N_("Invalid input."),
 )
 
 REQUIRED = _l("Please fill in this field.")

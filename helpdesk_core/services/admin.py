@@ -55,7 +55,8 @@ def save_ward(session: Session, ward: Ward | None, *, code: str, name: str, addr
     name = _clean(name)
     errors: dict[str, list[str]] = {}
     if not WARD_CODE.match(code):
-        errors["code"] = [i18n.gettext("Use 2-10 capital letters or digits, starting with a letter.")]
+        errors["code"] = [i18n.gettext(
+            "Use 2-10 capital letters or digits, starting with a letter.")]
     else:
         taken = select(func.count()).select_from(Ward).where(Ward.code == code)
         if ward is not None:
@@ -236,10 +237,12 @@ def validate_check_config(registry: PluginRegistry, check_type: str,
                                field_errors={"check_type": [i18n.gettext("Choose a check type.")]})
     if spec.config_form is None:
         return {}
-    form = spec.config_form(data=dict(config or {}), meta={"csrf": False})
+    form = spec.config_form(data=dict(config or {}),
+                            meta={"csrf": False, "translations": i18n.WTFormsTranslations()})
     if not form.validate():
         raise ValidationFailed("Please check the highlighted answers.",
-                               field_errors={k: [str(e) for e in v] for k, v in form.errors.items()})
+                               field_errors={k: [str(e) for e in v]
+                                             for k, v in form.errors.items()})
     return {name: (value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value)
             for name, value in form.data.items() if name != "csrf_token"}
 
@@ -268,7 +271,8 @@ def save_check(session: Session, registry: PluginRegistry, check: AssetCheck | N
             errors.update(exc.field_errors)
     lo, hi = CHECK_INTERVAL_RANGE
     if interval_seconds is None or not lo <= interval_seconds <= hi:
-        errors["interval_seconds"] = [i18n.gettext("Between %(min)d and %(max)d seconds.", min=lo, max=hi)]
+        errors["interval_seconds"] = [i18n.gettext("Between %(min)d and %(max)d seconds.",
+                                                   min=lo, max=hi)]
     tlo, thi = CHECK_TIMEOUT_RANGE
     if timeout_seconds is None or not tlo <= timeout_seconds <= thi:
         errors["timeout_seconds"] = [i18n.gettext("Between %(min)s and %(max)s seconds.",
@@ -286,7 +290,8 @@ def save_check(session: Session, registry: PluginRegistry, check: AssetCheck | N
         session.add(check)
     check.check_type, check.config = check_type, clean_config
     check.interval_seconds, check.timeout_seconds = int(interval_seconds), float(timeout_seconds)
-    check.failure_threshold, check.recovery_threshold = int(failure_threshold), int(recovery_threshold)
+    check.failure_threshold = int(failure_threshold)
+    check.recovery_threshold = int(recovery_threshold)
     check.enabled = bool(enabled)
     session.flush()
     return check
@@ -312,13 +317,15 @@ def save_sla_policy(session: Session, registry: PluginRegistry, policy: SlaPolic
     for key, value in (("response_minutes", response_minutes),
                        ("resolution_minutes", resolution_minutes)):
         if value is None or not 1 <= value <= SLA_MINUTES_MAX:
-            errors[key] = [i18n.gettext("Between %(min)d and %(max)d minutes.", min=1, max=SLA_MINUTES_MAX)]
+            errors[key] = [i18n.gettext("Between %(min)d and %(max)d minutes.", min=1,
+                                        max=SLA_MINUTES_MAX)]
     if not errors.get("response_minutes") and not errors.get("resolution_minutes") \
             and resolution_minutes < response_minutes:
         errors["resolution_minutes"] = [i18n.gettext(
             "The resolution target must not be shorter than the response target.")]
     if at_risk_ratio is None or not 0.1 <= at_risk_ratio <= 0.99:
-        errors["at_risk_ratio"] = [i18n.gettext("Between %(min)s and %(max)s.", min="0.1", max="0.99")]
+        errors["at_risk_ratio"] = [i18n.gettext("Between %(min)s and %(max)s.",
+                                                min="0.1", max="0.99")]
     if "priority" not in errors and "category" not in errors:
         query = select(func.count()).select_from(SlaPolicy).where(
             SlaPolicy.priority == priority,
@@ -326,7 +333,8 @@ def save_sla_policy(session: Session, registry: PluginRegistry, policy: SlaPolic
         if policy is not None:
             query = query.where(SlaPolicy.id != policy.id)
         if session.scalar(query):
-            errors["priority"] = [i18n.gettext("A policy for this priority and category already exists.")]
+            errors["priority"] = [i18n.gettext(
+                "A policy for this priority and category already exists.")]
     _raise(errors)
     if policy is None:
         policy = SlaPolicy()

@@ -191,6 +191,7 @@ def test_asset_and_its_health_check_with_plugin_settings(app, admin, world):
         "failure_threshold": "3", "recovery_threshold": "2", "enabled": "y"})
     body = bad.get_data(as_text=True)
     assert bad.status_code == 200 and 'id="config-port-err"' in body
+    assert "Số phải từ 1 đến 65535." in body
     assert 'value="70000"' in body
     assert count(app, AssetCheck, AssetCheck.asset_id == asset_id) == 0
     interval = admin.post(f"/admin/assets/{asset_id}/checks/new?type=tcp", data={
