@@ -238,7 +238,8 @@ def validate_check_config(registry: PluginRegistry, check_type: str,
     if spec.config_form is None:
         return {}
     form = spec.config_form(data=dict(config or {}),
-                            meta={"csrf": False, "translations": i18n.WTFormsTranslations()})
+                            meta={"csrf": False,
+                                  "get_translations": lambda _: i18n.WTFormsTranslations()})
     if not form.validate():
         raise ValidationFailed("Please check the highlighted answers.",
                                field_errors={k: [str(e) for e in v]
