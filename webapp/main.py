@@ -25,6 +25,13 @@ HOME_BY_ROLE: dict[str, str] = {
 }
 
 
+# Where each role starts; roles not listed start on the ticket list.
+HOME_BY_ROLE: dict[str, str] = {
+    Role.COORDINATOR: "dashboard.index",
+    Role.ADMIN: "dashboard.index",
+}
+
+
 @bp.route("/")
 @login_required
 def home():
