@@ -18,15 +18,10 @@ bp = Blueprint("main", __name__)
 
 SCHEDULER_STALE_AFTER = dt.timedelta(seconds=180)
 
-# Where each role starts; roles not listed land on the ticket list.
+# Where each role starts; roles not listed start on the ticket list.
 HOME_BY_ROLE: dict[str, str] = {
     Role.STAFF: "tickets.new",       # the front desk: file a request
     Role.STUDENT: "tickets.queue",   # the queue of their wards
-}
-
-
-# Where each role starts; roles not listed start on the ticket list.
-HOME_BY_ROLE: dict[str, str] = {
     Role.COORDINATOR: "dashboard.index",
     Role.ADMIN: "dashboard.index",
 }

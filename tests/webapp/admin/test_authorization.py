@@ -20,6 +20,10 @@ COORDINATORS = dict(SIGNED_IN, staff_a=FORBIDDEN, staff_b=FORBIDDEN, student_a=F
                     student_expired=FORBIDDEN)
 ADMINS = dict(COORDINATORS, coordinator=FORBIDDEN)
 WARD_A_ONLY = dict(SIGNED_IN, staff_b=MISSING, student_expired=MISSING)
+WORKERS = dict(SIGNED_IN, staff_a=FORBIDDEN, staff_b=FORBIDDEN)  # the students' queue
+FRONT_DESK = dict(SIGNED_IN, student_a=FORBIDDEN, student_expired=FORBIDDEN,
+                  coordinator=FORBIDDEN, admin=FORBIDDEN)
+NOBODYS = dict.fromkeys(ROLES, MISSING) | {"anonymous": LOGIN}  # an id that does not exist
 
 # Exact endpoint first, then the longest matching prefix ("blueprint.").
 EXPECTATIONS: dict[str, dict[str, object]] = {
@@ -31,6 +35,19 @@ EXPECTATIONS: dict[str, dict[str, object]] = {
     "auth.set_language": PUBLIC,
     "tickets.index": SIGNED_IN,
     "tickets.show": WARD_A_ONLY,
+    "tickets.filed": WARD_A_ONLY,
+    # POSTs on ward A's ticket: refused actions come back as a message, never a leak.
+    "tickets.act": WARD_A_ONLY,
+    "tickets.comment": WARD_A_ONLY,
+    "tickets.choose_template": WARD_A_ONLY,
+    "tickets.tick": WARD_A_ONLY,
+    "tickets.attach": WARD_A_ONLY,
+    "tickets.attachment": NOBODYS,
+    "tickets.queue": WORKERS,
+    "tickets.queue_rows": WORKERS,
+    "tickets.new": FRONT_DESK,
+    "tickets.file": FRONT_DESK,
+    "health.": SIGNED_IN,
     "dashboard.": COORDINATORS,
     "admin.": ADMINS,
 }
@@ -47,7 +64,8 @@ def parameters(world) -> dict[str, object]:
     return {"ticket_id": world.ticket_a, "ward_id": world.ward_a, "user_id": world.staff_a,
             "asset_id": world.asset_a, "check_id": world.check_a, "day_id": world.day_a,
             "assignment_id": world.assignment_a, "policy_id": world.policy,
-            "name": "network", "locale": "vi", "filename": "app.css"}
+            "name": "network", "locale": "vi", "filename": "app.css", "action": "claim",
+            "category": "network", "step": 0, "attachment_id": 999_999}
 
 
 def _outcome(response) -> object:
@@ -106,7 +124,7 @@ def test_the_table_expects_something_for_each_role():
 
 @pytest.mark.parametrize("role, target", [("coordinator", "/dashboard/"),
                                           ("admin", "/dashboard/"),
-                                          ("staff_a", "/tickets/"), ("student_a", "/tickets/")])
+                                          ("staff_a", "/tickets/new"), ("student_a", "/tickets/queue")])
 def test_home_sends_each_role_to_its_start_page(app, world, role, target):
     client = app.test_client()
     login_as(client, getattr(world, role))
