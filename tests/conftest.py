@@ -89,6 +89,17 @@ def database(request, tmp_path_factory):
 
 
 @pytest.fixture
+def postgres_database():
+    """A fresh PostgreSQL database with the schema, for tests that only make sense there
+    (several processes sharing one database). It does not run on SQLite at all."""
+    url, drop = _create_pg_database()
+    db = Database("postgresql", url)
+    yield db
+    db.dispose()
+    drop()
+
+
+@pytest.fixture
 def db_session(database):
     """A session on a clean schema, no Flask involved."""
     factory = make_session_factory(database.engine)

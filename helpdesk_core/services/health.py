@@ -336,7 +336,7 @@ def _file(session: Session, registry: PluginRegistry, check: AssetCheck, reason:
     savepoint = session.begin_nested()
     try:
         ticket = tickets.file_ticket(
-            session, _AutomaticFiling(registry), ward=asset.ward, category=check_type.category,
+            session, registry, ward=asset.ward, category=check_type.category,
             title=title[:tickets.TITLE_MAX], description=description, now=now,
             source=Source.HEALTH_CHECK, reporter=None, asset=asset, check=check,
             priority_override=priority, override_reason=why)
@@ -366,23 +366,6 @@ def _file(session: Session, registry: PluginRegistry, check: AssetCheck, reason:
         return None, False
     log.info("check %s (%s) filed %s (%s)", check.id, check.check_type, ticket.number, reason)
     return ticket, True
-
-
-class _AutomaticFiling:
-    """The registry as :func:`tickets.file_ticket` sees it for an automatic ticket.
-
-    Triage forms are questions for a person at the front desk; a health check has no
-    answers to give, so no triage form applies. Everything else is the real registry.
-    """
-
-    def __init__(self, registry: PluginRegistry) -> None:
-        self._registry = registry
-
-    def triage_form(self, category: str) -> None:
-        return None
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._registry, name)
 
 
 # --- one full run: the scheduler's job and ``helpdesk check`` -------------------------

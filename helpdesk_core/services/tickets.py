@@ -214,7 +214,11 @@ def file_ticket(session: Session, registry: PluginRegistry, *, ward: Ward, categ
     if reporter is not None and reporter.role == Role.STAFF and reporter.ward_id != ward.id:
         raise PermissionDenied("You can only file tickets for your own ward.")
     triage_data: dict[str, Any] = {}
-    if category in registry.categories:
+    if source == Source.HEALTH_CHECK:
+        # Triage forms are questions for a person at the desk; a health check has none
+        # to answer, and what it observed goes into the ticket's history instead.
+        triage_data = {key: _jsonable(value) for key, value in (triage or {}).items()}
+    elif category in registry.categories:
         try:
             triage_data = validate_triage(registry, category, triage)
         except ValidationFailed as exc:

@@ -217,8 +217,9 @@ def test_hook_helpdesk_triage_form(temp_registry):
 def test_hook_helpdesk_triage_summary(temp_registry):
     assert temp_registry.triage_summary("temp", {"kind": "a", "note": ""}) == \
         [("Kind", "A"), ("Note", "-")]
-    # Without an implementation for the category, the raw answers are shown.
-    assert temp_registry.triage_summary("nobody", {"x": 1, "y": None}) == [("x", "1"), ("y", "")]
+    # Without an implementation or a form for the category, the raw answers are shown
+    # (empty ones left out).
+    assert temp_registry.triage_summary("nobody", {"x": 1, "y": None}) == [("x", "1")]
 
 
 class NonsensePriority:

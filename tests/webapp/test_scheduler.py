@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from helpdesk_core import CheckResult, HealthCheckType, PluginRegistry, hookimpl
+from helpdesk_core.db import make_session_factory
 from helpdesk_core.models import Asset, AssetCheck, CheckRecord, Ticket, TicketEvent, Ward
 from tests.health_peers import http_peer  # noqa: F401 (fixture)
 from webapp import scheduler as scheduler_module
@@ -128,10 +129,11 @@ def test_a_hung_device_does_not_stall_the_other_checks(app, http_peer):
     assert records(hung_id) == 1  # answered once released, and recorded
 
 
-def test_two_scheduler_processes_on_postgresql_file_one_ticket(database, session_factory,
-                                                               http_peer, tmp_path):
-    if database.kind != "postgresql":
-        pytest.skip("several scheduler processes need PostgreSQL (SQLite: one process)")
+def test_two_scheduler_processes_on_postgresql_file_one_ticket(postgres_database, http_peer,
+                                                               tmp_path):
+    # Several scheduler processes are a PostgreSQL deployment (SQLite: one process).
+    database = postgres_database
+    session_factory = make_session_factory(database.engine)
     http_peer.set("/down", "fail")
     # Each run takes longer than the interval, so the other process always tries to run
     # the check while it is running: the advisory lock must turn it away.

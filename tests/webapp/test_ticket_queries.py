@@ -155,9 +155,23 @@ def test_add_attachment_stores_bytes_and_refuses_outsiders(db_session, registry,
 
 
 def test_triage_summary_uses_the_form_labels(registry):
-    rows = registry.triage_summary("printer", {"symptom": "paper_jam", "connection": "usb",
-                                               "error_code": "", "unknown": "x"})
-    labels = dict(rows)
-    assert len(rows) == 3  # the empty answer is left out
-    assert labels["unknown"] == "x"
-    assert "paper_jam" not in labels.values() and "symptom" not in labels
+    # A plugin with a triage form but no summary hook: the core labels rows from the form.
+    from wtforms import Form, SelectChoice, SelectField, StringField
+
+    from helpdesk_core import hookimpl
+
+    class PumpForm(Form):
+        symptom = SelectField("What is wrong?", choices=[SelectChoice("leak", "Water leak")])
+        note = StringField("Note")
+
+    class FormOnly:
+        @hookimpl
+        def helpdesk_triage_form(self, category):
+            return PumpForm if category == "pump" else None
+
+    registry.pm.register(FormOnly(), name="form-only")
+    try:
+        rows = registry.triage_summary("pump", {"symptom": "leak", "note": "", "unknown": "x"})
+    finally:
+        registry.pm.unregister(name="form-only")
+    assert rows == [("What is wrong?", "Water leak"), ("unknown", "x")]  # empty answer left out

@@ -45,8 +45,8 @@ def get_ticket(app, ticket_id) -> Ticket:
 
 # --- who sees what --------------------------------------------------------------------
 
-HOME = {"staff_a": "/tickets/new", "student_a": "/tickets/queue", "coordinator": "/tickets/",
-        "admin": "/tickets/", "anonymous": "/login"}
+HOME = {"staff_a": "/tickets/new", "student_a": "/tickets/queue", "coordinator": "/dashboard/",
+        "admin": "/dashboard/", "anonymous": "/login"}
 
 
 @pytest.mark.parametrize("who", list(HOME))
