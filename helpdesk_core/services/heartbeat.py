@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ..models import Heartbeat
@@ -12,15 +13,18 @@ SCHEDULER = "scheduler"
 
 
 def beat(session: Session, name: str, now: dt.datetime, detail: str = "") -> None:
-    """Record that *name* is alive at *now* (the caller commits)."""
-    row = session.get(Heartbeat, name)
-    if row is None:
-        session.add(Heartbeat(name=name, beat_at=now, detail=detail))
-    else:
-        row.beat_at = now
-        row.detail = detail
+    """Record that *name* is alive at *now* (the caller commits).
+
+    One upsert: several scheduler processes may beat at the same moment.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(Heartbeat).values(name=name, beat_at=now, detail=detail)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=[Heartbeat.name],
+        set_={"beat_at": statement.excluded.beat_at, "detail": statement.excluded.detail}))
 
 
 def last_beat(session: Session, name: str) -> dt.datetime | None:
-    row = session.get(Heartbeat, name)
+    row = session.get(Heartbeat, name, populate_existing=True)
     return row.beat_at if row else None

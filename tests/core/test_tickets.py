@@ -136,3 +136,31 @@ def test_stored_triage_is_validated_fully_even_with_optional_fields(registry):
         assert "note" in error.value.field_errors
     finally:
         registry.pm.unregister(name="limited-form")
+
+
+def test_heartbeats_from_several_processes_never_collide(session_factory, now):
+    import threading
+
+    from helpdesk_core.services import heartbeat
+
+    barrier = threading.Barrier(4)
+    errors = []
+
+    def beat(offset):
+        with session_factory() as session:
+            barrier.wait()
+            try:
+                heartbeat.beat(session, heartbeat.SCHEDULER, now + dt.timedelta(seconds=offset),
+                               detail=f"process {offset}")
+                session.commit()
+            except Exception as exc:  # the assertion below reports it
+                errors.append(exc)
+
+    threads = [threading.Thread(target=beat, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with session_factory() as session:
+        assert now <= heartbeat.last_beat(session, heartbeat.SCHEDULER) <= now + dt.timedelta(seconds=3)

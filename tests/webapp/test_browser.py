@@ -153,6 +153,11 @@ def test_front_desk_to_resolution_in_a_real_browser(live_server, browser):
         student.wait_for_selector(f"ol.steps li:nth-child({index + 1}).done")
     assert student.locator("ol.steps li.done").count() == steps
     shot(student, "06-ticket-checklist-phone")
+    width = student.evaluate("document.documentElement.scrollWidth")
+    wide = student.evaluate("""() => [...document.querySelectorAll('body *')]
+        .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+        .map(e => e.tagName + '.' + e.className).slice(0, 10)""")
+    assert width <= PHONE["width"], (width, wide)  # the ticket page fits a phone too
 
     student.click("details.details-resolve > summary")
     student.fill("textarea[name=resolve-reason]", "Đã lấy giấy kẹt, in thử trang đạt")
