@@ -182,18 +182,24 @@ def test_front_desk_to_resolution_in_a_real_browser(live_server, browser):
     outsider.goto(base + "/tickets/?status=")
     assert number not in outsider.content()
     coordinator = log_in(browser, base, "dieuphoi")
+    coordinator.goto(base + "/")  # the coordinators' start page is the dashboard
+    coordinator.wait_for_selector("#ward-load")
+    assert "Phường Hải Châu" in coordinator.inner_text("#sla-compliance")
+    shot(coordinator, "08-coordinator-dashboard")
+    export = coordinator.request.get(base + "/dashboard/export/tickets.csv")
+    assert export.ok and number in export.text()  # the dashboard's ticket export has it
     coordinator.goto(base + "/tickets/?status=")
     assert number in coordinator.inner_text("table.list")
-    shot(coordinator, "08-coordinator-list")
+    shot(coordinator, "09-coordinator-list")
     coordinator.click(f"text={number}")
     coordinator.wait_for_selector("#history")
-    shot(coordinator, "09-coordinator-ticket")
+    shot(coordinator, "10-coordinator-ticket")
 
     # The phone layout of the filing form.
     phone_staff = log_in(browser, base, "canbo.haichau", PHONE)
-    shot(phone_staff, "10-front-desk-phone")
+    shot(phone_staff, "11-front-desk-phone")
     phone_staff.click("a.category-button[href$='/tickets/new/printer']")
     phone_staff.wait_for_load_state()
     width = phone_staff.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], width  # nothing overflows sideways
-    shot(phone_staff, "11-file-form-phone")
+    shot(phone_staff, "12-file-form-phone")
