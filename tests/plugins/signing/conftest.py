@@ -2,42 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import json
 import socket
 import ssl
 import threading
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from websockets.sync.server import serve
 
-
-def make_cert(directory, days: float, cn: str = "localhost"):
-    """A self-signed EC certificate valid for *days* from now (negative: expired)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-    now = dt.datetime.now(dt.timezone.utc)
-    not_after = now + dt.timedelta(days=days)
-    not_before = min(now, not_after) - dt.timedelta(days=30)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(not_before).not_valid_after(not_after)
-            .add_extension(x509.SubjectAlternativeName([
-                x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                critical=False)
-            .sign(key, hashes.SHA256()))
-    stem = directory / cn.replace(" ", "_")
-    cert_path, key_path = stem.with_suffix(".crt"), stem.with_suffix(".key")
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_path, key_path
+from tests import health_peers
+from tests.health_peers import make_cert
 
 
 def server_context(cert_path, key_path) -> ssl.SSLContext:
@@ -104,11 +78,8 @@ def silent_listener():
 
 @pytest.fixture
 def closed_port():
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
+    """A TCP/UDP port number nothing listens on."""
+    return health_peers.closed_port()
 
 
 class SignService:

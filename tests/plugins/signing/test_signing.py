@@ -17,7 +17,7 @@ from helpdesk_core.services import tickets
 from plugins.signing import forms as signing_forms
 from tests.factories import make_ward
 
-from .conftest import make_cert
+from tests.health_peers import make_cert
 
 LEADER_LOCKED = {"kind": "token", "provider": "vgca_safenet", "where": "document_management",
                  "document": "outgoing", "error_text": "Ký số không thành công: 3:PIN locked",
