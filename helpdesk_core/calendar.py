@@ -20,14 +20,30 @@ Period = tuple[dt.time, dt.time]
 
 
 def parse_hhmm(value: str) -> dt.time:
+    """``"07:30"`` -> ``time(7, 30)`` (how wards store their opening hours)."""
     hours, minutes = value.split(":")
     return dt.time(int(hours), int(minutes))
 
 
 @functools.lru_cache(maxsize=64)
 def vietnam_holidays(year: int) -> frozenset[dt.date]:
-    """Public holidays of *year* with their official days off (Tết, Hùng Kings, 30/4...)."""
+    """Public holidays of *year* with their official days off (Tết, Hùng Kings, 30/4...).
+
+    Includes the observed days of holidays falling on a weekend and the weekdays the
+    Government gives off in exchange for a Saturday worked (see
+    :func:`vietnam_makeup_days`).
+    """
     return frozenset(holidays_lib.country_holidays("VN", years=year).keys())
+
+
+@functools.lru_cache(maxsize=64)
+def vietnam_makeup_days(year: int) -> frozenset[dt.date]:
+    """Weekend days of *year* the Government declared working days (``làm bù``).
+
+    Example: Saturday 26/04/2025 was worked so that Friday 02/05/2025 was off.
+    """
+    calendar = holidays_lib.country_holidays("VN", years=year)
+    return frozenset(d for d in getattr(calendar, "weekend_workdays", ()) if d.year == year)
 
 
 @dataclass(frozen=True)
@@ -38,7 +54,12 @@ class WorkingCalendar:
     :param saturday_periods: Saturday periods; empty when closed (the default).
     :param days_off: extra days off declared by the ward or the city.
     :param working_days: make-up working days (worked like a weekday even on a weekend).
-    :param public_holidays: apply Vietnamese public holidays.
+    :param public_holidays: apply Vietnamese public holidays and the Government's official
+        make-up working days.
+
+    A day's periods are decided in this order: the ward's (or city's) own declaration
+    (``working_days`` / ``days_off``), then public holidays, then official make-up days,
+    then the week (Monday-Friday, Saturday if the ward opens, never Sunday).
     """
 
     weekday_periods: tuple[Period, ...] = ((dt.time(7, 30), dt.time(11, 30)),
@@ -57,6 +78,8 @@ class WorkingCalendar:
             return ()
         if self.public_holidays and day in vietnam_holidays(day.year):
             return ()
+        if self.public_holidays and day in vietnam_makeup_days(day.year):
+            return self.weekday_periods
         weekday = day.weekday()
         if weekday < 5:
             return self.weekday_periods
@@ -65,6 +88,7 @@ class WorkingCalendar:
         return ()
 
     def is_working_day(self, day: dt.date) -> bool:
+        """True if the centre opens at all on *day*."""
         return bool(self.periods_on(day))
 
     def _intervals_from(self, start: dt.datetime) -> Iterable[tuple[dt.datetime, dt.datetime]]:
@@ -75,7 +99,7 @@ class WorkingCalendar:
             for begin, end in self.periods_on(day):
                 lo = dt.datetime.combine(day, begin, self.tz)
                 hi = dt.datetime.combine(day, end, self.tz)
-                if hi <= local:
+                if hi < local:  # the end itself counts, so add(end, 0) == end
                     continue
                 yield max(lo, local), hi
             day += dt.timedelta(days=1)
@@ -107,7 +131,29 @@ class WorkingCalendar:
             total += min(hi, end_local) - lo
         return total.total_seconds() / 60.0
 
+    def add_working_days(self, start: dt.datetime, days: int) -> dt.datetime:
+        """The same local time of day on the *days*-th working day after *start*'s date.
+
+        Used for "N working days later" rules (auto-close): a ticket resolved on Friday
+        16:00 with ``days=3`` gives Wednesday 16:00 (Saturday and Sunday skipped, holidays
+        too). With ``days == 0`` it is *start*.
+        """
+        if days < 0:
+            raise ValueError("days must not be negative")
+        local = start.astimezone(self.tz)
+        day = local.date()
+        left = days
+        for _ in range(MAX_DAYS_SCANNED):
+            if left == 0:
+                moment = dt.datetime.combine(day, local.timetz().replace(tzinfo=None), self.tz)
+                return moment.astimezone(dt.timezone.utc)
+            day += dt.timedelta(days=1)
+            if self.is_working_day(day):
+                left -= 1
+        raise ValueError("no working time in the next ten years of this calendar")
+
     def is_working_time(self, moment: dt.datetime) -> bool:
+        """True if *moment* lies inside an opening period (both ends included)."""
         local = moment.astimezone(self.tz)
         return any(dt.datetime.combine(local.date(), lo, self.tz) <= local
                    <= dt.datetime.combine(local.date(), hi, self.tz)

@@ -124,7 +124,8 @@ def _demo_tickets(session: Session, registry: PluginRegistry, wards: dict[str, W
     no_net = {"scope": "whole_center", "connection": "wired", "what_fails": "internet",
               "since": "8 giờ sáng"}
     token = {"kind": "token", "error_text": "Không kết nối được phần mềm ký số Ban Cơ yếu"}
-    vneid = {"problem": "forgot_password", "level": "2"}
+    vneid = {"level": "2", "step": "forgot_password", "phone_os": "android", "nfc": "yes",
+             "chip_card": "yes", "citizen_waiting": True}
 
     # New, waiting in the queue.
     file("HCH", "printer", "Máy in quầy 1 kẹt giấy", printer_jam, now - 2 * hour,
@@ -162,7 +163,8 @@ def _demo_tickets(session: Session, registry: PluginRegistry, wards: dict[str, W
               reason="Lỗi phía máy chủ thành phố, đã gọi 1022.")
     # Resolved, waiting for the staff member to confirm.
     t = file("HCH", "vneid", "Hướng dẫn công dân kích hoạt VNeID mức 2",
-             {"problem": "activation", "level": "2"}, now - 4 * day)
+             {"level": "not_activated", "step": "activation", "phone_os": "ios", "nfc": "yes",
+              "chip_card": "yes"}, now - 4 * day)
     S.perform(session, registry, t, people["sv.haichau2"], "claim", now - 4 * day + hour)
     S.perform(session, registry, t, people["sv.haichau2"], "resolve", now - 4 * day + 3 * hour,
               reason="Đã hướng dẫn công dân kích hoạt thành công trên ứng dụng.")

@@ -105,7 +105,7 @@ def helpdesk_triage_summary(category: str, triage: Mapping[str, Any]) -> list[tu
     """Render stored triage data of *category* as readable ``(label, value)`` rows.
 
     Called when a ticket page shows its triage data; return None if not yours, and the
-    core falls back to the raw field names and values.
+    core falls back to the labels of the category's triage form (choices by their label).
 
     Stops at the first non-None result.
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import Any, Iterator
 
 from babel.support import LazyProxy, NullTranslations, Translations
@@ -42,9 +42,17 @@ def get_locale() -> str:
     return _current_locale.get()
 
 
-def set_locale(locale: str | None) -> None:
-    """Set the locale of the current context; unknown locales fall back to the default."""
-    _current_locale.set(locale if locale in SUPPORTED_LOCALES else DEFAULT_LOCALE)
+def set_locale(locale: str | None) -> Token[str]:
+    """Set the locale of the current context; unknown locales fall back to the default.
+
+    Returns a token for :func:`reset_locale`, so a request can leave things as it found them.
+    """
+    return _current_locale.set(locale if locale in SUPPORTED_LOCALES else DEFAULT_LOCALE)
+
+
+def reset_locale(token: Token[str]) -> None:
+    """Undo a :func:`set_locale`."""
+    _current_locale.reset(token)
 
 
 @contextlib.contextmanager

@@ -324,6 +324,8 @@ class Ticket(Base):
         Index("ix_ticket_status_ward", "status", "ward_id"),
         Index("ix_ticket_assignee_status", "assignee_id", "status"),
         Index("ix_ticket_created", "created_at"),
+        # The SLA sweep: tickets whose next warning or breach moment has come.
+        Index("ix_ticket_sla_next", "sla_next_at"),
         # At most one open automatic ticket per asset check, enforced by the database.
         Index("uq_ticket_open_check", "check_id", unique=True,
               sqlite_where=text(_open_statuses_sql), postgresql_where=text(_open_statuses_sql)),
@@ -358,11 +360,23 @@ class Ticket(Base):
     # SLA: due times in UTC, computed on the ward's working calendar.
     response_due_at: Mapped[dt.datetime | None]
     resolution_due_at: Mapped[dt.datetime | None]
+    # When the at-risk warnings are due (the policy's at_risk_ratio of each target).
+    response_at_risk_at: Mapped[dt.datetime | None]
+    resolution_at_risk_at: Mapped[dt.datetime | None]
     responded_at: Mapped[dt.datetime | None]
+    # Set while the clock stands still (waiting on reporter or vendor, resolved, closed).
     paused_at: Mapped[dt.datetime | None]
+    # Working minutes the clock stood still so far (resolution; response before responding).
+    paused_minutes: Mapped[float] = mapped_column(Float, default=0.0)
+    response_paused_minutes: Mapped[float] = mapped_column(Float, default=0.0)
+    # Warnings already given: ``at_risk`` is the resolution target's, the other the response's.
     at_risk: Mapped[bool] = mapped_column(Boolean, default=False)
+    response_at_risk: Mapped[bool] = mapped_column(Boolean, default=False)
     response_breached: Mapped[bool] = mapped_column(Boolean, default=False)
     resolution_breached: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The earliest pending at-risk or breach moment; NULL when none is pending (closed,
+    # paused, all given). The SLA sweep reads only rows with sla_next_at <= now.
+    sla_next_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[dt.datetime | None]

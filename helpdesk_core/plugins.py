@@ -7,6 +7,7 @@ each implementation in its own guard instead, logs and records what failed, and 
 from __future__ import annotations
 
 import concurrent.futures
+import contextvars
 import datetime as dt
 import importlib.metadata
 import logging
@@ -92,12 +93,14 @@ class PluginRegistry:
     """
 
     def __init__(self, pm: pluggy.PluginManager,
-                 failures: list[PluginFailure] | None = None) -> None:
+                 failures: list[PluginFailure] | None = None, trace: bool = False) -> None:
         self.pm = pm
+        self.trace = trace  # log every guarded call (pluggy's own tracing never sees them)
         self.failures: list[PluginFailure] = list(failures or [])
         self.categories: dict[str, Category] = {}
         self.category_plugins: dict[str, str] = {}
         self.templates: dict[tuple[str, str], ResolutionTemplate] = {}
+        self.template_plugins: dict[tuple[str, str], str] = {}
         self.check_types: dict[str, HealthCheckType] = {}
         self.check_type_plugins: dict[str, str] = {}
         for plugin in pm.get_plugins():
@@ -136,9 +139,14 @@ class PluginRegistry:
                 raise PluginError("Plugin %(plugin)s registered an invalid resolution template: %(item)r",
                                   plugin=plugin, item=template)
             if ident in self.templates:
-                raise PluginError("Plugin %(plugin)s registers resolution template %(key)s twice",
-                                  plugin=plugin, key="/".join(ident))
+                first = self.template_plugins[ident]
+                if first == plugin:
+                    raise PluginError("Plugin %(plugin)s registers resolution template %(key)s twice",
+                                      plugin=plugin, key="/".join(ident))
+                raise PluginError("Plugins %(first)s and %(second)s both register resolution template %(key)s",
+                                  first=first, second=plugin, key="/".join(ident))
             self.templates[ident] = template
+            self.template_plugins[ident] = plugin
         for plugin, check_type in self._registrations("helpdesk_register_health_checks"):
             if not isinstance(check_type, HealthCheckType) or not valid_key(check_type.key) \
                     or not callable(check_type.run):
@@ -176,6 +184,8 @@ class PluginRegistry:
             except Exception as exc:
                 self._record(name, hook_name, exc)
                 continue
+            if self.trace:
+                log.debug("hook %s: plugin %s returned %r", hook_name, name, result)
             if result is None:
                 continue
             if firstresult:
@@ -184,8 +194,8 @@ class PluginRegistry:
         return None if firstresult else results
 
     def plugin_names(self) -> list[str]:
-        """Names of the loaded plugins, sorted."""
-        return sorted(name for name, _ in self.pm.list_name_plugin())
+        """Names of the loaded plugins, sorted (blocked ones are listed by pluggy as None)."""
+        return sorted(name for name, plugin in self.pm.list_name_plugin() if plugin is not None)
 
     def hooks_of(self, plugin_name: str) -> list[str]:
         """Names of the hooks *plugin_name* implements."""
@@ -205,7 +215,35 @@ class PluginRegistry:
         rows = self.call_each("helpdesk_triage_summary", firstresult=True,
                               category=category, triage=triage)
         if rows is None:
-            rows = [(key, "" if value is None else str(value)) for key, value in triage.items()]
+            rows = self._summary_from_form(category, triage)
+        return rows
+
+    def _summary_from_form(self, category: str, triage: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """Rows labelled by the category's triage form (choice values shown by their label);
+        keys the form does not know keep their raw name. Empty answers are left out."""
+        form_class = self.triage_form(category)
+        fields: dict[str, Any] = {}
+        if form_class is not None:
+            try:
+                fields = dict(form_class(meta={"csrf": False})._fields)
+            except Exception as exc:  # a broken plugin form must not break the ticket page
+                self._record(self.category_plugins.get(category, "?"), "triage_summary", exc)
+        rows = []
+        for key, value in triage.items():
+            if value in (None, "", [], False):
+                continue
+            field = fields.get(key)
+            label, shown = (str(field.label.text) if field is not None else key), value
+            choices = getattr(field, "choices", None) if field is not None else None
+            if choices:
+                labels = {str(getattr(c, "value", c[0] if isinstance(c, tuple) else c)):
+                          str(getattr(c, "label", c[1] if isinstance(c, tuple) else c))
+                          for c in choices}
+                values = value if isinstance(value, list) else [value]
+                shown = ", ".join(labels.get(str(v), str(v)) for v in values)
+            elif value is True:
+                shown = i18n.gettext("Yes")
+            rows.append((label, str(shown)))
         return rows
 
     def suggest_priority(self, category: str, triage: Mapping[str, Any]) -> PrioritySuggestion | None:
@@ -232,12 +270,16 @@ class PluginRegistry:
                     0.0)
         pool = concurrent.futures.ThreadPoolExecutor(max_workers=1,
                                                      thread_name_prefix=f"check-{check_key}")
-        future = pool.submit(check_type.run, target)
+        # The worker thread gets this context, so messages come in the caller's locale.
+        future = pool.submit(contextvars.copy_context().run, check_type.run, target)
         try:
             result = future.result(timeout=target.timeout + 0.5)
             if not isinstance(result, CheckResult):
                 raise TypeError(f"{check_key} returned {type(result).__name__}, not CheckResult")
         except concurrent.futures.TimeoutError:
+            # The check ignored target.timeout: a plugin bug worth showing to administrators.
+            self._record(self.check_type_plugins.get(check_key, "?"), f"check:{check_key}",
+                         TimeoutError(f"{check_key} still running after {target.timeout:g} s"))
             result = CheckResult(CheckStatus.ERROR,
                                  i18n.gettext("The check did not finish within %(seconds)s s",
                                               seconds=f"{target.timeout:g}"))
@@ -255,7 +297,7 @@ def load_registry(blocked: Iterable[str] = (), trace: bool = False) -> PluginReg
     """Load the entry-point plugins and build their registry (what the app and CLI use)."""
     failures: list[PluginFailure] = []
     pm = make_plugin_manager(blocked=blocked, failures=failures, trace=trace)
-    return PluginRegistry(pm, failures)
+    return PluginRegistry(pm, failures, trace=trace)
 
 
 def loaded_modules(registry: PluginRegistry) -> dict[str, ModuleType | object]:

@@ -41,7 +41,7 @@ def make_student(session, ward: Ward, today: dt.date, **overrides: Any):
 def make_ticket(session, registry, ward: Ward, now: dt.datetime, **overrides: Any):
     values: dict[str, Any] = {
         "category": "network", "title": "Mất mạng quầy 2",
-        "triage": {"scope": "one_room", "connection": "wired", "what_fails": "internet"},
+        "triage": {"scope": "one_device", "connection": "wired", "what_fails": "one_site"},  # no plugin suggestion: priority from the matrix alone
         "impact": "person", "urgency": "normal"}
     values.update(overrides)
     return tickets.file_ticket(session, registry, ward=ward, now=now, **values)

@@ -34,6 +34,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     disabled = [name.strip() for name in str(app.config["DISABLED_PLUGINS"]).split(",")
                 if name.strip()]
+    disabled += [name for name in _disabled_in_database(app.config["SQLALCHEMY_DATABASE_URI"])
+                 if name not in disabled]
     registry = load_registry(blocked=disabled, trace=bool(app.config["TRACE_HOOKS"]))
     app.extensions["helpdesk"] = registry
 
@@ -58,12 +60,22 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     @app.before_request
     def _set_core_locale() -> None:
-        i18n.set_locale(str(get_locale()))
+        g.core_locale_token = i18n.set_locale(str(get_locale()))
 
-    from . import auth, errors, main, tickets
+    @app.teardown_request
+    def _reset_core_locale(_error: BaseException | None) -> None:
+        # Threads are reused across requests: leave the next one the default locale.
+        token = g.pop("core_locale_token", None)
+        if token is not None:
+            i18n.reset_locale(token)
+
+    from . import admin, auth, dashboard, errors, health, main, tickets
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
     app.register_blueprint(tickets.bp)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(dashboard.bp)
+    app.register_blueprint(admin.bp)
     errors.register(app)
     _register_template_helpers(app)
 
@@ -74,6 +86,30 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         from . import scheduler
         scheduler.start(app)
     return app
+
+
+def _disabled_in_database(url: str) -> list[str]:
+    """Plugins switched off on the administration page (read once, at startup).
+
+    A database that does not exist yet, has no ``plugin_setting`` table (before
+    ``db upgrade``) or is unreachable disables nothing; the app still starts.
+    """
+    from sqlalchemy import inspect
+
+    from helpdesk_core.db import make_engine
+    from helpdesk_core.services import admin as admin_service
+    from helpdesk_core.db import make_session_factory
+    engine = make_engine(url)
+    try:
+        if not inspect(engine).has_table("plugin_setting"):
+            return []
+        with make_session_factory(engine)() as session:
+            return admin_service.disabled_plugins(session)
+    except Exception as exc:  # startup must not depend on this optional switch
+        log.warning("could not read plugin settings: %s", exc.__class__.__name__)
+        return []
+    finally:
+        engine.dispose()
 
 
 def _select_locale() -> str:

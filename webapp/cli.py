@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 import threading
@@ -61,6 +62,10 @@ def register(app: Flask) -> None:
     def run_scheduler() -> None:
         """Run the scheduler alone (production: one such process next to the web workers)."""
         from . import scheduler
+        if not logging.getLogger().handlers:  # a production process: say what it does
+            logging.basicConfig(level=logging.INFO,
+                                format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+            logging.getLogger("apscheduler").setLevel(logging.WARNING)
         sched = scheduler.start(current_app._get_current_object())
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -68,6 +73,37 @@ def register(app: Flask) -> None:
         click.echo(f"scheduler running with {len(sched.get_jobs())} jobs; Ctrl+C stops it")
         stop.wait()
         sched.shutdown(wait=True)
+
+    @app.cli.command("check")
+    @click.argument("asset_ref", metavar="ASSET")
+    @click.option("--no-record", is_flag=True,
+                  help="Only show the results; store nothing and file no ticket.")
+    def check_asset(asset_ref: str, no_record: bool) -> None:
+        """Run the health checks of ASSET (its id or exact name) once and show the results."""
+        from helpdesk_core.services import health
+        from . import scheduler
+        asset = _find_asset(asset_ref)
+        if asset is None:
+            raise click.ClickException(i18n.gettext(
+                "There is no device with the id or name “%(asset)s”.", asset=asset_ref))
+        app = current_app._get_current_object()
+        registry = current_app.extensions["helpdesk"]
+        click.echo(f"{asset.name} ({asset.address})")
+        check_ids = [(check.id, check.check_type) for check in asset.checks]
+        if not check_ids:
+            click.echo(i18n.gettext("This device has no health checks."))
+        for check_id, check_type in check_ids:
+            outcome = health.check_now(db.session, registry, check_id, record=not no_record,
+                                       force=True, policy=scheduler.health_policy(app))
+            if outcome is None:
+                click.echo(f"  {check_type}: " + i18n.gettext(
+                    "skipped (disabled, or running elsewhere right now)"))
+                continue
+            latency = "" if outcome.latency_ms is None else f" ({outcome.latency_ms:.0f} ms)"
+            line = f"  {check_type}: {outcome.status.upper()} {outcome.message}{latency}"
+            if outcome.ticket_id is not None:
+                line += " " + i18n.gettext("[ticket #%(id)s]", id=outcome.ticket_id)
+            click.echo(line)
 
     @app.cli.command("demo")
     @click.option("--base-url", default="http://127.0.0.1:5000", show_default=True,
@@ -116,6 +152,16 @@ def register(app: Flask) -> None:
             db.session.rollback()
             _fail(error)
         click.echo(f"Created {user.login} ({user.role}).")
+
+
+def _find_asset(ref: str):
+    from helpdesk_core.models import Asset
+    ref = ref.strip()
+    asset = db.session.get(Asset, int(ref)) if ref.isdigit() else None
+    if asset is None:
+        asset = db.session.scalars(select(Asset).where(Asset.name == ref)
+                                   .order_by(Asset.id).limit(1)).first()
+    return asset
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ DEFAULTS: dict[str, Any] = {
     "TRACE_HOOKS": False,            # log every plugin hook call
     "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
     "ATTACHMENT_MAX_BYTES": 8 * 1024 * 1024,
+    "UPLOAD_FOLDER": "",             # default: <instance>/uploads
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
@@ -23,7 +24,17 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_RATE_LIMIT": "10 per minute",
     "RATELIMIT_HEADERS_ENABLED": True,
     "QUEUE_REFRESH_SECONDS": 30,
+    "AUTO_CLOSE_WORKING_DAYS": 3,    # resolved tickets close after this many working days
     "SQLALCHEMY_RECORD_QUERIES": False,
+    # Health checks (webapp/scheduler.py, helpdesk_core/services/health.py)
+    "HEALTH_MAX_WORKERS": 8,         # checks running at the same time in one scheduler
+    "HEALTH_RECONCILE_SECONDS": 60,  # how often jobs follow the checks in the database
+    "HEALTH_JITTER_SECONDS": 15,     # spread of each check's start, at most 10% of its interval
+    "HEALTH_RETENTION_DAYS": 14,     # check results kept (the latest per check always)
+    "HEALTH_PRUNE_SECONDS": 3600,
+    "HEALTH_EVENT_MINUTES": 30,      # at most one history entry per ticket per period
+    "HEALTH_FLAP_CHANGES": 4,        # more changes than this within the window: flapping
+    "HEALTH_FLAP_WINDOW_MINUTES": 60,
 }
 
 
@@ -54,6 +65,8 @@ def finish(app_config: dict[str, Any], instance_path: str) -> None:
     options = engine_options(url)
     options.update(app_config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     app_config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    if not app_config.get("UPLOAD_FOLDER"):
+        app_config["UPLOAD_FOLDER"] = os.path.join(instance_path, "uploads")
     app_config["BABEL_DEFAULT_LOCALE"] = app_config["DEFAULT_LOCALE"]
     app_config["BABEL_DEFAULT_TIMEZONE"] = app_config["TIMEZONE"]
     if app_config.get("PREFERRED_URL_SCHEME") == "https":

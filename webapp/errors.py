@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, render_template
+from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from helpdesk_core import i18n
 from helpdesk_core.i18n import N_, gettext
 
 from .extensions import db
@@ -26,6 +28,9 @@ MESSAGES = {
 
 
 def render_error(code: int, detail: str | None = None):
+    # Errors raised before the app's own before_request hooks (CSRF, rate limits) would
+    # otherwise be translated into whatever locale the previous request left behind.
+    i18n.set_locale(str(get_locale()))
     title, text = MESSAGES.get(code, MESSAGES[500])
     return render_template("error.html", code=code, title=gettext(title),
                            text=detail or gettext(text)), code
@@ -34,6 +39,7 @@ def render_error(code: int, detail: str | None = None):
 def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):
+        i18n.set_locale(str(get_locale()))
         return render_error(400, gettext("The form expired. Please reload the page and try again."))
 
     @app.errorhandler(HTTPException)

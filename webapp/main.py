@@ -8,6 +8,7 @@ from flask import Blueprint, jsonify, redirect, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import text
 
+from helpdesk_core.models import Role
 from helpdesk_core.services import heartbeat
 
 from .extensions import csrf, db
@@ -17,11 +18,19 @@ bp = Blueprint("main", __name__)
 
 SCHEDULER_STALE_AFTER = dt.timedelta(seconds=180)
 
+# Where each role starts; roles not listed start on the ticket list.
+HOME_BY_ROLE: dict[str, str] = {
+    Role.STAFF: "tickets.new",       # the front desk: file a request
+    Role.STUDENT: "tickets.queue",   # the queue of their wards
+    Role.COORDINATOR: "dashboard.index",
+    Role.ADMIN: "dashboard.index",
+}
+
 
 @bp.route("/")
 @login_required
 def home():
-    return redirect(url_for("tickets.index"))
+    return redirect(url_for(HOME_BY_ROLE.get(current_user.role, "tickets.index")))
 
 
 @bp.route("/healthz")

@@ -3,6 +3,15 @@
 ``helpdesk run`` embeds it for a single machine; ``helpdesk scheduler`` runs it alone
 for production (then web workers never schedule anything). Every job calls the same
 service layer as the web pages.
+
+Health checks: one job per enabled asset check, at the check's own interval with a
+little jitter, misfires coalesced, never two runs of one job at once. They run in their
+own bounded pool (``HEALTH_MAX_WORKERS``); each run has the registry's hard timeout, so a
+hung device holds one worker for at most its timeout and never stalls the others. A
+reconcile job adds, removes and reschedules check jobs as checks change in the database.
+Several scheduler processes may share one PostgreSQL database: the per-check advisory
+lock in :func:`helpdesk_core.services.health.check_now` keeps a check from running twice
+at once, and the database's unique index keeps one open ticket per check.
 """
 
 from __future__ import annotations
@@ -10,18 +19,23 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import random
 import socket
 
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
-from helpdesk_core.services import heartbeat
+from helpdesk_core.services import health, heartbeat
 
 from .extensions import db
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 30
+CHECK_JOB_PREFIX = "check:"
+CHECK_EXECUTOR = "checks"
 
 
 def _now() -> dt.datetime:
@@ -36,13 +50,136 @@ def beat(app: Flask) -> None:
         db.session.commit()
 
 
+def health_policy(app: Flask) -> health.HealthPolicy:
+    """The health rules from the app's ``HEALTH_*`` settings."""
+    config = app.config
+    return health.HealthPolicy(
+        event_interval=dt.timedelta(minutes=float(config["HEALTH_EVENT_MINUTES"])),
+        flap_changes=int(config["HEALTH_FLAP_CHANGES"]),
+        flap_window=dt.timedelta(minutes=float(config["HEALTH_FLAP_WINDOW_MINUTES"])),
+        retention_days=int(config["HEALTH_RETENTION_DAYS"]))
+
+
+def run_check_job(app: Flask, check_id: int) -> health.Outcome | None:
+    """One scheduled run of one check; anything that goes wrong is logged, not raised."""
+    with app.app_context():
+        try:
+            outcome = health.check_now(db.session, app.extensions["helpdesk"], check_id,
+                                       force=False, policy=health_policy(app))
+        except Exception:
+            log.exception("health check %s could not be recorded", check_id)
+            return None
+        if outcome is not None:
+            log.info("check %s: %s %s%s", check_id, outcome.status, outcome.message,
+                     f" ({outcome.action})" if outcome.action else "")
+        return outcome
+
+
+def _check_trigger(app: Flask, interval: int) -> IntervalTrigger:
+    jitter = min(float(app.config["HEALTH_JITTER_SECONDS"]), interval * 0.1)
+    return IntervalTrigger(seconds=interval, jitter=jitter or None,
+                           timezone=app.config["TIMEZONE"])
+
+
+def reconcile(scheduler: BackgroundScheduler, app: Flask) -> tuple[int, int, int]:
+    """Make the check jobs match the enabled checks in the database.
+
+    :return: how many jobs were added, rescheduled and removed.
+    """
+    with app.app_context():
+        wanted = health.schedulable_checks(db.session)
+        db.session.rollback()
+    existing = {job.id: job for job in scheduler.get_jobs()
+                if job.id.startswith(CHECK_JOB_PREFIX)}
+    added = rescheduled = removed = 0
+    for check_id, interval in wanted.items():
+        job_id = f"{CHECK_JOB_PREFIX}{check_id}"
+        job = existing.pop(job_id, None)
+        if job is None:
+            # Spread the first runs so a restart does not poll every device at once.
+            first = _now() + dt.timedelta(seconds=random.uniform(
+                0, min(interval, float(app.config["HEALTH_JITTER_SECONDS"]) or 1)))
+            scheduler.add_job(run_check_job, _check_trigger(app, interval), args=[app, check_id],
+                              id=job_id, name=f"health check {check_id}",
+                              executor=CHECK_EXECUTOR, next_run_time=first,
+                              replace_existing=True)
+            added += 1
+        elif int(job.trigger.interval.total_seconds()) != interval:
+            job.reschedule(_check_trigger(app, interval))
+            rescheduled += 1
+    for job_id in existing:
+        scheduler.remove_job(job_id)
+        removed += 1
+    if added or rescheduled or removed:
+        log.info("health check jobs: %d added, %d rescheduled, %d removed",
+                 added, rescheduled, removed)
+    return added, rescheduled, removed
+
+
+def _reconcile_job(scheduler: BackgroundScheduler, app: Flask) -> None:
+    try:
+        reconcile(scheduler, app)
+    except Exception:
+        log.exception("could not reconcile health check jobs")
+
+
+def prune(app: Flask) -> int:
+    """Delete old check results (batches; the latest per check stays)."""
+    with app.app_context():
+        return health.prune_records(db.session, _now(),
+                                    keep_days=int(app.config["HEALTH_RETENTION_DAYS"]))
+
+
+def add_health_jobs(scheduler: BackgroundScheduler, app: Flask) -> None:
+    """The reconcile job (which adds one job per check) and the retention job."""
+    scheduler.add_job(_reconcile_job, "interval",
+                      seconds=int(app.config["HEALTH_RECONCILE_SECONDS"]),
+                      args=[scheduler, app], id="health_reconcile", next_run_time=_now())
+    scheduler.add_job(prune, "interval", seconds=int(app.config["HEALTH_PRUNE_SECONDS"]),
+                      args=[app], id="health_prune")
+
+
+def add_lifecycle_jobs(scheduler: BackgroundScheduler, app: Flask) -> None:
+    """The ticket lifecycle's jobs: the SLA sweep every minute, auto-close every 30 minutes.
+
+    Each run commits through ``tickets.commit`` (plugins then hear the events); a failure
+    is logged and rolled back, and the next run tries again.
+    """
+    from helpdesk_core.services import sla, tickets
+
+    def run(name: str, job) -> None:
+        with app.app_context():
+            try:
+                result = job(db.session, app.extensions["helpdesk"], _now())
+                tickets.commit(db.session)
+                log.debug("%s: %s", name, result)
+            except Exception:
+                tickets.rollback(db.session)
+                log.exception("%s failed", name)
+
+    def sweep() -> None:
+        run("SLA sweep", sla.sweep)
+
+    def auto_close() -> None:
+        days = int(app.config.get("AUTO_CLOSE_WORKING_DAYS", 3))
+        run("auto-close", lambda session, registry, now: len(
+            tickets.auto_close(session, registry, now, working_days=days)))
+
+    scheduler.add_job(sweep, "interval", minutes=1, id="sla_sweep")
+    scheduler.add_job(auto_close, "interval", minutes=30, id="auto_close")
+
+
 def build(app: Flask) -> BackgroundScheduler:
     """A scheduler with every periodic job of the helpdesk, not yet started."""
     scheduler = BackgroundScheduler(
         timezone=app.config["TIMEZONE"],
+        executors={"default": ThreadPoolExecutor(4),
+                   CHECK_EXECUTOR: ThreadPoolExecutor(int(app.config["HEALTH_MAX_WORKERS"]))},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 120})
     scheduler.add_job(beat, "interval", seconds=HEARTBEAT_SECONDS, args=[app], id="heartbeat",
                       next_run_time=_now())
+    add_health_jobs(scheduler, app)
+    add_lifecycle_jobs(scheduler, app)
     return scheduler
 
 

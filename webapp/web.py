@@ -42,9 +42,12 @@ def roles_required(*roles: str) -> Callable:
 def form_meta(**extra: Any) -> dict[str, Any]:
     """``meta`` for plain WTForms classes (plugin forms): CSRF on, messages translated."""
     from flask_wtf.csrf import _FlaskFormCSRF
+    translations = i18n.WTFormsTranslations()
     meta = {"csrf": current_app.config.get("WTF_CSRF_ENABLED", True),
             "csrf_class": _FlaskFormCSRF, "csrf_field_name": "csrf_token",
-            "translations": i18n.WTFormsTranslations()}
+            "translations": translations,
+            # WTForms asks the meta for translations; a plain attribute is never read.
+            "get_translations": lambda form: translations}
     meta.update(extra)
     return meta
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import operator
 from dataclasses import dataclass
+from typing import Iterable
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from ..models import Status, Ticket, User
+from ..models import (Asset, AssetCheck, CheckRecord, Role, Status, StudentAssignment, Ticket,
+                      TicketEvent, User, Ward)
 from ..text import search_terms
 from . import scope
 
@@ -57,3 +61,98 @@ def list_tickets(session: Session, user: User | None, today: dt.date, filters: T
              .limit(page_size + 1).offset((max(page, 1) - 1) * page_size))
     rows = list(session.scalars(query).unique())
     return rows[:page_size], len(rows) > page_size
+
+
+def wards_in_scope(session: Session, user: User | None, today: dt.date) -> list[Ward]:
+    """The active wards *user* works for today, by name (for filters and selects)."""
+    query = select(Ward).where(Ward.active.is_(True)).order_by(Ward.name)
+    wards = scope.ward_ids_for(session, user, today)
+    if wards is not None:
+        query = query.where(Ward.id.in_(wards or [-1]))
+    return list(session.scalars(query))
+
+
+def ward_assets(session: Session, ward_id: int, category: str) -> list[Asset]:
+    """The ward's active assets of *category*, by name (the front desk's device picker)."""
+    return list(session.scalars(
+        select(Asset).where(Asset.ward_id == ward_id, Asset.category == category,
+                            Asset.active.is_(True)).order_by(Asset.name, Asset.id)))
+
+
+def ward_students(session: Session, ward_id: int, today: dt.date) -> list[User]:
+    """Active students assigned to the ward on *today*, by name (who a ticket can go to)."""
+    return list(session.scalars(
+        select(User).join(StudentAssignment, StudentAssignment.student_id == User.id)
+        .where(StudentAssignment.ward_id == ward_id, StudentAssignment.starts_on <= today,
+               StudentAssignment.ends_on >= today, User.active.is_(True),
+               User.role == Role.STUDENT)
+        .order_by(User.name, User.id).distinct()))
+
+
+def recent_check_records(session: Session, asset: Asset, limit: int = 10) -> list[CheckRecord]:
+    """The asset's latest health-check results (all its checks), newest first."""
+    return list(session.scalars(
+        select(CheckRecord).join(AssetCheck, AssetCheck.id == CheckRecord.check_id)
+        .where(AssetCheck.asset_id == asset.id)
+        .order_by(CheckRecord.checked_at.desc(), CheckRecord.id.desc()).limit(limit)))
+
+
+def ticket_events(session: Session, user: User | None, ticket: Ticket) -> list[TicketEvent]:
+    """The ticket's history as *user* may read it: ward staff never see internal entries."""
+    query = (select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+             .options(joinedload(TicketEvent.actor)).order_by(TicketEvent.id))
+    if user is not None and user.role == Role.STAFF:
+        query = query.where(TicketEvent.internal.is_(False))
+    return list(session.scalars(query))
+
+
+def users_by_id(session: Session, ids: Iterable[int]) -> dict[int, User]:
+    """Users by id in one query (names for history entries that store an id)."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return {u.id: u for u in session.scalars(select(User).where(User.id.in_(wanted)))}
+
+
+def similar_resolved(session: Session, user: User | None, ticket: Ticket, today: dt.date,
+                     limit: int = 5, query: str = "") -> list[Ticket]:
+    """Resolved or closed tickets like *ticket* that *user* may see, best match first.
+
+    Matching ignores diacritics (``search_text`` is folded): "may in" finds "máy in".
+    Without *query*, tickets of the same category rank by how many words of the
+    ticket's title they share, then by most recent resolution. With *query*, every
+    word of it must match, in any category.
+    """
+    base = select(Ticket).where(Ticket.id != ticket.id,
+                                Ticket.status.in_((Status.RESOLVED, Status.CLOSED)))
+    wards = scope.ward_ids_for(session, user, today)
+    if wards is not None:
+        base = base.where(Ticket.ward_id.in_(wards or [-1]))
+    terms = search_terms(query)[:8]
+    if terms:
+        for term in terms:
+            base = base.where(Ticket.search_text.contains(term, autoescape=True))
+        ordered = base.order_by(Ticket.resolved_at.desc().nulls_last(), Ticket.id.desc())
+    else:
+        words = [w for w in dict.fromkeys(search_terms(ticket.title)) if len(w) > 1][:8]
+        scores = [case((Ticket.search_text.contains(w, autoescape=True), 1), else_=0)
+                  for w in words]
+        ordering = [Ticket.resolved_at.desc().nulls_last(), Ticket.id.desc()]
+        if scores:
+            ordering.insert(0, functools.reduce(operator.add, scores).desc())
+        ordered = base.where(Ticket.category == ticket.category).order_by(*ordering)
+    return list(session.scalars(ordered.options(joinedload(Ticket.ward)).limit(limit)).unique())
+
+
+def sla_state(ticket: Ticket, now: dt.datetime) -> str:
+    """``"breached"``, ``"at_risk"`` or ``""``: how a list should mark the ticket."""
+    if not ticket.is_open:
+        return ""
+    if ticket.response_breached or ticket.resolution_breached:
+        return "breached"
+    if ticket.status not in Status.PAUSED and ticket.resolution_due_at is not None \
+            and ticket.resolution_due_at <= now:
+        return "breached"
+    if ticket.at_risk:
+        return "at_risk"
+    return ""

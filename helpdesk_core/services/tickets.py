@@ -1,27 +1,45 @@
 """Filing tickets and moving them through their lifecycle; every change leaves an event.
 
 Entry points call these functions and then :func:`commit`, which commits and then tells
-plugins about the new events (``helpdesk_on_ticket_event``).
+plugins about the new events (``helpdesk_on_ticket_event``). Nothing here commits.
+
+* :func:`file_ticket` validates, numbers (:func:`next_sequence`), computes priority and
+  SLA targets, records ``filed`` and, in wards with ``auto_assign``, hands the ticket to
+  the on-duty student with the fewest open tickets (:mod:`.assignment`).
+* :func:`perform` runs one action of :data:`.workflow.ACTIONS` as a user or as the
+  system (``actor=None``): it checks scope, role and status first and raises a domain
+  error without changing anything when the move is not allowed.
+* :func:`auto_close` closes resolved tickets nobody reopened within N working days.
+
+History: every change records a :class:`~helpdesk_core.models.TicketEvent` with the
+actor (None for the system), the time, and the old and new values. Kinds: ``filed``,
+``status`` (old/new status, ``data["action"]``), ``assigned`` (old/new user id),
+``escalated`` (old/new level), ``priority``, ``comment``, ``checklist``,
+``sla_at_risk`` and ``sla_breached`` (``data["target"]``: response or resolution).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from typing import Any, Mapping
+import logging
+from typing import Any, Iterator, Mapping
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from .. import i18n
-from ..errors import (Conflict, NotFound, PermissionDenied, TransitionNotAllowed,
-                      ValidationFailed)
+from ..errors import (Conflict, HelpdeskError, NotFound, PermissionDenied,
+                      TransitionNotAllowed, ValidationFailed)
 from ..models import (Asset, AssetCheck, Role, Source, Status, Ticket, TicketCounter,
                       TicketEvent, User, Ward)
 from ..plugins import PluginRegistry
 from ..privacy import mask_in, mask_personal_data
 from ..text import fold, nfc
 from . import scope, sla, workflow
+
+log = logging.getLogger(__name__)
 
 IMPACTS = ("center", "several", "person")
 URGENCIES = ("citizen_waiting", "today", "normal")
@@ -46,6 +64,7 @@ def role_of(actor: User | None) -> str:
 
 
 def priority_from(impact: str, urgency: str) -> int:
+    """The priority (1 most urgent - 4) of :data:`PRIORITY_MATRIX` for impact x urgency."""
     return PRIORITY_MATRIX[(impact, urgency)]
 
 
@@ -74,8 +93,29 @@ def commit(session: Session) -> None:
 
 
 def rollback(session: Session) -> None:
+    """Roll back, forgetting the events queued for plugins."""
     session.info.pop(_PENDING, None)
     session.rollback()
+
+
+@contextlib.contextmanager
+def savepoint(session: Session) -> Iterator[None]:
+    """Run a block in a SAVEPOINT: on error, undo its changes and its queued events.
+
+    Batch jobs (the SLA sweep, auto-close) use it so one bad ticket does not undo the
+    others.
+    """
+    pending = session.info.setdefault(_PENDING, [])
+    mark = len(pending)
+    nested = session.begin_nested()
+    try:
+        yield
+    except BaseException:
+        nested.rollback()
+        del session.info.setdefault(_PENDING, [])[mark:]
+        raise
+    else:
+        nested.commit()
 
 
 # --- numbering --------------------------------------------------------------------
@@ -98,6 +138,7 @@ def next_sequence(session: Session, ward_id: int, year: int) -> int:
 
 
 def format_number(ward_code: str, year: int, seq: int) -> str:
+    """The ticket number shown to people: ``HCH-2026-00042``."""
     return f"{ward_code}-{year}-{seq:05d}"
 
 
@@ -110,6 +151,11 @@ def validate_triage(registry: PluginRegistry, category: str,
     if form_class is None:
         return {}
     form = form_class(data=dict(triage or {}), meta={"csrf": False})
+    for field in form:
+        # Built from data= (not a request), fields have no raw input, and validators such
+        # as Optional() would then stop the chain before Length() and the like run.
+        if not field.raw_data and field.data not in (None, "", [], False):
+            field.raw_data = [field.data if isinstance(field.data, str) else str(field.data)]
     if not form.validate():
         raise ValidationFailed("Please check the highlighted answers.",
                                field_errors={k: [str(e) for e in v] for k, v in form.errors.items()})
@@ -201,10 +247,14 @@ def file_ticket(session: Session, registry: PluginRegistry, *, ward: Ward, categ
     session.flush()
     record_event(session, registry, ticket, "filed", reporter, now, new=Status.NEW,
                  data={"priority": priority, "source": source})
+    if ward.auto_assign:
+        from . import assignment
+        assignment.auto_assign(session, registry, ticket, now)
     return ticket
 
 
 def sla_timezone():
+    """The local time zone of the wards (dates, years and working hours are local)."""
     from zoneinfo import ZoneInfo
     from ..calendar import DEFAULT_TIMEZONE
     return ZoneInfo(DEFAULT_TIMEZONE)
@@ -234,9 +284,13 @@ def check_action(session: Session, ticket: Ticket, actor: User | None, action: s
         raise TransitionNotAllowed(
             "A ticket that is %(status)s cannot be changed this way.",
             status=i18n.gettext(workflow.STATUS_LABELS[ticket.status]).lower())
-    if (role == Role.STUDENT and spec.assignee_only and actor is not None
-            and ticket.assignee_id not in (None, actor.id)):
-        raise PermissionDenied("This ticket is assigned to someone else.")
+    if role == Role.STUDENT and spec.assignee_only and actor is not None:
+        if ticket.assignee_id is None:
+            raise PermissionDenied("Claim the ticket first.")
+        if ticket.assignee_id != actor.id:
+            raise PermissionDenied("This ticket is assigned to someone else.")
+    if action == "escalate" and ticket.escalation_level >= workflow.MAX_LEVEL:
+        raise TransitionNotAllowed("This ticket is already with the vendor.")
 
 
 def allowed_actions(session: Session, ticket: Ticket, actor: User | None,
@@ -254,11 +308,31 @@ def allowed_actions(session: Session, ticket: Ticket, actor: User | None,
 
 def perform(session: Session, registry: PluginRegistry | None, ticket: Ticket,
             actor: User | None, action: str, now: dt.datetime, *, reason: str = "",
-            assignee: User | None = None) -> Ticket:
+            assignee: User | None = None, data: Mapping[str, Any] | None = None) -> Ticket:
     """Do *action* on *ticket* as *actor*: check the table, change, record the event(s).
 
-    ``claim`` is special: it is one conditional UPDATE, so of two students claiming at
-    once exactly one wins; the other gets :class:`Conflict`.
+    :param actor: the user, or None for the system (scheduler, automation).
+    :param reason: required by actions with ``needs_reason``; kept as the event body.
+    :param assignee: the student, for ``assign``.
+    :param data: extra JSON data for the ``status`` event (e.g. what triggered it).
+    :raises NotFound: the ticket is outside the actor's scope.
+    :raises PermissionDenied: the role may not do this at all, or (students) the ticket
+        is not theirs.
+    :raises TransitionNotAllowed: not from the ticket's status (or already at the vendor).
+    :raises ValidationFailed: a missing reason or a wrong assignee.
+    :raises Conflict: ``claim`` lost against another student.
+
+    Nothing changes when it raises. Concurrent moves: ``claim`` is one conditional
+    UPDATE, so of two students claiming at once exactly one wins; the other gets
+    :class:`Conflict`. Every other action first locks the ticket's row on the condition
+    that it still has the status, assignee and level this session saw (see
+    :func:`_lock_as_seen`), so a move decided on stale data (a coordinator assigning a
+    ticket a student has just claimed, a reporter reopening a ticket the scheduler is
+    closing) also gets :class:`Conflict` instead of overwriting the other change.
+
+    Events: ``status`` (old -> new, ``data["action"]``) whenever the status changes;
+    ``assigned`` for claim/assign; ``escalated`` (old -> new level) for escalate. The
+    first move by a student, coordinator or admin counts as the helpdesk's response.
     """
     today = now.astimezone(sla_timezone()).date()
     check_action(session, ticket, actor, action, today)
@@ -270,75 +344,106 @@ def perform(session: Session, registry: PluginRegistry | None, ticket: Ticket,
     if action == "claim":
         return _claim(session, registry, ticket, actor, now)
     if action == "assign":
+        _check_assignee(session, ticket, assignee, today)
+    _lock_as_seen(session, ticket, now)
+    if action == "assign":
         _assign(session, registry, ticket, actor, assignee, now, today)
+    old_level = ticket.escalation_level
     if action == "escalate":
-        if ticket.escalation_level >= workflow.MAX_LEVEL:
-            raise TransitionNotAllowed("This ticket is already with the vendor.")
-        old_level = ticket.escalation_level
-        ticket.escalation_level += 1
+        ticket.escalation_level = old_level + 1
         record_event(session, registry, ticket, "escalated", actor, now, old=str(old_level),
                      new=str(ticket.escalation_level), body=reason)
     old_status = ticket.status
     new_status = workflow.target_status(action, old_status, ticket.assignee_id is not None,
-                                        old_level if action == "escalate" else ticket.escalation_level)
+                                        old_level)
     if actor is not None and actor.role in (Role.STUDENT, Role.COORDINATOR, Role.ADMIN):
         ticket.worked_by_person = True
     if new_status != old_status:
         _move(session, registry, ticket, actor, old_status, new_status, now, reason,
-              action=action)
+              action=action, data=data)
     elif action not in ("assign", "escalate"):
         record_event(session, registry, ticket, "status", actor, now, old=old_status,
-                     new=new_status, body=reason, data={"action": action})
+                     new=new_status, body=reason, data={**(data or {}), "action": action})
+    sla.refresh_next(ticket)
     session.flush()
     return ticket
 
 
 def _move(session: Session, registry: PluginRegistry | None, ticket: Ticket,
           actor: User | None, old: str, new: str, now: dt.datetime, reason: str,
-          action: str) -> None:
-    if old in Status.PAUSED and new not in Status.PAUSED:
+          action: str, data: Mapping[str, Any] | None = None) -> None:
+    stopped_before, stopped_after = old in sla.CLOCK_STOPPED, new in sla.CLOCK_STOPPED
+    if stopped_before and not stopped_after:
         sla.resume(session, ticket, now)
-    if new in Status.PAUSED:
-        sla.pause(ticket, now)
-    if ticket.responded_at is None and actor is not None and actor.role != Role.STAFF \
-            and new not in (Status.NEW, Status.CANCELLED):
-        ticket.responded_at = now
+    if (actor is not None and actor.role != Role.STAFF
+            and new not in (Status.NEW, Status.CANCELLED)):
+        sla.mark_responded(session, registry, ticket, now)
     if new == Status.RESOLVED:
         ticket.resolved_at = now
+        sla.mark_resolved(session, registry, ticket, now)
     if new == Status.CLOSED:
         ticket.closed_at = now
     if action == "reopen":
         ticket.resolved_at = None
         ticket.closed_at = None
+    if stopped_after and not stopped_before:
+        sla.pause(ticket, now)
     ticket.status = new
     record_event(session, registry, ticket, "status", actor, now, old=old, new=new,
-                 body=reason, data={"action": action})
+                 body=reason, data={**(data or {}), "action": action})
+
+
+def _lock_as_seen(session: Session, ticket: Ticket, now: dt.datetime) -> None:
+    """Lock the ticket's row if it is still as this session saw it; else :class:`Conflict`.
+
+    A conditional ``UPDATE`` (compare and set): on PostgreSQL the row stays locked until
+    the transaction ends, so a concurrent move waits and then finds the row changed; on
+    SQLite writers queue (``BEGIN IMMEDIATE``) and a stale object fails the condition.
+    """
+    if ticket.id is None:
+        return
+    session.flush()
+    assignee = (Ticket.assignee_id.is_(None) if ticket.assignee_id is None
+                else Ticket.assignee_id == ticket.assignee_id)
+    matched = session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket.id, Ticket.status == ticket.status, assignee,
+               Ticket.escalation_level == ticket.escalation_level)
+        .values(updated_at=now)
+        .execution_options(synchronize_session=False)).rowcount
+    if matched != 1:
+        session.refresh(ticket)
+        raise Conflict("Someone else has just changed this ticket. Please look at it again.")
 
 
 def _claim(session: Session, registry: PluginRegistry | None, ticket: Ticket,
            actor: User | None, now: dt.datetime) -> Ticket:
     assert actor is not None
+    # Pending changes of this session must not be lost by the refresh below.
+    session.flush()
     won = session.execute(
         update(Ticket)
         .where(Ticket.id == ticket.id, Ticket.status == Status.NEW, Ticket.assignee_id.is_(None))
         .values(status=Status.ASSIGNED, assignee_id=actor.id, updated_at=now,
-                responded_at=func.coalesce(Ticket.responded_at, now),
                 worked_by_person=True)
         .execution_options(synchronize_session=False)).rowcount
     if won != 1:
         session.refresh(ticket)
         raise Conflict("Someone else has just claimed this ticket.")
     session.refresh(ticket)
+    sla.mark_responded(session, registry, ticket, now)
     record_event(session, registry, ticket, "assigned", actor, now, old=None,
                  new=str(actor.id), data={"action": "claim"})
     record_event(session, registry, ticket, "status", actor, now, old=Status.NEW,
                  new=Status.ASSIGNED, data={"action": "claim"})
+    sla.refresh_next(ticket)
     session.flush()
     return ticket
 
 
-def _assign(session: Session, registry: PluginRegistry | None, ticket: Ticket,
-            actor: User | None, assignee: User | None, now: dt.datetime, today: dt.date) -> None:
+def _check_assignee(session: Session, ticket: Ticket, assignee: User | None,
+                    today: dt.date) -> None:
+    """Raise :class:`ValidationFailed` unless *assignee* may take the ticket now."""
     if assignee is None or assignee.role != Role.STUDENT or not assignee.active:
         raise ValidationFailed("Choose a student.", field_errors={
             "assignee": [i18n.gettext("Choose a student.")]})
@@ -346,6 +451,13 @@ def _assign(session: Session, registry: PluginRegistry | None, ticket: Ticket,
         raise ValidationFailed("This student is not assigned to the ticket's ward now.",
                                field_errors={"assignee": [i18n.gettext(
                                    "This student is not assigned to the ticket's ward now.")]})
+    if assignee.id == ticket.assignee_id:
+        raise ValidationFailed("This student already has the ticket.", field_errors={
+            "assignee": [i18n.gettext("This student already has the ticket.")]})
+
+
+def _assign(session: Session, registry: PluginRegistry | None, ticket: Ticket,
+            actor: User | None, assignee: User, now: dt.datetime, today: dt.date) -> None:
     old = ticket.assignee_id
     ticket.assignee = assignee
     record_event(session, registry, ticket, "assigned", actor, now,
@@ -367,17 +479,24 @@ def comment(session: Session, registry: PluginRegistry | None, ticket: Ticket,
             "body": [i18n.gettext("At most %(max)d characters.", max=COMMENT_MAX)]}, max=COMMENT_MAX)
     if actor is not None and actor.role == Role.STAFF:
         internal = False  # staff cannot write what they could not read
-    if actor is not None and actor.role != Role.STAFF:
-        ticket.worked_by_person = True
     event = record_event(session, registry, ticket, "comment", actor, now,
                          body=mask_personal_data(body), internal=internal)
+    if actor is not None and actor.role != Role.STAFF:
+        ticket.worked_by_person = True
+        if not internal and ticket.is_open:
+            # A helper's answer the reporter can read is the helpdesk's response.
+            sla.mark_responded(session, registry, ticket, now)
     session.flush()
     return event
 
 
 def change_priority(session: Session, registry: PluginRegistry | None, ticket: Ticket,
                     actor: User, priority: int, reason: str, now: dt.datetime) -> Ticket:
-    """Override the priority with a reason; due times are recomputed from filing time."""
+    """Override the priority with a reason; due times are recomputed from filing time.
+
+    The working time already spent paused is kept; warnings and breaches whose new
+    moment lies ahead are forgotten (see :func:`.sla.rearm`).
+    """
     today = now.astimezone(sla_timezone()).date()
     if not scope.can_view(session, actor, ticket, today):
         raise NotFound("Ticket not found.")
@@ -394,6 +513,7 @@ def change_priority(session: Session, registry: PluginRegistry | None, ticket: T
     ticket.priority = priority
     ticket.priority_reason = reason
     sla.set_targets(session, ticket, ticket.created_at)
+    sla.rearm(ticket, now)
     record_event(session, registry, ticket, "priority", actor, now, old=str(old),
                  new=str(priority), body=reason)
     session.flush()
@@ -453,3 +573,49 @@ def check_action_scope(session: Session, ticket: Ticket, actor: User, today: dt.
         raise TransitionNotAllowed("Only open tickets can change.")
     if actor.role == Role.STUDENT and ticket.assignee_id != actor.id:
         raise PermissionDenied("Claim the ticket first.")
+
+
+# --- automatic closing ------------------------------------------------------------
+
+AUTO_CLOSE_BATCH = 500
+
+
+def auto_close(session: Session, registry: PluginRegistry | None, now: dt.datetime,
+               working_days: int = 3, *, limit: int = AUTO_CLOSE_BATCH) -> list[Ticket]:
+    """Close resolved tickets nobody reopened within *working_days* working days.
+
+    A ticket resolved at *t* closes once *now* reaches the same time of day on the
+    *working_days*-th working day after *t* on its ward's calendar (weekends, public
+    holidays and the ward's days off do not count; make-up days do). The system does it
+    (action ``auto_close``, ``status`` event with ``data["working_days"]``).
+
+    The query is bounded: resolved tickets resolved at least *working_days* calendar days
+    ago (a lower bound of the working-day rule), at most *limit* of them; rows another
+    transaction holds are skipped on PostgreSQL and looked at next time. Returns the
+    tickets closed. Does not commit.
+    """
+    if working_days < 0:
+        raise ValueError("working_days must not be negative")
+    bound = now - dt.timedelta(days=working_days)
+    rows = session.scalars(
+        select(Ticket)
+        .where(Ticket.status == Status.RESOLVED, Ticket.resolved_at <= bound)
+        .order_by(Ticket.resolved_at, Ticket.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)).all()
+    calendars: dict[int, Any] = {}
+    closed: list[Ticket] = []
+    for ticket in rows:
+        if ticket.ward_id not in calendars:
+            calendars[ticket.ward_id] = sla.calendar_for(session, ticket.ward)
+        if calendars[ticket.ward_id].add_working_days(ticket.resolved_at, working_days) > now:
+            continue
+        try:
+            with savepoint(session):
+                perform(session, registry, ticket, None, "auto_close", now,
+                        data={"working_days": working_days})
+        except HelpdeskError:
+            log.exception("auto-close failed on ticket %s", ticket.id)
+            continue
+        closed.append(ticket)
+    return closed

@@ -2,6 +2,17 @@
 
 Read :data:`ACTIONS` top to bottom: each action names its target status and, per role,
 the statuses it may start from. Anything not in the table is refused.
+
+Roles in short: ward staff file, comment, confirm, reopen or cancel their ward's tickets
+(and tell the student they answered: ``resume`` from waiting on the reporter); students
+claim new tickets of the wards they are placed in today and work only the tickets
+assigned to them; coordinators and admins assign, escalate, reopen anywhere; the system
+(``actor=None``: scheduler, automation) assigns new tickets, escalates on SLA breach,
+resolves (health-check recovery) and closes resolved tickets after N working days.
+Scope (which wards) is checked by :mod:`.scope`, not here.
+
+Escalation levels (``Ticket.escalation_level``): 0 the ward's students, 1 the city hotline
+1022 / IT centre (status ``waiting_city``), 2 the vendor (``waiting_vendor``).
 """
 
 from __future__ import annotations
@@ -48,8 +59,10 @@ class Action:
 ACTIONS: dict[str, Action] = {
     "claim": Action(N_("Claim"), S.ASSIGNED,
                     {Role.STUDENT: frozenset({S.NEW})}, assignee_only=False),
+    # The system assigns new tickets in wards with auto-assignment (services.assignment).
     "assign": Action(N_("Assign"), None,
-                     {Role.COORDINATOR: OPEN, Role.ADMIN: OPEN}),
+                     {Role.COORDINATOR: OPEN, Role.ADMIN: OPEN,
+                      Role.SYSTEM: frozenset({S.NEW})}),
     "start": Action(N_("Start work"), S.IN_PROGRESS,
                     {Role.STUDENT: frozenset({S.ASSIGNED}),
                      Role.COORDINATOR: frozenset({S.ASSIGNED}),

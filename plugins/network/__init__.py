@@ -1,4 +1,4 @@
-"""Network and Wi-Fi: triage, checklists, and TCP / HTTP health checks."""
+"""Network and Wi-Fi: triage, checklists, and TCP / HTTP / DNS / ping health checks."""
 
 from helpdesk_core import Category, HealthCheckType, hookimpl
 from helpdesk_core import lazy_gettext as _l
@@ -22,6 +22,16 @@ def helpdesk_triage_form(category):
 
 
 @hookimpl
+def helpdesk_triage_summary(category, triage):
+    return forms.summarize(triage) if category == CATEGORY else None
+
+
+@hookimpl
+def helpdesk_suggest_priority(category, triage):
+    return forms.suggest_priority(triage) if category == CATEGORY else None
+
+
+@hookimpl
 def helpdesk_register_resolution_templates():
     return TEMPLATES
 
@@ -34,4 +44,8 @@ def helpdesk_register_health_checks():
         HealthCheckType("http", _l("Web page or service (HTTP/HTTPS)"), CATEGORY,
                         run=checks.check_http, config_form=forms.HttpCheckForm,
                         default_interval=300),
+        HealthCheckType("dns", _l("Name lookup (DNS)"), CATEGORY, run=checks.check_dns,
+                        config_form=forms.DnsCheckForm, default_interval=300),
+        HealthCheckType("ping", _l("Ping (ICMP)"), CATEGORY, run=checks.check_ping,
+                        config_form=forms.PingCheckForm, default_interval=120),
     ]

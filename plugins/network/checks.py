@@ -1,26 +1,78 @@
-"""Network health checks: a TCP connect and an HTTP(S) request."""
+"""Network health checks: TCP connect, HTTP(S) request, DNS lookup and ICMP ping.
+
+Every check keeps within ``target.timeout`` on its own (a deadline shared by all its
+steps), so a dead peer gives a ``failure`` result rather than the runner's timeout.
+"""
 
 from __future__ import annotations
 
+import ipaddress
+import os
+import re
+import shutil
 import socket
+import subprocess
 import time
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import urljoin, urlsplit
 
+import dns.exception
+import dns.flags
+import dns.message
+import dns.query
+import dns.rcode
+import dns.rdatatype
+import icmplib
 import requests
 
 from helpdesk_core import CheckResult, CheckStatus, CheckTarget
 from helpdesk_core import gettext as _
 
+MAX_REDIRECTS = 10
+MAX_BODY_BYTES = 2 * 1024 * 1024  # enough to find a keyword; a bigger page is cut
+PING_INTERVAL = 0.2  # seconds; iputils' minimum without privileges
+
+
+class _Deadline:
+    """The time left of a check's budget, for each blocking step."""
+
+    def __init__(self, seconds: float) -> None:
+        self.total = max(float(seconds), 0.1)
+        self.ends = time.monotonic() + self.total
+
+    def left(self) -> float:
+        return self.ends - time.monotonic()
+
+    def expired(self) -> bool:
+        return self.left() <= 0
+
+
+def _ms(started: float) -> float:
+    return round((time.monotonic() - started) * 1000, 2)
+
 
 def _host_port(address: str, default_port: int | None) -> tuple[str, int | None]:
+    address = (address or "").strip()
     if "://" in address:
         parts = urlsplit(address)
         return parts.hostname or "", parts.port or default_port
+    if address.startswith("[") and "]" in address:  # [IPv6]:port
+        host, _sep, rest = address[1:].partition("]")
+        port = rest.lstrip(":")
+        return host, int(port) if port.isdigit() else default_port
+    if address.count(":") > 1:  # a bare IPv6 address
+        return address, default_port
     host, _sep, port = address.rpartition(":")
     if host and port.isdigit():
-        return host.strip("[]"), int(port)
+        return host, int(port)
     return address, default_port
 
+
+def _error_text(exc: BaseException) -> str:
+    return getattr(exc, "strerror", None) or str(exc) or exc.__class__.__name__
+
+
+# --- TCP ------------------------------------------------------------------------------
 
 def check_tcp(target: CheckTarget) -> CheckResult:
     """Open a TCP connection to the asset's host and the configured port."""
@@ -34,33 +86,279 @@ def check_tcp(target: CheckTarget) -> CheckResult:
     except OSError as exc:
         return CheckResult(CheckStatus.FAILURE,
                            _("Cannot connect to %(host)s:%(port)s (%(error)s)",
-                             host=host, port=port, error=exc.strerror or exc.__class__.__name__))
-    latency = round((time.monotonic() - started) * 1000, 2)
+                             host=host, port=port, error=_error_text(exc)))
+    latency = _ms(started)
     return CheckResult(CheckStatus.OK, _("Port %(port)s is open", port=port),
                        {"latency_ms": latency})
 
 
+# --- HTTP -----------------------------------------------------------------------------
+
+def _flag(config: Any, name: str, default: bool) -> bool:
+    value = config.get(name)
+    return default if value is None else bool(value)
+
+
+def _read_body(response: requests.Response, deadline: _Deadline) -> bytes | None:
+    """The body, at most MAX_BODY_BYTES; None when the deadline passes first."""
+    chunks, size = [], 0
+    for chunk in response.iter_content(chunk_size=16384):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= MAX_BODY_BYTES:
+            break
+        if deadline.expired():
+            return None
+    return b"".join(chunks)
+
+
 def check_http(target: CheckTarget) -> CheckResult:
-    """Request the URL; check the status code and, optionally, a keyword in the body."""
-    url = target.address
-    expect = int(target.config.get("expect_status") or 200)
-    keyword = (target.config.get("keyword") or "").strip()
+    """Request the URL: status code, latency, optionally a keyword in the body.
+
+    Config: ``expect_status`` (default 200), ``keyword``, ``verify_tls`` (default on),
+    ``follow_redirects`` (default on), ``slow_ms`` (warn above this latency).
+    Values: ``status_code``, ``latency_ms`` (until the final answer's headers),
+    ``redirects``, ``final_url``.
+    """
+    url = (target.address or "").strip()
+    if "://" not in url:
+        url = "http://" + url
+    config = target.config
+    expect = int(config.get("expect_status") or 200)
+    keyword = (config.get("keyword") or "").strip()
+    verify = _flag(config, "verify_tls", True)
+    follow = _flag(config, "follow_redirects", True)
+    slow_ms = config.get("slow_ms")
+    deadline = _Deadline(target.timeout)
     started = time.monotonic()
+    redirects = 0
+    session = requests.Session()
     try:
-        response = requests.get(url, timeout=target.timeout, allow_redirects=True)
+        current = url
+        while True:
+            response = session.get(current, timeout=max(deadline.left(), 0.05), verify=verify,
+                                   allow_redirects=False, stream=True)
+            if follow and response.is_redirect and redirects < MAX_REDIRECTS:
+                redirects += 1
+                current = urljoin(current, response.headers["location"])
+                response.close()
+                if deadline.expired():
+                    raise requests.Timeout()
+                continue
+            break
+        latency = _ms(started)
+        body = _read_body(response, deadline) if keyword else b""
+        response.close()
+    except requests.exceptions.SSLError as exc:
+        return CheckResult(CheckStatus.FAILURE,
+                           _("The HTTPS certificate of %(url)s is not valid (%(error)s)",
+                             url=url, error=_ssl_reason(exc)), {"redirects": redirects})
+    except requests.Timeout:
+        return CheckResult(CheckStatus.FAILURE,
+                           _("%(url)s did not answer within %(seconds)s s",
+                             url=url, seconds=f"{target.timeout:g}"), {"redirects": redirects})
     except requests.RequestException as exc:
         return CheckResult(CheckStatus.FAILURE,
                            _("No answer from %(url)s (%(error)s)", url=url,
-                             error=exc.__class__.__name__))
-    latency = round((time.monotonic() - started) * 1000, 2)
-    values = {"latency_ms": latency, "status_code": response.status_code}
+                             error=exc.__class__.__name__), {"redirects": redirects})
+    finally:
+        session.close()
+    values = {"latency_ms": latency, "status_code": response.status_code,
+              "redirects": redirects, "final_url": response.url}
     if response.status_code != expect:
         return CheckResult(CheckStatus.FAILURE,
                            _("%(url)s answered %(status)s instead of %(expected)s",
                              url=url, status=response.status_code, expected=expect), values)
-    if keyword and keyword not in response.text:
-        return CheckResult(CheckStatus.FAILURE,
-                           _("%(url)s does not contain “%(keyword)s”", url=url, keyword=keyword),
-                           values)
+    if keyword:
+        if body is None:
+            return CheckResult(CheckStatus.FAILURE,
+                               _("%(url)s did not answer within %(seconds)s s",
+                                 url=url, seconds=f"{target.timeout:g}"), values)
+        text = body.decode(response.encoding or "utf-8", errors="replace")
+        if keyword not in text:
+            return CheckResult(CheckStatus.FAILURE,
+                               _("%(url)s does not contain “%(keyword)s”", url=url,
+                                 keyword=keyword), values)
+    if slow_ms and latency > float(slow_ms):
+        return CheckResult(CheckStatus.WARNING,
+                           _("%(url)s answered slowly: %(ms)s ms (limit %(limit)s ms)",
+                             url=url, ms=latency, limit=slow_ms), values)
     return CheckResult(CheckStatus.OK, _("%(url)s answered %(status)s in %(ms)s ms",
                                          url=url, status=response.status_code, ms=latency), values)
+
+
+def _ssl_reason(exc: BaseException) -> str:
+    text = str(exc)
+    match = re.search(r"certificate verify failed: ([^(')\]]+)", text)
+    return match.group(1).strip() if match else exc.__class__.__name__
+
+
+# --- DNS ------------------------------------------------------------------------------
+
+def _resolve_server(server: str) -> tuple[str, int]:
+    host, port = _host_port(server, 53)
+    try:
+        ipaddress.ip_address(host)
+        return host, int(port or 53)
+    except ValueError:
+        pass
+    # A name: ask the system once for its address (the DNS server itself is not DNS-named
+    # in practice, but a hostname in the asset list should still work).
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)
+    return infos[0][4][0], int(port or 53)
+
+
+def check_dns(target: CheckTarget) -> CheckResult:
+    """Look a name up through one DNS server; optionally expect a given address.
+
+    Config: ``name`` (what to look up), ``server`` (``ip`` or ``ip:port``; empty: the
+    asset's address), ``record_type`` (A or AAAA), ``expect_address``.
+    Values: ``addresses``, ``latency_ms``, ``server``, ``rcode``.
+    """
+    config = target.config
+    name = (config.get("name") or "").strip().rstrip(".")
+    server_text = (config.get("server") or "").strip() or (target.address or "").strip()
+    rdtype = dns.rdatatype.from_text(config.get("record_type") or "A")
+    expect = (config.get("expect_address") or "").strip()
+    if not name or not server_text:
+        return CheckResult(CheckStatus.ERROR, _("No DNS server or name configured."))
+    deadline = _Deadline(target.timeout)
+    try:
+        server, port = _resolve_server(server_text)
+    except OSError as exc:
+        return CheckResult(CheckStatus.FAILURE,
+                           _("Cannot find the DNS server %(server)s (%(error)s)",
+                             server=server_text, error=_error_text(exc)))
+    where = f"{server}:{port}" if port != 53 else server
+    query = dns.message.make_query(name, rdtype)
+    started = time.monotonic()
+    family = socket.AF_INET6 if ":" in server else socket.AF_INET
+    try:
+        # A connected socket hears "port unreachable", so a server that is down fails at
+        # once instead of waiting out the timeout.
+        with socket.socket(family, socket.SOCK_DGRAM) as sock:
+            sock.setblocking(False)  # dnspython waits with select on its own deadline
+            sock.connect((server, port))
+            response = dns.query.udp(query, server, port=port, sock=sock,
+                                     timeout=max(deadline.left(), 0.05))
+        if response.flags & dns.flags.TC:  # too big for UDP: ask again over TCP
+            response = dns.query.tcp(query, server, port=port,
+                                     timeout=max(deadline.left(), 0.05))
+    except dns.exception.Timeout:
+        return CheckResult(CheckStatus.FAILURE,
+                           _("The DNS server %(server)s did not answer within %(seconds)s s",
+                             server=where, seconds=f"{target.timeout:g}"), {"server": where})
+    except (OSError, dns.exception.DNSException) as exc:
+        return CheckResult(CheckStatus.FAILURE,
+                           _("Cannot ask the DNS server %(server)s (%(error)s)",
+                             server=where, error=_error_text(exc)), {"server": where})
+    latency = _ms(started)
+    rcode = dns.rcode.to_text(response.rcode())
+    addresses = sorted({item.address for rrset in response.answer if rrset.rdtype == rdtype
+                        for item in rrset})
+    values = {"latency_ms": latency, "server": where, "rcode": rcode, "addresses": addresses}
+    if response.rcode() == dns.rcode.NXDOMAIN:
+        return CheckResult(CheckStatus.FAILURE,
+                           _("%(server)s says %(name)s does not exist", server=where, name=name),
+                           values)
+    if response.rcode() != dns.rcode.NOERROR:
+        return CheckResult(CheckStatus.FAILURE,
+                           _("%(server)s could not look up %(name)s (%(rcode)s)",
+                             server=where, name=name, rcode=rcode), values)
+    if not addresses:
+        return CheckResult(CheckStatus.FAILURE,
+                           _("%(server)s gave no address for %(name)s", server=where, name=name),
+                           values)
+    if expect and ipaddress.ip_address(expect) not in {ipaddress.ip_address(a) for a in addresses}:
+        return CheckResult(CheckStatus.FAILURE,
+                           _("%(name)s resolves to %(addresses)s, not %(expected)s",
+                             name=name, addresses=", ".join(addresses), expected=expect), values)
+    return CheckResult(CheckStatus.OK,
+                       _("%(name)s resolves to %(addresses)s (%(ms)s ms)",
+                         name=name, addresses=", ".join(addresses), ms=latency), values)
+
+
+# --- ICMP ping ------------------------------------------------------------------------
+
+def _ping_icmplib(host: str, count: int, reply_timeout: float) -> dict[str, Any]:
+    # Raw sockets as root; otherwise datagram ICMP sockets, which the kernel allows only
+    # for the groups in net.ipv4.ping_group_range (none, on stock Debian).
+    result = icmplib.ping(host, count=count, interval=PING_INTERVAL, timeout=reply_timeout,
+                          privileged=(os.geteuid() == 0))
+    # icmplib swallows send errors (e.g. no route): trust the counters, not packet_loss.
+    return {"method": "icmp", "packets_sent": result.packets_sent,
+            "packets_received": result.packets_received,
+            "rtt_min_ms": round(result.min_rtt, 3), "rtt_avg_ms": round(result.avg_rtt, 3),
+            "rtt_max_ms": round(result.max_rtt, 3)}
+
+
+_TRANSMITTED = re.compile(r"(\d+) packets transmitted, (\d+) (?:packets )?received")
+_RTT = re.compile(r"= ([\d.]+)/([\d.]+)/([\d.]+)/")
+
+
+def _ping_binary(host: str, count: int, reply_timeout: float, deadline: float) -> dict[str, Any]:
+    """The system ``ping`` (iputils, set-uid or with cap_net_raw) when ICMP sockets are denied."""
+    binary = shutil.which("ping")
+    if binary is None:
+        raise FileNotFoundError("ping")
+    command = [binary, "-n", "-q", "-c", str(count), "-i", str(PING_INTERVAL),
+               "-W", str(max(1, round(reply_timeout))), "-w", str(max(1, int(deadline))), host]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=deadline + 0.5,
+                               env={"LC_ALL": "C", "PATH": os.environ.get("PATH", "")})
+    counts = _TRANSMITTED.search(completed.stdout)
+    if counts is None:  # unknown host, no route, ...: ping says why on stderr
+        reason = (completed.stderr or completed.stdout).strip().splitlines()
+        raise OSError(reason[-1] if reason else f"ping exited {completed.returncode}")
+    rtt = _RTT.search(completed.stdout)
+    low, avg, high = (float(v) for v in rtt.groups()) if rtt else (0.0, 0.0, 0.0)
+    return {"method": "ping", "packets_sent": int(counts.group(1)),
+            "packets_received": int(counts.group(2)),
+            "rtt_min_ms": low, "rtt_avg_ms": avg, "rtt_max_ms": high}
+
+
+def check_ping(target: CheckTarget) -> CheckResult:
+    """Send ICMP echo requests; report round-trip times and loss.
+
+    Config: ``count`` (default 3), ``slow_ms`` (warn above this average).
+    Values: ``packets_sent``, ``packets_received``, ``loss_percent``, ``rtt_min_ms``,
+    ``rtt_avg_ms``, ``rtt_max_ms``, ``method`` (``icmp`` or ``ping``).
+    """
+    host, _port = _host_port(target.address, None)
+    if not host:
+        return CheckResult(CheckStatus.ERROR, _("No host configured."))
+    count = int(target.config.get("count") or 3)
+    slow_ms = target.config.get("slow_ms")
+    budget = max(target.timeout * 0.8, 0.3)  # leave room to report before the hard limit
+    reply_timeout = max((budget - (count - 1) * PING_INTERVAL) / count, 0.1)
+    try:
+        try:
+            values = _ping_icmplib(host, count, reply_timeout)
+        except icmplib.SocketPermissionError:
+            values = _ping_binary(host, count, reply_timeout, budget)
+    except icmplib.NameLookupError:
+        return CheckResult(CheckStatus.FAILURE, _("Unknown host %(host)s", host=host))
+    except (OSError, icmplib.ICMPLibError, subprocess.TimeoutExpired) as exc:
+        return CheckResult(CheckStatus.FAILURE,
+                           _("Cannot ping %(host)s (%(error)s)", host=host,
+                             error=_error_text(exc)))
+    sent, received = values["packets_sent"], values["packets_received"]
+    values["loss_percent"] = round(100.0 * (count - received) / count, 1)
+    if sent == 0:
+        return CheckResult(CheckStatus.FAILURE,
+                           _("Cannot send to %(host)s: no route to it", host=host), values)
+    if received == 0:
+        return CheckResult(CheckStatus.FAILURE,
+                           _("%(host)s does not answer (%(sent)s packets sent, none came back)",
+                             host=host, sent=sent), values)
+    if received < count:
+        return CheckResult(CheckStatus.WARNING,
+                           _("%(host)s lost %(loss)s%% of packets; average %(ms)s ms",
+                             host=host, loss=values["loss_percent"], ms=values["rtt_avg_ms"]),
+                           values)
+    if slow_ms and values["rtt_avg_ms"] > float(slow_ms):
+        return CheckResult(CheckStatus.WARNING,
+                           _("%(host)s answers slowly: %(ms)s ms on average (limit %(limit)s ms)",
+                             host=host, ms=values["rtt_avg_ms"], limit=slow_ms), values)
+    return CheckResult(CheckStatus.OK,
+                       _("%(host)s answers: %(ms)s ms on average, no loss",
+                         host=host, ms=values["rtt_avg_ms"]), values)

@@ -3,7 +3,8 @@
 from helpdesk_core import Category, hookimpl
 from helpdesk_core import lazy_gettext as _l
 
-from . import forms
+from . import checks, forms
+from .triage import suggest_priority, summary_rows
 from .resolutions import TEMPLATES
 
 CATEGORY = "printer"
@@ -11,6 +12,8 @@ CATEGORY = "printer"
 
 @hookimpl
 def helpdesk_register_categories():
+    # One button for both: most centres have multifunction devices, and staff in a hurry
+    # should not have to decide whether the copier's scanner counts as a printer.
     return [Category(CATEGORY, _l("Printer / scanner"), icon="🖨️",
                      description=_l("Paper jam, offline, toner, scanning"),
                      priority_hint=2, order=10)]
@@ -22,5 +25,21 @@ def helpdesk_triage_form(category):
 
 
 @hookimpl
+def helpdesk_triage_summary(category, triage):
+    return summary_rows(triage) if category == CATEGORY else None
+
+
+@hookimpl
+def helpdesk_suggest_priority(category, triage):
+    return suggest_priority(triage) if category == CATEGORY else None
+
+
+@hookimpl
 def helpdesk_register_resolution_templates():
     return TEMPLATES
+
+
+@hookimpl
+def helpdesk_register_health_checks():
+    return checks.CHECK_TYPES
+

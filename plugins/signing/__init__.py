@@ -1,9 +1,9 @@
 """Digital signatures: specialised USB tokens and personal remote signing."""
 
-from helpdesk_core import Category, hookimpl
+from helpdesk_core import Category, HealthCheckType, hookimpl
 from helpdesk_core import lazy_gettext as _l
 
-from . import forms
+from . import checks, forms
 from .resolutions import TEMPLATES
 
 CATEGORY = "signing"
@@ -22,5 +22,26 @@ def helpdesk_triage_form(category):
 
 
 @hookimpl
+def helpdesk_triage_summary(category, triage):
+    return forms.summarize(triage) if category == CATEGORY else None
+
+
+@hookimpl
+def helpdesk_suggest_priority(category, triage):
+    return forms.suggest_priority(triage) if category == CATEGORY else None
+
+
+@hookimpl
 def helpdesk_register_resolution_templates():
     return TEMPLATES
+
+
+@hookimpl
+def helpdesk_register_health_checks():
+    return [
+        HealthCheckType("cert_expiry", _l("Certificate expiry"), CATEGORY,
+                        run=checks.check_cert_expiry, config_form=forms.CertExpiryCheckForm,
+                        default_interval=86400),
+        HealthCheckType("sign_service", _l("Local signing service (VGCA Sign Service)"),
+                        CATEGORY, run=checks.check_sign_service, default_interval=600),
+    ]

@@ -109,3 +109,30 @@ def test_plugins_hear_about_events_only_after_commit(db_session, registry, now, 
         assert heard == [("LSN-2026-00001", "filed")]
     finally:
         builtin_pm.unregister(name="listener")
+
+
+def test_stored_triage_is_validated_fully_even_with_optional_fields(registry):
+    from helpdesk_core.errors import ValidationFailed as Invalid
+    # network's `since` is Optional() + free text; a limit after Optional must still apply.
+    from wtforms import Form, StringField
+    from wtforms.validators import Length, Optional
+
+    class LimitedForm(Form):
+        note = StringField("Note", validators=[Optional(), Length(max=5)])
+
+    class Plugin:
+        from helpdesk_core import hookimpl
+
+        @hookimpl
+        def helpdesk_triage_form(self, category):
+            return LimitedForm if category == "limited" else None
+
+    registry.pm.register(Plugin(), name="limited-form")
+    try:
+        assert tickets.validate_triage(registry, "limited", {"note": "ok"}) == {"note": "ok"}
+        assert tickets.validate_triage(registry, "limited", {}) == {"note": None}
+        with pytest.raises(Invalid) as error:
+            tickets.validate_triage(registry, "limited", {"note": "far too long"})
+        assert "note" in error.value.field_errors
+    finally:
+        registry.pm.unregister(name="limited-form")

@@ -1,0 +1,53 @@
+"""Queue-number kiosks (máy bốc số): an example of a third-party Ward Helpdesk plugin.
+
+Installed as its own package (``ward-helpdesk-kiosk``) and found through the
+``ward_helpdesk`` entry point group, exactly like the built-ins.
+"""
+
+from helpdesk_core import Category, HealthCheckType, PrioritySuggestion, hookimpl
+from helpdesk_core import lazy_gettext as _l
+
+from . import checks, forms
+from .resolutions import TEMPLATES
+
+CATEGORY = "kiosk"
+
+
+@hookimpl
+def helpdesk_register_categories():
+    return [Category(CATEGORY, _l("Queue kiosk"), icon="🎫",
+                     description=_l("Ticket kiosk, counter caller, display board, speaker"),
+                     priority_hint=2, order=50)]
+
+
+@hookimpl
+def helpdesk_triage_form(category):
+    return forms.KioskTriageForm if category == CATEGORY else None
+
+
+@hookimpl
+def helpdesk_register_resolution_templates():
+    return TEMPLATES
+
+
+@hookimpl
+def helpdesk_register_health_checks():
+    return [HealthCheckType("kiosk_paper", _l("Ticket printer paper (ESC/POS)"), CATEGORY,
+                            run=checks.check_paper, config_form=forms.PaperCheckForm,
+                            default_interval=300)]
+
+
+@hookimpl
+def helpdesk_triage_summary(category, triage):
+    return forms.summary_rows(triage) if category == CATEGORY else None
+
+
+@hookimpl
+def helpdesk_suggest_priority(category, triage):
+    if category != CATEGORY:
+        return None
+    if triage.get("all_counters"):
+        return PrioritySuggestion(1, _l("The whole queue system is down"))
+    if triage.get("unit") == "kiosk" and triage.get("symptom") in ("no_ticket", "touch_dead"):
+        return PrioritySuggestion(2, _l("Citizens cannot take a number"))
+    return None

@@ -1,0 +1,567 @@
+"""Health checks: run one outside any transaction, record it, raise and resolve tickets.
+
+A run has two halves. :func:`run_check` calls the plugin (through the registry's guard
+with its hard timeout) and touches no database. :func:`record_result` then stores the
+result in one short transaction: the latest state on the :class:`AssetCheck`, one
+:class:`CheckRecord`, and the ticket rules:
+
+- ``failure_threshold`` bad results in a row (failure or error) file one ticket, priority
+  from the asset's criticality; later failures add ``health`` events at a bounded rate;
+- a warning (toner low, certificate expiring) files one P4 ticket, once;
+- ``recovery_threshold`` OK results in a row add a ``recovery`` event and resolve the
+  ticket as the system, unless a person has worked on it (then it is left to them);
+- too many up/down changes in a window (flapping) file ONE ticket marked ``flapping``;
+- the partial unique index ``uq_ticket_open_check`` keeps one open automatic ticket per
+  check even when two processes file at once.
+
+:func:`check_now` does both halves for the scheduler and the CLI, holding a PostgreSQL
+advisory lock per check so several scheduler processes never run one check twice at
+the same time. :func:`prune_records` keeps the history bounded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Mapping
+
+from sqlalchemy import delete, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload
+
+from .. import i18n
+from ..i18n import N_
+from ..contracts import CheckResult, CheckStatus, CheckTarget
+from ..errors import HelpdeskError, NotFound
+from ..models import (Asset, AssetCheck, CheckRecord, Criticality, Source, Status, Ticket,
+                      TicketEvent, User, Ward)
+from ..plugins import PluginRegistry
+from ..privacy import mask_personal_data
+from . import scope, tickets
+
+log = logging.getLogger(__name__)
+
+PRIORITY_BY_CRITICALITY = {Criticality.CRITICAL: 1, Criticality.HIGH: 2,
+                           Criticality.NORMAL: 3, Criticality.LOW: 4}
+WARNING_PRIORITY = 4
+CRITICALITY_LABELS = {Criticality.CRITICAL: N_("critical"), Criticality.HIGH: N_("high"),
+                      Criticality.NORMAL: N_("normal"), Criticality.LOW: N_("low")}
+# First argument of the two-key advisory lock: "HDCK", so our locks are recognisable.
+ADVISORY_LOCK_CLASS = 0x4844434B
+MESSAGE_MAX = 1000
+
+
+@dataclass(frozen=True)
+class HealthPolicy:
+    """The tunable rules (the web app fills them from ``HEALTH_*`` settings).
+
+    :param event_interval: at most one ``health`` event per open ticket per this period,
+        unless the message changes.
+    :param flap_changes: more than this many up/down changes ...
+    :param flap_window: ... within this period is flapping.
+    :param retention_days: check records older than this are pruned (the latest per
+        check is always kept).
+    """
+
+    event_interval: dt.timedelta = dt.timedelta(minutes=30)
+    flap_changes: int = 4
+    flap_window: dt.timedelta = dt.timedelta(minutes=60)
+    retention_days: int = 14
+
+
+DEFAULT_POLICY = HealthPolicy()
+
+
+@dataclass
+class Outcome:
+    """What one recorded result did. ``action``: filed, flapping, event, recovered,
+    resolved, or None (nothing about tickets)."""
+
+    check_id: int
+    status: str
+    message: str
+    latency_ms: float | None
+    checked_at: dt.datetime | None = None
+    ticket_id: int | None = None
+    action: str | None = None
+    recorded: bool = True
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+
+# --- running ------------------------------------------------------------------------
+
+def target_of(check: AssetCheck) -> CheckTarget:
+    """What the plugin gets: the asset's address, the check's config and timeout."""
+    return CheckTarget(address=check.asset.address, config=dict(check.config or {}),
+                       timeout=float(check.timeout_seconds or 5.0), name=check.asset.name)
+
+
+def run_check(registry: PluginRegistry, check_type: str,
+              target: CheckTarget) -> tuple[CheckResult, float]:
+    """Run one check with the registry's guard and hard timeout; never raises.
+
+    Call it outside any database transaction: a slow device must not hold locks.
+    """
+    try:
+        return registry.run_check(check_type, target)
+    except Exception as exc:  # the registry guards plugins; this guards the guard
+        log.exception("health check %s crashed", check_type)
+        return CheckResult(CheckStatus.ERROR,
+                           i18n.gettext("The check failed: %(error)s", error=repr(exc))), 0.0
+
+
+# --- recording ----------------------------------------------------------------------
+
+def _is_bad(status: str | None) -> bool:
+    return status in (CheckStatus.FAILURE.value, CheckStatus.ERROR.value)
+
+
+def open_ticket_for(session: Session, check_id: int) -> Ticket | None:
+    """The open automatic ticket of a check, if any (at most one, by the unique index)."""
+    return session.scalar(select(Ticket).where(Ticket.check_id == check_id,
+                                               Ticket.status.in_(Status.OPEN)))
+
+
+def _last_event(session: Session, ticket: Ticket, kinds: tuple[str, ...]) -> TicketEvent | None:
+    return session.scalar(select(TicketEvent)
+                          .where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind.in_(kinds))
+                          .order_by(TicketEvent.id.desc()).limit(1))
+
+
+def _jsonable(values: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, (str, int, float, bool)) or value is None:
+            out[str(key)] = value
+        else:
+            out[str(key)] = str(value)
+    return out
+
+
+def _check_label(registry: PluginRegistry, check: AssetCheck) -> str:
+    check_type = registry.check_types.get(check.check_type)
+    return str(check_type.label) if check_type is not None else check.check_type
+
+
+def _track_changes(check: AssetCheck, status: str, now: dt.datetime,
+                   policy: HealthPolicy) -> bool:
+    """Note an up/down change; return True if the check is flapping now."""
+    changes = []
+    for stamp in check.state_changes or []:
+        try:
+            when = dt.datetime.fromisoformat(stamp)
+        except (TypeError, ValueError):
+            continue
+        if when.tzinfo is not None and now - when <= policy.flap_window:
+            changes.append(when)
+    if check.last_status is not None and _is_bad(check.last_status) != _is_bad(status):
+        changes.append(now)
+    changes = sorted(changes)[-(policy.flap_changes + 5):]
+    check.state_changes = [when.isoformat() for when in changes]
+    return len(changes) > policy.flap_changes
+
+
+def record_result(session: Session, registry: PluginRegistry, check_id: int,
+                  result: CheckResult, latency_ms: float | None, now: dt.datetime,
+                  policy: HealthPolicy = DEFAULT_POLICY) -> Outcome:
+    """Store one result of check *check_id* and apply the ticket rules (caller commits).
+
+    The check row is locked (``FOR UPDATE`` on PostgreSQL) so concurrent recorders of the
+    same check queue up; the unique index catches a ticket filed by another process.
+    """
+    check = session.scalar(select(AssetCheck).where(AssetCheck.id == check_id)
+                           .options(joinedload(AssetCheck.asset).joinedload(Asset.ward))
+                           .with_for_update(of=AssetCheck))
+    if check is None:
+        raise NotFound("Health check %(id)s not found.", id=check_id)
+    status = CheckStatus(result.status).value
+    message = mask_personal_data(str(result.message or ""))[:MESSAGE_MAX]
+    values = _jsonable(result.values or {})
+    latency = result.latency_ms if result.latency_ms is not None else latency_ms
+    latency = round(latency, 2) if latency is not None else None
+
+    flapping = _track_changes(check, status, now, policy)
+    if _is_bad(status):
+        check.consecutive_failures = (check.consecutive_failures or 0) + 1
+        check.consecutive_successes = 0
+    elif status == CheckStatus.OK.value:
+        check.consecutive_successes = (check.consecutive_successes or 0) + 1
+        check.consecutive_failures = 0
+    else:  # a warning: the device answers, but is not fully well either
+        check.consecutive_failures = 0
+        check.consecutive_successes = 0
+    check.last_status = status
+    check.last_message = message
+    check.last_latency_ms = latency
+    check.last_checked_at = now
+    session.add(CheckRecord(check_id=check.id, status=status, message=message, values=values,
+                            latency_ms=latency, checked_at=now))
+    outcome = Outcome(check.id, status, message, latency, now, values=values)
+    _apply_ticket_rules(session, registry, check, status, message, values, now, policy,
+                        flapping, outcome)
+    session.flush()
+    return outcome
+
+
+def _apply_ticket_rules(session: Session, registry: PluginRegistry, check: AssetCheck,
+                        status: str, message: str, values: dict[str, Any], now: dt.datetime,
+                        policy: HealthPolicy, flapping: bool, outcome: Outcome) -> None:
+    ticket = open_ticket_for(session, check.id)
+    outcome.ticket_id = ticket.id if ticket else None
+    threshold = max(1, check.failure_threshold or 3)
+    data = {"check_id": check.id, "check_type": check.check_type, "status": status,
+            "message": message, "values": values}
+
+    if ticket is None:
+        reason = None
+        if flapping:
+            reason = "flapping"
+        elif _is_bad(status) and check.consecutive_failures >= threshold:
+            reason = "failure"
+        elif status == CheckStatus.WARNING.value:
+            reason = "warning"
+        if reason is not None:
+            ticket, filed = _file(session, registry, check, reason, message, data, now)
+            if ticket is not None:
+                outcome.ticket_id = ticket.id
+                outcome.action = ("flapping" if reason == "flapping" else "filed") if filed \
+                    else "event"
+        return
+
+    if flapping and not ticket.flapping:
+        ticket.flapping = True
+        tickets.record_event(session, registry, ticket, "health", None, now, new="flapping",
+                             body=i18n.gettext(
+                                 "The check keeps switching between working and failing "
+                                 "(%(count)d changes within %(minutes)d minutes).",
+                                 count=len(check.state_changes),
+                                 minutes=int(policy.flap_window.total_seconds() // 60)),
+                             data=dict(data, flapping=True))
+        outcome.action = "flapping"
+        return
+
+    if status == CheckStatus.OK.value:
+        if check.consecutive_successes < max(1, check.recovery_threshold or 2) or flapping:
+            return
+        last = _last_event(session, ticket, ("health", "recovery"))
+        noted = last is not None and last.kind == "recovery"
+        if not noted:
+            tickets.record_event(session, registry, ticket, "recovery", None, now, new=status,
+                                 body=i18n.gettext(
+                                     "The check works again (%(count)d good results in a row): "
+                                     "%(detail)s", count=check.consecutive_successes,
+                                     detail=message), data=data)
+            outcome.action = "recovered"
+        if not ticket.worked_by_person:
+            try:
+                tickets.perform(session, registry, ticket, None, "resolve", now,
+                                reason=i18n.gettext("Resolved by itself: the health check "
+                                                    "works again."))
+                outcome.action = "resolved"
+            except HelpdeskError as exc:  # the lifecycle may forbid it; leave it open
+                log.warning("could not resolve %s after recovery: %s", ticket.number, exc)
+        return
+
+    # A warning ticket whose device now fails for real gets the device's priority.
+    urgent = PRIORITY_BY_CRITICALITY.get(check.asset.criticality, 3)
+    if _is_bad(status) and check.consecutive_failures >= threshold and ticket.priority > urgent:
+        try:
+            tickets.change_priority(session, registry, ticket, None, urgent, i18n.gettext(
+                "The device now fails: %(detail)s", detail=message), now)
+        except HelpdeskError as exc:
+            log.warning("could not raise the priority of %s: %s", ticket.number, exc)
+    # Failing or warning again while the ticket is open: note it, at a bounded rate.
+    last = _last_event(session, ticket, ("health", "recovery"))
+    if last is not None and last.kind == "health" and last.data.get("message") == message \
+            and now - last.created_at < policy.event_interval:
+        return
+    if status == CheckStatus.WARNING.value:
+        body = i18n.gettext("Warning: %(detail)s", detail=message)
+    else:
+        body = i18n.gettext("Still failing (%(count)d times in a row): %(detail)s",
+                            count=check.consecutive_failures, detail=message)
+    tickets.record_event(session, registry, ticket, "health", None, now, new=status,
+                         body=body, data=data)
+    outcome.action = "event"
+
+
+def _file(session: Session, registry: PluginRegistry, check: AssetCheck, reason: str,
+          message: str, data: dict[str, Any], now: dt.datetime) -> tuple[Ticket | None, bool]:
+    """File the check's automatic ticket; if another process just filed it, use theirs.
+
+    :return: the ticket (None if none could be filed) and whether this call filed it.
+    """
+    asset = check.asset
+    check_type = registry.check_types.get(check.check_type)
+    if asset.ward is None:
+        # A city-wide service has no ward queue to land in; the board shows it red.
+        log.warning("check %s of city-wide asset %s is %s; no ward to file a ticket in",
+                    check.id, asset.name, reason)
+        return None, False
+    if check_type is None:
+        log.warning("check %s: no plugin provides %s; no ticket filed", check.id, check.check_type)
+        return None, False
+    label = str(check_type.label)
+    if reason == "warning":
+        priority = WARNING_PRIORITY
+        title = i18n.gettext("%(asset)s: warning from check “%(check)s”", asset=asset.name,
+                             check=label)
+        description = i18n.gettext(
+            "The health check “%(check)s” of %(asset)s reports a warning: %(detail)s",
+            check=label, asset=asset.name, detail=message)
+        why = i18n.gettext("Health check warning")
+    else:
+        priority = PRIORITY_BY_CRITICALITY.get(asset.criticality, 3)
+        why = i18n.gettext("Device criticality: %(criticality)s", criticality=i18n.gettext(
+            CRITICALITY_LABELS.get(asset.criticality, asset.criticality)))
+        if reason == "flapping":
+            title = i18n.gettext("%(asset)s is unstable: check “%(check)s” keeps switching",
+                                 asset=asset.name, check=label)
+            description = i18n.gettext(
+                "The health check “%(check)s” of %(asset)s keeps switching between working "
+                "and failing. Last result: %(detail)s",
+                check=label, asset=asset.name, detail=message)
+        else:
+            title = i18n.gettext("%(asset)s: check “%(check)s” failed", asset=asset.name,
+                                 check=label)
+            description = i18n.gettext(
+                "The health check “%(check)s” of %(asset)s (%(address)s) failed "
+                "%(count)d times in a row. Last result: %(detail)s",
+                check=label, asset=asset.name, address=asset.address,
+                count=check.consecutive_failures, detail=message)
+    pending = session.info.get(tickets._PENDING)
+    pending_before = len(pending) if pending is not None else 0
+    savepoint = session.begin_nested()
+    try:
+        ticket = tickets.file_ticket(
+            session, _AutomaticFiling(registry), ward=asset.ward, category=check_type.category,
+            title=title[:tickets.TITLE_MAX], description=description, now=now,
+            source=Source.HEALTH_CHECK, reporter=None, asset=asset, check=check,
+            priority_override=priority, override_reason=why)
+        ticket.flapping = reason == "flapping"
+        tickets.record_event(session, registry, ticket, "health", None, now, new=data["status"],
+                             body=message, data=dict(data, trigger=reason))
+        session.flush()
+        savepoint.commit()
+    except IntegrityError:
+        # Another process filed this check's ticket a moment ago: add to theirs instead.
+        savepoint.rollback()
+        pending = session.info.get(tickets._PENDING)
+        if pending is not None:
+            del pending[pending_before:]
+        ticket = open_ticket_for(session, check.id)
+        if ticket is None:
+            raise
+        tickets.record_event(session, registry, ticket, "health", None, now, new=data["status"],
+                             body=message, data=dict(data, trigger=reason))
+        return ticket, False
+    except HelpdeskError as exc:
+        savepoint.rollback()
+        pending = session.info.get(tickets._PENDING)
+        if pending is not None:
+            del pending[pending_before:]
+        log.warning("check %s: could not file a ticket: %s", check.id, exc)
+        return None, False
+    log.info("check %s (%s) filed %s (%s)", check.id, check.check_type, ticket.number, reason)
+    return ticket, True
+
+
+class _AutomaticFiling:
+    """The registry as :func:`tickets.file_ticket` sees it for an automatic ticket.
+
+    Triage forms are questions for a person at the front desk; a health check has no
+    answers to give, so no triage form applies. Everything else is the real registry.
+    """
+
+    def __init__(self, registry: PluginRegistry) -> None:
+        self._registry = registry
+
+    def triage_form(self, category: str) -> None:
+        return None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._registry, name)
+
+
+# --- one full run: the scheduler's job and ``helpdesk check`` -------------------------
+
+@contextlib.contextmanager
+def run_lock(session: Session, check_id: int) -> Iterator[bool]:
+    """Hold the check's advisory lock for a run; yields False if another process has it.
+
+    PostgreSQL: a session-level ``pg_try_advisory_lock`` on a connection of its own in
+    autocommit, so no transaction stays open while the device is polled, and a crashed
+    process releases the lock with its connection. SQLite: one process is assumed.
+    """
+    engine = session.get_bind()
+    if engine.dialect.name != "postgresql":
+        yield True
+        return
+    with engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        got = bool(conn.scalar(text("SELECT pg_try_advisory_lock(:cls, :id)"),
+                               {"cls": ADVISORY_LOCK_CLASS, "id": check_id}))
+        try:
+            yield got
+        finally:
+            if got:
+                conn.scalar(text("SELECT pg_advisory_unlock(:cls, :id)"),
+                            {"cls": ADVISORY_LOCK_CLASS, "id": check_id})
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def check_now(session: Session, registry: PluginRegistry, check_id: int, *,
+              now: dt.datetime | None = None, record: bool = True, force: bool = True,
+              policy: HealthPolicy = DEFAULT_POLICY) -> Outcome | None:
+    """Run check *check_id* once and (unless ``record=False``) record it and commit.
+
+    Returns None when there is nothing to do: the check is gone or disabled, another
+    process is running it right now, or (``force=False``, the scheduler) another
+    process ran it less than half an interval ago.
+
+    *session* should have nothing pending: the run starts by rolling it back, so that no
+    transaction stays open while the device is polled.
+
+    :param now: the time to record (tests); by default the time the run ended.
+    :param record: False only runs the check (no lock, no record, no ticket).
+    :param force: False skips a check another process ran less than half an interval ago
+        (the scheduler's runs); True always runs it (``helpdesk check``).
+    """
+    tickets.rollback(session)  # start clean: no transaction is open while polling
+    with run_lock(session, check_id) if record else contextlib.nullcontext(True) as got:
+        if not got:
+            log.info("check %s is being run by another process right now; skipped", check_id)
+            return None
+        check = session.scalar(select(AssetCheck).where(AssetCheck.id == check_id)
+                               .options(joinedload(AssetCheck.asset)))
+        if check is None or not check.enabled or not check.asset.active:
+            tickets.rollback(session)
+            return None
+        if not force and check.last_checked_at is not None:
+            since = _utcnow() - check.last_checked_at
+            if since < dt.timedelta(seconds=(check.interval_seconds or 300) / 2):
+                tickets.rollback(session)
+                return None
+        check_type, target = check.check_type, target_of(check)
+        tickets.rollback(session)  # end the read before the device is polled
+        result, latency = run_check(registry, check_type, target)
+        when = now or _utcnow()
+        if not record:
+            return Outcome(check_id, CheckStatus(result.status).value, str(result.message),
+                           result.latency_ms if result.latency_ms is not None else latency,
+                           when, recorded=False, values=dict(result.values or {}))
+        try:
+            outcome = record_result(session, registry, check_id, result, latency, when, policy)
+            tickets.commit(session)
+        except Exception:
+            tickets.rollback(session)
+            raise
+        return outcome
+
+
+def schedulable_checks(session: Session) -> dict[int, int]:
+    """Enabled checks of active assets: check id -> interval in seconds."""
+    rows = session.execute(select(AssetCheck.id, AssetCheck.interval_seconds)
+                           .join(Asset, Asset.id == AssetCheck.asset_id)
+                           .where(AssetCheck.enabled.is_(True), Asset.active.is_(True))).all()
+    return {check_id: max(1, interval or 300) for check_id, interval in rows}
+
+
+# --- retention ----------------------------------------------------------------------
+
+def prune_records(session: Session, now: dt.datetime, keep_days: int = 14,
+                  batch_size: int = 1000) -> int:
+    """Delete check records older than *keep_days*, in batches (each its own commit),
+    never the latest record of a check. Returns how many were deleted."""
+    cutoff = now - dt.timedelta(days=keep_days)
+    newer = aliased(CheckRecord)
+    # A record may go if a newer one of the same check exists (index: check_id, checked_at).
+    has_newer = (select(newer.id).where(newer.check_id == CheckRecord.check_id,
+                                        newer.checked_at > CheckRecord.checked_at)
+                 .exists())
+    deleted = 0
+    while True:
+        ids = list(session.scalars(select(CheckRecord.id)
+                                   .where(CheckRecord.checked_at < cutoff, has_newer)
+                                   .order_by(CheckRecord.id).limit(batch_size)))
+        if not ids:
+            break
+        session.execute(delete(CheckRecord).where(CheckRecord.id.in_(ids))
+                        .execution_options(synchronize_session=False))
+        session.commit()
+        deleted += len(ids)
+        if len(ids) < batch_size:
+            break
+    return deleted
+
+
+# --- the status board ---------------------------------------------------------------
+
+@dataclass
+class BoardWard:
+    """One block of the board: a ward (or ``ward=None``: city-wide services)."""
+
+    ward: Ward | None
+    assets: list[Asset]
+
+
+@dataclass
+class Board:
+    wards: list[BoardWard]
+    open_tickets: dict[int, Ticket]  # check id -> its open automatic ticket
+
+    def ticket_for(self, check: AssetCheck) -> Ticket | None:
+        return self.open_tickets.get(check.id)
+
+
+def colour_of(status: str | None) -> str:
+    """green (ok), amber (warning), red (failure or error), grey (never checked)."""
+    if status == CheckStatus.OK.value:
+        return "green"
+    if status == CheckStatus.WARNING.value:
+        return "amber"
+    if _is_bad(status):
+        return "red"
+    return "grey"
+
+
+def status_board(session: Session, user: User, today: dt.date,
+                 ward_id: int | None = None) -> Board:
+    """Every active asset with checks that *user* may see, grouped by ward.
+
+    Staff see their ward, students their assigned wards, coordinators and
+    administrators every ward and the city-wide services. A fixed number of queries,
+    whatever the number of wards, assets and checks.
+    """
+    wards = scope.ward_ids_for(session, user, today)
+    query = (select(Asset).where(Asset.active.is_(True), Asset.checks.any())
+             .options(selectinload(Asset.checks), joinedload(Asset.ward))
+             .order_by(Asset.ward_id.is_(None), Asset.ward_id, Asset.name, Asset.id))
+    if wards is not None:
+        query = query.where(Asset.ward_id.in_(wards or [-1]))
+    if ward_id is not None:
+        query = query.where(Asset.ward_id == ward_id)
+    assets = list(session.scalars(query).unique())
+    check_ids = [check.id for asset in assets for check in asset.checks]
+    open_tickets: dict[int, Ticket] = {}
+    if check_ids:
+        for ticket in session.scalars(select(Ticket).where(Ticket.check_id.in_(check_ids),
+                                                           Ticket.status.in_(Status.OPEN))):
+            open_tickets[ticket.check_id] = ticket
+    blocks: list[BoardWard] = []
+    for asset in assets:
+        if not blocks or blocks[-1].ward is not asset.ward:
+            blocks.append(BoardWard(asset.ward, []))
+        blocks[-1].assets.append(asset)
+    return Board(blocks, open_tickets)
+
+
+__all__ = ["HealthPolicy", "DEFAULT_POLICY", "Outcome", "PRIORITY_BY_CRITICALITY",
+           "target_of", "run_check", "record_result", "open_ticket_for", "run_lock",
+           "check_now", "schedulable_checks", "prune_records", "status_board", "colour_of",
+           "Board", "BoardWard"]

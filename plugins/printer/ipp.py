@@ -1,0 +1,292 @@
+"""IPP health check: Get-Printer-Attributes over HTTP, with a small hand-written codec.
+
+RFC 8010 encoding: a binary header, then tag-length-value attributes. Only what a status
+query needs is encoded; the decoder reads any answer (collections are flattened, their
+members are skipped) and returns every attribute as a list of values.
+"""
+
+from __future__ import annotations
+
+import itertools
+import struct
+import time
+from typing import Any
+
+import requests
+
+from helpdesk_core import CheckResult, CheckStatus, CheckTarget
+from helpdesk_core import gettext as _
+
+from . import reasons as reason_text
+from .transport import (BodyTooLarge, DeadlineExceeded, Endpoint, elapsed_ms, parse_address,
+                        request)
+
+GET_PRINTER_ATTRIBUTES = 0x000B
+DEFAULT_PORT = 631
+DEFAULT_PATH = "/ipp/print"
+DEFAULT_LOW_MARKER = 10
+
+# Delimiter tags (RFC 8010 3.5.1)
+OPERATION_GROUP, END_OF_ATTRIBUTES = 0x01, 0x03
+# Value tags
+INTEGER, BOOLEAN, ENUM = 0x21, 0x22, 0x23
+TEXT_WITH_LANGUAGE, NAME_WITH_LANGUAGE = 0x35, 0x36
+BEGIN_COLLECTION, END_COLLECTION, MEMBER_NAME = 0x34, 0x37, 0x4A
+KEYWORD, URI, CHARSET, NATURAL_LANGUAGE = 0x44, 0x45, 0x47, 0x48
+
+REQUESTED = ("printer-state", "printer-state-reasons", "printer-state-message",
+             "printer-is-accepting-jobs", "printer-make-and-model", "marker-names",
+             "marker-levels", "marker-types", "marker-low-levels")
+
+STATES = {3: "idle", 4: "processing", 5: "stopped"}
+
+# Reasons that stop printing (or will on the next page): the printer needs a person.
+ERROR_REASONS = frozenset({
+    "media-jam", "door-open", "cover-open", "interlock-open", "media-empty", "media-needed",
+    "toner-empty", "marker-supply-empty", "marker-waste-full", "offline", "paused",
+    "shutdown", "input-tray-missing", "output-tray-missing", "output-area-full",
+    "fuser-over-temp", "spool-area-full", "stopped-partly", "moving-to-paused",
+})
+# Reasons that still print but need supplies soon.
+WARNING_REASONS = frozenset({
+    "toner-low", "marker-supply-low", "media-low", "marker-waste-almost-full",
+    "developer-low", "opc-near-eol", "output-area-almost-full", "opc-life-over",
+    "developer-empty",
+})
+SEVERITY_SUFFIXES = ("-report", "-warning", "-error")
+
+_request_ids = itertools.count(1)
+
+
+class IppError(Exception):
+    """The answer is not a valid IPP message."""
+
+
+# --- encoding ---------------------------------------------------------------------
+
+
+def _attribute(tag: int, name: str, value: bytes) -> bytes:
+    encoded = name.encode("ascii")
+    return struct.pack(">BH", tag, len(encoded)) + encoded + struct.pack(">H", len(value)) + value
+
+
+def encode_get_printer_attributes(printer_uri: str, request_id: int,
+                                  requested: tuple[str, ...] = REQUESTED) -> bytes:
+    """A Get-Printer-Attributes request (IPP/2.0) for *printer_uri*."""
+    body = struct.pack(">BBHI", 2, 0, GET_PRINTER_ATTRIBUTES, request_id)
+    body += bytes([OPERATION_GROUP])
+    body += _attribute(CHARSET, "attributes-charset", b"utf-8")
+    body += _attribute(NATURAL_LANGUAGE, "attributes-natural-language", b"en")
+    body += _attribute(URI, "printer-uri", printer_uri.encode("utf-8"))
+    for index, name in enumerate(requested):
+        # Additional values of a multi-valued attribute carry an empty name.
+        body += _attribute(KEYWORD, "requested-attributes" if index == 0 else "",
+                           name.encode("ascii"))
+    return body + bytes([END_OF_ATTRIBUTES])
+
+
+# --- decoding ---------------------------------------------------------------------
+
+
+def _value(tag: int, raw: bytes) -> Any:
+    if tag in (INTEGER, ENUM):
+        if len(raw) != 4:
+            raise IppError(f"integer of {len(raw)} bytes")
+        return struct.unpack(">i", raw)[0]
+    if tag == BOOLEAN:
+        return bool(raw and raw[0])
+    if tag in (TEXT_WITH_LANGUAGE, NAME_WITH_LANGUAGE):
+        if len(raw) < 4:
+            raise IppError("short text-with-language")
+        lang_len = struct.unpack_from(">H", raw, 0)[0]
+        text_len = struct.unpack_from(">H", raw, 2 + lang_len)[0]
+        return raw[4 + lang_len:4 + lang_len + text_len].decode("utf-8", "replace")
+    if 0x40 <= tag <= 0x5F:  # character-string types: text, name, keyword, uri...
+        return raw.decode("utf-8", "replace")
+    if 0x10 <= tag <= 0x1F:  # out-of-band: unsupported, unknown, no-value
+        return None
+    return raw  # octetString, dateTime, resolution, ranges: not needed here
+
+
+def decode_response(data: bytes) -> tuple[int, int, dict[str, list[Any]]]:
+    """Decode an IPP response into (status code, request id, attributes).
+
+    Attributes of all groups are merged (a status query has one printer group); each
+    maps to the list of its values.
+    """
+    if len(data) < 9:
+        raise IppError("answer shorter than an IPP header")
+    _major, _minor, status, request_id = struct.unpack_from(">BBHI", data, 0)
+    attributes: dict[str, list[Any]] = {}
+    offset, current, depth = 8, None, 0
+    while offset < len(data):
+        tag = data[offset]
+        offset += 1
+        if tag == END_OF_ATTRIBUTES:
+            return status, request_id, attributes
+        if tag < 0x10:  # start of another attribute group
+            current = None
+            continue
+        if offset + 2 > len(data):
+            raise IppError("truncated attribute name")
+        name_len = struct.unpack_from(">H", data, offset)[0]
+        name = data[offset + 2:offset + 2 + name_len].decode("utf-8", "replace")
+        offset += 2 + name_len
+        if offset + 2 > len(data):
+            raise IppError("truncated attribute value")
+        value_len = struct.unpack_from(">H", data, offset)[0]
+        raw = data[offset + 2:offset + 2 + value_len]
+        if len(raw) != value_len:
+            raise IppError("truncated attribute value")
+        offset += 2 + value_len
+        if tag == BEGIN_COLLECTION:
+            if depth == 0 and name:
+                current = name
+                attributes.setdefault(name, []).append(None)
+            depth += 1
+            continue
+        if tag == END_COLLECTION:
+            depth = max(depth - 1, 0)
+            continue
+        if depth:  # members of a collection: not needed for status
+            continue
+        if name:
+            current = name
+            attributes.setdefault(name, []).append(_value(tag, raw))
+        elif current is not None:
+            attributes[current].append(_value(tag, raw))
+    raise IppError("no end-of-attributes tag")
+
+
+# --- interpretation ---------------------------------------------------------------
+
+
+def normalise_reason(reason: str) -> str:
+    """``media-jam-error`` -> ``media-jam``: real printers send either form."""
+    for suffix in SEVERITY_SUFFIXES:
+        if reason.endswith(suffix):
+            return reason[:-len(suffix)]
+    return reason
+
+
+def _severity(raw_reason: str) -> str | None:
+    reason = normalise_reason(raw_reason)
+    if reason in ERROR_REASONS:
+        return "failure"
+    if reason in WARNING_REASONS:
+        return "warning"
+    if raw_reason.endswith("-error"):
+        return "failure"
+    if raw_reason.endswith("-warning"):
+        return "warning"
+    return None
+
+
+def interpret(attributes: dict[str, list[Any]], low_marker: int) -> tuple[CheckStatus, str, dict]:
+    """Status, message and values from decoded printer attributes."""
+    state_code = (attributes.get("printer-state") or [None])[0]
+    state = STATES.get(state_code, "unknown")
+    raw_reasons = [r for r in attributes.get("printer-state-reasons", [])
+                   if isinstance(r, str) and r and r != "none"]
+    reasons = list(dict.fromkeys(normalise_reason(r) for r in raw_reasons))
+    message = (attributes.get("printer-state-message") or [""])[0] or ""
+    accepting = (attributes.get("printer-is-accepting-jobs") or [None])[0]
+    names = [str(n) for n in attributes.get("marker-names", [])]
+    levels = [lv for lv in attributes.get("marker-levels", []) if isinstance(lv, int)]
+    markers = {}
+    for index, level in enumerate(levels):
+        name = names[index] if index < len(names) and names[index] else f"#{index + 1}"
+        if name in markers:
+            name = f"{name} #{index + 1}"
+        markers[name] = level if level >= 0 else None  # RFC 3805: negative = unknown
+    low = {name: level for name, level in markers.items()
+           if level is not None and level < low_marker}
+
+    values: dict[str, Any] = {"state": state, "reasons": reasons, "state_message": message,
+                              "markers": markers}
+    if accepting is not None:
+        values["accepting_jobs"] = accepting
+    model = (attributes.get("printer-make-and-model") or [None])[0]
+    if model:
+        values["model"] = model
+
+    failures = [r for r in raw_reasons if _severity(r) == "failure"]
+    warnings = [r for r in raw_reasons if _severity(r) == "warning"]
+    problems = reason_text.describe(normalise_reason(r) for r in failures + warnings)
+    if state == "stopped" or failures or accepting is False:
+        status = CheckStatus.FAILURE
+        if state == "stopped":
+            text = _("The printer is stopped")
+        elif accepting is False:
+            text = _("The printer refuses new print jobs")
+        else:
+            text = _("The printer needs attention")
+    elif warnings or low:
+        status = CheckStatus.WARNING
+        text = _("The printer works but supplies are low")
+    else:
+        status = CheckStatus.OK
+        text = _("The printer is printing") if state == "processing" else \
+            _("The printer is ready")
+    details = list(problems)
+    details += [_("%(marker)s at %(level)s%%", marker=name, level=level)
+                for name, level in low.items()]
+    # ippeveprinter and others say "Idle." or "Printing."; only other messages add news.
+    if message and status is not CheckStatus.OK and \
+            message.strip(" .").lower() not in ("idle", "printing", "processing", state):
+        details.append(f"“{message}”")
+    return status, text + (": " + ", ".join(details) if details else ""), values
+
+
+def get_printer_attributes(endpoint: Endpoint, printer_uri: str,
+                           deadline: float) -> dict[str, list[Any]]:
+    """Send Get-Printer-Attributes; return the attributes or raise ``IppError``."""
+    request_id = next(_request_ids) % 0x7FFFFFFF or 1
+    status, content_type, body = request(
+        "POST", endpoint, deadline, data=encode_get_printer_attributes(printer_uri, request_id),
+        headers={"Content-Type": "application/ipp"})
+    if status != 200:
+        raise IppError(f"HTTP {status}")
+    ipp_status, answered_id, attributes = decode_response(body)
+    if ipp_status >= 0x0100:  # 0x0000-0x00FF: successful-ok and its variants
+        raise IppError(f"IPP status 0x{ipp_status:04x}")
+    if answered_id != request_id:
+        raise IppError("answer to another request")
+    return attributes
+
+
+def check_ipp(target: CheckTarget) -> CheckResult:
+    """Ask the printer for its state, reasons and marker levels over IPP."""
+    config = target.config or {}
+    started = time.monotonic()
+    deadline = started + max(float(target.timeout), 0.1)
+    try:
+        endpoint = parse_address(target.address, default_port=DEFAULT_PORT,
+                                 default_path=(config.get("path") or DEFAULT_PATH),
+                                 tls=bool(config.get("use_tls")),
+                                 schemes={"ipp": "http", "ipps": "https"})
+    except ValueError:
+        return CheckResult(CheckStatus.ERROR,
+                           _("“%(address)s” is not a printer address", address=target.address))
+    printer_uri = f"{'ipps' if endpoint.scheme == 'https' else 'ipp'}://" + \
+        endpoint.url.split("://", 1)[1]
+    low_marker = config.get("low_marker_percent")
+    low_marker = DEFAULT_LOW_MARKER if low_marker is None else int(low_marker)
+    try:
+        attributes = get_printer_attributes(endpoint, printer_uri, deadline)
+    except (requests.Timeout, DeadlineExceeded):
+        return CheckResult(CheckStatus.FAILURE,
+                           _("No answer from the printer within %(seconds)s s",
+                             seconds=f"{target.timeout:g}"),
+                           {"latency_ms": elapsed_ms(started)})
+    except requests.ConnectionError:
+        return CheckResult(CheckStatus.FAILURE,
+                           _("Cannot connect to the printer at %(url)s", url=endpoint.url),
+                           {"latency_ms": elapsed_ms(started)})
+    except (IppError, BodyTooLarge, requests.RequestException) as exc:
+        return CheckResult(CheckStatus.FAILURE,
+                           _("The device at %(url)s does not answer like an IPP printer (%(error)s)",
+                             url=endpoint.url, error=str(exc) or exc.__class__.__name__),
+                           {"latency_ms": elapsed_ms(started)})
+    status, message, values = interpret(attributes, low_marker)
+    return CheckResult(status, message, {"latency_ms": elapsed_ms(started), **values})

@@ -1,0 +1,320 @@
+"""SNMP printer check: HOST-RESOURCES-MIB printer status and Printer-MIB supply levels.
+
+pysnmp 7 is asyncio-only, and an ``SnmpEngine`` belongs to the event loop it first ran
+on: reusing it from another loop hangs. The core runs every check in a fresh thread, so
+a per-thread loop would rebuild the engine (0.3-0.6 s with pysmi installed) on every
+call. Instead one background thread owns one loop and one engine for the process, and
+each check hands it a coroutine with its own timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import concurrent.futures
+import threading
+import time
+import warnings
+from typing import Any
+
+from helpdesk_core import CheckResult, CheckStatus, CheckTarget
+from helpdesk_core import gettext as _
+
+from . import reasons as reason_text
+
+DEFAULT_PORT = 161
+DEFAULT_COMMUNITY = "public"
+DEFAULT_LOW_SUPPLY = 10
+
+HR_DEVICE_STATUS = "1.3.6.1.2.1.25.3.2.1.5"        # .hrDeviceIndex
+HR_PRINTER_STATUS = "1.3.6.1.2.1.25.3.5.1.1"       # .hrDeviceIndex
+HR_PRINTER_ERRORS = "1.3.6.1.2.1.25.3.5.1.2"       # .hrDeviceIndex, BITS
+SUPPLY_DESCRIPTION = "1.3.6.1.2.1.43.11.1.1.6"     # .hrDeviceIndex.supplyIndex
+SUPPLY_MAX = "1.3.6.1.2.1.43.11.1.1.8"
+SUPPLY_LEVEL = "1.3.6.1.2.1.43.11.1.1.9"
+
+PRINTER_STATUS = {1: "other", 2: "unknown", 3: "idle", 4: "printing", 5: "warmup"}
+DEVICE_STATUS = {1: "unknown", 2: "running", 3: "warning", 4: "testing", 5: "down"}
+
+# hrPrinterDetectedErrorState bits, bit 0 = most significant bit of the first octet.
+ERROR_BITS = ("lowPaper", "noPaper", "lowToner", "noToner", "doorOpen", "jammed", "offline",
+              "serviceRequested", "inputTrayMissing", "outputTrayMissing",
+              "markerSupplyMissing", "outputNearFull", "outputFull", "inputTrayEmpty",
+              "overduePreventMaint")
+FAILURE_CONDITIONS = frozenset({"noPaper", "noToner", "doorOpen", "jammed", "offline",
+                                "serviceRequested", "inputTrayMissing", "outputTrayMissing",
+                                "markerSupplyMissing", "outputFull"})
+WARNING_CONDITIONS = frozenset({"lowPaper", "lowToner", "outputNearFull", "inputTrayEmpty",
+                                "overduePreventMaint"})
+
+
+class NoAnswer(Exception):
+    """The agent did not reply (host down, port closed or wrong community)."""
+
+
+class SnmpFailed(Exception):
+    """The agent replied with an SNMP error."""
+
+
+def decode_conditions(octets: bytes) -> list[str]:
+    """Names of the bits set in an hrPrinterDetectedErrorState value."""
+    found = []
+    for bit, name in enumerate(ERROR_BITS):
+        byte = bit // 8
+        if byte < len(octets) and octets[byte] & (0x80 >> (bit % 8)):
+            found.append(name)
+    return found
+
+
+def supply_percent(level: int | None, maximum: int | None) -> int | None:
+    """Level as a percentage of the maximum; None when either is unknown (RFC 3805 negatives)."""
+    if level is None or maximum is None or level < 0 or maximum <= 0:
+        return None
+    return max(0, min(100, round(level * 100 / maximum)))
+
+
+# --- the process-wide SNMP loop ------------------------------------------------------
+
+
+class _SnmpRunner:
+    """A daemon thread running one asyncio loop that owns one ``SnmpEngine``."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._engine: Any = None
+
+    def _start(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None or self._thread is None or not self._thread.is_alive():
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(target=loop.run_forever, name="printer-snmp",
+                                          daemon=True)
+                thread.start()
+                self._loop, self._thread, self._engine = loop, thread, None
+            return self._loop
+
+    def engine(self) -> Any:
+        """The engine; only call from code running on the loop."""
+        if self._engine is None:
+            hlapi = _hlapi()
+            engine = hlapi.SnmpEngine()
+            # The first request attaches pysmi's MIB compiler to the engine (~0.4 s, once);
+            # do it here so pysmi's deprecation warnings stay out of the checks.
+            from pysnmp.hlapi.varbinds import CommandGeneratorVarBinds
+            from pysnmp.smi.compiler import add_mib_compiler
+            view = CommandGeneratorVarBinds.get_mib_view_controller(engine.cache)
+            with _import_lock, warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                add_mib_compiler(view.mibBuilder, ifAvailable=True, ifNotAdded=True)
+            self._engine = engine
+        return self._engine
+
+    def run(self, coroutine_function, timeout: float, *args: Any) -> Any:
+        """Run ``coroutine_function(*args)`` on the loop; give up after *timeout* seconds."""
+        loop = self._start()
+        future = asyncio.run_coroutine_threadsafe(
+            asyncio.wait_for(coroutine_function(*args), timeout), loop)
+        try:
+            return future.result(timeout + 0.5)
+        except (concurrent.futures.TimeoutError, asyncio.TimeoutError) as exc:
+            future.cancel()
+            raise NoAnswer() from exc
+
+    def close(self) -> None:
+        """Stop the loop thread and release the engine's sockets (at interpreter exit)."""
+        with self._lock:
+            loop, thread, engine = self._loop, self._thread, self._engine
+            self._loop = self._thread = self._engine = None
+        if loop is None or thread is None:
+            return
+
+        async def shut_down() -> None:
+            if engine is not None:
+                engine.close_dispatcher()
+            await asyncio.sleep(0)
+
+        try:
+            asyncio.run_coroutine_threadsafe(shut_down(), loop).result(2)
+        except Exception:  # closing is best effort; the process is ending
+            pass
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(2)
+        if not thread.is_alive():
+            loop.close()
+
+
+_runner = _SnmpRunner()
+atexit.register(_runner.close)
+_import_lock = threading.Lock()
+
+
+def _hlapi() -> Any:
+    """Import pysnmp on first use: it takes ~0.4 s, and with pysmi installed pysnmp 7.1
+    calls a deprecated pysmi name, which must not turn into an error at import."""
+    with _import_lock:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            from pysnmp.hlapi.v3arch import asyncio as hlapi
+            from pysnmp.proto import rfc1905  # noqa: F401  (loaded for _query)
+        return hlapi
+
+
+def _text(value: Any) -> str:
+    try:
+        return bytes(value.asOctets()).decode("utf-8", "replace").strip("\x00 ").strip()
+    except AttributeError:
+        return str(value)
+
+
+def _number(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+async def _query(host: str, port: int, community: str, device: int, timeout: float) -> dict:
+    hlapi = _hlapi()
+    from pysnmp.proto.rfc1905 import EndOfMibView, NoSuchInstance, NoSuchObject
+    CommunityData, ContextData, ObjectIdentity, ObjectType, UdpTransportTarget, get_cmd, \
+        walk_cmd = (hlapi.CommunityData, hlapi.ContextData, hlapi.ObjectIdentity,
+                    hlapi.ObjectType, hlapi.UdpTransportTarget, hlapi.get_cmd, hlapi.walk_cmd)
+
+    engine = _runner.engine()
+    auth = CommunityData(community, mpModel=1)  # v2c
+    # One try per request: the check's own timeout bounds the whole exchange.
+    transport = await UdpTransportTarget.create((host, port), timeout=max(timeout, 0.2),
+                                                retries=0)
+    missing = (NoSuchObject, NoSuchInstance, EndOfMibView)
+
+    oids = [f"{HR_PRINTER_STATUS}.{device}", f"{HR_PRINTER_ERRORS}.{device}",
+            f"{HR_DEVICE_STATUS}.{device}"]
+    error, status, _index, var_binds = await get_cmd(
+        engine, auth, transport, ContextData(), *(ObjectType(ObjectIdentity(o)) for o in oids))
+    if error:
+        raise NoAnswer(str(error))
+    if status:
+        raise SnmpFailed(status.prettyPrint())
+    got = [None if isinstance(value, missing) else value for _oid, value in var_binds]
+
+    async def column(base: str) -> dict[str, Any]:
+        rows: dict[str, Any] = {}
+        prefix = f"{base}.{device}."
+        async for w_error, w_status, _i, binds in walk_cmd(
+                engine, auth, transport, ContextData(), ObjectType(ObjectIdentity(prefix[:-1])),
+                lexicographicMode=False):
+            if w_error:
+                raise NoAnswer(str(w_error))
+            if w_status:
+                raise SnmpFailed(w_status.prettyPrint())
+            for oid, value in binds:
+                name = str(oid)
+                if name.startswith(prefix) and not isinstance(value, missing):
+                    rows[name[len(prefix):]] = value
+        return rows
+
+    descriptions = await column(SUPPLY_DESCRIPTION)
+    maxima = await column(SUPPLY_MAX)
+    levels = await column(SUPPLY_LEVEL)
+    return {
+        "printer_status": _number(got[0]),
+        "errors": bytes(got[1].asOctets()) if got[1] is not None else b"",
+        "device_status": _number(got[2]),
+        "supplies": [(index, _text(descriptions[index]), _number(maxima.get(index)),
+                      _number(levels.get(index)))
+                     for index in sorted(descriptions, key=lambda i: [int(p) for p in i.split(".")])],
+    }
+
+
+def query_printer(host: str, port: int, community: str, device: int,
+                  timeout: float) -> dict:
+    """GET the printer status OIDs and walk the supply table; raise ``NoAnswer`` on silence."""
+    return _runner.run(_query, timeout, host, port, community, device, timeout)
+
+
+def _host_port(address: str, default_port: int) -> tuple[str, int]:
+    address = (address or "").strip()
+    if "://" in address:
+        address = address.split("://", 1)[1]
+    address = address.split("/", 1)[0]
+    if address.startswith("["):  # [IPv6]:port
+        host, _sep, rest = address[1:].partition("]")
+        port = rest.lstrip(":")
+        return host, int(port) if port else default_port
+    host, sep, port = address.rpartition(":")
+    if sep and port.isdigit() and ":" not in host:
+        return host, int(port)
+    return address, default_port
+
+
+def interpret(data: dict, low_supply: int) -> tuple[CheckStatus, str, dict]:
+    """Status, message and values from the queried printer data."""
+    conditions = decode_conditions(data["errors"])
+    supplies: dict[str, int | None] = {}
+    for index, description, maximum, level in data["supplies"]:
+        name = description or f"#{index}"
+        if name in supplies:
+            name = f"{name} ({index})"
+        supplies[name] = supply_percent(level, maximum)
+    low = {name: pct for name, pct in supplies.items() if pct is not None and pct < low_supply}
+    device_status = DEVICE_STATUS.get(data["device_status"], "unknown")
+    printer_status = PRINTER_STATUS.get(data["printer_status"], "unknown")
+    values = {"printer_status": printer_status, "device_status": device_status,
+              "conditions": conditions, "supplies": supplies}
+
+    failures = [c for c in conditions if c in FAILURE_CONDITIONS]
+    warnings = [c for c in conditions if c in WARNING_CONDITIONS]
+    details = reason_text.describe(failures + warnings)
+    details += [_("%(marker)s at %(level)s%%", marker=name, level=pct) for name, pct in low.items()]
+    if failures or device_status == "down":
+        status, text = CheckStatus.FAILURE, (
+            _("The printer needs attention") if failures else _("The printer reports it is down"))
+    elif warnings or low or device_status in ("warning", "testing"):
+        status, text = CheckStatus.WARNING, _("The printer works but reports a warning") \
+            if not (warnings or low) else _("The printer works but supplies are low")
+    else:
+        status = CheckStatus.OK
+        text = _("The printer is printing") if printer_status == "printing" else \
+            _("The printer is ready")
+    return status, text + (": " + ", ".join(details) if details else ""), values
+
+
+def check_snmp_printer(target: CheckTarget) -> CheckResult:
+    """Read printer status, error bits and supply levels over SNMP v2c."""
+    config = target.config or {}
+    started = time.monotonic()
+    try:
+        host, port = _host_port(target.address, int(config.get("port") or DEFAULT_PORT))
+    except ValueError:
+        host, port = "", 0
+    if not host or not 0 < port < 65536:
+        return CheckResult(CheckStatus.ERROR,
+                           _("“%(address)s” is not a printer address", address=target.address))
+    community = config.get("community") or DEFAULT_COMMUNITY
+    device = int(config.get("device_index") or 1)
+    low_supply = config.get("low_supply_percent")
+    low_supply = DEFAULT_LOW_SUPPLY if low_supply is None else int(low_supply)
+    # Leave a margin inside the runner's own hard timeout.
+    budget = max(float(target.timeout) - 0.3, 0.2)
+    try:
+        data = query_printer(host, port, community, device, budget)
+    except NoAnswer:
+        return CheckResult(CheckStatus.FAILURE,
+                           _("No answer from %(host)s:%(port)s over SNMP (device off, wrong "
+                             "address or wrong community)", host=host, port=port),
+                           {"latency_ms": round((time.monotonic() - started) * 1000, 2)})
+    except SnmpFailed as exc:
+        return CheckResult(CheckStatus.FAILURE,
+                           _("The SNMP agent at %(host)s answered with an error: %(error)s",
+                             host=host, error=str(exc)),
+                           {"latency_ms": round((time.monotonic() - started) * 1000, 2)})
+    if data["printer_status"] is None and data["device_status"] is None:
+        return CheckResult(CheckStatus.ERROR,
+                           _("The SNMP agent at %(host)s knows no printer with device index "
+                             "%(index)s", host=host, index=device),
+                           {"latency_ms": round((time.monotonic() - started) * 1000, 2)})
+    status, message, values = interpret(data, low_supply)
+    return CheckResult(status, message,
+                       {"latency_ms": round((time.monotonic() - started) * 1000, 2), **values})

@@ -1,0 +1,308 @@
+"""Health checks raise and resolve tickets by themselves, against real loopback peers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+
+from helpdesk_core import (Category, CheckResult, CheckStatus, HealthCheckType, PluginRegistry,
+                           hookimpl)
+from helpdesk_core.models import (Asset, AssetCheck, CheckRecord, Criticality, Source, Status,
+                                  Ticket, TicketEvent)
+from helpdesk_core.services import health, tickets
+from tests.factories import make_student, make_ward
+from tests.health_peers import closed_port, http_peer, tcp_peer  # noqa: F401 (fixtures)
+
+MINUTE = dt.timedelta(minutes=1)
+
+
+def make_check(session, ward, address, check_type="http", config=None, criticality="normal",
+               **overrides):
+    values = {"interval_seconds": 60, "timeout_seconds": 3, "failure_threshold": 3,
+              "recovery_threshold": 2}
+    values.update(overrides)
+    check = AssetCheck(check_type=check_type, config=config or {}, **values)
+    asset = Asset(ward=ward, category="network", kind="router", name="Modem tầng 1",
+                  address=address, criticality=criticality, checks=[check])
+    session.add(asset)
+    session.commit()
+    return check
+
+
+def automatic_tickets(session, check):
+    return list(session.scalars(select(Ticket).where(Ticket.check_id == check.id)))
+
+
+def events(session, ticket, kind):
+    return list(session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id,
+                                                          TicketEvent.kind == kind)
+                                .order_by(TicketEvent.id)))
+
+
+def poll(session, registry, check, now, times=1, step=MINUTE):
+    outcomes = []
+    for i in range(times):
+        outcomes.append(health.check_now(session, registry, check.id, now=now + i * step))
+    return outcomes
+
+
+def test_three_failures_file_exactly_one_ticket_with_the_failure_in_its_history(
+        db_session, registry, now, http_peer):
+    ward = make_ward(db_session)
+    http_peer.set("/down", "fail")
+    check = make_check(db_session, ward, http_peer.url("/down"), criticality=Criticality.HIGH)
+
+    first_two = poll(db_session, registry, check, now, times=2)
+    assert [o.status for o in first_two] == ["failure", "failure"]
+    assert automatic_tickets(db_session, check) == []
+
+    third = health.check_now(db_session, registry, check.id, now=now + 2 * MINUTE)
+    assert third.action == "filed"
+    [ticket] = automatic_tickets(db_session, check)
+    assert (ticket.source, ticket.category, ticket.priority) == (Source.HEALTH_CHECK, "network", 2)
+    assert ticket.asset_id == check.asset_id and ticket.status == Status.NEW
+    assert ticket.reporter_id is None and not ticket.flapping
+    assert "Modem tầng 1" in ticket.title
+    assert "500" in ticket.description
+    [event] = events(db_session, ticket, "health")
+    assert "500" in event.body and event.data["values"]["status_code"] == 500
+    assert event.actor_id is None
+
+    # Still failing: no second ticket, and no event per poll (same message, < 30 min).
+    poll(db_session, registry, check, now + 3 * MINUTE, times=5)
+    assert len(automatic_tickets(db_session, check)) == 1
+    assert len(events(db_session, ticket, "health")) == 1
+    # Half an hour later the still-failing check is noted once more.
+    later = health.check_now(db_session, registry, check.id, now=now + 40 * MINUTE)
+    assert later.action == "event"
+    assert len(events(db_session, ticket, "health")) == 2
+    db_session.refresh(check)
+    assert check.consecutive_failures == 9 and check.last_status == "failure"
+    assert db_session.scalar(select(func.count()).select_from(CheckRecord)) == 9
+
+
+@pytest.mark.parametrize("criticality, priority", [("critical", 1), ("normal", 3), ("low", 4)])
+def test_priority_follows_the_assets_criticality(db_session, registry, now, criticality,
+                                                 priority):
+    ward = make_ward(db_session)
+    check = make_check(db_session, ward, "127.0.0.1", "tcp", {"port": closed_port()},
+                       criticality=criticality)
+    poll(db_session, registry, check, now, times=3)
+    [ticket] = automatic_tickets(db_session, check)
+    assert ticket.priority == priority
+    assert "127.0.0.1" in ticket.description
+
+
+def test_recovery_resolves_the_ticket_by_itself(db_session, registry, now, http_peer):
+    ward = make_ward(db_session)
+    http_peer.set("/svc", "fail")
+    check = make_check(db_session, ward, http_peer.url("/svc"))
+    poll(db_session, registry, check, now, times=3)
+    [ticket] = automatic_tickets(db_session, check)
+
+    http_peer.set("/svc", "ok")
+    first_ok = health.check_now(db_session, registry, check.id, now=now + 10 * MINUTE)
+    assert first_ok.status == "ok" and first_ok.action is None
+    assert ticket.status == Status.NEW
+    second_ok = health.check_now(db_session, registry, check.id, now=now + 11 * MINUTE)
+    assert second_ok.action == "resolved"
+    db_session.refresh(ticket)
+    assert ticket.status == Status.RESOLVED
+    assert len(events(db_session, ticket, "recovery")) == 1
+    [resolved] = [e for e in events(db_session, ticket, "status") if e.new_value == "resolved"]
+    assert resolved.actor_id is None and resolved.body
+
+    # A new outage after the fix is a new ticket.
+    http_peer.set("/svc", "fail")
+    poll(db_session, registry, check, now + 20 * MINUTE, times=3)
+    assert len(automatic_tickets(db_session, check)) == 2
+
+
+def test_recovery_leaves_a_worked_ticket_to_the_student(db_session, registry, now, tcp_peer):
+    ward = make_ward(db_session)
+    student = make_student(db_session, ward, now.date())
+    port = closed_port()
+    check = make_check(db_session, ward, "127.0.0.1", "tcp", {"port": port})
+    poll(db_session, registry, check, now, times=3)
+    [ticket] = automatic_tickets(db_session, check)
+    tickets.perform(db_session, registry, ticket, student, "claim", now + 5 * MINUTE)
+    tickets.commit(db_session)
+    assert ticket.worked_by_person
+
+    check.config = {"port": tcp_peer.port}
+    db_session.commit()
+    outcomes = poll(db_session, registry, check, now + 10 * MINUTE, times=4)
+    assert [o.status for o in outcomes] == ["ok"] * 4
+    assert [o.action for o in outcomes] == [None, "recovered", None, None]
+    db_session.refresh(ticket)
+    assert ticket.status == Status.ASSIGNED and ticket.assignee_id == student.id
+    [recovery] = events(db_session, ticket, "recovery")
+    assert recovery.actor_id is None and str(tcp_peer.port) in recovery.data["message"]
+    assert tcp_peer.accepted == 4
+
+
+def test_flapping_files_one_ticket_not_a_storm(db_session, registry, now, http_peer):
+    ward = make_ward(db_session)
+    check = make_check(db_session, ward, http_peer.url("/flaky"), failure_threshold=3)
+    actions = []
+    for i in range(16):  # up, down, up, down... never three failures in a row
+        http_peer.set("/flaky", "fail" if i % 2 else "ok")
+        actions.append(health.check_now(db_session, registry, check.id,
+                                        now=now + i * MINUTE).action)
+    [ticket] = automatic_tickets(db_session, check)
+    assert ticket.flapping and ticket.is_open
+    assert actions.count("flapping") == 1 and "filed" not in actions
+    assert actions.index("flapping") == 5  # the fifth change within the hour
+    assert len(events(db_session, ticket, "recovery")) == 0  # not resolved while flapping
+    # Once stable for longer than the window, recovery resolves it.
+    http_peer.set("/flaky", "ok")
+    last = poll(db_session, registry, check, now + 90 * MINUTE, times=2)
+    assert last[-1].action == "resolved"
+    assert len(automatic_tickets(db_session, check)) == 1
+
+
+class TonerPlugin:
+    """A temporary plugin: a printer-like device whose toner level the test sets."""
+
+    def __init__(self) -> None:
+        self.toner = 50
+
+    @hookimpl
+    def helpdesk_register_categories(self):
+        return [Category("testprinter", "Test printer")]
+
+    @hookimpl
+    def helpdesk_register_health_checks(self):
+        def run(target):
+            if self.toner == -1:
+                raise RuntimeError("SNMP agent crashed")
+            status = CheckStatus.WARNING if self.toner < 10 else CheckStatus.OK
+            return CheckResult(status, f"Toner {self.toner}%", {"toner_percent": self.toner})
+        return [HealthCheckType("toner", "Toner level", "testprinter", run=run)]
+
+
+@pytest.fixture
+def toner(pm):
+    plugin = TonerPlugin()
+    pm.register(plugin, name="toner_test")
+    yield plugin, PluginRegistry(pm)
+    pm.unregister(name="toner_test")
+
+
+def test_a_warning_files_one_low_priority_ticket(db_session, now, toner):
+    plugin, registry = toner
+    ward = make_ward(db_session)
+    check = make_check(db_session, ward, "printer-1.local", "toner",
+                       criticality=Criticality.CRITICAL)
+    plugin.toner = 4
+    outcomes = poll(db_session, registry, check, now, times=6)
+    assert [o.status for o in outcomes] == ["warning"] * 6
+    assert [o.action for o in outcomes] == ["filed"] + [None] * 5
+    [ticket] = automatic_tickets(db_session, check)
+    assert ticket.priority == 4 and ticket.category == "testprinter"
+    [event] = events(db_session, ticket, "health")
+    assert event.data["values"] == {"toner_percent": 4}
+    plugin.toner = 3  # a new message is worth a note
+    assert poll(db_session, registry, check, now + 7 * MINUTE)[0].action == "event"
+    plugin.toner = 100
+    assert [o.action for o in poll(db_session, registry, check, now + 8 * MINUTE, times=2)] \
+        == [None, "resolved"]
+
+
+def test_a_warning_ticket_takes_the_devices_priority_when_it_fails(db_session, now, toner):
+    plugin, registry = toner
+    ward = make_ward(db_session)
+    check = make_check(db_session, ward, "printer-3.local", "toner",
+                       criticality=Criticality.HIGH)
+    plugin.toner = 5
+    poll(db_session, registry, check, now)
+    [ticket] = automatic_tickets(db_session, check)
+    assert ticket.priority == 4
+    plugin.toner = -1  # now the device fails outright
+    poll(db_session, registry, check, now + MINUTE, times=3)
+    db_session.refresh(ticket)
+    assert ticket.priority == 2 and len(automatic_tickets(db_session, check)) == 1
+    [change] = events(db_session, ticket, "priority")
+    assert (change.old_value, change.new_value, change.actor_id) == ("4", "2", None)
+
+
+def test_a_check_that_raises_is_an_error_result_and_counts_as_failing(db_session, now, toner):
+    plugin, registry = toner
+    ward = make_ward(db_session)
+    check = make_check(db_session, ward, "printer-2.local", "toner")
+    plugin.toner = -1
+    outcomes = poll(db_session, registry, check, now, times=3)
+    assert [o.status for o in outcomes] == ["error"] * 3
+    assert "SNMP agent crashed" in outcomes[0].message
+    assert outcomes[-1].action == "filed"
+    assert any(f.stage == "check:toner" for f in registry.failures)
+
+
+def test_a_ticket_filed_meanwhile_by_another_process_is_reused(db_session, registry, now,
+                                                               monkeypatch):
+    ward = make_ward(db_session)
+    check = make_check(db_session, ward, "127.0.0.1", "tcp", {"port": closed_port()},
+                       failure_threshold=1)
+    # Another scheduler filed the ticket just now; this one has not seen it yet.
+    theirs = tickets.file_ticket(db_session, registry, ward=ward, category="network",
+                                 title="Modem tầng 1", now=now, source=Source.HEALTH_CHECK,
+                                 triage={"scope": "one_room", "connection": "wired",
+                                         "what_fails": "internet"},
+                                 asset=check.asset, check=check)
+    tickets.commit(db_session)
+    real = health.open_ticket_for
+    calls = []
+
+    def stale_then_real(session, check_id):
+        calls.append(check_id)
+        return None if len(calls) == 1 else real(session, check_id)
+
+    monkeypatch.setattr(health, "open_ticket_for", stale_then_real)
+    outcome = health.check_now(db_session, registry, check.id, now=now + MINUTE)
+    assert outcome.action == "event" and outcome.ticket_id == theirs.id
+    assert [t.id for t in automatic_tickets(db_session, check)] == [theirs.id]
+    assert len(events(db_session, theirs, "health")) == 1
+    assert db_session.scalar(select(func.count()).select_from(CheckRecord)) == 1
+
+
+def test_city_wide_asset_is_recorded_without_a_ticket(db_session, registry, now):
+    check = make_check(db_session, None, "127.0.0.1", "tcp", {"port": closed_port()})
+    poll(db_session, registry, check, now, times=4)
+    assert automatic_tickets(db_session, check) == []
+    db_session.refresh(check)
+    assert check.last_status == "failure" and check.consecutive_failures == 4
+
+
+def test_disabled_check_is_not_run_and_no_record_leaves_no_trace(db_session, registry, now,
+                                                                 http_peer):
+    ward = make_ward(db_session)
+    check = make_check(db_session, ward, http_peer.url("/x"))
+    dry = health.check_now(db_session, registry, check.id, now=now, record=False)
+    assert dry.status == "ok" and not dry.recorded
+    assert db_session.scalar(select(func.count()).select_from(CheckRecord)) == 0
+    check.enabled = False
+    db_session.commit()
+    assert health.check_now(db_session, registry, check.id, now=now) is None
+    assert http_peer.hits == {"/x": 1}
+
+
+def test_prune_keeps_recent_records_and_the_latest_of_each_check(db_session, now):
+    ward = make_ward(db_session)
+    old_only = make_check(db_session, ward, "a.local", "tcp", {"port": 1})
+    mixed = make_check(db_session, ward, "b.local", "tcp", {"port": 1})
+    for days in (30, 20, 16):
+        db_session.add(CheckRecord(check_id=old_only.id, status="ok",
+                                   checked_at=now - dt.timedelta(days=days)))
+    for days in (40, 30, 20, 15, 3, 1):
+        db_session.add(CheckRecord(check_id=mixed.id, status="ok",
+                                   checked_at=now - dt.timedelta(days=days)))
+    db_session.commit()
+    deleted = health.prune_records(db_session, now, keep_days=14, batch_size=2)
+    assert deleted == 2 + 4
+    left = sorted((r.check_id, (now - r.checked_at).days)
+                  for r in db_session.scalars(select(CheckRecord)))
+    assert left == sorted([(old_only.id, 16), (mixed.id, 3), (mixed.id, 1)])
+    assert health.prune_records(db_session, now, keep_days=14) == 0
+

@@ -1,0 +1,226 @@
+"""The scheduler runs each check as its own job; a hung device stalls nothing; several
+scheduler processes on one PostgreSQL file one ticket; ``helpdesk check`` runs once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from helpdesk_core import CheckResult, HealthCheckType, PluginRegistry, hookimpl
+from helpdesk_core.models import Asset, AssetCheck, CheckRecord, Ticket, TicketEvent, Ward
+from tests.health_peers import http_peer  # noqa: F401 (fixture)
+from webapp import scheduler as scheduler_module
+from webapp.extensions import db
+
+
+def add_asset(session, ward, name, address, *checks, criticality="normal"):
+    asset = Asset(ward=ward, category="network", kind="service_endpoint", name=name,
+                  address=address, criticality=criticality, checks=list(checks))
+    session.add(asset)
+    return asset
+
+
+def wait_for(predicate, timeout=60.0, step=0.05):
+    """Poll until *predicate()* is true; fail after *timeout* seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(step)
+    raise AssertionError(f"condition not met within {timeout} s")
+
+
+def test_build_keeps_the_heartbeat_and_adds_health_jobs(app):
+    sched = scheduler_module.build(app)
+    ids = {job.id for job in sched.get_jobs()}
+    assert {"heartbeat", "health_reconcile", "health_prune"} <= ids
+    assert sched._job_defaults["coalesce"] is True and sched._job_defaults["max_instances"] == 1
+
+
+def test_reconcile_follows_the_checks_in_the_database(app):
+    sched = scheduler_module.build(app)
+    with app.app_context():
+        ward = Ward(code="RCN", name="Phường Thử")
+        a = AssetCheck(check_type="tcp", config={"port": 1}, interval_seconds=60)
+        b = AssetCheck(check_type="tcp", config={"port": 2}, interval_seconds=300)
+        off = AssetCheck(check_type="tcp", config={"port": 3}, enabled=False)
+        add_asset(db.session, ward, "Máy A", "127.0.0.1", a, b, off)
+        db.session.commit()
+        ids = (a.id, b.id, off.id)
+    assert scheduler_module.reconcile(sched, app) == (2, 0, 0)
+    jobs = {job.id: job for job in sched.get_jobs() if job.id.startswith("check:")}
+    assert set(jobs) == {f"check:{ids[0]}", f"check:{ids[1]}"}
+    assert jobs[f"check:{ids[0]}"].trigger.interval.total_seconds() == 60
+    assert jobs[f"check:{ids[0]}"].executor == "checks"
+    assert scheduler_module.reconcile(sched, app) == (0, 0, 0)
+    with app.app_context():
+        db.session.get(AssetCheck, ids[0]).interval_seconds = 120
+        db.session.get(AssetCheck, ids[1]).enabled = False
+        db.session.get(AssetCheck, ids[2]).enabled = True
+        db.session.commit()
+    assert scheduler_module.reconcile(sched, app) == (1, 1, 1)
+    jobs = {job.id: job for job in sched.get_jobs() if job.id.startswith("check:")}
+    assert set(jobs) == {f"check:{ids[0]}", f"check:{ids[2]}"}
+    assert jobs[f"check:{ids[0]}"].trigger.interval.total_seconds() == 120
+
+
+class BoomPlugin:
+    @hookimpl
+    def helpdesk_register_health_checks(self):
+        def run(target):
+            raise RuntimeError("driver exploded")
+        return [HealthCheckType("boom", "Always raises", "network", run=run)]
+
+
+def test_a_hung_device_does_not_stall_the_other_checks(app, http_peer):
+    app.config.update(HEALTH_MAX_WORKERS=3, HEALTH_JITTER_SECONDS=0,
+                      HEALTH_RECONCILE_SECONDS=3600)
+    registry = app.extensions["helpdesk"]
+    registry.pm.register(BoomPlugin(), name="boom_test")
+    app.extensions["helpdesk"] = PluginRegistry(registry.pm)
+    http_peer.set("/hang", "hang")
+    with app.app_context():
+        ward = Ward(code="HNG", name="Phường Thử")
+        hung = AssetCheck(check_type="http", interval_seconds=1, timeout_seconds=30)
+        add_asset(db.session, ward, "Cổng dịch vụ treo", http_peer.url("/hang"), hung)
+        fast = []
+        for n in range(3):
+            check = AssetCheck(check_type="http", interval_seconds=1, timeout_seconds=5)
+            add_asset(db.session, ward, f"Dịch vụ {n}", http_peer.url(f"/fast{n}"), check)
+            fast.append(check)
+        boom = AssetCheck(check_type="boom", interval_seconds=1, failure_threshold=2)
+        add_asset(db.session, ward, "Máy lỗi driver", "10.0.0.9", boom)
+        db.session.commit()
+        hung_id, fast_ids, boom_id = hung.id, [c.id for c in fast], boom.id
+
+    def records(check_id):
+        with app.app_context():
+            return db.session.scalar(select(func.count()).select_from(CheckRecord)
+                                     .where(CheckRecord.check_id == check_id))
+
+    sched = scheduler_module.build(app)
+    sched.start()
+    try:
+        wait_for(lambda: http_peer.pending("/hang") == 1)
+        # While the hung request is still open, every other check keeps its rhythm.
+        wait_for(lambda: all(records(i) >= 3 for i in fast_ids + [boom_id]))
+        assert http_peer.pending("/hang") == 1
+        assert records(hung_id) == 0
+        assert http_peer.hits["/hang"] == 1  # max_instances=1: no pile-up behind it
+        with app.app_context():
+            boom_check = db.session.get(AssetCheck, boom_id)
+            assert boom_check.last_status == "error"
+            assert "driver exploded" in boom_check.last_message
+            assert db.session.scalar(select(func.count()).select_from(Ticket)
+                                     .where(Ticket.check_id == boom_id)) == 1
+            assert all(db.session.get(AssetCheck, i).last_status == "ok" for i in fast_ids)
+    finally:
+        http_peer.release.set()
+        sched.shutdown(wait=True)
+    assert records(hung_id) == 1  # answered once released, and recorded
+
+
+def test_two_scheduler_processes_on_postgresql_file_one_ticket(database, session_factory,
+                                                               http_peer, tmp_path):
+    if database.kind != "postgresql":
+        pytest.skip("several scheduler processes need PostgreSQL (SQLite: one process)")
+    http_peer.set("/down", "fail")
+    # Each run takes longer than the interval, so the other process always tries to run
+    # the check while it is running: the advisory lock must turn it away.
+    http_peer.delay["/down"] = 1.2
+    factory = session_factory
+    with factory() as session:
+        ward = Ward(code="TWO", name="Phường Thử")
+        check = AssetCheck(check_type="http", config={"expect_status": 200}, interval_seconds=1,
+                           timeout_seconds=3, failure_threshold=3)
+        add_asset(session, ward, "Cổng một cửa", http_peer.url("/down"), check,
+                  criticality="critical")
+        session.commit()
+        check_id = check.id
+
+    helpdesk = str(Path(sys.executable).parent / "helpdesk")
+    env = dict(os.environ, DATABASE_URL=database.url, HELPDESK_SECRET_KEY="test",
+               HELPDESK_HEALTH_RECONCILE_SECONDS="1", HELPDESK_HEALTH_JITTER_SECONDS="0")
+    logs = [tmp_path / f"scheduler{n}.log" for n in (1, 2)]
+    procs = []
+    for log in logs:
+        with log.open("w") as out:
+            procs.append(subprocess.Popen([helpdesk, "scheduler"], env=env, stdout=out,
+                                          stderr=subprocess.STDOUT))
+
+    def count(model, *where):
+        with factory() as session:
+            return session.scalar(select(func.count()).select_from(model).where(*where))
+
+    try:
+        wait_for(lambda: count(CheckRecord, CheckRecord.check_id == check_id) >= 5, timeout=90,
+                 step=0.2)
+    finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            proc.wait(30)
+    outputs = [log.read_text() for log in logs]
+    print("\n".join(outputs))  # shown when the test fails
+    for output in outputs:
+        assert "health check jobs: 1 added" in output, output
+        assert "Traceback" not in output, output
+    assert "is being run by another process right now; skipped" in "".join(outputs)
+    tickets = count(Ticket, Ticket.check_id == check_id)
+    filed = count(TicketEvent, TicketEvent.kind == "filed")
+    records = count(CheckRecord, CheckRecord.check_id == check_id)
+    assert (tickets, filed) == (1, 1)
+    # Never two runs of the check at the same time, and every run recorded once.
+    assert http_peer.max_active["/down"] == 1
+    assert records <= http_peer.hits["/down"] <= records + 2
+
+
+def test_helpdesk_check_runs_an_assets_checks_once(app, runner, http_peer):
+    http_peer.set("/portal", "fail")
+    with app.app_context():
+        ward = Ward(code="CLI", name="Phường Thử")
+        add_asset(db.session, ward, "Cổng thông tin", http_peer.url("/portal"),
+                  AssetCheck(check_type="http", failure_threshold=1),
+                  AssetCheck(check_type="tcp", config={"port": 1}))  # the URL's port wins
+        db.session.commit()
+        asset_id = db.session.scalar(select(Asset.id))
+
+    dry = runner.invoke(args=["check", "Cổng thông tin", "--no-record"])
+    assert dry.exit_code == 0, dry.output
+    assert "http: FAILURE" in dry.output and "tcp: OK" in dry.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(CheckRecord)) == 0
+
+    result = runner.invoke(args=["check", str(asset_id)])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(CheckRecord)) == 2
+        ticket = db.session.scalar(select(Ticket))
+    assert f"#{ticket.id}" in result.output
+
+    missing = runner.invoke(args=["check", "Máy không có"])
+    assert missing.exit_code != 0
+    assert "Máy không có" in missing.output and "Traceback" not in missing.output
+
+
+def test_the_retention_job_prunes_old_results(app):
+    now = dt.datetime.now(dt.timezone.utc)
+    with app.app_context():
+        check = AssetCheck(check_type="tcp", config={"port": 1})
+        add_asset(db.session, Ward(code="RET", name="Phường Thử"), "Máy cũ", "127.0.0.1", check)
+        db.session.flush()
+        for days in (40, 20, 15, 1):
+            db.session.add(CheckRecord(check_id=check.id, status="ok",
+                                       checked_at=now - dt.timedelta(days=days)))
+        db.session.commit()
+    app.config["HEALTH_RETENTION_DAYS"] = 14
+    assert scheduler_module.prune(app) == 3
+    assert scheduler_module.prune(app) == 0

@@ -1,0 +1,163 @@
+"""The read-side queries and attachment rules the ticket pages rely on (no Flask needed)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from helpdesk_core.errors import NotFound, ValidationFailed
+from helpdesk_core.models import Asset, AssetCheck, CheckRecord, Role, Status
+from helpdesk_core.services import attachments, queries, tickets
+from tests.factories import make_student, make_ticket, make_user, make_ward
+
+TODAY = dt.date(2026, 3, 10)
+
+
+def resolve(session, registry, ticket, student, now, reason="Đã xử lý"):
+    tickets.perform(session, registry, ticket, student, "claim", now)
+    tickets.perform(session, registry, ticket, student, "resolve", now, reason=reason)
+
+
+def test_similar_resolved_ignores_diacritics_and_scope(db_session, registry, now):
+    a, b = make_ward(db_session), make_ward(db_session)
+    student_a = make_student(db_session, a, TODAY)
+    student_b = make_student(db_session, b, TODAY)
+    printer = {"symptom": "paper_jam", "connection": "usb"}
+    current = make_ticket(db_session, registry, a, now, category="printer",
+                          title="may in quay 3 ket giay", triage=printer)
+    best = make_ticket(db_session, registry, a, now, category="printer",
+                       title="Máy in quầy 3 kẹt giấy", triage=printer)
+    weaker = make_ticket(db_session, registry, a, now, category="printer",
+                         title="Máy in mờ chữ", triage=printer)
+    still_open = make_ticket(db_session, registry, a, now, category="printer",
+                             title="Máy in kẹt giấy", triage=printer)
+    elsewhere = make_ticket(db_session, registry, b, now, category="printer",
+                            title="Máy in kẹt giấy quầy 3", triage=printer)
+    other_category = make_ticket(db_session, registry, a, now, title="Mất mạng quầy 3")
+    for ticket in (weaker, best, other_category):
+        resolve(db_session, registry, ticket, student_a, now)
+    resolve(db_session, registry, elsewhere, student_b, now)
+    db_session.flush()
+
+    found = queries.similar_resolved(db_session, student_a, current, TODAY)
+    assert found[:2] == [best, weaker]
+    assert still_open not in found and elsewhere not in found and other_category not in found
+    # A typed query: every word, any category, still only the student's wards.
+    assert set(queries.similar_resolved(db_session, student_a, current, TODAY,
+                                        query="quay 3")) == {other_category, best}
+    assert queries.similar_resolved(db_session, student_a, current, TODAY, query="MỜ CHỮ") == [weaker]
+    coordinator = make_user(db_session, Role.COORDINATOR)
+    assert elsewhere in queries.similar_resolved(db_session, coordinator, current, TODAY, limit=10)
+    assert len(queries.similar_resolved(db_session, coordinator, current, TODAY, limit=1)) == 1
+
+
+def test_ticket_events_hide_internal_notes_from_staff(db_session, registry, now):
+    ward = make_ward(db_session)
+    staff = make_user(db_session, Role.STAFF, ward)
+    student = make_student(db_session, ward, TODAY)
+    ticket = make_ticket(db_session, registry, ward, now, reporter=staff)
+    tickets.comment(db_session, registry, ticket, student, "nội bộ", now, internal=True)
+    tickets.comment(db_session, registry, ticket, student, "công khai", now)
+    db_session.flush()
+    assert [e.body for e in queries.ticket_events(db_session, student, ticket)
+            if e.kind == "comment"] == ["nội bộ", "công khai"]
+    assert [e.body for e in queries.ticket_events(db_session, staff, ticket)
+            if e.kind == "comment"] == ["công khai"]
+
+
+def test_ward_students_assets_and_check_records(db_session, registry, now):
+    ward, other = make_ward(db_session), make_ward(db_session)
+    current = make_student(db_session, ward, TODAY, name="B sinh viên")
+    expired = make_user(db_session, Role.STUDENT)
+    from helpdesk_core.services import users
+    users.assign_student(db_session, expired, ward, "ĐH Bách khoa",
+                         TODAY - dt.timedelta(days=60), TODAY - dt.timedelta(days=1))
+    make_student(db_session, other, TODAY)
+    assert queries.ward_students(db_session, ward.id, TODAY) == [current]
+
+    printer = Asset(ward=ward, category="printer", kind="printer", name="Máy in A")
+    retired = Asset(ward=ward, category="printer", kind="printer", name="Máy in cũ", active=False)
+    router = Asset(ward=ward, category="network", kind="router", name="Modem")
+    theirs = Asset(ward=other, category="printer", kind="printer", name="Máy in B")
+    db_session.add_all([printer, retired, router, theirs])
+    db_session.flush()
+    assert queries.ward_assets(db_session, ward.id, "printer") == [printer]
+
+    checks = [AssetCheck(asset=printer, check_type="ipp"), AssetCheck(asset=printer, check_type="ping")]
+    db_session.add_all(checks)
+    db_session.flush()
+    for i in range(8):
+        for check in checks:
+            db_session.add(CheckRecord(check_id=check.id, status="ok", message=f"{check.check_type}{i}",
+                                       checked_at=now - dt.timedelta(minutes=i)))
+    db_session.flush()
+    records = queries.recent_check_records(db_session, printer, 10)
+    assert len(records) == 10
+    assert [r.checked_at for r in records] == sorted((r.checked_at for r in records), reverse=True)
+    assert {r.message for r in records[:2]} == {"ipp0", "ping0"}
+
+
+def test_sla_state_marks_breached_and_at_risk(db_session, registry, now):
+    ward = make_ward(db_session)
+    ticket = make_ticket(db_session, registry, ward, now)
+    assert queries.sla_state(ticket, now) == ""
+    ticket.at_risk = True
+    assert queries.sla_state(ticket, now) == "at_risk"
+    assert queries.sla_state(ticket, ticket.resolution_due_at + dt.timedelta(minutes=1)) == "breached"
+    ticket.at_risk, ticket.response_breached = False, True
+    assert queries.sla_state(ticket, now) == "breached"
+    ticket.status = Status.CLOSED
+    assert queries.sla_state(ticket, now) == ""
+
+
+@pytest.mark.parametrize("data, expected", [
+    (b"\xff\xd8\xff\xe0\x00\x10JFIF", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n....", "image/png"),
+    (b"GIF89a....", "image/gif"),
+    (b"RIFF\x00\x00\x00\x00WEBPVP8 ", "image/webp"),
+    (b"\x00\x00\x00\x18ftypheic\x00\x00", "image/heic"),
+    (b"%PDF-1.7\n", "application/pdf"),
+    (b"<svg xmlns='http://www.w3.org/2000/svg'/>", None),
+    (b"<html>", None),
+    (b"PK\x03\x04 docx", None),
+])
+def test_content_type_comes_from_the_bytes(data, expected):
+    assert attachments.sniff_content_type(data) == expected
+
+
+def test_attachment_names_are_cleaned():
+    assert attachments.clean_filename("C:\\Users\\a\\ảnh lỗi.JPG", "image/jpeg") == "ảnh lỗi.JPG"
+    assert attachments.clean_filename("../../etc/passwd", "application/pdf") == "passwd.pdf"
+    assert attachments.clean_filename("bao-cao.exe", "application/pdf") == "bao-cao.pdf"
+    assert "012345678901" not in attachments.clean_filename("cccd 012345678901.png", "image/png")
+
+
+def test_add_attachment_stores_bytes_and_refuses_outsiders(db_session, registry, now, tmp_path):
+    a, b = make_ward(db_session), make_ward(db_session)
+    staff_b = make_user(db_session, Role.STAFF, b)
+    ticket = make_ticket(db_session, registry, a, now)
+    with pytest.raises(NotFound):
+        attachments.add_attachment(db_session, registry, ticket, staff_b, "x.pdf", b"%PDF-1.4",
+                                   now, folder=str(tmp_path), max_bytes=100)
+    with pytest.raises(ValidationFailed) as error:
+        attachments.add_attachment(db_session, registry, ticket, None, "x.pdf", b"%PDF-1.4" * 20,
+                                   now, folder=str(tmp_path), max_bytes=100)
+    assert "photo" in error.value.field_errors
+    assert list(tmp_path.iterdir()) == []
+    item = attachments.add_attachment(db_session, registry, ticket, None, "biên bản.pdf",
+                                      b"%PDF-1.4 ok", now, folder=str(tmp_path), max_bytes=100)
+    assert item.content_type == "application/pdf" and item.size == 11
+    assert (tmp_path / item.storage_key).read_bytes() == b"%PDF-1.4 ok"
+    assert ticket.events[-1].kind == "attachment"
+    with pytest.raises(NotFound):
+        attachments.get_attachment(db_session, staff_b, ticket, item.id, TODAY)
+
+
+def test_triage_summary_uses_the_form_labels(registry):
+    rows = registry.triage_summary("printer", {"symptom": "paper_jam", "connection": "usb",
+                                               "error_code": "", "unknown": "x"})
+    labels = dict(rows)
+    assert len(rows) == 3  # the empty answer is left out
+    assert labels["unknown"] == "x"
+    assert "paper_jam" not in labels.values() and "symptom" not in labels

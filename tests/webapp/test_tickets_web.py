@@ -1,0 +1,566 @@
+"""The tickets area over HTTP: who reaches which page, filing, the queue, the ticket page."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from helpdesk_core.models import Attachment, Status, Ticket, TicketEvent
+from helpdesk_core.services import tickets as ticket_service
+from tests.conftest import FIXED_NOW
+from tests.factories import make_ticket
+from webapp.extensions import db
+
+ROLES = ["staff_a", "staff_b", "student_a", "student_expired", "coordinator", "admin", "anonymous"]
+
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00"
+       b"\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01"
+       b"\xff\x89\x99=\x1d\x00\x00\x00\x00IEND\xaeB`\x82")
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+PRINTER_FORM = {"title": "Máy in kẹt giấy", "description": "Quầy 1 in không ra",
+                "triage-symptom": "paper_jam", "triage-connection": "usb",
+                "triage-error_code": "13.B2"}
+
+
+def body(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def count(app, model, *where) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def get_ticket(app, ticket_id) -> Ticket:
+    with app.app_context():
+        ticket = db.session.get(Ticket, ticket_id)
+        db.session.expunge(ticket)
+        return ticket
+
+
+# --- who sees what --------------------------------------------------------------------
+
+HOME = {"staff_a": "/tickets/new", "student_a": "/tickets/queue", "coordinator": "/tickets/",
+        "admin": "/tickets/", "anonymous": "/login"}
+
+
+@pytest.mark.parametrize("who", list(HOME))
+def test_home_sends_each_role_to_its_start_page(client, login, who):
+    login(who)
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response.headers["Location"].split("?")[0].endswith(HOME[who])
+
+
+# Expected status per role for pages about ward A's ticket and the role-bound pages.
+ACCESS = {
+    "/tickets/new": dict(staff_a=200, staff_b=200, student_a=403, student_expired=403,
+                         coordinator=403, admin=403, anonymous=302),
+    "/tickets/new/printer": dict(staff_a=200, staff_b=200, student_a=403, student_expired=403,
+                                 coordinator=403, admin=403, anonymous=302),
+    "/tickets/queue": dict(staff_a=403, staff_b=403, student_a=200, student_expired=200,
+                           coordinator=200, admin=200, anonymous=302),
+    "/tickets/queue/rows": dict(staff_a=403, staff_b=403, student_a=200, student_expired=200,
+                                coordinator=200, admin=200, anonymous=302),
+    "/tickets/": dict(staff_a=200, staff_b=200, student_a=200, student_expired=200,
+                      coordinator=200, admin=200, anonymous=302),
+    "/tickets/{a}": dict(staff_a=200, staff_b=404, student_a=200, student_expired=404,
+                         coordinator=200, admin=200, anonymous=302),
+    "/tickets/{a}/filed": dict(staff_a=200, staff_b=404, student_a=200, student_expired=404,
+                               coordinator=200, admin=200, anonymous=302),
+}
+
+
+@pytest.mark.parametrize("who", ROLES)
+def test_every_page_answers_each_role_as_expected(client, world, login, who):
+    login(who)
+    for pattern, expected in ACCESS.items():
+        url = pattern.format(a=world.ticket_a)
+        response = client.get(url)
+        assert response.status_code == expected[who], (url, who)
+        if response.status_code == 302:
+            assert "/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("who", ["staff_b", "student_expired"])
+def test_outsiders_see_nothing_of_ward_a(app, client, world, login, who):
+    login(who)
+    pages = ["/tickets/", "/tickets/?status=", "/tickets/?status=&q=mat+mang+quay+2"]
+    if who == "staff_b":
+        pages.append("/tickets/new")
+    else:
+        pages += ["/tickets/queue", "/tickets/queue/rows", "/tickets/queue?status="]
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 200
+        assert world.number_a not in body(response), url
+        assert "Mất mạng quầy 2" not in body(response), url
+    # Not found, and the same page as for a ticket that does not exist at all.
+    missing = client.get("/tickets/999999")
+    hidden = client.get(f"/tickets/{world.ticket_a}")
+    assert hidden.status_code == missing.status_code == 404
+    assert world.number_a not in body(hidden)
+    # Acting on it is refused the same way, and changes nothing.
+    for action in ("claim", "resolve", "cancel", "confirm"):
+        response = client.post(f"/tickets/{world.ticket_a}/do/{action}", data={f"{action}-reason": "x"})
+        assert response.status_code == 404
+    assert client.post(f"/tickets/{world.ticket_a}/comment", data={"body": "xin chào"}).status_code == 404
+    assert client.post(f"/tickets/{world.ticket_a}/checklist", data={"template": "x"}).status_code == 404
+    assert client.post(f"/tickets/{world.ticket_a}/checklist/0", data={"done": "y"}).status_code == 404
+    assert client.post(f"/tickets/{world.ticket_a}/attachments",
+                       data={"photo": (io.BytesIO(PNG), "a.png")},
+                       content_type="multipart/form-data").status_code == 404
+    assert count(app, Attachment) == 0
+    assert get_ticket(app, world.ticket_a).status == Status.NEW
+    assert count(app, TicketEvent, TicketEvent.kind == "comment") == 0
+
+
+@pytest.mark.parametrize("path", ["do/claim", "do/resolve", "comment", "checklist",
+                                  "checklist/0", "attachments"])
+def test_anonymous_posts_go_to_the_login_page(app, client, world, path):
+    response = client.post(f"/tickets/{world.ticket_a}/{path}", data={"body": "x"})
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert get_ticket(app, world.ticket_a).status == Status.NEW
+    assert client.post("/tickets/new/printer", data=PRINTER_FORM).status_code == 302
+    assert count(app, Ticket, Ticket.category == "printer") == 0
+
+
+def test_students_queue_lists_only_their_wards(client, world, login):
+    login("student_a")
+    page = body(client.get("/tickets/queue"))
+    assert world.number_a in page and world.number_b not in page
+    login("coordinator")
+    page = body(client.get("/tickets/queue"))
+    assert world.number_a in page and world.number_b in page
+    # A coordinator can narrow by ward.
+    page = body(client.get(f"/tickets/queue?ward={world.ward_b}"))
+    assert world.number_a not in page and world.number_b in page
+
+
+# --- the front desk ---------------------------------------------------------------------
+
+def test_category_buttons_come_from_the_plugins(client, login, app):
+    login("staff_a")
+    page = body(client.get("/tickets/new"))
+    registry = app.extensions["helpdesk"]
+    positions = []
+    for category in registry.sorted_categories():
+        assert f'href="/tickets/new/{category.key}"' in page
+        assert category.icon in page
+        positions.append(page.index(f'href="/tickets/new/{category.key}"'))
+    assert positions == sorted(positions)
+    assert client.get("/tickets/new/khong-co").status_code == 404
+
+
+def test_staff_files_a_printer_ticket_with_a_photo(app, client, world, login):
+    login("staff_a")
+    form = client.get("/tickets/new/printer")
+    page = body(form)
+    assert 'name="triage-symptom"' in page and "Máy in quầy 1" in page  # triage + assets
+    assert "Máy in HK" not in page  # another ward's device
+    assert 'accept="image/*,application/pdf"' in page and "capture" in page
+    data = dict(PRINTER_FORM, citizen_waiting="y", asset=str(world.printer_a),
+                photo=(io.BytesIO(PNG), "màn hình lỗi.png"))
+    response = client.post("/tickets/new/printer", data=data, content_type="multipart/form-data")
+    assert response.status_code == 302
+    confirmation = client.get(response.headers["Location"])
+    with app.app_context():
+        ticket = db.session.scalar(select(Ticket).where(Ticket.category == "printer"))
+        assert ticket.ward_id == world.ward_a and ticket.reporter_id == world.user_ids["staff_a"]
+        assert ticket.urgency == "citizen_waiting" and ticket.impact == "person"
+        assert ticket.triage["symptom"] == "paper_jam" and ticket.triage["error_code"] == "13.B2"
+        assert ticket.asset_id == world.printer_a
+        [attachment] = ticket.attachments
+        assert attachment.content_type == "image/png" and attachment.filename == "màn hình lỗi.png"
+        stored = os.path.join(app.config["UPLOAD_FOLDER"], attachment.storage_key)
+        with open(stored, "rb") as handle:
+            assert handle.read() == PNG
+        number = ticket.number
+    assert number in body(confirmation)
+    assert 'data-testid="ticket-number"' in body(confirmation)
+
+
+def test_whole_centre_affected_raises_the_impact(app, client, world, login):
+    login("staff_a")
+    client.post("/tickets/new/printer", data=dict(PRINTER_FORM, whole_centre="y"))
+    with app.app_context():
+        ticket = db.session.scalar(select(Ticket).where(Ticket.category == "printer"))
+        assert ticket.impact == "center" and ticket.urgency == "normal"
+
+
+def test_bad_filing_keeps_what_was_typed_and_stores_nothing(app, client, world, login):
+    login("staff_a")
+    before = count(app, Ticket)
+    data = dict(PRINTER_FORM, title="", **{"triage-symptom": "", "triage-error_code": "Đèn đỏ nhấp nháy"},
+                description="Khách đang chờ ở quầy 3", citizen_waiting="y")
+    response = client.post("/tickets/new/printer", data=data)
+    page = body(response)
+    assert response.status_code == 400
+    assert "Vui lòng kiểm tra" in page  # the general message, in Vietnamese
+    assert "Vui lòng nhập tiêu đề ngắn" in page  # on the title field
+    assert 'id="triage-symptom-err"' in page  # the plugin's question is marked too
+    assert "Khách đang chờ ở quầy 3" in page and "Đèn đỏ nhấp nháy" in page
+    assert re.search(r'id="citizen_waiting"[^>]*checked|checked[^>]*id="citizen_waiting"', page)
+    assert 'value="usb" selected' in page or 'selected value="usb"' in page
+    assert count(app, Ticket) == before
+
+
+def test_a_device_of_another_ward_is_refused(app, client, world, login):
+    login("staff_a")
+    response = client.post("/tickets/new/printer", data=dict(PRINTER_FORM, asset=str(world.printer_b)))
+    assert response.status_code == 400
+    assert count(app, Ticket, Ticket.category == "printer") == 0
+
+
+@pytest.mark.parametrize("payload, name, message", [
+    (b"MZ\x90\x00 this is a program", "anh.jpg", "Chỉ đính kèm được ảnh"),
+    (b"<html><script>alert(1)</script></html>", "bao-cao.pdf", "Chỉ đính kèm được ảnh"),
+    (PNG + b"\x00" * 2048, "lon.png", "lớn hơn"),
+])
+def test_attachments_are_checked_by_content_and_size(app, client, world, login,
+                                                      payload, name, message):
+    app.config["ATTACHMENT_MAX_BYTES"] = 1024
+    login("staff_a")
+    data = dict(PRINTER_FORM, photo=(io.BytesIO(payload), name))
+    response = client.post("/tickets/new/printer", data=data, content_type="multipart/form-data")
+    assert response.status_code == 400
+    page = body(response)
+    assert message in page and 'id="photo-err"' in page
+    assert "Vui lòng chọn lại ảnh" in page  # a browser cannot keep a chosen file
+    assert "Máy in kẹt giấy" in page  # the title typed is still there
+    assert count(app, Ticket, Ticket.category == "printer") == 0
+    assert count(app, Attachment) == 0
+    folder = app.config["UPLOAD_FOLDER"]
+    assert not os.path.isdir(folder) or os.listdir(folder) == []
+    # Same rules when adding a file to an existing ticket.
+    response = client.post(f"/tickets/{world.ticket_a}/attachments",
+                           data={"photo": (io.BytesIO(payload), name)},
+                           content_type="multipart/form-data")
+    assert response.status_code == 400 and message in body(response)
+    assert count(app, Attachment) == 0
+
+
+def test_files_are_served_only_to_those_who_see_the_ticket(app, client, world, login):
+    login("staff_a")
+    response = client.post(f"/tickets/{world.ticket_a}/attachments",
+                           data={"photo": (io.BytesIO(PDF), "bien-ban.pdf")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 302
+    with app.app_context():
+        attachment = db.session.scalar(select(Attachment))
+        url = f"/tickets/{world.ticket_a}/attachments/{attachment.id}"
+        wrong_ticket = f"/tickets/{world.ticket_b}/attachments/{attachment.id}"
+    expected = dict(staff_a=200, staff_b=404, student_a=200, student_expired=404,
+                    coordinator=200, admin=200, anonymous=302)
+    for who, status in expected.items():
+        login(who)
+        response = client.get(url)
+        assert response.status_code == status, who
+        if status == 200:
+            assert response.data == PDF and response.mimetype == "application/pdf"
+            assert response.headers["X-Content-Type-Options"] == "nosniff"
+        response.close()
+    login("coordinator")
+    assert client.get(wrong_ticket).status_code == 404
+
+
+def test_staff_confirm_or_reopen_a_resolution(app, client, world, login, registry):
+    with app.app_context():
+        s = db.session
+        ticket = s.get(Ticket, world.ticket_a)
+        student = s.get(type(ticket.reporter), world.user_ids["student_a"])
+        ticket_service.perform(s, registry, ticket, student, "claim", FIXED_NOW)
+        ticket_service.perform(s, registry, ticket, student, "resolve", FIXED_NOW, reason="Đã cắm lại dây")
+        ticket_service.commit(s)
+    login("staff_a")
+    page = body(client.get("/tickets/new"))
+    assert world.number_a in page  # "waiting for your confirmation"
+    page = body(client.get(f"/tickets/{world.ticket_a}"))
+    assert "/do/confirm" in page and "/do/reopen" in page and "/do/resolve" not in page
+    # Reopen needs a reason: refused, nothing changes, the form says why.
+    response = client.post(f"/tickets/{world.ticket_a}/do/reopen", data={"reopen-reason": "  "})
+    assert response.status_code == 400 and 'id="reopen-reason-err"' in body(response)
+    assert get_ticket(app, world.ticket_a).status == Status.RESOLVED
+    response = client.post(f"/tickets/{world.ticket_a}/do/reopen",
+                           data={"reopen-reason": "Vẫn chưa vào mạng được"})
+    assert response.status_code == 302
+    assert get_ticket(app, world.ticket_a).status == Status.ASSIGNED
+    with app.app_context():
+        s = db.session
+        ticket = s.get(Ticket, world.ticket_a)
+        student = s.get(type(ticket.reporter), world.user_ids["student_a"])
+        ticket_service.perform(s, registry, ticket, student, "resolve", FIXED_NOW, reason="Thay dây mạng")
+        ticket_service.commit(s)
+    assert client.post(f"/tickets/{world.ticket_a}/do/confirm").status_code == 302
+    assert get_ticket(app, world.ticket_a).status == Status.CLOSED
+    page = body(client.get(f"/tickets/{world.ticket_a}"))
+    assert "Đã đóng" in page or "Đóng" in page
+
+
+# --- the queue ----------------------------------------------------------------------------
+
+def test_queue_marks_risk_and_breach_sorted_by_due_time(app, client, world, login, registry):
+    with app.app_context():
+        s = db.session
+        ward = s.get(type(s.get(Ticket, world.ticket_a).ward), world.ward_a)
+        late = make_ticket(s, registry, ward, FIXED_NOW, title="Máy tính quầy 5 treo")
+        late.resolution_due_at = FIXED_NOW.replace(hour=0)
+        risky = make_ticket(s, registry, ward, FIXED_NOW, title="Máy scan chậm")
+        risky.at_risk = True
+        ticket_service.commit(s)
+        late_number, risky_number = late.number, risky.number
+    login("student_a")
+    page = body(client.get("/tickets/queue"))
+    assert page.index(late_number) < page.index(world.number_a)
+    assert re.search(r'class="row-breached" data-ticket="%s"' % late_number, page)
+    assert re.search(r'class="row-at_risk" data-ticket="%s"' % risky_number, page)
+    assert "Quá hạn" in page and "Sắp quá hạn" in page
+
+
+def test_queue_polls_a_partial_that_shows_new_tickets(app, client, world, login, registry):
+    app.config["QUEUE_REFRESH_SECONDS"] = 7
+    login("student_a")
+    page = body(client.get("/tickets/queue?category=network"))
+    assert 'hx-trigger="every 7s"' in page
+    assert 'hx-get="/tickets/queue/rows?category=network"' in page
+    assert "vendor/htmx.min.js" in page
+    with app.app_context():
+        s = db.session
+        ward = s.get(type(s.get(Ticket, world.ticket_a).ward), world.ward_a)
+        fresh = make_ticket(s, registry, ward, FIXED_NOW, title="Wifi sảnh chờ yếu")
+        ticket_service.commit(s)
+        number = fresh.number
+    rows = body(client.get("/tickets/queue/rows?category=network"))
+    assert number in rows and "<html" not in rows
+    assert number not in body(client.get("/tickets/queue/rows?category=printer"))
+
+
+def test_a_logged_out_queue_sends_the_tab_to_the_login_page(client, world, login):
+    login("anonymous")
+    response = client.get("/tickets/queue/rows", headers={"HX-Request": "true"})
+    assert response.status_code == 200 and response.data == b""
+    assert response.headers["HX-Redirect"].startswith("/login")
+
+
+def test_queue_filters_by_status(app, client, world, login):
+    login("student_a")
+    client.post(f"/tickets/{world.ticket_a}/do/claim")
+    assert world.number_a in body(client.get("/tickets/queue?status=assigned"))
+    assert world.number_a not in body(client.get("/tickets/queue?status=new"))
+
+
+def test_claim_and_the_loser_of_a_race_gets_a_clear_message(app, client, world, login):
+    login("student_a2")
+    assert client.post(f"/tickets/{world.ticket_a}/do/claim", data={"from": "queue"}).status_code == 302
+    login("student_a")
+    response = client.post(f"/tickets/{world.ticket_a}/do/claim", data={"from": "queue"},
+                           follow_redirects=True)
+    assert response.status_code == 200
+    page = body(response)
+    assert response.request.path == "/tickets/queue"  # back in the queue, with the reason
+    assert "flash-error" in page and "không thể thao tác như vậy" in page
+    assert get_ticket(app, world.ticket_a).assignee_id == world.user_ids["student_a2"]
+
+
+# --- the ticket page ----------------------------------------------------------------------
+
+def test_student_works_a_ticket_with_a_checklist(app, client, world, login):
+    login("student_a")
+    page = body(client.get(f"/tickets/{world.ticket_a}"))
+    assert "/do/claim" in page and "/do/resolve" not in page
+    client.post(f"/tickets/{world.ticket_a}/do/claim")
+    page = body(client.get(f"/tickets/{world.ticket_a}"))
+    assert "/do/resolve" in page and "/do/escalate" in page and "/do/claim" not in page
+    assert "/do/assign" not in page and "/do/confirm" not in page
+    with app.app_context():
+        registry = app.extensions["helpdesk"]
+        template = registry.templates_for("network")[0]
+    response = client.post(f"/tickets/{world.ticket_a}/checklist", data={"template": template.key})
+    assert response.status_code == 302
+    client.post(f"/tickets/{world.ticket_a}/checklist/0", data={"done": "y"})
+    client.post(f"/tickets/{world.ticket_a}/checklist/1", data={"done": "y"})
+    client.post(f"/tickets/{world.ticket_a}/checklist/1", data={})
+    assert get_ticket(app, world.ticket_a).checklist == {"template": template.key, "done": [0]}
+    page = body(client.get(f"/tickets/{world.ticket_a}"))
+    assert 'aria-checked="true"' in page and "Bước 1 đã xong" in page
+    # A checklist key of another category is refused with a message.
+    response = client.post(f"/tickets/{world.ticket_a}/checklist", data={"template": "paper_jam"})
+    assert response.status_code == 400
+    assert get_ticket(app, world.ticket_a).checklist["template"] == template.key
+    # Resolve needs a reason; what was typed elsewhere is not lost.
+    response = client.post(f"/tickets/{world.ticket_a}/do/resolve", data={"resolve-reason": ""})
+    assert response.status_code == 400 and 'id="resolve-reason-err"' in body(response)
+    client.post(f"/tickets/{world.ticket_a}/do/resolve", data={"resolve-reason": "Khởi động lại modem"})
+    ticket = get_ticket(app, world.ticket_a)
+    assert ticket.status == Status.RESOLVED
+    page = body(client.get(f"/tickets/{world.ticket_a}"))
+    assert "Khởi động lại modem" in page and "Đã xử lý" in page
+
+
+def test_staff_cannot_tick_a_checklist(app, client, world, login):
+    login("staff_a")
+    page = body(client.get(f"/tickets/{world.ticket_a}"))
+    assert "/checklist" not in page
+    client.post(f"/tickets/{world.ticket_a}/checklist", data={"template": "no_internet"})
+    assert get_ticket(app, world.ticket_a).checklist in ({}, None)
+
+
+def test_escalate_to_the_city_hotline_with_a_reason(app, client, world, login):
+    login("student_a")
+    client.post(f"/tickets/{world.ticket_a}/do/claim")
+    page = body(client.get(f"/tickets/{world.ticket_a}"))
+    assert "1022" in page
+    response = client.post(f"/tickets/{world.ticket_a}/do/escalate", data={"escalate-reason": ""})
+    assert response.status_code == 400
+    assert get_ticket(app, world.ticket_a).escalation_level == 0
+    client.post(f"/tickets/{world.ticket_a}/do/escalate",
+                data={"escalate-reason": "Đường truyền của cả phường bị mất"})
+    ticket = get_ticket(app, world.ticket_a)
+    assert ticket.status == Status.WAITING_CITY and ticket.escalation_level == 1
+    page = body(client.get(f"/tickets/{world.ticket_a}"))
+    assert "Đã chuyển lên tổng đài 1022" in page
+
+
+def test_coordinator_assigns_to_a_student_of_the_ward(app, client, world, login):
+    login("coordinator")
+    page = body(client.get(f"/tickets/{world.ticket_a}"))
+    assert 'name="assign-assignee"' in page
+    assert "Võ Minh Tuấn" in page and "Bùi Đức Anh" not in page  # expired assignment
+    response = client.post(f"/tickets/{world.ticket_a}/do/assign",
+                           data={"assign-assignee": str(world.user_ids["student_expired"])})
+    assert response.status_code == 400 and 'id="assign-assignee-err"' in body(response)
+    assert get_ticket(app, world.ticket_a).assignee_id is None
+    client.post(f"/tickets/{world.ticket_a}/do/assign",
+                data={"assign-assignee": str(world.user_ids["student_a"])})
+    assert get_ticket(app, world.ticket_a).assignee_id == world.user_ids["student_a"]
+    page = body(client.get(f"/tickets/{world.ticket_a}"))
+    assert "Đã giao cho Võ Minh Tuấn" in page
+
+
+def test_internal_comments_are_hidden_from_staff(app, client, world, login):
+    login("student_a")
+    response = client.post(f"/tickets/{world.ticket_a}/comment", data={"body": ""})
+    assert response.status_code == 400 and 'id="body-err"' in body(response)
+    client.post(f"/tickets/{world.ticket_a}/comment",
+                data={"body": "Nghi switch tầng 2 hỏng", "internal": "y"})
+    client.post(f"/tickets/{world.ticket_a}/comment", data={"body": "Chiều nay em qua kiểm tra"})
+    page = body(client.get(f"/tickets/{world.ticket_a}"))
+    assert "Nghi switch tầng 2 hỏng" in page and "Chiều nay em qua kiểm tra" in page
+    login("staff_a")
+    page = body(client.get(f"/tickets/{world.ticket_a}"))
+    assert "Nghi switch tầng 2 hỏng" not in page and "Chiều nay em qua kiểm tra" in page
+    assert 'name="internal"' not in page
+    client.post(f"/tickets/{world.ticket_a}/comment", data={"body": "Cảm ơn em", "internal": "y"})
+    with app.app_context():
+        mine = db.session.scalar(select(TicketEvent).where(TicketEvent.body == "Cảm ơn em"))
+        assert mine.internal is False
+
+
+def test_ticket_page_shows_triage_device_checks_and_similar(app, client, world, login, registry):
+    with app.app_context():
+        s = db.session
+        ticket = s.get(Ticket, world.ticket_a)
+        ward, staff = ticket.ward, ticket.reporter
+        from helpdesk_core.models import Asset, User
+        printer = s.get(Asset, world.printer_a)
+        student = s.get(User, world.user_ids["student_a"])
+        current = make_ticket(s, registry, ward, FIXED_NOW, category="printer", reporter=staff,
+                              title="May in quay 1 ket giay", asset=printer,
+                              triage={"symptom": "paper_jam", "connection": "usb"})
+        old = make_ticket(s, registry, ward, FIXED_NOW, category="printer",
+                          title="Máy in kẹt giấy liên tục",
+                          triage={"symptom": "paper_jam", "connection": "usb"})
+        ticket_service.perform(s, registry, old, student, "claim", FIXED_NOW)
+        ticket_service.perform(s, registry, old, student, "resolve", FIXED_NOW, reason="Vệ sinh trục")
+        ticket_service.commit(s)
+        current_id, old_number = current.id, old.number
+    login("student_a")
+    page = body(client.get(f"/tickets/{current_id}"))
+    assert "Kẹt giấy" in page or "paper_jam" in page  # triage summary
+    assert "Máy in quầy 1" in page
+    assert page.count("lần kiểm tra") == 10  # last 10 of 12 check results
+    assert "lần kiểm tra 0" in page and "lần kiểm tra 11" not in page
+    assert old_number in page  # similar: "may in" found "Máy in"
+    page = body(client.get(f"/tickets/{current_id}?q=truc"))
+    assert old_number not in page  # the query searches text, not the resolution
+    page = body(client.get(f"/tickets/{current_id}?q=lien+tuc"))
+    assert old_number in page
+    login("staff_a")
+    page = body(client.get(f"/tickets/{current_id}"))
+    assert "lần kiểm tra" not in page and old_number not in page  # students' tools only
+
+
+def test_history_is_human_readable_and_translated(app, client, world, login):
+    login("student_a")
+    client.post(f"/tickets/{world.ticket_a}/do/claim")
+    page = body(client.get(f"/tickets/{world.ticket_a}"))
+    assert "Đã giao cho Võ Minh Tuấn" in page
+    assert "10/03/2026 09:00" in page  # dd/mm/yyyy, Da Nang time
+    client.post("/language/en", data={"next": "/"})
+    page = body(client.get(f"/tickets/{world.ticket_a}"))
+    assert "Assigned to Võ Minh Tuấn." in page and "Status changed from New to Assigned." in page
+    assert 'lang="en"' in page
+
+
+# --- bounded work per page ---------------------------------------------------------------
+
+def _add_tickets(app, registry, world, n):
+    from helpdesk_core.models import User, Ward
+    with app.app_context():
+        s = db.session
+        ward = s.get(Ward, world.ward_a)
+        student = s.get(User, world.user_ids["student_a"])
+        for i in range(n):
+            t = make_ticket(s, registry, ward, FIXED_NOW, title=f"Sự cố số {i}")
+            ticket_service.comment(s, registry, t, student, f"ghi chú {i}", FIXED_NOW)
+            ticket_service.perform(s, registry, t, student, "claim", FIXED_NOW)
+        ticket_service.comment(s, registry, s.get(Ticket, world.ticket_a), student,
+                               f"thêm {n}", FIXED_NOW)
+        ticket_service.commit(s)
+
+
+@pytest.mark.parametrize("url", ["/tickets/queue", "/tickets/queue/rows", "/tickets/",
+                                 "/tickets/{a}"])
+def test_queries_per_page_do_not_grow_with_tickets(app, client, world, login, registry,
+                                                    count_queries, url):
+    url = url.format(a=world.ticket_a)
+    login("student_a")
+    _add_tickets(app, registry, world, 2)
+    with count_queries() as few:
+        assert client.get(url).status_code == 200
+    _add_tickets(app, registry, world, 12)
+    with count_queries() as many:
+        assert client.get(url).status_code == 200
+    assert many.value == few.value, (few.value, many.value)
+    assert few.value <= 40
+
+
+# --- CSRF ----------------------------------------------------------------------------------
+
+def test_forms_need_the_csrf_token(app, client, world, login):
+    login("student_a")
+    app.config["WTF_CSRF_ENABLED"] = True
+    assert client.post(f"/tickets/{world.ticket_a}/do/claim").status_code == 400
+    assert get_ticket(app, world.ticket_a).status == Status.NEW
+    app.config["WTF_CSRF_ENABLED"] = False
+    login("staff_a")
+    app.config["WTF_CSRF_ENABLED"] = True
+    response = client.post("/tickets/new/printer", data=PRINTER_FORM)
+    assert response.status_code == 400
+    response = client.post(f"/tickets/{world.ticket_a}/comment", data={"body": "xin chào"})
+    assert response.status_code == 400
+    assert count(app, Ticket, Ticket.category == "printer") == 0
+    assert count(app, TicketEvent, TicketEvent.kind == "comment") == 0
+    page = body(client.get("/tickets/new/printer"))
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    triage_token = re.search(r'name="triage-csrf_token" type="hidden" value="([^"]+)"', page)
+    assert triage_token  # the plugin form is built with CSRF on too
+    data = dict(PRINTER_FORM, csrf_token=token, **{"triage-csrf_token": triage_token.group(1)})
+    response = client.post("/tickets/new/printer", data=data)
+    assert response.status_code == 302
+    assert count(app, Ticket, Ticket.category == "printer") == 1

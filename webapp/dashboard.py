@@ -1,0 +1,254 @@
+"""The coordinators' dashboard: wards at a glance, SLA compliance, weekly volumes,
+students' activity, and CSV exports."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator
+from zoneinfo import ZoneInfo
+
+from flask import (Blueprint, Response, current_app, render_template, request,
+                   stream_with_context)
+from sqlalchemy import select
+from wtforms import DateField, SelectChoice, SelectField
+from wtforms.validators import Optional
+from wtforms.widgets import TextInput
+
+from helpdesk_core import i18n
+from helpdesk_core.errors import ValidationFailed
+from helpdesk_core.i18n import lazy_gettext as _l
+from helpdesk_core.models import Role, Status, Ward
+from helpdesk_core.services import reports, workflow
+
+from . import registry
+from .admin_forms import TranslatedForm
+from .extensions import db
+from .web import flash_error, now, roles_required, today
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+DATE_FORMAT = "%d/%m/%Y"
+CSV_DATETIME = "%d/%m/%Y %H:%M"
+BOM = "\ufeff"
+# Colour-blind-safe palette (Okabe-Ito), one colour per category in chart order.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
+           "#000000")
+
+coordinators = roles_required(Role.COORDINATOR, Role.ADMIN)
+
+
+class PeriodForm(TranslatedForm):
+    """The period (and, for exports, ward and status) read from the query string."""
+
+    class Meta:
+        csrf = False  # a GET form that changes nothing
+
+    # Text boxes: the browser's date picker would show and send its own format.
+    start = DateField(_l("From"), format=DATE_FORMAT, validators=[Optional()],
+                      widget=TextInput(),
+                      render_kw={"placeholder": "dd/mm/yyyy", "inputmode": "numeric"})
+    end = DateField(_l("To"), format=DATE_FORMAT, validators=[Optional()], widget=TextInput(),
+                    render_kw={"placeholder": "dd/mm/yyyy", "inputmode": "numeric"})
+    ward = SelectField(_l("Ward"), validators=[Optional()], validate_choice=False)
+    status = SelectField(_l("Status"), validators=[Optional()], validate_choice=False)
+
+    def __init__(self, wards: Iterable[Ward] = (), **kwargs: Any) -> None:
+        super().__init__(request.args, **kwargs)
+        self.ward.choices = [SelectChoice("", _l("All wards"))] + [
+            SelectChoice(str(w.id), w.name) for w in wards]
+        self.status.choices = [SelectChoice("", _l("All statuses")),
+                               SelectChoice("open", _l("Open"))] + [
+            SelectChoice(s, _l(workflow.STATUS_LABELS[s])) for s in Status.ALL]
+
+
+def _period(form: PeriodForm) -> reports.Period:
+    """The chosen period; on bad input the errors go on the form and the default is used."""
+    default = reports.make_period(None, None, today(), tz_name=current_app.config["TIMEZONE"])
+    if not form.validate():
+        return default
+    try:
+        return reports.make_period(form.start.data, form.end.data, today(),
+                                   tz_name=current_app.config["TIMEZONE"])
+    except ValidationFailed as error:
+        flash_error(error, form)
+        return default
+
+
+def _active_wards() -> list[Ward]:
+    return list(db.session.scalars(select(Ward).where(Ward.active.is_(True)).order_by(Ward.name)))
+
+
+def _period_args(period: reports.Period) -> dict[str, str]:
+    return {"start": period.start.strftime(DATE_FORMAT), "end": period.end.strftime(DATE_FORMAT)}
+
+
+@bp.route("/")
+@coordinators
+def index():
+    wards = _active_wards()
+    form = PeriodForm(wards)
+    period = _period(form)
+    moment = now()
+    load = reports.ward_load(db.session, moment)
+    compliance, overall = reports.sla_compliance(db.session, period)
+    volumes = reports.weekly_volumes(db.session, period)
+    health = reports.health_counts(db.session)
+    totals = {"open": sum(r.open for r in load), "at_risk": sum(r.at_risk for r in load),
+              "breached": sum(r.breached for r in load)}
+    return render_template("dashboard/index.html", form=form, period=period, load=load,
+                           totals=totals, compliance=compliance, overall=overall,
+                           chart=volume_chart(volumes), health=health,
+                           period_args=_period_args(period))
+
+
+@bp.route("/students")
+@coordinators
+def students():
+    form = PeriodForm()
+    period = _period(form)
+    rows = reports.student_activity(db.session, period)
+    return render_template("dashboard/students.html", form=form, period=period, rows=rows,
+                           period_args=_period_args(period))
+
+
+# --- chart ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    color: str
+    label: str
+
+
+def volume_chart(volumes: reports.WeeklyVolumes) -> dict[str, Any]:
+    """Geometry of a stacked bar chart (one bar per week, one colour per category)."""
+    cats = registry().categories
+    keys = sorted(volumes.counts, key=lambda k: (getattr(cats.get(k), "order", 999), k))
+    series = [{"key": key, "label": str(cats[key].label) if key in cats else key,
+               "color": PALETTE[i % len(PALETTE)], "counts": volumes.counts[key],
+               "total": volumes.total(key)} for i, key in enumerate(keys)]
+    weekly_totals = [sum(s["counts"][w] for s in series) for w in range(len(volumes.weeks))]
+    top = max(weekly_totals, default=0) or 1
+    left, bottom, plot_h, slot = 40.0, 30.0, 200.0, 36.0
+    width = left + slot * max(len(volumes.weeks), 1) + 10
+    bars: list[Bar] = []
+    for w, week in enumerate(volumes.weeks):
+        y = bottom / 3 + plot_h
+        for s in series:
+            count = s["counts"][w]
+            if not count:
+                continue
+            height = plot_h * count / top
+            y -= height
+            bars.append(Bar(left + slot * w + 6, round(y, 1), slot - 12, round(height, 1),
+                            s["color"], f"{s['label']}, {week:%d/%m}: {count}"))
+    ticks = sorted({0, top, (top + 1) // 2})
+    return {"series": series, "weeks": volumes.weeks, "bars": bars, "width": width,
+            "height": plot_h + bottom + 10, "base": bottom / 3 + plot_h, "left": left,
+            "slot": slot, "plot_h": plot_h, "top": top, "totals": weekly_totals,
+            "ticks": [(t, round(bottom / 3 + plot_h - plot_h * t / top, 1)) for t in ticks]}
+
+
+# --- CSV exports ---------------------------------------------------------------------
+
+def _local(value: dt.datetime | None) -> str:
+    if value is None:
+        return ""
+    return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime(CSV_DATETIME)
+
+
+def _minutes(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f}"
+
+
+def _csv_stream(header: list[str], rows: Iterator[list[Any]]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    yield BOM + buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    for count, row in enumerate(rows, 1):
+        writer.writerow(row)
+        if count % reports.EXPORT_BATCH == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue()
+
+
+def _csv_response(filename: str, header: list[str], rows: Iterator[list[Any]]) -> Response:
+    # The header is written before streaming, while the request's locale is known.
+    body = stream_with_context(_csv_stream([str(h) for h in header], rows))
+    response = Response(body, mimetype="text/csv")
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/export/tickets.csv")
+@coordinators
+def export_tickets():
+    form = PeriodForm()
+    period = _period(form)
+    ward_id = request.args.get("ward", type=int)
+    status = request.args.get("status") or None
+    if status not in (None, "open", *Status.ALL):
+        status = None
+    filters = reports.ExportFilter(period, ward_id=ward_id, status=status)
+    cats = registry().categories
+    header = [i18n.gettext("Number"), i18n.gettext("Ward code"), i18n.gettext("Ward"),
+              i18n.gettext("Category"), i18n.gettext("Title"), i18n.gettext("Status"),
+              i18n.gettext("Priority"), i18n.gettext("Source"), i18n.gettext("Filed at"),
+              i18n.gettext("First response at"), i18n.gettext("Resolved at"),
+              i18n.gettext("Closed at"), i18n.gettext("Resolution due at"),
+              i18n.gettext("At risk"), i18n.gettext("Breached"), i18n.gettext("Assignee")]
+    yes, no = i18n.gettext("yes"), i18n.gettext("no")
+    status_labels = {s: i18n.gettext(label) for s, label in workflow.STATUS_LABELS.items()}
+    cat_labels = {k: str(c.label) for k, c in cats.items()}
+
+    def rows() -> Iterator[list[Any]]:
+        for (number, code, ward, category, title, status_, priority, source, created,
+             responded, resolved, closed, due, at_risk, breached, assignee) in \
+                reports.iter_export_tickets(db.session, filters):
+            yield [number, code, ward, cat_labels.get(category, category), title,
+                   status_labels.get(status_, status_), f"P{priority}", source,
+                   _local(created), _local(responded), _local(resolved), _local(closed),
+                   _local(due), yes if at_risk else no, yes if breached else no,
+                   assignee or ""]
+
+    return _csv_response(f"tickets_{period.start:%Y%m%d}_{period.end:%Y%m%d}.csv", header,
+                         rows())
+
+
+@bp.route("/export/students.csv")
+@coordinators
+def export_students():
+    form = PeriodForm()
+    period = _period(form)
+    activity = reports.student_activity(db.session, period)
+    header = [i18n.gettext("Login"), i18n.gettext("Student"), i18n.gettext("University"),
+              i18n.gettext("Wards"), i18n.gettext("Tickets claimed"),
+              i18n.gettext("Tickets resolved"), i18n.gettext("Comments"),
+              i18n.gettext("Median response (minutes)"),
+              i18n.gettext("Average response (minutes)"),
+              i18n.gettext("Median resolution (minutes)"),
+              i18n.gettext("Average resolution (minutes)")]
+
+    def rows() -> Iterator[list[Any]]:
+        for s in activity:
+            yield [s.login, s.name, "; ".join(s.universities), "; ".join(s.wards), s.claimed,
+                   s.resolved, s.comments, _minutes(s.median_response),
+                   _minutes(s.average_response), _minutes(s.median_resolution),
+                   _minutes(s.average_resolution)]
+
+    return _csv_response(f"students_{period.start:%Y%m%d}_{period.end:%Y%m%d}.csv", header,
+                         rows())

@@ -1,0 +1,79 @@
+"""Forms of the tickets area: filing at the front desk, comments, actions, checklists."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from helpdesk_core.i18n import lazy_gettext as _l
+from helpdesk_core.services.tickets import COMMENT_MAX, DESCRIPTION_MAX, TITLE_MAX
+
+
+class FileTicketForm(FlaskForm):
+    """What the front desk asks besides the category's own triage questions."""
+
+    title = StringField(_l("What is the problem? (a short title)"),
+                        validators=[DataRequired(message=_l("Please give a short title.")),
+                                    Length(max=TITLE_MAX)],
+                        render_kw={"maxlength": TITLE_MAX, "autocomplete": "off"})
+    description = TextAreaField(_l("Details (optional)"),
+                                validators=[Optional(), Length(max=DESCRIPTION_MAX)],
+                                render_kw={"rows": 3, "maxlength": DESCRIPTION_MAX})
+    citizen_waiting = BooleanField(_l("A citizen is waiting"))
+    whole_centre = BooleanField(_l("The whole centre is affected"))
+    asset = SelectField(_l("Which device? (optional)"), coerce=int, default=0)
+    photo = FileField(_l("Photo or PDF (optional)"),
+                      description=_l("Take a photo of the screen or the device."),
+                      render_kw={"accept": "image/*,application/pdf", "capture": "environment"})
+
+    @property
+    def urgency(self) -> str:
+        return "citizen_waiting" if self.citizen_waiting.data else "normal"
+
+    @property
+    def impact(self) -> str:
+        return "center" if self.whole_centre.data else "person"
+
+
+class ReasonForm(FlaskForm):
+    """One lifecycle action (claim, resolve, reopen, ...): a reason where it needs one.
+
+    Several of these sit on one page, so each gets the action as prefix (unique ids). The
+    token is the page's plain ``csrf_token``, checked by the app-wide CSRFProtect before
+    the view runs; a prefixed per-form token would only duplicate it.
+    """
+
+    class Meta:
+        csrf = False
+
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=COMMENT_MAX)],
+                           render_kw={"rows": 2})
+    assignee = SelectField(_l("Student"), coerce=int, default=0, validate_choice=False)
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=COMMENT_MAX)],
+                         render_kw={"rows": 3})
+    internal = BooleanField(_l("Internal note (ward staff do not see it)"))
+
+
+class TemplateForm(FlaskForm):
+    template = SelectField(_l("Checklist"), validate_choice=False)
+
+
+class StepForm(FlaskForm):
+    done = BooleanField(_l("Done"))
+
+
+class AttachmentForm(FlaskForm):
+    photo = FileField(_l("Photo or PDF"),
+                      render_kw={"accept": "image/*,application/pdf", "capture": "environment"})
+
+
+class SimilarForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search
+
+    q = StringField(_l("Search resolved tickets"))
