@@ -12,6 +12,7 @@ import datetime as dt
 import random
 import time
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any, Iterable, Iterator
 
 from sqlalchemy import insert, text
@@ -20,7 +21,7 @@ from sqlalchemy.engine import Engine
 from helpdesk_core.db import make_engine
 from helpdesk_core.models import (Asset, AssetCheck, Base, Role, SlaPolicy, Status, StudentAssignment,
                                   Ticket, TicketCounter, TicketEvent, User, Ward)
-from helpdesk_core.services.sla import DEFAULT_TARGETS
+from helpdesk_core.services.sla import DEFAULT_AT_RISK_RATIO, DEFAULT_TARGETS, pending_moments
 from helpdesk_core.services.users import hash_password
 from helpdesk_core.text import fold
 
@@ -105,6 +106,12 @@ def _pg_value(column, value):
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
     return value
+
+
+def _next_moment(row: dict[str, Any]) -> dt.datetime | None:
+    """``sla_next_at`` as :func:`helpdesk_core.services.sla.refresh_next` would store it."""
+    moments = pending_moments(SimpleNamespace(**row)).values()
+    return min(moments) if moments else None
 
 
 def generate(url: str, size: Size, seed: int = 2025, now: dt.datetime | None = None,
@@ -222,6 +229,16 @@ def generate(url: str, size: Size, seed: int = 2025, now: dt.datetime | None = N
                 "created_at": created, "updated_at": closed or resolved or responded or created,
                 "resolved_at": resolved, "closed_at": closed,
             }
+            # The SLA sweep's columns (migration 0002): at-risk moments at 80% of each target,
+            # the flags once passed, and sla_next_at = the earliest moment still pending.
+            row["response_at_risk_at"] = created + dt.timedelta(
+                minutes=DEFAULT_AT_RISK_RATIO * response_min * WALL_PER_WORKING_MINUTE)
+            row["resolution_at_risk_at"] = created + dt.timedelta(
+                minutes=DEFAULT_AT_RISK_RATIO * resolution_min * WALL_PER_WORKING_MINUTE)
+            row["at_risk"] = open_ and now >= row["resolution_at_risk_at"]
+            row["response_at_risk"] = open_ and not responded and now >= row["response_at_risk_at"]
+            row["paused_minutes"] = row["response_paused_minutes"] = 0.0
+            row["sla_next_at"] = _next_moment(row)
             for column in ticket_columns:  # columns added later keep their defaults
                 if column not in row:
                     default = Ticket.__table__.c[column].default

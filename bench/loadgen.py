@@ -12,18 +12,31 @@ from dataclasses import dataclass
 LUA = r"""
 local method, body, headers = "%(method)s", %(body)s, {}
 %(headers)s
-local errors = 0
+local ok = {%(ok)s}
+local limit = %(limit)d
+local threads = {}
+setup = function(thread)
+  table.insert(threads, thread)
+end
+init = function(args)
+  bad = 0
+  seen = 0
+end
 request = function()
   return wrk.format(method, nil, headers, body)
 end
 response = function(status, hdrs, resp_body)
-  if status >= 400 then errors = errors + 1 end
+  seen = seen + 1
+  if not ok[status] then bad = bad + 1 end
+  if seen >= limit then wrk.thread:stop() end
 end
 done = function(summary, latency, requests)
   local s = summary
+  local bad_total = 0
+  for _, thread in ipairs(threads) do bad_total = bad_total + thread:get("bad") end
   io.write(string.format('RESULT {"requests": %%d, "duration_us": %%d, "p50": %%d, "p95": %%d, "p99": %%d, "errors_status": %%d, "errors_socket": %%d}\n',
     s.requests, s.duration, latency:percentile(50), latency:percentile(95), latency:percentile(99),
-    s.errors.status, s.errors.connect + s.errors.read + s.errors.write + s.errors.timeout))
+    bad_total, s.errors.connect + s.errors.read + s.errors.write + s.errors.timeout))
 end
 """
 
@@ -45,15 +58,21 @@ def _lua_string(value: str) -> str:
 
 def run_wrk(name: str, url: str, cookie: str, *, method: str = "GET", body: str | None = None,
             content_type: str | None = None, seconds: int = 10, connections: int = 4,
-            threads: int = 1) -> LoadResult:
-    """Load *url* for *seconds* with *connections* keep-alive connections."""
+            threads: int = 1, max_requests: int = 20000,
+            ok_status: tuple[int, ...] = (200,)) -> LoadResult:
+    """Load *url* for at most *seconds* and about *max_requests* responses per thread.
+
+    A response whose status is not in *ok_status* counts as an error, as do socket errors.
+    """
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: `apt-get install wrk` (make bench installs it)")
     headers = [f'headers["Cookie"] = {_lua_string(cookie)}']
     if content_type:
         headers.append(f'headers["Content-Type"] = {_lua_string(content_type)}')
     script = LUA % {"method": method, "body": _lua_string(body) if body is not None else "nil",
-                    "headers": "\n".join(headers)}
+                    "headers": "\n".join(headers),
+                    "ok": ", ".join(f"[{code}] = true" for code in ok_status),
+                    "limit": max(1, max_requests // threads)}
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)
         path = handle.name
