@@ -193,6 +193,9 @@ def main(argv: list[str] | None = None) -> int:
                     timings = generate.generate(url, generate.SIZES[size])
                     print(f"bench: generated {timings['tickets']} tickets, {timings['events']} "
                           f"events in {timings['tickets_s'] + timings['events_s']:.0f} s", flush=True)
+                if not fresh:
+                    tickets = load.count_tickets(url)
+                    size = f"{tickets / 1e6:.2g}m" if tickets >= 1e6 else f"{tickets // 1000}k"
                 print(f"bench: loading {engine} ({size}) ...", flush=True)
                 measured = load.run(url, seconds=args.seconds, max_requests=args.max_requests,
                                     connections=args.connections, scenarios=scenarios)

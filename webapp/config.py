@@ -24,6 +24,7 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_RATE_LIMIT": "10 per minute",
     "RATELIMIT_HEADERS_ENABLED": True,
     "QUEUE_REFRESH_SECONDS": 30,
+    "DASHBOARD_CACHE_SECONDS": 60,   # dashboard's SLA compliance and weekly volumes (0: off)
     "AUTO_CLOSE_WORKING_DAYS": 3,    # resolved tickets close after this many working days
     "SQLALCHEMY_RECORD_QUERIES": False,
     # Health checks (webapp/scheduler.py, helpdesk_core/services/health.py)
