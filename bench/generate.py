@@ -270,9 +270,13 @@ def generate(url: str, size: Size, seed: int = 2025, now: dt.datetime | None = N
                 if "id" in table.c and table.c.id.autoincrement is not False and table.name != "heartbeat":
                     conn.execute(text(f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), "
                                       f"COALESCE((SELECT MAX(id) FROM \"{table.name}\"), 1))"))
-            conn.execute(text("ANALYZE"))
         else:
             conn.execute(text("ANALYZE"))
+    if writer.pg:
+        # A settled database: autovacuum would have set the visibility map by now, which
+        # index-only scans rely on.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
     engine.dispose()
     timings.update({"tickets": count, "events": event_count})
     return timings
