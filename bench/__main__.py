@@ -139,7 +139,7 @@ def load_rows(engine: str, size: str, measured: list[load.Measured]) -> list[str
 def sweep_row(s: sweep.SweepResult) -> str:
     ok = (s.ratio <= SWEEP_RATIO_TARGET and s.recorded == s.targets
           and s.peak_rss_mb < SWEEP_MEMORY_TARGET_MB)
-    return ROW.format("sqlite", "sweep", f"{s.targets} checks, {s.hung} hung, pool {s.pool}",
+    return ROW.format("sqlite", "sweep", f"{s.targets} checks/{s.hung} hung/pool {s.pool}",
                       "", f"{s.wall_s:.2f}s", f"x{s.ratio:.2f}", "", s.targets - s.recorded,
                       f"{s.peak_rss_mb:.0f}",
                       f"<= x{SWEEP_RATIO_TARGET}, < {SWEEP_MEMORY_TARGET_MB} MB {'ok' if ok else 'MISSED'}")
@@ -216,6 +216,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"gunicorn -w 2 on loopback, wrk with {args.connections} connections, "
           f"{args.seconds} s per scenario")
     print("\n".join(lines))
+    if not args.no_sweep:
+        print("sweep row: p50 column = wall time of one run of every check, p95 column = wall "
+              "time / per-check timeout (2 s), errors = checks without a result, peak MB = "
+              "the scheduler process")
     return 0
 
 
