@@ -331,6 +331,9 @@ class Ticket(Base):
         # Tickets resolved in a period and whether they met their target (sla_compliance).
         Index("ix_ticket_resolved", "resolved_at", "status", "ward_id", "resolution_breached",
               "resolution_due_at"),
+        # A ward's queue of open tickets, soonest due first: read in order, page by page.
+        Index("ix_ticket_open_queue", "ward_id", "resolution_due_at",
+              sqlite_where=text(_open_statuses_sql), postgresql_where=text(_open_statuses_sql)),
         # The latest resolutions of a category in a ward (queries.similar_resolved).
         Index("ix_ticket_similar", "ward_id", "category", "resolved_at"),
         # The SLA sweep: tickets whose next warning or breach moment has come.

@@ -4,7 +4,8 @@ The coordinators' dashboard reads open tickets per ward with their SLA flags, ti
 filed in a period per category, and tickets resolved in a period with their targets.
 These indexes hold every column those grouped queries read, so PostgreSQL answers them
 with index-only scans (bench/RESULTS.md: 1,000,000 tickets); ``ix_ticket_similar`` finds
-the latest resolutions of a category in a ward for a ticket's "similar tickets". The
+the latest resolutions of a category in a ward for a ticket's "similar tickets";
+``ix_ticket_open_queue`` (partial: open tickets) reads a ward's queue in due order. The
 covering ones replace the narrower
 ``ix_ticket_status_ward`` and ``ix_ticket_created``, which are their prefixes.
 
@@ -14,6 +15,10 @@ Create Date: 2026-11-24 20:40:00.000000
 
 """
 from alembic import op
+import sqlalchemy as sa
+
+OPEN_SQL = ("status IN ('new', 'assigned', 'in_progress', 'waiting_reporter', "
+            "'waiting_vendor', 'waiting_city')")
 
 
 # revision identifiers, used by Alembic.
@@ -38,10 +43,14 @@ def upgrade():
                                'resolution_due_at'], unique=False)
         batch_op.create_index('ix_ticket_similar', ['ward_id', 'category', 'resolved_at'],
                               unique=False)
+        batch_op.create_index('ix_ticket_open_queue', ['ward_id', 'resolution_due_at'],
+                              unique=False, sqlite_where=sa.text(OPEN_SQL),
+                              postgresql_where=sa.text(OPEN_SQL))
 
 
 def downgrade():
     with op.batch_alter_table('ticket', schema=None) as batch_op:
+        batch_op.drop_index('ix_ticket_open_queue')
         batch_op.drop_index('ix_ticket_similar')
         batch_op.drop_index('ix_ticket_resolved')
         batch_op.drop_index('ix_ticket_created_category')
