@@ -53,9 +53,15 @@ def ensure_wrk() -> None:
 def _pg_admin():
     import psycopg
     url = make_url(PG_ADMIN_URL)
-    return psycopg.connect(host=url.host or "127.0.0.1", port=url.port or 5432,
-                           user=url.username or "postgres", password=url.password,
-                           dbname=url.database or "postgres", autocommit=True)
+    try:
+        return psycopg.connect(host=url.host or "127.0.0.1", port=url.port or 5432,
+                               user=url.username or "postgres", password=url.password,
+                               dbname=url.database or "postgres", autocommit=True)
+    except psycopg.OperationalError as exc:
+        raise SystemExit(f"bench: PostgreSQL is not reachable at HELPDESK_BENCH_PG_URL "
+                         f"({url.render_as_string(hide_password=True)}): {exc}\n"
+                         f"Start it (as .ci/run does) or run `make bench "
+                         f"BENCH_ARGS=\"--engines sqlite\"`.") from exc
 
 
 def pg_url(name: str) -> str:
@@ -83,7 +89,7 @@ def pg_version() -> str:
     try:
         with _pg_admin() as conn:
             return conn.execute("SHOW server_version").fetchone()[0].split()[0]
-    except Exception as exc:  # noqa: BLE001 - only a label for the table
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - only a label for the table
         return f"unavailable ({type(exc).__name__})"
 
 
