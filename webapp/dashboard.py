@@ -129,7 +129,8 @@ period_cache = PeriodCache()
 def _period_figures(period: reports.Period):
     """SLA compliance and weekly volumes of *period*, cached for a short while."""
     seconds = float(current_app.config["DASHBOARD_CACHE_SECONDS"])
-    key = (str(i18n.get_locale()), period.start, period.end)
+    key = (id(current_app._get_current_object()), str(i18n.get_locale()), period.start,
+           period.end)
     return period_cache.get(key, seconds, lambda: (reports.sla_compliance(db.session, period),
                                                    reports.weekly_volumes(db.session, period)))
 
