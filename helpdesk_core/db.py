@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 from typing import Any
 
 from sqlalchemy import create_engine, event
@@ -42,15 +43,34 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.close()
 
 
+_READS_ONLY: contextvars.ContextVar[bool] = contextvars.ContextVar("helpdesk_reads_only",
+                                                                   default=False)
+
+
+def set_reads_only(value: bool) -> contextvars.Token[bool]:
+    """Declare that transactions begun in this context only read (e.g. a GET request).
+
+    On SQLite they then begin DEFERRED and take no write lock, so readers in several
+    processes run side by side instead of queueing on the lock. Undo with
+    :func:`reset_reads_only`. No effect on PostgreSQL.
+    """
+    return _READS_ONLY.set(value)
+
+
+def reset_reads_only(token: contextvars.Token[bool]) -> None:
+    _READS_ONLY.reset(token)
+
+
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(connection: Any) -> None:
     """With the driver's own transaction handling off, begin explicitly.
 
     IMMEDIATE takes the write lock at the start, so two writers queue up instead of
-    failing with "database is locked" when one upgrades a read to a write.
+    failing with "database is locked" when one upgrades a read to a write. Contexts
+    that declared :func:`set_reads_only` begin DEFERRED: no lock, WAL snapshot reads.
     """
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN" if _READS_ONLY.get() else "BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, **overrides: Any) -> Engine:

@@ -320,10 +320,22 @@ class Ticket(Base):
         CheckConstraint("priority BETWEEN 1 AND 4", name="priority"),
         # A ward's queue: open tickets by due time.
         Index("ix_ticket_queue", "ward_id", "status", "resolution_due_at"),
-        # City-wide counts per ward and status.
-        Index("ix_ticket_status_ward", "status", "ward_id"),
+        # City-wide counts per ward and status; with the SLA columns the dashboard's
+        # open / at-risk / breached figures come from the index alone (reports.ward_load).
+        Index("ix_ticket_open_load", "status", "ward_id", "at_risk", "response_breached",
+              "resolution_breached", "paused_at", "resolution_due_at", "responded_at",
+              "response_due_at"),
         Index("ix_ticket_assignee_status", "assignee_id", "status"),
-        Index("ix_ticket_created", "created_at"),
+        # Tickets filed in a period, per category and ward (reports.weekly_volumes).
+        Index("ix_ticket_created_category", "created_at", "category", "ward_id"),
+        # Tickets resolved in a period and whether they met their target (sla_compliance).
+        Index("ix_ticket_resolved", "resolved_at", "status", "ward_id", "resolution_breached",
+              "resolution_due_at"),
+        # A ward's queue of open tickets, soonest due first: read in order, page by page.
+        Index("ix_ticket_open_queue", "ward_id", "resolution_due_at",
+              sqlite_where=text(_open_statuses_sql), postgresql_where=text(_open_statuses_sql)),
+        # The latest resolutions of a category in a ward (queries.similar_resolved).
+        Index("ix_ticket_similar", "ward_id", "category", "resolved_at"),
         # The SLA sweep: tickets whose next warning or breach moment has come.
         Index("ix_ticket_sla_next", "sla_next_at"),
         # At most one open automatic ticket per asset check, enforced by the database.

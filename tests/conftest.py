@@ -151,6 +151,7 @@ def app(database, tmp_path):
         "SECRET_KEY": "test-secret",
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
+        "DASHBOARD_CACHE_SECONDS": 0,  # tests change tickets between two looks
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),
     })
     yield app

@@ -12,6 +12,7 @@ from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
 from helpdesk_core import i18n
+from helpdesk_core.db import reset_reads_only, set_reads_only
 from helpdesk_core.plugins import load_registry
 
 from . import config as config_module
@@ -60,6 +61,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     @app.before_request
     def _set_core_locale() -> None:
+        # Pages (GET, HEAD) only read: on SQLite their transactions take no write lock,
+        # so the web workers read side by side (bench/RESULTS.md). Forms POST.
+        if request.method in ("GET", "HEAD"):
+            g.reads_only_token = set_reads_only(True)
         g.core_locale_token = i18n.set_locale(str(get_locale()))
 
     @app.teardown_request
@@ -68,6 +73,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         token = g.pop("core_locale_token", None)
         if token is not None:
             i18n.reset_locale(token)
+        token = g.pop("reads_only_token", None)
+        if token is not None:
+            reset_reads_only(token)
 
     from . import admin, auth, dashboard, errors, health, main, tickets
     app.register_blueprint(auth.bp)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 from zoneinfo import ZoneInfo
@@ -85,6 +87,54 @@ def _period_args(period: reports.Period) -> dict[str, str]:
     return {"start": period.start.strftime(DATE_FORMAT), "end": period.end.strftime(DATE_FORMAT)}
 
 
+class PeriodCache:
+    """Figures of a period kept for ``DASHBOARD_CACHE_SECONDS`` in this worker process.
+
+    SLA compliance and weekly volumes read hundreds of thousands of tickets at city
+    scale and change slowly; the live figures (open, at risk, breached) are never cached.
+    Keys carry the locale (the figures hold translated labels). Bounded in size.
+    """
+
+    MAX_ENTRIES = 64
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple, tuple[float, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple, seconds: float, compute):
+        if seconds <= 0:
+            return compute()
+        clock = time.monotonic()
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry[0] > clock:
+                return entry[1]
+        value = compute()
+        with self._lock:
+            if len(self._entries) >= self.MAX_ENTRIES:
+                for stale in [k for k, (until, _) in self._entries.items() if until <= clock] or \
+                        [min(self._entries, key=lambda k: self._entries[k][0])]:
+                    del self._entries[stale]
+            self._entries[key] = (clock + seconds, value)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+period_cache = PeriodCache()
+
+
+def _period_figures(period: reports.Period):
+    """SLA compliance and weekly volumes of *period*, cached for a short while."""
+    seconds = float(current_app.config["DASHBOARD_CACHE_SECONDS"])
+    key = (id(current_app._get_current_object()), str(i18n.get_locale()), period.start,
+           period.end)
+    return period_cache.get(key, seconds, lambda: (reports.sla_compliance(db.session, period),
+                                                   reports.weekly_volumes(db.session, period)))
+
+
 @bp.route("/")
 @coordinators
 def index():
@@ -93,8 +143,7 @@ def index():
     period = _period(form)
     moment = now()
     load = reports.ward_load(db.session, moment)
-    compliance, overall = reports.sla_compliance(db.session, period)
-    volumes = reports.weekly_volumes(db.session, period)
+    (compliance, overall), volumes = _period_figures(period)
     health = reports.health_counts(db.session)
     totals = {"open": sum(r.open for r in load), "at_risk": sum(r.at_risk for r in load),
               "breached": sum(r.breached for r in load)}

@@ -114,6 +114,9 @@ def users_by_id(session: Session, ids: Iterable[int]) -> dict[int, User]:
     return {u.id: u for u in session.scalars(select(User).where(User.id.in_(wanted)))}
 
 
+SIMILAR_WINDOW = 500  # recent resolutions scored for "similar tickets" on a ticket's page
+
+
 def similar_resolved(session: Session, user: User | None, ticket: Ticket, today: dt.date,
                      limit: int = 5, query: str = "") -> list[Ticket]:
     """Resolved or closed tickets like *ticket* that *user* may see, best match first.
@@ -140,7 +143,12 @@ def similar_resolved(session: Session, user: User | None, ticket: Ticket, today:
         ordering = [Ticket.resolved_at.desc().nulls_last(), Ticket.id.desc()]
         if scores:
             ordering.insert(0, functools.reduce(operator.add, scores).desc())
-        ordered = base.where(Ticket.category == ticket.category).order_by(*ordering)
+        # Bounded: only the latest SIMILAR_WINDOW resolutions of the category in scope are
+        # scored (one range of ix_ticket_similar), not a ward's whole history.
+        recent = (base.with_only_columns(Ticket.id)
+                  .where(Ticket.category == ticket.category, Ticket.resolved_at.is_not(None))
+                  .order_by(Ticket.resolved_at.desc(), Ticket.id.desc()).limit(SIMILAR_WINDOW))
+        ordered = select(Ticket).where(Ticket.id.in_(recent.scalar_subquery())).order_by(*ordering)
     return list(session.scalars(ordered.options(joinedload(Ticket.ward)).limit(limit)).unique())
 
 

@@ -126,15 +126,20 @@ def next_sequence(session: Session, ward_id: int, year: int) -> int:
     One atomic ``UPDATE ... RETURNING`` on a counter row: the row stays locked until the
     filing transaction ends, so concurrent filers queue and no number repeats.
     """
+    bump = (update(TicketCounter)
+            .where(TicketCounter.ward_id == ward_id, TicketCounter.year == year)
+            .values(last_seq=TicketCounter.last_seq + 1)
+            .returning(TicketCounter.last_seq))
+    seq = session.execute(bump).scalar_one_or_none()
+    if seq is not None:  # the usual case: one statement
+        return seq
+    # The ward's first ticket of the year: create the counter (a concurrent filer may
+    # create it first; then ours does nothing) and bump it.
     dialect = session.get_bind().dialect.name
     insert_fn = postgresql.insert if dialect == "postgresql" else sqlite.insert
     session.execute(insert_fn(TicketCounter).values(ward_id=ward_id, year=year, last_seq=0)
                     .on_conflict_do_nothing())
-    return session.execute(
-        update(TicketCounter)
-        .where(TicketCounter.ward_id == ward_id, TicketCounter.year == year)
-        .values(last_seq=TicketCounter.last_seq + 1)
-        .returning(TicketCounter.last_seq)).scalar_one()
+    return session.execute(bump).scalar_one()
 
 
 def format_number(ward_code: str, year: int, seq: int) -> str:
@@ -247,7 +252,8 @@ def file_ticket(session: Session, registry: PluginRegistry, *, ward: Ward, categ
                     created_at=now, updated_at=now)
     ticket.search_text = search_text_of(ticket)
     session.add(ticket)
-    sla.set_targets(session, ticket, now)
+    with session.no_autoflush:  # one INSERT with the due times, not an INSERT then an UPDATE
+        sla.set_targets(session, ticket, now)
     session.flush()
     record_event(session, registry, ticket, "filed", reporter, now, new=Status.NEW,
                  data={"priority": priority, "source": source})

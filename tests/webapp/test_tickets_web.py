@@ -540,6 +540,21 @@ def test_queries_per_page_do_not_grow_with_tickets(app, client, world, login, re
     assert few.value <= 40
 
 
+def test_filing_runs_a_fixed_number_of_queries(app, client, world, login, registry,
+                                               count_queries):
+    """Filing costs the same statements with 2 or 14 tickets in the ward (no N+1)."""
+    login("staff_a")
+    _add_tickets(app, registry, world, 2)
+    with count_queries() as few:
+        assert client.post("/tickets/new/printer", data=PRINTER_FORM).status_code == 302
+    _add_tickets(app, registry, world, 12)
+    with count_queries() as many:
+        assert client.post("/tickets/new/printer", data=PRINTER_FORM).status_code == 302
+    assert many.value == few.value, (few.value, many.value)
+    # user, locale, form's devices, counter, calendar, SLA policy, ticket, event, ...
+    assert few.value <= 12, few.value
+
+
 # --- CSRF ----------------------------------------------------------------------------------
 
 def test_forms_need_the_csrf_token(app, client, world, login):

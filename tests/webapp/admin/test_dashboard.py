@@ -8,9 +8,9 @@ import datetime as dt
 import io
 import re
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 
-from helpdesk_core.models import Role, Ticket
+from helpdesk_core.models import Role, Ticket, Ward
 from helpdesk_core.services import tickets
 from tests.conftest import FIXED_NOW
 from tests.factories import make_student, make_ticket, make_user, make_ward
@@ -173,3 +173,32 @@ def test_dashboard_queries_do_not_grow_with_wards_or_tickets(app, world):
         by_path.setdefault(path, set()).add(n)
     assert all(len(values) == 1 for values in by_path.values()), counts
     assert max(n for _, n in counts) <= 8, counts
+
+
+def test_period_figures_are_cached_but_the_live_load_is_not(app, world):
+    """With DASHBOARD_CACHE_SECONDS on, a second look skips compliance and volumes only."""
+    from webapp.dashboard import period_cache
+
+    app.config["DASHBOARD_CACHE_SECONDS"] = 60
+    period_cache.clear()
+    client = coordinator_client(app, world)
+    with app.app_context():
+        engine = db.engine
+    url = "/dashboard/?start=01/02/2026&end=10/03/2026"
+    try:
+        with count_queries(engine) as first:
+            assert client.get(url).status_code == 200
+        _add_wards(app, 1)  # one more ward: the live load must show it at once
+        with count_queries(engine) as second:
+            page = client.get(url).get_data(as_text=True)
+        assert len(second) == len(first) - 2, (first, second)
+        assert not any("resolved_at" in s for s in second)  # compliance came from the cache
+        assert any("ward_id" in s and "at_risk" in s for s in second)  # the load did not
+        with app.app_context():
+            newest = db.session.scalars(select(Ward).order_by(Ward.id.desc())).first()
+        assert newest.name in page
+        with count_queries(engine) as other_period:
+            assert client.get("/dashboard/?start=01/01/2026&end=10/03/2026").status_code == 200
+        assert len(other_period) == len(first)  # another period is computed afresh
+    finally:
+        period_cache.clear()

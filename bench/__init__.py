@@ -1,0 +1,1 @@
+"""City-scale benchmarks: data generator, load runner, health-check sweep (`make bench`)."""

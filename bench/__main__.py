@@ -1,0 +1,233 @@
+"""``make bench``: generate data, load the main pages on SQLite and PostgreSQL, sweep
+1,000 health-check targets, and print one table.
+
+    python -m bench                       # quick size (10k tickets) on both engines
+    python -m bench --size 1m             # 1,000,000 tickets on both engines
+    python -m bench --sqlite-size 100k --pg-size 1m
+    python -m bench --pg-db hd_bench_1m --reuse   # keep and reuse a generated database
+
+PostgreSQL: ``HELPDESK_BENCH_PG_URL`` (default postgresql://postgres@127.0.0.1:5432/test)
+is only used to create and drop the benchmark's own database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+from sqlalchemy.engine import make_url
+
+from . import generate, load, sweep
+
+PG_ADMIN_URL = os.environ.get("HELPDESK_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+# p95 latency targets in ms on PostgreSQL with 1m tickets; SQLite (100k) gets twice the time.
+P95_TARGET_MS = {"queue": 50, "ticket": 50, "dashboard": 150}
+FILE_TARGET_RPS = 200
+SWEEP_RATIO_TARGET = 1.5
+SWEEP_MEMORY_TARGET_MB = 200
+ROW = "| {:<10} | {:<6} | {:<28} | {:>8} | {:>7} | {:>7} | {:>7} | {:>6} | {:>8} | {:<27} |"
+
+
+def ensure_wrk() -> None:
+    """wrk drives the load; install it from Debian when it is missing (as .ci/run does)."""
+    if shutil.which("wrk"):
+        return
+    print("bench: wrk is missing; installing it with apt-get (Debian package `wrk`)", flush=True)
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    try:
+        subprocess.run(sudo + ["apt-get", "update", "-q"], check=True)
+        subprocess.run(sudo + ["apt-get", "install", "-y", "-q", "--no-install-recommends", "wrk"],
+                       check=True, env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise SystemExit(f"bench: could not install wrk ({exc}); install it: apt-get install wrk")
+    if not shutil.which("wrk"):
+        raise SystemExit("bench: wrk is still missing; install it: apt-get install wrk")
+
+
+def _pg_admin():
+    import psycopg
+    url = make_url(PG_ADMIN_URL)
+    try:
+        return psycopg.connect(host=url.host or "127.0.0.1", port=url.port or 5432,
+                               user=url.username or "postgres", password=url.password,
+                               dbname=url.database or "postgres", autocommit=True)
+    except psycopg.OperationalError as exc:
+        raise SystemExit(f"bench: PostgreSQL is not reachable at HELPDESK_BENCH_PG_URL "
+                         f"({url.render_as_string(hide_password=True)}): {exc}\n"
+                         f"Start it (as .ci/run does) or run `make bench "
+                         f"BENCH_ARGS=\"--engines sqlite\"`.") from exc
+
+
+def pg_url(name: str) -> str:
+    url = make_url(PG_ADMIN_URL).set(drivername="postgresql+psycopg", database=name)
+    return url.render_as_string(hide_password=False)
+
+
+def pg_create(name: str) -> None:
+    with _pg_admin() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def pg_drop(name: str) -> None:
+    with _pg_admin() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def pg_exists(name: str) -> bool:
+    with _pg_admin() as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
+
+
+def pg_version() -> str:
+    try:
+        with _pg_admin() as conn:
+            return conn.execute("SHOW server_version").fetchone()[0].split()[0]
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - only a label for the table
+        return f"unavailable ({type(exc).__name__})"
+
+
+def machine() -> str:
+    cores = os.cpu_count()
+    with open("/proc/meminfo") as handle:
+        mem_kb = int(next(l for l in handle if l.startswith("MemTotal")).split()[1])
+    cpu = ""
+    try:
+        with open("/proc/cpuinfo") as handle:
+            cpu = next((l.split(":", 1)[1].strip() for l in handle if l.startswith("model name")), "")
+    except OSError:
+        pass
+    return (f"{cores} cores ({cpu or platform.machine()}), {mem_kb / 1024 / 1024:.1f} GiB RAM, "
+            f"Python {platform.python_version()}, PostgreSQL {pg_version()}, "
+            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+
+
+def verdict(engine: str, name: str, m: load.Measured) -> tuple[str, str]:
+    factor = 2 if engine == "sqlite" else 1
+    r = m.result
+    if name == "file":
+        target = FILE_TARGET_RPS / factor
+        ok = r.rps >= target and r.errors == 0
+        return f">= {target:g}/s, 0 errors", "ok" if ok else "MISSED"
+    target = P95_TARGET_MS[name] * factor
+    ok = r.p95_ms < target and r.errors == 0
+    return f"p95 < {target:g} ms", "ok" if ok else "MISSED"
+
+
+def header() -> list[str]:
+    return [ROW.format("engine", "size", "scenario", "req/s", "p50 ms", "p95 ms", "p99 ms",
+                       "errors", "peak MB", "target"),
+            ROW.format(*["-" * 10, "-" * 6, "-" * 28, "-" * 8, "-" * 7, "-" * 7, "-" * 7, "-" * 6,
+                         "-" * 8, "-" * 27]).replace(" ", "-").replace("|-", "| ").replace("-|", " |")]
+
+
+def load_rows(engine: str, size: str, measured: list[load.Measured]) -> list[str]:
+    rows = []
+    labels = {"queue": "student queue", "ticket": "ticket page", "dashboard": "coord. dashboard",
+              "file": "filing (POST)"}
+    for m in measured:
+        r = m.result
+        target, ok = verdict(engine, r.name, m)
+        rows.append(ROW.format(engine, size, labels.get(r.name, r.name), f"{r.rps:.0f}",
+                               f"{r.p50_ms:.1f}", f"{r.p95_ms:.1f}", f"{r.p99_ms:.1f}", r.errors,
+                               f"{m.peak_rss_mb:.0f}", f"{target} {ok}"))
+        if m.note:
+            rows.append(f"|   note: {m.note}")
+    return rows
+
+
+def sweep_row(s: sweep.SweepResult) -> str:
+    ok = (s.ratio <= SWEEP_RATIO_TARGET and s.recorded == s.targets
+          and s.peak_rss_mb < SWEEP_MEMORY_TARGET_MB)
+    return ROW.format("sqlite", "sweep", f"{s.targets} checks/{s.hung} hung/pool {s.pool}",
+                      "", f"{s.wall_s:.2f}s", f"x{s.ratio:.2f}", "", s.targets - s.recorded,
+                      f"{s.peak_rss_mb:.0f}",
+                      f"<= x{SWEEP_RATIO_TARGET}, < {SWEEP_MEMORY_TARGET_MB} MB {'ok' if ok else 'MISSED'}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", choices=generate.SIZES, default="quick",
+                        help="tickets generated for both engines (default quick = 10k)")
+    parser.add_argument("--sqlite-size", choices=generate.SIZES, help="override --size for SQLite")
+    parser.add_argument("--pg-size", choices=generate.SIZES, help="override --size for PostgreSQL")
+    parser.add_argument("--engines", default="sqlite,postgresql")
+    parser.add_argument("--scenarios", default="queue,ticket,dashboard,file")
+    parser.add_argument("--seconds", type=int, default=10, help="per scenario (default 10)")
+    parser.add_argument("--max-requests", type=int, default=20000, help="per scenario")
+    parser.add_argument("--connections", type=int, default=2,
+                        help="concurrent connections (default 2, one per gunicorn worker)")
+    parser.add_argument("--pg-db", help="PostgreSQL database name (default: a fresh one, dropped)")
+    parser.add_argument("--sqlite-path", help="SQLite file (default: a fresh one, deleted)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="use the existing --pg-db/--sqlite-path data, do not generate")
+    parser.add_argument("--keep", action="store_true", help="keep the generated databases")
+    parser.add_argument("--no-sweep", action="store_true")
+    parser.add_argument("--sweep-only", action="store_true")
+    args = parser.parse_args(argv)
+
+    ensure_wrk()
+    engines = [] if args.sweep_only else [e.strip() for e in args.engines.split(",") if e.strip()]
+    scenarios = tuple(s.strip() for s in args.scenarios.split(",") if s.strip())
+    lines = header()
+    tmpdir = tempfile.mkdtemp(prefix="hd_bench_")
+    try:
+        for engine in engines:
+            size = (args.sqlite_size if engine == "sqlite" else args.pg_size) or args.size
+            if engine == "sqlite":
+                path = args.sqlite_path or os.path.join(tmpdir, f"bench_{size}.db")
+                url = f"sqlite:///{os.path.abspath(path)}"
+                fresh = not (args.reuse and os.path.exists(path))
+            elif engine == "postgresql":
+                name = args.pg_db or f"hd_bench_{size}_{os.getpid()}"
+                url = pg_url(name)
+                fresh = not (args.reuse and pg_exists(name))
+                if fresh:
+                    pg_create(name)
+            else:
+                raise SystemExit(f"unknown engine {engine}")
+            try:
+                if fresh:
+                    print(f"bench: generating {size} on {engine} ...", flush=True)
+                    timings = generate.generate(url, generate.SIZES[size])
+                    print(f"bench: generated {timings['tickets']} tickets, {timings['events']} "
+                          f"events in {timings['tickets_s'] + timings['events_s']:.0f} s", flush=True)
+                if not fresh:
+                    tickets = load.count_tickets(url)
+                    size = f"{tickets / 1e6:.2g}m" if tickets >= 1e6 else f"{tickets // 1000}k"
+                print(f"bench: loading {engine} ({size}) ...", flush=True)
+                measured = load.run(url, seconds=args.seconds, max_requests=args.max_requests,
+                                    connections=args.connections, scenarios=scenarios)
+                lines += load_rows(engine, size, measured)
+            finally:
+                if not args.keep and not args.reuse:
+                    if engine == "postgresql":
+                        pg_drop(name)
+                    elif not args.sqlite_path and os.path.exists(path):
+                        os.unlink(path)
+        if not args.no_sweep:
+            print("bench: sweeping 1,000 health-check targets ...", flush=True)
+            lines.append(sweep_row(sweep.run()))
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+    print()
+    print(f"Machine: {machine()}")
+    print(f"gunicorn -w 2 on loopback, wrk with {args.connections} connections, "
+          f"{args.seconds} s per scenario")
+    print("\n".join(lines))
+    if not args.no_sweep:
+        print("sweep row: p50 column = wall time of one run of every check, p95 column = wall "
+              "time / per-check timeout (2 s), errors = checks without a result, peak MB = "
+              "the scheduler process")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

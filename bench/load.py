@@ -1,0 +1,227 @@
+"""Load the main pages of the app served by gunicorn (2 workers) on loopback.
+
+Scenarios, each logged in as the role that uses the page:
+
+* ``queue``: a student's queue (``/tickets/queue``);
+* ``ticket``: the page of an open ticket of that student's ward (``/tickets/<id>``);
+* ``dashboard``: the coordinators' dashboard (``/dashboard/``);
+* ``file``: filing a printer ticket at the front desk (POST ``/tickets/new/printer``) as
+  ward staff, with the form's CSRF token; afterwards the number of tickets in the
+  database must have grown by exactly the number of filings wrk saw succeed.
+
+Each scenario runs wrk for a bounded time and a bounded number of requests.
+"""
+
+from __future__ import annotations
+
+import html.parser
+import urllib.parse
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+from sqlalchemy import func, select, text
+
+from helpdesk_core.db import make_engine
+from helpdesk_core.models import Status, StudentAssignment, Ticket, User
+
+from . import generate
+from .loadgen import LoadResult, run_wrk
+from .server import Gunicorn, MemoryWatcher
+
+FILE_CATEGORY = "printer"
+
+
+class _FormParser(html.parser.HTMLParser):
+    """The fields of the first <form method=post> with a title field: name -> value."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[dict[str, Any]] = []
+        self._form: dict[str, Any] | None = None
+        self._select: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self._form = {"method": a.get("method", "get").lower(), "fields": {}}
+            self.forms.append(self._form)
+        if self._form is None:
+            return
+        fields = self._form["fields"]
+        name = a.get("name")
+        if tag == "input" and name:
+            kind = a.get("type", "text")
+            if kind in ("checkbox", "radio"):
+                if "checked" in a and name not in fields:
+                    fields[name] = a.get("value", "y")
+            elif kind not in ("file", "submit", "button"):
+                fields[name] = a.get("value", "")
+        elif tag == "textarea" and name:
+            fields[name] = ""
+        elif tag == "select" and name:
+            self._select = name
+        elif tag == "option" and self._select:
+            # The selected option, else the first real one (a blank placeholder is no answer).
+            value = a.get("value", "")
+            if "selected" in a or not fields.get(self._select):
+                fields[self._select] = value
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select":
+            self._select = None
+        elif tag == "form":
+            self._form = None
+
+
+def post_form_fields(page: str) -> dict[str, str]:
+    parser = _FormParser()
+    parser.feed(page)
+    for form in parser.forms:
+        if form["method"] == "post" and "title" in form["fields"]:
+            return dict(form["fields"])
+    raise RuntimeError("no filing form on the page")
+
+
+def login(base_url: str, user: str) -> requests.Session:
+    """A logged-in session (cookie jar) for *user*, through the real login form."""
+    session = requests.Session()
+    page = session.get(f"{base_url}/login", timeout=30)
+    page.raise_for_status()
+    fields = _FormParser()
+    fields.feed(page.text)
+    data = next(f["fields"] for f in fields.forms if f["method"] == "post")
+    data.update({"login": user, "password": generate.PASSWORD})
+    response = session.post(f"{base_url}/login", data=data, timeout=30, allow_redirects=False)
+    if response.status_code != 302 or "/login" in response.headers.get("Location", ""):
+        raise RuntimeError(f"could not log in as {user}: HTTP {response.status_code}")
+    return session
+
+
+def cookie_header(session: requests.Session) -> str:
+    return "; ".join(f"{c.name}={c.value}" for c in session.cookies)
+
+
+@dataclass
+class Subjects:
+    """Who and what the scenarios use, picked from the generated data."""
+
+    student: str
+    ticket_id: int
+    staff: str
+    coordinator: str = "coord0"
+
+
+def pick_subjects(url: str) -> Subjects:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            student_id, ward_id = conn.execute(
+                select(StudentAssignment.student_id, StudentAssignment.ward_id)
+                .order_by(StudentAssignment.id).limit(1)).one()
+            student = conn.scalar(select(User.login).where(User.id == student_id))
+            ticket_id = conn.scalar(
+                select(Ticket.id).where(Ticket.ward_id == ward_id,
+                                        Ticket.status.in_(Status.OPEN))
+                .order_by(Ticket.id.desc()).limit(1))
+            # Staff of another ward file the tickets, so that runs on a kept database do
+            # not pile filings into the measured student's queue.
+            staff = conn.scalar(select(User.login).where(User.ward_id != ward_id,
+                                                         User.ward_id.is_not(None),
+                                                         User.role == "staff")
+                                .order_by(User.id).limit(1))
+    finally:
+        engine.dispose()
+    if ticket_id is None or staff is None:
+        raise RuntimeError("the generated data has no open ticket or no staff in the ward")
+    return Subjects(student=student, ticket_id=ticket_id, staff=staff)
+
+
+def count_tickets(url: str) -> int:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.scalar(select(func.count()).select_from(Ticket)))
+    finally:
+        engine.dispose()
+
+
+@dataclass
+class Measured:
+    result: LoadResult
+    peak_rss_mb: float
+    note: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def run(url: str, *, seconds: int = 10, max_requests: int = 20000, connections: int = 2,
+        scenarios: tuple[str, ...] = ("queue", "ticket", "dashboard", "file"),
+        workers: int = 2) -> list[Measured]:
+    """Serve *url* with gunicorn and load each scenario in turn."""
+    subjects = pick_subjects(url)
+    results: list[Measured] = []
+    with Gunicorn(url, workers=workers) as server:
+        base = server.base_url
+        # Warm the workers (imports, caches, first connections) outside the measurement.
+        sessions = {role: login(base, who) for role, who in
+                    (("student", subjects.student), ("coordinator", subjects.coordinator),
+                     ("staff", subjects.staff))}
+        gets = {"queue": ("student", "/tickets/queue"),
+                "ticket": ("student", f"/tickets/{subjects.ticket_id}"),
+                "dashboard": ("coordinator", "/dashboard/")}
+        for name in scenarios:
+            if name in gets:
+                role, path = gets[name]
+                for _ in range(4):
+                    r = sessions[role].get(base + path, timeout=60, allow_redirects=False)
+                    if r.status_code != 200:
+                        raise RuntimeError(f"{name}: {path} answered HTTP {r.status_code}")
+                with MemoryWatcher(server.process.pid) as memory:
+                    result = run_wrk(name, base + path, cookie_header(sessions[role]),
+                                     seconds=seconds, connections=connections,
+                                     max_requests=max_requests)
+                results.append(Measured(result, memory.peak_kb / 1024))
+            elif name == "file":
+                results.append(_run_filing(url, base, sessions["staff"], seconds, connections,
+                                           max_requests, server))
+    return results
+
+
+def _run_filing(url: str, base: str, session: requests.Session, seconds: int,
+                connections: int, max_requests: int, server: Gunicorn) -> Measured:
+    path = f"/tickets/new/{FILE_CATEGORY}"
+    page = session.get(base + path, timeout=60)
+    page.raise_for_status()
+    fields = post_form_fields(page.text)
+    fields["title"] = "Máy in quầy 2 kẹt giấy (đo tải)"
+    fields["description"] = "Giấy kẹt ở khay 2, đã thử rút ra nhưng không được."
+    # A trial filing through requests: it must redirect to the confirmation page.
+    trial = session.post(base + path, data=fields, timeout=60, allow_redirects=False)
+    if trial.status_code != 302 or "/filed" not in trial.headers.get("Location", ""):
+        raise RuntimeError(f"filing failed: HTTP {trial.status_code}; fields {sorted(fields)}")
+    body = urllib.parse.urlencode(fields)
+    before = count_tickets(url)
+    with MemoryWatcher(server.process.pid) as memory:
+        result = run_wrk("file", base + path, cookie_header(session), method="POST", body=body,
+                         content_type="application/x-www-form-urlencoded", seconds=seconds,
+                         connections=connections, max_requests=max_requests,
+                         ok_status=(302,))
+    # wrk stops with up to one request in flight per connection: the server still files it.
+    created = count_tickets(url) - before
+    answered_ok = result.requests - result.errors
+    note = ""
+    if created < answered_ok:
+        note = f"only {created} tickets created for {answered_ok} successful filings"
+        result.errors += answered_ok - created
+    elif created > result.requests + connections:
+        note = f"{created} tickets created for {result.requests} filings"
+        result.errors += created - result.requests - connections
+    return Measured(result, memory.peak_kb / 1024, note, {"created": created})
+
+
+def analyze(url: str) -> None:
+    """Fresh planner statistics after a run that filed tickets."""
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+    engine.dispose()

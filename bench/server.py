@@ -1,0 +1,109 @@
+"""Serve the app with gunicorn on loopback and watch its memory."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def process_tree_rss_kb(root_pid: int) -> int:
+    """Resident memory of a process and its children, from /proc (kB)."""
+    total = 0
+    pids = [root_pid]
+    try:
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat") as handle:
+                        if int(handle.read().rsplit(")", 1)[1].split()[1]) == root_pid:
+                            pids.append(int(entry))
+                except (OSError, ValueError, IndexError):
+                    continue
+    except OSError:
+        pass
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/status") as handle:
+                for line in handle:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except OSError:
+            continue
+    return total
+
+
+class MemoryWatcher:
+    """Samples the RSS of a process tree every 100 ms and keeps the peak."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.peak_kb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak_kb = max(self.peak_kb, process_tree_rss_kb(self.pid))
+            self._stop.wait(0.1)
+
+    def __enter__(self) -> "MemoryWatcher":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+class Gunicorn:
+    """``gunicorn -w 2 'webapp:create_app()'`` on 127.0.0.1:<free port> for *database_url*."""
+
+    def __init__(self, database_url: str, workers: int = 2, instance_path: str | None = None) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ, DATABASE_URL=database_url, HELPDESK_SECRET_KEY="bench-secret",
+                   HELPDESK_SCHEDULER="false", HELPDESK_RATELIMIT_ENABLED="false")
+        gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+        self.process = subprocess.Popen(
+            [gunicorn, "-w", str(workers), "-b", f"127.0.0.1:{self.port}", "--log-level", "warning",
+             "--access-logfile", "-" if os.environ.get("BENCH_ACCESS_LOG") else "/dev/null",
+             "webapp:create_app()"], env=env)
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("gunicorn exited during start-up")
+            try:
+                with urllib.request.urlopen(self.base_url + "/healthz", timeout=2):
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise TimeoutError("gunicorn did not answer /healthz")
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def __enter__(self) -> "Gunicorn":
+        self.wait_ready()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
