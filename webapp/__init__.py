@@ -8,6 +8,7 @@ import os
 from typing import Any, Mapping
 
 from flask import Flask, g, request, session
+from markupsafe import Markup
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
@@ -145,6 +146,22 @@ def _register_template_helpers(app: Flask) -> None:
     @app.template_filter("d")
     def _format_d(value: dt.date | dt.datetime | None) -> str:
         return format_date(value, "dd/MM/yyyy") if value else ""
+
+    @app.template_filter("prompted")
+    def _prompted(field: Any, **attrs: Any) -> Markup:
+        """Render a select; a required one with no answer yet starts on “— choose —”.
+
+        Otherwise the browser shows the first choice as if it were the answer, and a
+        hurried front desk files it without reading the question.
+        """
+        html = field(**attrs)
+        values = {str(choice.value) for choice in field.iter_choices()}
+        if not field.flags.required or field.data not in (None, "") or "" in values:
+            return html
+        prompt = Markup('<option value="" selected>{}</option>').format(
+            i18n.gettext("— Choose —"))
+        head, tail = str(html).split(">", 1)  # attribute values are escaped: no ">"
+        return Markup(f"{head}>{prompt}{tail}")
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

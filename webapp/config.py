@@ -14,7 +14,9 @@ DEFAULTS: dict[str, Any] = {
     "SCHEDULER": False,              # run APScheduler inside this process
     "DISABLED_PLUGINS": "",          # comma-separated entry-point names
     "TRACE_HOOKS": False,            # log every plugin hook call
-    "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
+    # A whole request; well above the per-file limit so that a too-large photo is
+    # refused by the form, with everything typed kept, not by a bare 413 page.
+    "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
     "ATTACHMENT_MAX_BYTES": 8 * 1024 * 1024,
     "UPLOAD_FOLDER": "",             # default: <instance>/uploads
     "SESSION_COOKIE_HTTPONLY": True,

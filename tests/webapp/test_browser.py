@@ -203,3 +203,31 @@ def test_front_desk_to_resolution_in_a_real_browser(live_server, browser):
     width = phone_staff.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], width  # nothing overflows sideways
     shot(phone_staff, "12-file-form-phone")
+
+
+def test_the_front_desk_cannot_file_a_first_answer_or_a_huge_photo_by_accident(
+        live_app, live_server, browser):
+    """A required question starts unanswered; a too-large photo is refused when chosen,
+    before any upload; nothing typed is lost."""
+    live_app.config["ATTACHMENT_MAX_BYTES"] = 1024 * 1024
+    staff = log_in(browser, live_server, "canbo.haichau")
+    staff.goto(live_server + "/tickets/new/network")
+    staff.fill("input[name=title]", "Mất mạng quầy 2")
+    assert staff.input_value("select[name=triage-scope]") == ""  # nothing chosen for them
+    staff.set_input_files("input[name=photo]", files=[
+        {"name": "anh.png", "mimeType": "image/png", "buffer": PNG + b"\0" * (2 * 1024 * 1024)}])
+    assert staff.inner_text("#photo-size-err") == "Tệp lớn hơn 1 MB."
+    assert staff.input_value("input[name=photo]") == ""  # the file is not sent
+    staff.set_input_files("input[name=photo]", files=[
+        {"name": "anh.png", "mimeType": "image/png", "buffer": PNG}])
+    assert staff.locator("#photo-size-err").count() == 0
+    staff.click("form.file-form button[type=submit]")
+    staff.wait_for_selector("#triage-scope-err")
+    assert staff.input_value("input[name=title]") == "Mất mạng quầy 2"
+    staff.select_option("select[name=triage-scope]", "one_room")
+    staff.select_option("select[name=triage-connection]", "wifi")
+    staff.select_option("select[name=triage-what_fails]", "internet")
+    staff.set_input_files("input[name=photo]", files=[
+        {"name": "anh.png", "mimeType": "image/png", "buffer": PNG}])
+    staff.click("form.file-form button[type=submit]")
+    staff.wait_for_selector("[data-testid=ticket-number]")

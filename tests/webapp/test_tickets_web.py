@@ -210,6 +210,57 @@ def test_bad_filing_keeps_what_was_typed_and_stores_nothing(app, client, world, 
     assert count(app, Ticket) == before
 
 
+def _select(page: str, name: str) -> re.Match:
+    found = re.search(r'<select([^>]*name="%s"[^>]*)>(.*?)</select>' % name, page, re.S)
+    assert found, name
+    return found
+
+
+def test_required_choices_start_unanswered(client, world, login):
+    """A required question shows “— Chọn —”, not its first answer as if it were chosen."""
+    login("staff_a")
+    page = body(client.get("/tickets/new/network"))
+    scope = _select(page, "triage-scope")
+    assert "required" in scope.group(1)
+    first = re.search(r"<option([^>]*)>([^<]*)</option>", scope.group(2))
+    assert first.group(2) == "— Chọn —" and 'value=""' in first.group(1)
+    assert "selected" in first.group(1) and scope.group(2).count("selected") == 1
+    # A question with a sensible default (“Don't know”) keeps it; no prompt there.
+    provider = _select(page, "triage-provider")
+    assert "— Chọn —" not in provider.group(2)
+    assert re.search(r'<option (selected )?value="unknown"( selected)?>', provider.group(2)).group(0) \
+        .count("selected") == 1
+    # A plugin that brings its own empty choice does not get a second one.
+    page = body(client.get("/tickets/new/printer"))
+    assert _select(page, "triage-symptom").group(2).count("— Chọn —") == 1
+
+
+def test_an_unanswered_required_choice_is_refused_and_the_rest_kept(app, client, world, login):
+    login("staff_a")
+    response = client.post("/tickets/new/printer",
+                           data=dict(PRINTER_FORM, **{"triage-symptom": ""}))
+    page = body(response)
+    assert response.status_code == 400 and 'id="triage-symptom-err"' in page
+    assert "— Chọn —" in page and "Máy in kẹt giấy" in page
+    assert count(app, Ticket, Ticket.category == "printer") == 0
+
+
+def test_a_photo_far_over_the_limit_keeps_the_form(app, client, world, login):
+    """Beyond the per-file limit but within the request limit: the form comes back whole."""
+    # The defaults leave room for a photo four times the per-file limit.
+    assert app.config["MAX_CONTENT_LENGTH"] >= 4 * app.config["ATTACHMENT_MAX_BYTES"]
+    app.config["ATTACHMENT_MAX_BYTES"] = 100 * 1024  # keeps the test client's body in memory
+    login("staff_a")
+    big = PNG + b"\x00" * (app.config["ATTACHMENT_MAX_BYTES"] * 3)
+    data = dict(PRINTER_FORM, description="Khách đang chờ", photo=(io.BytesIO(big), "to.png"))
+    response = client.post("/tickets/new/printer", data=data, content_type="multipart/form-data")
+    page = body(response)
+    assert response.status_code == 400 and 'id="photo-err"' in page and "lớn hơn" in page
+    assert "Máy in kẹt giấy" in page and "Khách đang chờ" in page
+    assert 'data-max-bytes="%d"' % app.config["ATTACHMENT_MAX_BYTES"] in page
+    assert count(app, Ticket, Ticket.category == "printer") == 0
+
+
 def test_a_device_of_another_ward_is_refused(app, client, world, login):
     login("staff_a")
     response = client.post("/tickets/new/printer", data=dict(PRINTER_FORM, asset=str(world.printer_b)))
