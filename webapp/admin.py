@@ -8,7 +8,7 @@ from typing import Any, Callable
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 from wtforms import SelectChoice
 
 from helpdesk_core import i18n
@@ -27,7 +27,13 @@ from .web import flash_error, form_meta, roles_required
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 admins_only = roles_required(Role.ADMIN)
-LIST_LIMIT = 200
+PER_PAGE = 50  # a city has ~500 accounts and ~5,000 assets: lists are paged, never cut
+
+
+def _page(query: Any) -> Any:
+    """One page of *query* (``?page=``) with its total, for the ``pager`` macro."""
+    return db.paginate(query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE,
+                       max_per_page=PER_PAGE, error_out=False)
 
 
 def _get(model: type, ident: int) -> Any:
@@ -130,8 +136,8 @@ def calendar():
         lambda d: url_for("admin.calendar"))
     if done:
         return done
-    days = db.session.scalars(select(CalendarDay).options(joinedload(CalendarDay.ward))
-                              .order_by(CalendarDay.day.desc()).limit(LIST_LIMIT)).all()
+    days = _page(select(CalendarDay).options(joinedload(CalendarDay.ward))
+                 .order_by(CalendarDay.day.desc(), CalendarDay.id))
     return render_template("admin/calendar.html", form=form, days=days,
                            confirm=forms.ConfirmForm())
 
@@ -155,12 +161,11 @@ def calendar_delete(day_id: int):
 @admins_only
 def users_list():
     search = request.args.get("q", "").strip()
-    query = select(User).options(joinedload(User.ward)).order_by(User.role, User.name)
+    query = select(User).options(joinedload(User.ward)).order_by(User.role, User.name, User.id)
     if search:
         pattern = f"%{search.lower()}%"
         query = query.where(func.lower(User.login).like(pattern) | User.name.contains(search))
-    rows = db.session.scalars(query.limit(LIST_LIMIT)).all()
-    return render_template("admin/users.html", users=rows, search=search,
+    return render_template("admin/users.html", users=_page(query), search=search,
                            roles=dict((c.value, c.label) for c in forms.role_choices()))
 
 
@@ -221,11 +226,14 @@ def user_password(user_id: int):
 @bp.route("/assignments")
 @admins_only
 def assignments():
-    rows = db.session.scalars(
-        select(StudentAssignment)
-        .options(joinedload(StudentAssignment.student), joinedload(StudentAssignment.ward))
-        .order_by(StudentAssignment.ends_on.desc()).limit(LIST_LIMIT)).all()
-    return render_template("admin/assignments.html", rows=rows)
+    ward_id = request.args.get("ward", type=int)
+    query = (select(StudentAssignment)
+             .options(joinedload(StudentAssignment.student), joinedload(StudentAssignment.ward))
+             .order_by(StudentAssignment.ends_on.desc(), StudentAssignment.id))
+    if ward_id:
+        query = query.where(StudentAssignment.ward_id == ward_id)
+    return render_template("admin/assignments.html", rows=_page(query), ward_id=ward_id,
+                           wards=_ward_choices(blank=_l("All wards")))
 
 
 @bp.route("/assignments/new", methods=["GET", "POST"])
@@ -262,10 +270,21 @@ def assignment_edit(assignment_id: int | None = None):
 @bp.route("/assets")
 @admins_only
 def assets():
-    rows = db.session.scalars(select(Asset).options(joinedload(Asset.ward),
-                                                    joinedload(Asset.checks))
-                              .order_by(Asset.ward_id, Asset.name).limit(LIST_LIMIT)).unique().all()
-    return render_template("admin/assets.html", assets=rows,
+    search = request.args.get("q", "").strip()[:200]
+    ward = request.args.get("ward", "")
+    query = (select(Asset).options(joinedload(Asset.ward), selectinload(Asset.checks))
+             .order_by(Asset.ward_id.is_(None), Asset.ward_id, Asset.name, Asset.id))
+    if ward == "city":
+        query = query.where(Asset.ward_id.is_(None))
+    elif ward.isdigit():
+        query = query.where(Asset.ward_id == int(ward))
+    if search:
+        pattern = f"%{search.lower()}%"
+        query = query.where(func.lower(Asset.name).like(pattern) | Asset.name.contains(search)
+                            | func.lower(Asset.address).like(pattern)
+                            | func.lower(Asset.serial).like(pattern))
+    return render_template("admin/assets.html", assets=_page(query), search=search, ward=ward,
+                           wards=_ward_choices(blank=_l("All wards")),
                            check_types=registry().check_types)
 
 
