@@ -214,7 +214,10 @@ def main(argv: list[str] | None = None) -> int:
                         os.unlink(path)
         if not args.no_sweep:
             print("bench: sweeping 1,000 health-check targets ...", flush=True)
-            lines.append(sweep_row(sweep.run()))
+            swept = sweep.run()
+            lines.append(sweep_row(swept))
+            lines.append(f"|   note: scheduler CPU {swept.cpu_s:.2f} s; results recorded in "
+                         f"{swept.batches} transactions")
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
     print()

@@ -148,16 +148,19 @@ def child(url: str, deadline_s: float) -> dict[str, float]:
                       id=f"{scheduler.CHECK_JOB_PREFIX}{check_id}", executor=scheduler.CHECK_EXECUTOR,
                       misfire_grace_time=None)
     started = time.perf_counter()
+    cpu_started = time.process_time()
     sched.resume()
     finished_in_time = done.wait(deadline_s)
     wall = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     sched.shutdown(wait=False)
     with app.app_context():
         recorded = db.session.scalar(select(func.count()).select_from(AssetCheck)
                                      .where(AssetCheck.last_checked_at.is_not(None)))
         statuses = dict(db.session.execute(select(AssetCheck.last_status, func.count())
                                            .group_by(AssetCheck.last_status)).all())
-    return {"checks": len(check_ids), "recorded": recorded, "wall_s": wall,
+    return {"checks": len(check_ids), "recorded": recorded, "wall_s": wall, "cpu_s": cpu,
+            "batches": scheduler.recorder(app).batches,
             "finished": finished_in_time, "statuses": statuses,
             "pool": int(app.config["HEALTH_MAX_WORKERS"])}
 
@@ -172,6 +175,8 @@ class SweepResult:
     peak_rss_mb: float
     pool: int
     statuses: dict[str, int]
+    cpu_s: float = 0.0  # CPU time of the scheduler process during the sweep
+    batches: int = 0    # transactions the recorder used for the 1,000 results
 
     @property
     def ratio(self) -> float:
@@ -202,7 +207,8 @@ def run(url: str | None = None, targets: int = TARGETS, timeout: float = TIMEOUT
         import shutil
         shutil.rmtree(tmp, ignore_errors=True)
     return SweepResult(targets, hung, timeout, data["wall_s"], data["recorded"],
-                       memory.peak_kb / 1024, data["pool"], data["statuses"])
+                       memory.peak_kb / 1024, data["pool"], data["statuses"],
+                       data["cpu_s"], data["batches"])
 
 
 def main() -> None:

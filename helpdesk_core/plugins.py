@@ -12,6 +12,7 @@ import datetime as dt
 import importlib.metadata
 import logging
 import os
+import threading
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -268,12 +269,29 @@ class PluginRegistry:
             return (CheckResult(CheckStatus.ERROR,
                                 i18n.gettext("Unknown health check type %(key)s", key=check_key)),
                     0.0)
-        pool = concurrent.futures.ThreadPoolExecutor(max_workers=1,
-                                                     thread_name_prefix=f"check-{check_key}")
-        # The worker thread gets this context, so messages come in the caller's locale.
-        future = pool.submit(contextvars.copy_context().run, check_type.run, target)
+        # One daemon thread per run, not a one-worker ThreadPoolExecutor: every executor's
+        # submit() takes a process-wide lock while its thread starts, which serialised a
+        # sweep of 1,000 checks (bench/sweep.py); and a hung check must not keep the
+        # process from exiting. The thread gets this context (messages in the caller's locale).
+        answer: list[Any] = []
+        context = contextvars.copy_context()
+
+        def work() -> None:
+            try:
+                answer.append(context.run(check_type.run, target))
+            except BaseException as exc:  # handed to the caller below
+                answer.append(exc)
+
+        worker = threading.Thread(target=work, name=f"check-{check_key}", daemon=True)
+        worker.start()
+        worker.join(target.timeout + 0.5)
         try:
-            result = future.result(timeout=target.timeout + 0.5)
+            if not answer:  # still running: it ignored target.timeout
+                raise concurrent.futures.TimeoutError()
+            result = answer[0]
+            if isinstance(result, BaseException):
+                # Even SystemExit from a plugin must not stop the scheduler.
+                raise result if isinstance(result, Exception) else RuntimeError(repr(result))
             if not isinstance(result, CheckResult):
                 raise TypeError(f"{check_key} returned {type(result).__name__}, not CheckResult")
         except concurrent.futures.TimeoutError:
@@ -287,9 +305,6 @@ class PluginRegistry:
             self._record(self.check_type_plugins.get(check_key, "?"), f"check:{check_key}", exc)
             result = CheckResult(CheckStatus.ERROR,
                                  i18n.gettext("The check failed: %(error)s", error=repr(exc)))
-        finally:
-            # A hung check keeps its thread; don't wait for it.
-            pool.shutdown(wait=False, cancel_futures=True)
         return result, (time.monotonic() - started) * 1000.0
 
 

@@ -9,6 +9,7 @@ import datetime as dt
 import ipaddress
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -114,6 +115,16 @@ class TcpPeer:
                 return
             self.accepted += 1
             conn.close()
+
+    def wait_accepted(self, count: int, timeout: float = 5.0) -> int:
+        """How many connections were accepted, once *count* are (or *timeout* passes).
+
+        The client side of a connect returns before this thread's accept() does.
+        """
+        deadline = time.monotonic() + timeout
+        while self.accepted < count and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self.accepted
 
     def close(self) -> None:
         try:

@@ -7,7 +7,9 @@ service layer as the web pages.
 Health checks: one job per enabled asset check, at the check's own interval with a
 little jitter, misfires coalesced, never two runs of one job at once. They run in their
 own bounded pool (``HEALTH_MAX_WORKERS``); each run has the registry's hard timeout, so a
-hung device holds one worker for at most its timeout and never stalls the others. A
+hung device holds one worker for at most its timeout and never stalls the others. Their
+results are recorded by one :class:`~helpdesk_core.services.health.Recorder` thread, a
+batch per transaction. A
 reconcile job adds, removes and reschedules check jobs as checks change in the database.
 Several scheduler processes may share one PostgreSQL database: the per-check advisory
 lock in :func:`helpdesk_core.services.health.check_now` keeps a check from running twice
@@ -16,11 +18,13 @@ at once, and the database's unique index keeps one open ticket per check.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
 import random
 import socket
+from typing import Any, Iterator
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -36,6 +40,7 @@ log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 30
 CHECK_JOB_PREFIX = "check:"
 CHECK_EXECUTOR = "checks"
+RECORDER_KEY = "health_recorder"
 
 
 def _now() -> dt.datetime:
@@ -60,12 +65,25 @@ def health_policy(app: Flask) -> health.HealthPolicy:
         retention_days=int(config["HEALTH_RETENTION_DAYS"]))
 
 
+def recorder(app: Flask) -> health.Recorder:
+    """The app's health-result recorder: the check jobs' results, a few per transaction."""
+    if RECORDER_KEY not in app.extensions:
+        @contextlib.contextmanager
+        def session_scope() -> Iterator[Any]:
+            with app.app_context():
+                yield db.session
+
+        app.extensions[RECORDER_KEY] = health.Recorder(
+            session_scope, app.extensions["helpdesk"], policy=lambda: health_policy(app))
+    return app.extensions[RECORDER_KEY]
+
+
 def run_check_job(app: Flask, check_id: int) -> health.Outcome | None:
     """One scheduled run of one check; anything that goes wrong is logged, not raised."""
     with app.app_context():
         try:
             outcome = health.check_now(db.session, app.extensions["helpdesk"], check_id,
-                                       force=False, policy=health_policy(app))
+                                       force=False, recorder=recorder(app))
         except Exception:
             log.exception("health check %s could not be recorded", check_id)
             return None

@@ -14,6 +14,10 @@ result in one short transaction: the latest state on the :class:`AssetCheck`, on
 - the partial unique index ``uq_ticket_open_check`` keeps one open automatic ticket per
   check even when two processes file at once.
 
+:func:`record_results` does the same for many results in one transaction; the
+scheduler's :class:`Recorder` thread feeds it the results of concurrent runs, so a sweep
+of 1,000 checks takes tens of commits, not 1,000.
+
 :func:`check_now` does both halves for the scheduler and the CLI, holding a PostgreSQL
 advisory lock per check so several scheduler processes never run one check twice at
 the same time. :func:`prune_records` keeps the history bounded.
@@ -24,14 +28,20 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import queue
+import sys
+import threading
+import time
+from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, ContextManager, Iterator, Mapping, Sequence
 
 from sqlalchemy import delete, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from .. import i18n
+from ..db import reset_reads_only, set_reads_only
 from ..i18n import N_
 from ..contracts import CheckResult, CheckStatus, CheckTarget
 from ..errors import HelpdeskError, NotFound
@@ -163,23 +173,71 @@ def _track_changes(check: AssetCheck, status: str, now: dt.datetime,
     return len(changes) > policy.flap_changes
 
 
+@dataclass(frozen=True)
+class PendingResult:
+    """One finished run, waiting to be recorded."""
+
+    check_id: int
+    result: CheckResult
+    latency_ms: float | None
+    when: dt.datetime
+
+
 def record_result(session: Session, registry: PluginRegistry, check_id: int,
                   result: CheckResult, latency_ms: float | None, now: dt.datetime,
                   policy: HealthPolicy = DEFAULT_POLICY) -> Outcome:
     """Store one result of check *check_id* and apply the ticket rules (caller commits).
 
-    The check row is locked (``FOR UPDATE`` on PostgreSQL) so concurrent recorders of the
-    same check queue up; the unique index catches a ticket filed by another process.
+    :raises NotFound: the check no longer exists.
     """
-    check = session.scalar(select(AssetCheck).where(AssetCheck.id == check_id)
-                           .options(joinedload(AssetCheck.asset).joinedload(Asset.ward))
-                           .with_for_update(of=AssetCheck))
-    if check is None:
+    [outcome] = record_results(session, registry,
+                               [PendingResult(check_id, result, latency_ms, now)], policy)
+    if outcome is None:
         raise NotFound("Health check %(id)s not found.", id=check_id)
+    return outcome
+
+
+def record_results(session: Session, registry: PluginRegistry,
+                   pending: Sequence[PendingResult],
+                   policy: HealthPolicy = DEFAULT_POLICY) -> list[Outcome | None]:
+    """Store many results and apply the ticket rules to each, in order (caller commits).
+
+    A fixed number of queries for the whole batch, besides what tickets need: one loads
+    the checks with their assets and wards, one their open tickets. The check rows are
+    locked (``FOR UPDATE`` on PostgreSQL, in id order so two batches cannot deadlock), so
+    concurrent recorders of a check queue up; the unique index catches a ticket filed by
+    another process. The outcome is None for a check that no longer exists.
+    """
+    ids = sorted({item.check_id for item in pending})
+    checks = {check.id: check for check in session.scalars(
+        select(AssetCheck).where(AssetCheck.id.in_(ids)).order_by(AssetCheck.id)
+        .options(joinedload(AssetCheck.asset).joinedload(Asset.ward))
+        .with_for_update(of=AssetCheck))}
+    open_tickets: dict[int, Ticket] = {ticket.check_id: ticket for ticket in session.scalars(
+        select(Ticket).where(Ticket.check_id.in_(ids), Ticket.status.in_(Status.OPEN)))}
+    seen: set[int] = set()
+    outcomes: list[Outcome | None] = []
+    for item in pending:
+        check = checks.get(item.check_id)
+        if check is None:
+            outcomes.append(None)
+            continue
+        # A check's second result in one batch looks its ticket up afresh.
+        ticket = (open_tickets.get(check.id) if check.id not in seen
+                  else open_ticket_for(session, check.id))
+        seen.add(check.id)
+        outcomes.append(_record(session, registry, check, ticket, item, policy))
+    session.flush()
+    return outcomes
+
+
+def _record(session: Session, registry: PluginRegistry, check: AssetCheck,
+            ticket: Ticket | None, item: PendingResult, policy: HealthPolicy) -> Outcome:
+    result, now = item.result, item.when
     status = CheckStatus(result.status).value
     message = mask_personal_data(str(result.message or ""))[:MESSAGE_MAX]
     values = _jsonable(result.values or {})
-    latency = result.latency_ms if result.latency_ms is not None else latency_ms
+    latency = result.latency_ms if result.latency_ms is not None else item.latency_ms
     latency = round(latency, 2) if latency is not None else None
 
     flapping = _track_changes(check, status, now, policy)
@@ -199,16 +257,15 @@ def record_result(session: Session, registry: PluginRegistry, check_id: int,
     session.add(CheckRecord(check_id=check.id, status=status, message=message, values=values,
                             latency_ms=latency, checked_at=now))
     outcome = Outcome(check.id, status, message, latency, now, values=values)
-    _apply_ticket_rules(session, registry, check, status, message, values, now, policy,
-                        flapping, outcome)
-    session.flush()
+    _apply_ticket_rules(session, registry, check, ticket, status, message, values, now,
+                        policy, flapping, outcome)
     return outcome
 
 
 def _apply_ticket_rules(session: Session, registry: PluginRegistry, check: AssetCheck,
-                        status: str, message: str, values: dict[str, Any], now: dt.datetime,
-                        policy: HealthPolicy, flapping: bool, outcome: Outcome) -> None:
-    ticket = open_ticket_for(session, check.id)
+                        ticket: Ticket | None, status: str, message: str,
+                        values: dict[str, Any], now: dt.datetime, policy: HealthPolicy,
+                        flapping: bool, outcome: Outcome) -> None:
     outcome.ticket_id = ticket.id if ticket else None
     threshold = max(1, check.failure_threshold or 3)
     data = {"check_id": check.id, "check_type": check.check_type, "status": status,
@@ -368,6 +425,105 @@ def _file(session: Session, registry: PluginRegistry, check: AssetCheck, reason:
     return ticket, True
 
 
+# --- recording many runs together: the scheduler's recorder ---------------------------
+
+class Recorder:
+    """Records the results of many concurrent check runs in few transactions.
+
+    Runs hand their result to :meth:`submit` and wait for the outcome; one thread records
+    whatever has arrived (up to *max_batch*) with :func:`record_results` and one commit.
+    A sweep of 1,000 checks then makes tens of commits instead of 1,000, and on SQLite the
+    runs never queue on the write lock: this thread is the only writer of results. If a
+    batch fails, each of its results is recorded on its own, so one bad result costs no
+    other its record.
+
+    :param session_scope: a context manager giving a session for one batch (the web app
+        pushes an app context); the recorder commits and rolls back itself.
+    :param policy: the ticket rules, asked for each batch (settings may change).
+    """
+
+    def __init__(self, session_scope: Callable[[], ContextManager[Session]],
+                 registry: PluginRegistry, policy: Callable[[], HealthPolicy] = lambda: DEFAULT_POLICY,
+                 max_batch: int = 100, linger: float = 0.01) -> None:
+        self._session_scope = session_scope
+        self._registry = registry
+        self._policy = policy
+        self._max_batch = max_batch
+        self._linger = linger
+        self._queue: queue.SimpleQueue[tuple[PendingResult, Future] | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.batches = 0  # how many transactions it took (tests, benchmarks)
+
+    def submit(self, item: PendingResult) -> Future:
+        """Queue *item*; the future gives its :class:`Outcome` (None: the check is gone)."""
+        future: Future = Future()
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="health-recorder",
+                                                daemon=True)
+                self._thread.start()
+        self._queue.put((item, future))
+        return future
+
+    def record(self, item: PendingResult) -> Outcome | None:
+        """Submit *item* and wait until it is recorded and committed."""
+        return self.submit(item).result()
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Record what is queued, then stop the thread."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(None)
+            thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            deadline = time.monotonic() + self._linger
+            stop = False
+            while len(batch) < self._max_batch:
+                try:
+                    item = self._queue.get(timeout=max(deadline - time.monotonic(), 0))
+                except queue.Empty:
+                    break
+                if item is None:
+                    stop = True
+                    break
+                batch.append(item)
+            self._record_batch(batch)
+            if stop:
+                return
+
+    def _record_batch(self, batch: list[tuple[PendingResult, Future]]) -> None:
+        try:
+            with self._session_scope() as session:
+                try:
+                    outcomes = record_results(session, self._registry,
+                                              [item for item, _ in batch], self._policy())
+                    tickets.commit(session)
+                except Exception:
+                    tickets.rollback(session)
+                    raise
+            self.batches += 1
+        except Exception:
+            if len(batch) == 1:
+                log.exception("could not record the result of check %s", batch[0][0].check_id)
+                batch[0][1].set_exception(sys.exc_info()[1])
+                return
+            log.warning("a batch of %d results failed; recording them one by one", len(batch),
+                        exc_info=True)
+            for one in batch:
+                self._record_batch([one])
+            return
+        for (_, future), outcome in zip(batch, outcomes):
+            future.set_result(outcome)
+
+
 # --- one full run: the scheduler's job and ``helpdesk check`` -------------------------
 
 @contextlib.contextmanager
@@ -400,7 +556,8 @@ def _utcnow() -> dt.datetime:
 
 def check_now(session: Session, registry: PluginRegistry, check_id: int, *,
               now: dt.datetime | None = None, record: bool = True, force: bool = True,
-              policy: HealthPolicy = DEFAULT_POLICY) -> Outcome | None:
+              policy: HealthPolicy = DEFAULT_POLICY,
+              recorder: Recorder | None = None) -> Outcome | None:
     """Run check *check_id* once and (unless ``record=False``) record it and commit.
 
     Returns None when there is nothing to do: the check is gone or disabled, another
@@ -414,30 +571,44 @@ def check_now(session: Session, registry: PluginRegistry, check_id: int, *,
     :param record: False only runs the check (no lock, no record, no ticket).
     :param force: False skips a check another process ran less than half an interval ago
         (the scheduler's runs); True always runs it (``helpdesk check``).
+    :param recorder: record through this :class:`Recorder` (with the policy it was given)
+        instead of in *session*; the run still waits for its outcome.
     """
     tickets.rollback(session)  # start clean: no transaction is open while polling
     with run_lock(session, check_id) if record else contextlib.nullcontext(True) as got:
         if not got:
             log.info("check %s is being run by another process right now; skipped", check_id)
             return None
-        check = session.scalar(select(AssetCheck).where(AssetCheck.id == check_id)
-                               .options(joinedload(AssetCheck.asset)))
-        if check is None or not check.enabled or not check.asset.active:
-            tickets.rollback(session)
+        token = set_reads_only(True)  # SQLite: no write lock just to read the target
+        try:
+            # Plain columns, not ORM objects: this read runs for every run of every check.
+            row = session.execute(
+                select(AssetCheck.check_type, AssetCheck.config, AssetCheck.timeout_seconds,
+                       AssetCheck.interval_seconds, AssetCheck.last_checked_at,
+                       Asset.address, Asset.name)
+                .join(Asset, Asset.id == AssetCheck.asset_id)
+                .where(AssetCheck.id == check_id, AssetCheck.enabled.is_(True),
+                       Asset.active.is_(True))).one_or_none()
+        finally:
+            tickets.rollback(session)  # end the read before the device is polled
+            reset_reads_only(token)
+        if row is None:  # gone, disabled, or its asset retired
             return None
-        if not force and check.last_checked_at is not None:
-            since = _utcnow() - check.last_checked_at
-            if since < dt.timedelta(seconds=(check.interval_seconds or 300) / 2):
-                tickets.rollback(session)
+        if not force and row.last_checked_at is not None:
+            since = _utcnow() - row.last_checked_at
+            if since < dt.timedelta(seconds=(row.interval_seconds or 300) / 2):
                 return None
-        check_type, target = check.check_type, target_of(check)
-        tickets.rollback(session)  # end the read before the device is polled
+        check_type = row.check_type
+        target = CheckTarget(address=row.address, config=dict(row.config or {}),
+                             timeout=float(row.timeout_seconds or 5.0), name=row.name)
         result, latency = run_check(registry, check_type, target)
         when = now or _utcnow()
         if not record:
             return Outcome(check_id, CheckStatus(result.status).value, str(result.message),
                            result.latency_ms if result.latency_ms is not None else latency,
                            when, recorded=False, values=dict(result.values or {}))
+        if recorder is not None:  # the scheduler: recorded with other runs, lock still held
+            return recorder.record(PendingResult(check_id, result, latency, when))
         try:
             outcome = record_result(session, registry, check_id, result, latency, when, policy)
             tickets.commit(session)
@@ -545,6 +716,7 @@ def status_board(session: Session, user: User, today: dt.date,
 
 
 __all__ = ["HealthPolicy", "DEFAULT_POLICY", "Outcome", "PRIORITY_BY_CRITICALITY",
+           "PendingResult", "Recorder", "record_results",
            "target_of", "run_check", "record_result", "open_ticket_for", "run_lock",
            "check_now", "schedulable_checks", "prune_records", "status_board", "colour_of",
            "Board", "BoardWard"]

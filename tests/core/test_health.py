@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
 import datetime as dt
 
 import pytest
@@ -140,7 +142,7 @@ def test_recovery_leaves_a_worked_ticket_to_the_student(db_session, registry, no
     assert ticket.status == Status.ASSIGNED and ticket.assignee_id == student.id
     [recovery] = events(db_session, ticket, "recovery")
     assert recovery.actor_id is None and str(tcp_peer.port) in recovery.data["message"]
-    assert tcp_peer.accepted == 4
+    assert tcp_peer.wait_accepted(4) == 4
 
 
 def test_flapping_files_one_ticket_not_a_storm(db_session, registry, now, http_peer):
@@ -306,3 +308,63 @@ def test_prune_keeps_recent_records_and_the_latest_of_each_check(db_session, now
     assert left == sorted([(old_only.id, 16), (mixed.id, 3), (mixed.id, 1)])
     assert health.prune_records(db_session, now, keep_days=14) == 0
 
+
+
+# --- the recorder: many runs, few transactions -----------------------------------------
+
+def _recorder(session_factory, registry, **options):
+    @contextlib.contextmanager
+    def scope():
+        session = session_factory()
+        try:
+            yield session
+        finally:
+            session.close()
+    return health.Recorder(scope, registry, **options)
+
+
+def test_the_recorder_records_concurrent_runs_in_few_transactions(
+        db_session, session_factory, registry, now):
+    ward = make_ward(db_session)
+    checks = [make_check(db_session, ward, f"http://127.0.0.1:{9000 + i}/", failure_threshold=1)
+              for i in range(40)]
+    recorder = _recorder(session_factory, registry, linger=0.2)
+    down = CheckResult(CheckStatus.FAILURE, "không trả lời")
+    up = CheckResult(CheckStatus.OK, "ok")
+    with concurrent.futures.ThreadPoolExecutor(40) as pool:
+        outcomes = list(pool.map(lambda c: recorder.record(health.PendingResult(
+            c.id, down if c.id % 2 else up, 12.0, now)), checks))
+    recorder.close()
+    assert recorder.batches < 10  # 40 results, not 40 commits
+    assert [o.check_id for o in outcomes] == [c.id for c in checks]
+    assert {o.action for o in outcomes if o.status == "failure"} == {"filed"}
+    db_session.expire_all()
+    for check in checks:
+        db_session.refresh(check)
+        assert check.last_status == ("failure" if check.id % 2 else "ok")
+        assert len(automatic_tickets(db_session, check)) == check.id % 2
+    assert db_session.scalar(select(func.count()).select_from(CheckRecord)) == 40
+    db_session.rollback()  # SQLite: let the cleanup take the write lock
+
+
+def test_one_bad_result_costs_no_other_result_its_record(
+        db_session, session_factory, registry, now):
+    ward = make_ward(db_session)
+    good, other = (make_check(db_session, ward, "127.0.0.1", "tcp", {"port": 1})
+                   for _ in range(2))
+    gone = other.id + 1000
+    recorder = _recorder(session_factory, registry, linger=0.2)
+    futures = [recorder.submit(health.PendingResult(good.id, CheckResult(CheckStatus.OK, "ok"),
+                                                    1.0, now)),
+               recorder.submit(health.PendingResult(other.id, CheckResult("bogus", "?"), 1.0, now)),
+               recorder.submit(health.PendingResult(gone, CheckResult(CheckStatus.OK, "ok"),
+                                                    1.0, now))]
+    assert futures[0].result(10).status == "ok"
+    with pytest.raises(ValueError):
+        futures[1].result(10)
+    assert futures[2].result(10) is None  # the check no longer exists
+    recorder.close()
+    db_session.expire_all()
+    assert db_session.get(AssetCheck, good.id).last_status == "ok"
+    assert db_session.get(AssetCheck, other.id).last_status is None
+    db_session.rollback()

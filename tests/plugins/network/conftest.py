@@ -6,6 +6,7 @@ import http.server
 import socket
 import ssl
 import threading
+import urllib.parse
 
 import dns.message
 import dns.rcode
@@ -35,6 +36,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self):
+        if self.path.startswith("http://"):  # asked as a proxy: answer for the path
+            self.path = urllib.parse.urlsplit(self.path).path
         if self.path == "/ok":
             self._send(200, PAGE)
         elif self.path == "/error":

@@ -158,6 +158,24 @@ def test_http_ok_with_keyword(registry, web):
     assert result.values["latency_ms"] >= 0
 
 
+def test_http_goes_through_the_proxy_of_the_environment(registry, web, monkeypatch):
+    """A ward behind an HTTP proxy: HTTP_PROXY is honoured (the name only the proxy knows)."""
+    from plugins.network import checks
+    for name in ("NO_PROXY", "no_proxy", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", web)
+    monkeypatch.setattr(checks, "_ENVIRONMENT", None)  # read it afresh
+    result, _ms = registry.run_check("http", CheckTarget(
+        "http://only-the-proxy-knows.invalid/ok", {"keyword": "Dịch vụ công"}, timeout=2))
+    assert result.status is CheckStatus.OK, result.message
+    # Without a proxy the name cannot be resolved: the environment is not read per request.
+    monkeypatch.delenv("HTTP_PROXY")
+    monkeypatch.setattr(checks, "_ENVIRONMENT", None)
+    result, _ms = registry.run_check("http", CheckTarget(
+        "http://only-the-proxy-knows.invalid/ok", {}, timeout=2))
+    assert result.status is CheckStatus.FAILURE
+
+
 def test_http_missing_keyword(registry, web):
     result, _ms = registry.run_check("http", CheckTarget(
         web + "/ok", {"keyword": "Bảo trì"}, timeout=2))
@@ -209,6 +227,17 @@ def test_https_self_signed_fails_when_verified(registry, secure_web):
     result, _ms = registry.run_check("http", CheckTarget(secure_web + "/ok", {}, timeout=2))
     assert result.status is CheckStatus.FAILURE
     assert "certificate" in result.message or "chứng chỉ" in result.message
+
+
+def test_https_trusts_the_ca_bundle_of_the_environment(registry, secure_web, tmp_path,
+                                                       monkeypatch):
+    """REQUESTS_CA_BUNDLE (a city CA, say) is honoured, read once, not per request."""
+    from plugins.network import checks
+    [cert] = tmp_path.glob("*.crt")  # the server's self-signed certificate
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
+    monkeypatch.setattr(checks, "_ENVIRONMENT", None)
+    result, _ms = registry.run_check("http", CheckTarget(secure_web + "/ok", {}, timeout=2))
+    assert result.status is CheckStatus.OK, result.message
 
 
 @pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
