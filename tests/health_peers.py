@@ -158,13 +158,12 @@ def make_cert(directory, days: float, cn: str = "localhost"):
     return cert_path, key_path
 
 
-def closed_port() -> int:
-    """A loopback port nobody listens on (bound, then released)."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
+def closed_port(kind: int = socket.SOCK_STREAM) -> int:
+    """A loopback port nobody listens on (bound, then released): a dead address, or a
+    port for a peer to start on."""
+    with socket.socket(socket.AF_INET, kind) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 @pytest.fixture

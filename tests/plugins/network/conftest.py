@@ -14,7 +14,6 @@ import dns.rdatatype
 import dns.rrset
 import pytest
 
-from tests import health_peers
 from tests.health_peers import make_cert
 
 PAGE = "<html><body>Cổng Dịch vụ công Quốc gia</body></html>".encode("utf-8")
@@ -96,20 +95,6 @@ def secure_web(tmp_path):
     server, thread = _serve(context)
     yield f"https://127.0.0.1:{server.server_address[1]}"
     _stop(server, thread)
-
-
-@pytest.fixture
-def listener():
-    """A TCP port that accepts connections (and says nothing)."""
-    sock = socket.create_server(("127.0.0.1", 0))
-    yield sock.getsockname()[1]
-    sock.close()
-
-
-@pytest.fixture
-def closed_port():
-    """A TCP/UDP port number nothing listens on."""
-    return health_peers.closed_port()
 
 
 class DnsServer:

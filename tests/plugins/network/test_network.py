@@ -135,8 +135,8 @@ def test_checklists_cover_the_usual_network_problems(registry):
 
 # --- tcp ------------------------------------------------------------------------------
 
-def test_tcp_open_port(registry, listener):
-    result, _ms = registry.run_check("tcp", CheckTarget("127.0.0.1", {"port": listener},
+def test_tcp_open_port(registry, silent_listener):
+    result, _ms = registry.run_check("tcp", CheckTarget("127.0.0.1", {"port": silent_listener},
                                                         timeout=2))
     assert result.status is CheckStatus.OK
     assert result.values["latency_ms"] >= 0

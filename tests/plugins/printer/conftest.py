@@ -26,6 +26,7 @@ from urllib.parse import parse_qs
 import pytest
 import requests
 
+from tests import health_peers
 from tests.conftest import missing
 
 SBIN_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
@@ -36,13 +37,6 @@ def tool(name: str) -> str:
     if path is None:
         missing(f"{name} is not installed")
     return path
-
-
-def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    """A port the kernel just handed out on 127.0.0.1 (closed again for the peer to bind)."""
-    with socket.socket(socket.AF_INET, kind) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05, what: str = "peer"):
@@ -190,7 +184,7 @@ def ipp_printer(dbus_bus, tmp_path):
     (tmp_path / "spool").mkdir()
     env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=dbus_bus)
     for _attempt in range(3):  # the port may be taken between picking and binding
-        port = free_port()
+        port = health_peers.closed_port()
         log = (tmp_path / "ippeveprinter.log").open("w")
         process = subprocess.Popen(
             [ippeveprinter, "-n", "localhost", "-p", str(port), "-r", "off",
@@ -268,12 +262,6 @@ def stopped_ipp_printer():
         thread.join(5)
 
 
-@pytest.fixture
-def closed_port():
-    """A loopback port nothing listens on."""
-    return free_port()
-
-
 # --- snmpsim ----------------------------------------------------------------------
 
 HR_DEVICE = "1.3.6.1.2.1.25.3.2.1"
@@ -344,7 +332,7 @@ def snmp_agent(tmp_path_factory):
         (3, "Black Cartridge HP CF259A", 200, 150)], writable=True))
     env = dict(os.environ, SNMPSIM_ALLOW_ROOT="true")
     for _attempt in range(3):
-        port = free_port(socket.SOCK_DGRAM)
+        port = health_peers.closed_port(socket.SOCK_DGRAM)
         process = subprocess.Popen(
             [responder, f"--data-dir={data}", f"--cache-dir={directory / 'cache'}",
              f"--agent-udpv4-endpoint=127.0.0.1:{port}",

@@ -10,7 +10,6 @@ import threading
 import pytest
 from websockets.sync.server import serve
 
-from tests import health_peers
 from tests.health_peers import make_cert
 
 
@@ -66,20 +65,6 @@ def tls_endpoint(tmp_path):
     yield start
     for endpoint in endpoints:
         endpoint.stop()
-
-
-@pytest.fixture
-def silent_listener():
-    """A TCP port that accepts connections and never says anything (a hung service)."""
-    sock = socket.create_server(("127.0.0.1", 0))
-    yield sock.getsockname()[1]
-    sock.close()
-
-
-@pytest.fixture
-def closed_port():
-    """A TCP/UDP port number nothing listens on."""
-    return health_peers.closed_port()
 
 
 class SignService:
