@@ -155,9 +155,9 @@ def _register_template_helpers(app: Flask) -> None:
         hurried front desk files it without reading the question.
         """
         html = field(**attrs)
-        values = {str(choice.value) for choice in field.iter_choices()}
-        if not field.flags.required or field.data not in (None, "") or "" in values:
-            return html
+        if (not field.flags.required or field.data not in (None, "")
+                or any(str(choice.value) == "" for choice in field.iter_choices())):
+            return html  # answered, optional, or the plugin brings its own empty choice
         prompt = Markup('<option value="" selected>{}</option>').format(
             i18n.gettext("— Choose —"))
         head, tail = str(html).split(">", 1)  # attribute values are escaped: no ">"

@@ -102,10 +102,11 @@ class Outcome:
 
 # --- running ------------------------------------------------------------------------
 
-def target_of(check: AssetCheck) -> CheckTarget:
-    """What the plugin gets: the asset's address, the check's config and timeout."""
-    return CheckTarget(address=check.asset.address, config=dict(check.config or {}),
-                       timeout=float(check.timeout_seconds or 5.0), name=check.asset.name)
+def target_of(row: Any) -> CheckTarget:
+    """What the plugin gets: the asset's address and name, the check's config and timeout
+    (*row* has ``address``, ``name``, ``config`` and ``timeout_seconds``)."""
+    return CheckTarget(address=row.address, config=dict(row.config or {}),
+                       timeout=float(row.timeout_seconds or 5.0), name=row.name)
 
 
 def run_check(registry: PluginRegistry, check_type: str,
@@ -598,10 +599,7 @@ def check_now(session: Session, registry: PluginRegistry, check_id: int, *,
             since = _utcnow() - row.last_checked_at
             if since < dt.timedelta(seconds=(row.interval_seconds or 300) / 2):
                 return None
-        check_type = row.check_type
-        target = CheckTarget(address=row.address, config=dict(row.config or {}),
-                             timeout=float(row.timeout_seconds or 5.0), name=row.name)
-        result, latency = run_check(registry, check_type, target)
+        result, latency = run_check(registry, row.check_type, target_of(row))
         when = now or _utcnow()
         if not record:
             return Outcome(check_id, CheckStatus(result.status).value, str(result.message),
