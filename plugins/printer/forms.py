@@ -31,7 +31,6 @@ SCANNING = _l("Scanning")
 
 # value -> (label, group); the values are stored on tickets, never rename them.
 SYMPTOMS = [
-    SelectChoice("", _l("— Choose —")),
     SelectChoice("paper_jam", _l("Paper jam"), optgroup=PRINTING),
     SelectChoice("offline", _l("Printer offline / not found"), optgroup=PRINTING),
     SelectChoice("queue_stuck", _l("Print job stuck in the queue"), optgroup=PRINTING),

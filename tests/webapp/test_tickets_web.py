@@ -230,7 +230,7 @@ def test_required_choices_start_unanswered(client, world, login):
     assert "— Chọn —" not in provider.group(2)
     assert re.search(r'<option (selected )?value="unknown"( selected)?>', provider.group(2)).group(0) \
         .count("selected") == 1
-    # A plugin that brings its own empty choice does not get a second one.
+    # A select with option groups gets its prompt once, before the groups.
     page = body(client.get("/tickets/new/printer"))
     assert _select(page, "triage-symptom").group(2).count("— Chọn —") == 1
 
