@@ -21,6 +21,7 @@ from ..models import (Asset, AssetCheck, CalendarDay, Criticality, PluginSetting
                       SlaPolicy, StudentAssignment, User, Ward)
 from ..plugins import PluginRegistry
 from ..text import nfc
+from . import users
 
 WARD_CODE = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -139,14 +140,7 @@ def update_user(session: Session, user: User, *, name: str, role: str, ward: War
             errors["role"] = [i18n.gettext("You cannot change your own role.")]
         if not active:
             errors["active"] = [i18n.gettext("You cannot deactivate your own account.")]
-    if not _clean(name):
-        errors["name"] = [i18n.gettext("Please give a name.")]
-    if role not in Role.ALL:
-        errors["role"] = [i18n.gettext("Choose a role.")]
-    elif role == Role.STAFF and ward is None:
-        errors["ward"] = [i18n.gettext("Staff must belong to a ward.")]
-    if locale not in i18n.SUPPORTED_LOCALES:
-        errors["locale"] = [i18n.gettext("Choose a language.")]
+    errors.update(users.profile_errors(name, role, ward, locale))
     _raise(errors)
     user.name, user.role, user.locale = _clean(name), role, locale
     user.ward = ward if role == Role.STAFF else None

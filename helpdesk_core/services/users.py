@@ -22,6 +22,22 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password)
 
 
+def profile_errors(name: str | None, role: str, ward: Ward | None,
+                   locale: str) -> dict[str, list[str]]:
+    """What is wrong with an account's name, role, ward and language, per field (for
+    creating an account and for editing one)."""
+    errors: dict[str, list[str]] = {}
+    if not nfc(name or "").strip():
+        errors["name"] = [i18n.gettext("Please give a name.")]
+    if role not in Role.ALL:
+        errors["role"] = [i18n.gettext("Choose a role.")]
+    elif role == Role.STAFF and ward is None:
+        errors["ward"] = [i18n.gettext("Staff must belong to a ward.")]
+    if locale not in i18n.SUPPORTED_LOCALES:
+        errors["locale"] = [i18n.gettext("Choose a language.")]
+    return errors
+
+
 def create_user(session: Session, *, login: str, name: str, password: str, role: str,
                 ward: Ward | None = None, locale: str = i18n.DEFAULT_LOCALE,
                 email: str = "", phone: str = "") -> User:
@@ -36,16 +52,9 @@ def create_user(session: Session, *, login: str, name: str, password: str, role:
             "Use 3-80 lowercase letters, digits, dots, dashes or underscores.")]
     elif session.scalar(select(func.count()).select_from(User).where(User.login == login)):
         errors["login"] = [i18n.gettext("This login is already taken.")]
-    if not nfc(name).strip():
-        errors["name"] = [i18n.gettext("Please give a name.")]
     if len(password or "") < MIN_PASSWORD:
         errors["password"] = [i18n.gettext("At least %(min)d characters.", min=MIN_PASSWORD)]
-    if role not in Role.ALL:
-        errors["role"] = [i18n.gettext("Choose a role.")]
-    elif role == Role.STAFF and ward is None:
-        errors["ward"] = [i18n.gettext("Staff must belong to a ward.")]
-    if locale not in i18n.SUPPORTED_LOCALES:
-        errors["locale"] = [i18n.gettext("Choose a language.")]
+    errors.update(profile_errors(name, role, ward, locale))
     if errors:
         raise ValidationFailed("Please check the highlighted answers.", field_errors=errors)
     user = User(login=login, name=nfc(name).strip(), password_hash=hash_password(password),
