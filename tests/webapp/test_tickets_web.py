@@ -630,3 +630,17 @@ def test_forms_need_the_csrf_token(app, client, world, login):
     response = client.post("/tickets/new/printer", data=data)
     assert response.status_code == 302
     assert count(app, Ticket, Ticket.category == "printer") == 1
+
+
+def test_the_ticket_list_pages_keep_the_filters(app, client, world, login, registry):
+    login("student_a")
+    _add_tickets(app, registry, world, 55)  # claimed: status "assigned"
+    first = body(client.get("/tickets/?status=assigned&q=s%E1%BB%B1+c%E1%BB%91"))
+    prefix = world.number_a.split("-")[0]
+    numbers = set(re.findall(rf"{prefix}-\d{{4}}-\d{{5}}", first))
+    assert len(numbers) == 50 and 'rel="prev"' not in first
+    following = re.search(r'href="([^"]+)" rel="next"', first).group(1).replace("&amp;", "&")
+    assert "status=assigned" in following and "page=2" in following and "q=" in following
+    second = body(client.get(following))
+    assert len(set(re.findall(rf"{prefix}-\d{{4}}-\d{{5}}", second)) - numbers) == 5
+    assert 'rel="prev"' in second and 'rel="next"' not in second
