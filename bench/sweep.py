@@ -175,8 +175,8 @@ class SweepResult:
     peak_rss_mb: float
     pool: int
     statuses: dict[str, int]
-    cpu_s: float = 0.0  # CPU time of the scheduler process during the sweep
-    batches: int = 0    # transactions the recorder used for the 1,000 results
+    cpu_s: float  # CPU time of the scheduler process during the sweep
+    batches: int  # transactions the recorder used for the 1,000 results
 
     @property
     def ratio(self) -> float:
