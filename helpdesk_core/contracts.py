@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Awaitable, Callable, Mapping
 
 from wtforms import Form
 
@@ -114,17 +114,26 @@ class HealthCheckType:
     :param key: slug stored on asset checks, e.g. ``"ipp"``; unique across plugins.
     :param label: shown when an administrator picks a check for an asset.
     :param category: tickets raised by this check go to this category.
-    :param run: ``run(target) -> CheckResult``; raise or return, the core guards it.
+    :param run: ``run(target) -> CheckResult``, a blocking function; raise or return, the
+        core guards it (a thread of its own, a hard timeout).
     :param config_form: WTForms form for the check's settings (``None``: no settings).
     :param default_interval: seconds between runs when the asset check does not say.
+    :param run_async: ``async run_async(target) -> CheckResult``, the same check as a
+        coroutine for the scheduler's event loop: it must not block (no blocking sockets,
+        files or ``time.sleep``). A network check that can be written this way should be:
+        the scheduler then runs a thousand of them at once for little CPU, and a hung
+        device costs no thread. Give ``run``, ``run_async`` or both; with only
+        ``run_async``, ``helpdesk check`` and the web's "check now" run it on an event
+        loop of their own.
     """
 
     key: str
     label: Text
     category: str
-    run: Callable[[CheckTarget], CheckResult]
+    run: Callable[[CheckTarget], CheckResult] | None = None
     config_form: type[Form] | None = None
     default_interval: int = 300
+    run_async: Callable[[CheckTarget], Awaitable[CheckResult]] | None = None
 
 
 @dataclass(frozen=True)

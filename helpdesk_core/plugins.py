@@ -6,10 +6,12 @@ each implementation in its own guard instead, logs and records what failed, and 
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import contextvars
 import datetime as dt
 import importlib.metadata
+import inspect
 import logging
 import os
 import threading
@@ -31,6 +33,8 @@ from .errors import PluginError
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "ward_helpdesk"
+# A check past its own timeout gets this much longer before the guard gives up on it.
+HARD_TIMEOUT_GRACE = 0.5
 
 
 @dataclass
@@ -150,7 +154,7 @@ class PluginRegistry:
             self.template_plugins[ident] = plugin
         for plugin, check_type in self._registrations("helpdesk_register_health_checks"):
             if not isinstance(check_type, HealthCheckType) or not valid_key(check_type.key) \
-                    or not callable(check_type.run):
+                    or not _runnable(check_type):
                 raise PluginError("Plugin %(plugin)s registered an invalid health check: %(item)r",
                                   plugin=plugin, item=check_type)
             if check_type.key in self.check_types:
@@ -266,25 +270,67 @@ class PluginRegistry:
         check_type = self.check_types.get(check_key)
         started = time.monotonic()
         if check_type is None:
-            return (CheckResult(CheckStatus.ERROR,
-                                i18n.gettext("Unknown health check type %(key)s", key=check_key)),
-                    0.0)
+            return self._unknown_check(check_key), 0.0
         # One daemon thread per run, not a one-worker ThreadPoolExecutor: every executor's
         # submit() takes a process-wide lock while its thread starts, which serialised a
         # sweep of 1,000 checks (bench/sweep.py); and a hung check must not keep the
         # process from exiting. The thread gets this context (messages in the caller's locale).
         answer: list[Any] = []
         context = contextvars.copy_context()
+        run = check_type.run
+        if run is None:  # a coroutine-only check: its own event loop in the thread
+            def run(target: CheckTarget) -> Any:
+                return asyncio.run(check_type.run_async(target))
 
         def work() -> None:
             try:
-                answer.append(context.run(check_type.run, target))
+                answer.append(context.run(run, target))
             except BaseException as exc:  # handed to the caller below
                 answer.append(exc)
 
         worker = threading.Thread(target=work, name=f"check-{check_key}", daemon=True)
         worker.start()
-        worker.join(target.timeout + 0.5)
+        worker.join(target.timeout + HARD_TIMEOUT_GRACE)
+        return self._judge(check_key, target, answer), (time.monotonic() - started) * 1000.0
+
+    async def run_check_async(self, check_key: str, target: CheckTarget,
+                              executor: concurrent.futures.Executor | None = None,
+                              ) -> tuple[CheckResult, float]:
+        """:meth:`run_check` for an event loop (the scheduler's), with the same guard.
+
+        A check with ``run_async`` runs as a task of this loop, cancelled at the hard
+        timeout; one with only a blocking ``run`` goes through :meth:`run_check` in
+        *executor* (a bounded thread pool; None: the loop's default one).
+        """
+        check_type = self.check_types.get(check_key)
+        started = time.monotonic()
+        if check_type is None:
+            return self._unknown_check(check_key), 0.0
+        if check_type.run_async is None:
+            loop = asyncio.get_running_loop()
+            context = contextvars.copy_context()
+            return await loop.run_in_executor(executor, context.run, self.run_check,
+                                              check_key, target)
+        answer: list[Any] = []
+        task = asyncio.ensure_future(check_type.run_async(target))
+        try:
+            await asyncio.wait({task}, timeout=target.timeout + HARD_TIMEOUT_GRACE)
+        finally:
+            if not task.done():  # it ignored target.timeout (judged below), or we are cancelled
+                task.cancel()
+        if task.done() and not task.cancelled():
+            error = task.exception()
+            answer.append(error if error is not None else task.result())
+        return self._judge(check_key, target, answer), (time.monotonic() - started) * 1000.0
+
+    @staticmethod
+    def _unknown_check(check_key: str) -> CheckResult:
+        return CheckResult(CheckStatus.ERROR,
+                           i18n.gettext("Unknown health check type %(key)s", key=check_key))
+
+    def _judge(self, check_key: str, target: CheckTarget, answer: list[Any]) -> CheckResult:
+        """The result of a guarded run: *answer* holds what the check returned or raised,
+        or nothing if it was still running at the hard timeout."""
         try:
             if not answer:  # still running: it ignored target.timeout
                 raise concurrent.futures.TimeoutError()
@@ -305,7 +351,17 @@ class PluginRegistry:
             self._record(self.check_type_plugins.get(check_key, "?"), f"check:{check_key}", exc)
             result = CheckResult(CheckStatus.ERROR,
                                  i18n.gettext("The check failed: %(error)s", error=repr(exc)))
-        return result, (time.monotonic() - started) * 1000.0
+        return result
+
+
+def _runnable(check_type: HealthCheckType) -> bool:
+    """A check type needs a blocking ``run``, a coroutine function ``run_async``, or both;
+    whichever it gives must be of that kind."""
+    run, run_async = check_type.run, check_type.run_async
+    if run is None and run_async is None:
+        return False
+    return ((run is None or callable(run))
+            and (run_async is None or inspect.iscoroutinefunction(run_async)))
 
 
 def load_registry(blocked: Iterable[str] = (), trace: bool = False) -> PluginRegistry:

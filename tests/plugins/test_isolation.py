@@ -6,6 +6,7 @@ temporary folder and put on sys.path for one test.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 import sys
@@ -29,6 +30,7 @@ raise RuntimeError("kaboom at import")
 
 # A plugin with a bug in every runtime hook. Its own category works for filing.
 BROKEN_RUNTIME = '''
+import asyncio
 import threading
 
 from wtforms import Form, StringField
@@ -57,6 +59,25 @@ def hangs(target):
     return CheckResult(CheckStatus.OK, "too late")
 
 
+async def raises_async(target):
+    CALLS.append("raises_async")
+    raise ZeroDivisionError("coroutine check bug")
+
+
+async def hangs_async(target):
+    CALLS.append("hangs_async")
+    try:
+        await asyncio.sleep(30)
+    except asyncio.CancelledError:
+        CALLS.append("cancelled")
+        raise
+    return CheckResult(CheckStatus.OK, "too late")
+
+
+async def garbage_async(target):
+    return "fine, I think"
+
+
 @hookimpl
 def helpdesk_register_categories():
     return [Category("broken", "Broken", icon="💥")]
@@ -65,7 +86,11 @@ def helpdesk_register_categories():
 @hookimpl
 def helpdesk_register_health_checks():
     return [HealthCheckType("broken_raises", "Raises", "broken", run=raises),
-            HealthCheckType("broken_hangs", "Hangs", "broken", run=hangs)]
+            HealthCheckType("broken_hangs", "Hangs", "broken", run=hangs),
+            HealthCheckType("broken_async_raises", "Raises", "broken", run_async=raises_async),
+            HealthCheckType("broken_async_hangs", "Hangs", "broken", run_async=hangs_async),
+            HealthCheckType("broken_async_garbage", "Garbage", "broken",
+                            run_async=garbage_async)]
 
 
 @hookimpl
@@ -261,6 +286,33 @@ def test_raising_and_hanging_checks_become_error_results(broken_registry, caplog
     assert "plugin broken raised in check:broken_hangs" in caplog.text
 
 
+def test_coroutine_checks_are_guarded_like_blocking_ones(broken_registry):
+    """On the scheduler's event loop a raising, hung or garbage-returning coroutine check
+    becomes an error result; the hung one is cancelled at the hard timeout."""
+    module = sys.modules["helpdesk_broken_runtime"]
+    target = CheckTarget("127.0.0.1", timeout=0.2)
+
+    async def sweep():
+        keys = ("broken_async_raises", "broken_async_hangs", "broken_async_garbage",
+                "broken_raises", "nonexistent")
+        return await asyncio.gather(*(broken_registry.run_check_async(key, target)
+                                      for key in keys))
+
+    results = asyncio.run(sweep())
+    assert [result.status for result, _ms in results] == [CheckStatus.ERROR] * 5
+    assert "ZeroDivisionError" in results[0][0].message
+    assert results[1][0].message == "Kiểm tra không xong trong 0.2 giây"
+    assert "broken_async_garbage returned str, not CheckResult" in results[2][0].message
+    assert results[3][0].message.endswith("ZeroDivisionError('check bug')")
+    assert sorted(module.CALLS) == ["cancelled", "hangs_async", "raises", "raises_async"]
+    stages = sorted(f.stage for f in broken_registry.failures if f.stage.startswith("check:"))
+    assert stages == ["check:broken_async_garbage", "check:broken_async_hangs",
+                      "check:broken_async_raises", "check:broken_raises"]
+    # The same coroutine checks from blocking code (``helpdesk check``): same guard.
+    result, _ms = broken_registry.run_check("broken_async_raises", target)
+    assert result.status is CheckStatus.ERROR and "ZeroDivisionError" in result.message
+
+
 def test_a_working_check_runs_after_a_broken_one(broken_registry, http):
     http.get("https://vneid.example.test/", body="ok", status=200)
     broken_registry.run_check("broken_raises", CheckTarget("x", timeout=0.2))
@@ -314,6 +366,19 @@ class NotCallableCheck:
         return [HealthCheckType("uncallable", "Nope", "vneid", run="not a function")]
 
 
+class BlockingRunAsync:
+    @hookimpl
+    def helpdesk_register_health_checks(self):
+        return [HealthCheckType("not_async", "Nope", "vneid",
+                                run_async=lambda t: CheckResult(CheckStatus.OK))]
+
+
+class NothingToRun:
+    @hookimpl
+    def helpdesk_register_health_checks(self):
+        return [HealthCheckType("nothing", "Nope", "vneid")]
+
+
 class RaisingRegistration:
     @hookimpl
     def helpdesk_register_categories(self):
@@ -328,6 +393,8 @@ class RaisingRegistration:
     (TwiceTemplate, ["bad_plugin", "vneid/forgot_password"]),
     (DuplicateCheck, ["vneid", "bad_plugin", "portal"]),
     (NotCallableCheck, ["bad_plugin", "invalid health check"]),
+    (BlockingRunAsync, ["bad_plugin", "invalid health check", "not_async"]),
+    (NothingToRun, ["bad_plugin", "invalid health check", "nothing"]),
     (RaisingRegistration, ["bad_plugin", "helpdesk_register_categories", "cannot read"]),
 ], ids=lambda v: getattr(v, "__name__", ""))
 def test_invalid_registration_stops_startup_naming_the_plugin(builtin_pm, plugin_class, words):
