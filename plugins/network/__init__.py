@@ -42,7 +42,7 @@ def helpdesk_register_health_checks():
         HealthCheckType("tcp", _l("TCP port open"), CATEGORY, run=checks.check_tcp,
                         config_form=forms.TcpCheckForm, default_interval=300),
         HealthCheckType("http", _l("Web page or service (HTTP/HTTPS)"), CATEGORY,
-                        run=checks.check_http, config_form=forms.HttpCheckForm,
+                        run_async=checks.check_http, config_form=forms.HttpCheckForm,
                         default_interval=300),
         HealthCheckType("dns", _l("Name lookup (DNS)"), CATEGORY, run=checks.check_dns,
                         config_form=forms.DnsCheckForm, default_interval=300),

@@ -6,11 +6,14 @@ steps), so a dead peer gives a ``failure`` result rather than the runner's timeo
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import ipaddress
 import os
 import re
 import shutil
 import socket
+import ssl
 import subprocess
 import time
 import urllib.request
@@ -23,8 +26,8 @@ import dns.message
 import dns.query
 import dns.rcode
 import dns.rdatatype
+import aiohttp
 import icmplib
-import requests
 
 from helpdesk_core import CheckResult, CheckStatus, CheckTarget
 from helpdesk_core import gettext as _
@@ -95,27 +98,42 @@ def check_tcp(target: CheckTarget) -> CheckResult:
 
 # --- HTTP -----------------------------------------------------------------------------
 
-def _environment() -> tuple[bool, str | None]:
-    """What requests would take from the environment: whether proxies or a netrc file
-    are set, and the CA bundle (``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``).
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
-    requests looks them up on every request, reading the whole environment (a fifth of
-    a check's CPU in a sweep of 1,000, bench/sweep.py); without proxies or netrc the
-    session skips that and gets the CA bundle from here. Read once per process: the
-    environment of a running service does not change.
+
+def _environment() -> tuple[dict[str, str], str | None]:
+    """The proxies of the environment (``HTTP_PROXY``, ``HTTPS_PROXY``, ``NO_PROXY``, as
+    ``urllib`` reads them) and the CA bundle (``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``,
+    ``SSL_CERT_FILE``).
+
+    Read once per process, not on every request: the environment of a running service
+    does not change, and reading all of it was a fifth of a check's CPU in a sweep of
+    1,000 (bench/sweep.py).
     """
     global _ENVIRONMENT
     if _ENVIRONMENT is None:
-        netrc = [os.environ.get("NETRC", ""), os.path.expanduser("~/.netrc"),
-                 os.path.expanduser("~/_netrc")]
-        needs_lookup = bool(urllib.request.getproxies()
-                            or any(path and os.path.exists(path) for path in netrc))
-        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-        _ENVIRONMENT = (needs_lookup, bundle or None)
+        bundle = (os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+                  or os.environ.get("SSL_CERT_FILE"))
+        _ENVIRONMENT = (urllib.request.getproxies(), bundle or None)
     return _ENVIRONMENT
 
 
-_ENVIRONMENT: tuple[bool, str | None] | None = None
+_ENVIRONMENT: tuple[dict[str, str], str | None] | None = None
+
+
+def _proxy_for(url: str, proxies: dict[str, str]) -> str | None:
+    if not proxies:
+        return None
+    parts = urlsplit(url)
+    if urllib.request.proxy_bypass_environment(parts.hostname or "", proxies):
+        return None
+    return proxies.get(parts.scheme) or proxies.get("all")
+
+
+@functools.lru_cache(maxsize=8)
+def _tls_context(ca_bundle: str) -> ssl.SSLContext:
+    """A verifying TLS context trusting *ca_bundle* (building one reads the file: once)."""
+    return ssl.create_default_context(cafile=ca_bundle)
 
 
 def _flag(config: Any, name: str, default: bool) -> bool:
@@ -123,22 +141,22 @@ def _flag(config: Any, name: str, default: bool) -> bool:
     return default if value is None else bool(value)
 
 
-def _read_body(response: requests.Response, deadline: _Deadline) -> bytes | None:
-    """The body, at most MAX_BODY_BYTES; None when the deadline passes first."""
+async def _read_body(response: aiohttp.ClientResponse) -> bytes:
+    """The body, at most MAX_BODY_BYTES."""
     chunks, size = [], 0
-    for chunk in response.iter_content(chunk_size=16384):
+    while size < MAX_BODY_BYTES:
+        chunk = await response.content.read(65536)
+        if not chunk:
+            break
         chunks.append(chunk)
         size += len(chunk)
-        if size >= MAX_BODY_BYTES:
-            break
-        if deadline.expired():
-            return None
     return b"".join(chunks)
 
 
-def check_http(target: CheckTarget) -> CheckResult:
+async def check_http(target: CheckTarget) -> CheckResult:
     """Request the URL: status code, latency, optionally a keyword in the body.
 
+    A coroutine (aiohttp): the scheduler runs many at once on its event loop.
     Config: ``expect_status`` (default 200), ``keyword``, ``verify_tls`` (default on),
     ``follow_redirects`` (default on), ``slow_ms`` (warn above this latency).
     Values: ``status_code``, ``latency_ms`` (until the final answer's headers),
@@ -150,58 +168,59 @@ def check_http(target: CheckTarget) -> CheckResult:
     config = target.config
     expect = int(config.get("expect_status") or 200)
     keyword = (config.get("keyword") or "").strip()
-    verify = _flag(config, "verify_tls", True)
     follow = _flag(config, "follow_redirects", True)
     slow_ms = config.get("slow_ms")
-    deadline = _Deadline(target.timeout)
+    proxies, ca_bundle = _environment()
+    tls: ssl.SSLContext | bool = True  # aiohttp's own verifying context
+    if not _flag(config, "verify_tls", True):
+        tls = False
+    elif ca_bundle:
+        tls = _tls_context(ca_bundle)
     started = time.monotonic()
     redirects = 0
-    session = requests.Session()
-    session.trust_env, ca_bundle = _environment()
-    if verify and ca_bundle and not session.trust_env:
-        verify = ca_bundle
     try:
-        current = url
-        while True:
-            response = session.get(current, timeout=max(deadline.left(), 0.05), verify=verify,
-                                   allow_redirects=False, stream=True)
-            if follow and response.is_redirect and redirects < MAX_REDIRECTS:
-                redirects += 1
-                current = urljoin(current, response.headers["location"])
-                response.close()
-                if deadline.expired():
-                    raise requests.Timeout()
-                continue
-            break
-        latency = _ms(started)
-        body = _read_body(response, deadline) if keyword else b""
-        response.close()
-    except requests.exceptions.SSLError as exc:
+        async with asyncio.timeout(max(float(target.timeout), 0.1)):
+            # A fresh connection per check (no keep-alive): the check is about reaching it.
+            connector = aiohttp.TCPConnector(force_close=True, limit=0)
+            async with aiohttp.ClientSession(connector=connector, trust_env=False) as session:
+                current = url
+                while True:
+                    response = await session.get(current, allow_redirects=False, ssl=tls,
+                                                 proxy=_proxy_for(current, proxies))
+                    if (follow and response.status in REDIRECT_STATUSES
+                            and "location" in response.headers and redirects < MAX_REDIRECTS):
+                        redirects += 1
+                        current = urljoin(current, response.headers["location"])
+                        response.release()
+                        continue
+                    break
+                latency = _ms(started)
+                body = await _read_body(response) if keyword else b""
+                response.release()
+    except aiohttp.ClientSSLError as exc:
         return CheckResult(CheckStatus.FAILURE,
                            _("The HTTPS certificate of %(url)s is not valid (%(error)s)",
                              url=url, error=_ssl_reason(exc)), {"redirects": redirects})
-    except requests.Timeout:
+    except (TimeoutError, aiohttp.ServerTimeoutError):
         return CheckResult(CheckStatus.FAILURE,
                            _("%(url)s did not answer within %(seconds)s s",
                              url=url, seconds=f"{target.timeout:g}"), {"redirects": redirects})
-    except requests.RequestException as exc:
+    except aiohttp.ClientConnectorError as exc:
+        return CheckResult(CheckStatus.FAILURE,
+                           _("No answer from %(url)s (%(error)s)", url=url,
+                             error=_os_reason(exc.os_error)), {"redirects": redirects})
+    except (aiohttp.ClientError, ValueError) as exc:  # a broken answer, a malformed URL
         return CheckResult(CheckStatus.FAILURE,
                            _("No answer from %(url)s (%(error)s)", url=url,
                              error=exc.__class__.__name__), {"redirects": redirects})
-    finally:
-        session.close()
-    values = {"latency_ms": latency, "status_code": response.status_code,
-              "redirects": redirects, "final_url": response.url}
-    if response.status_code != expect:
+    values = {"latency_ms": latency, "status_code": response.status,
+              "redirects": redirects, "final_url": str(response.url)}
+    if response.status != expect:
         return CheckResult(CheckStatus.FAILURE,
                            _("%(url)s answered %(status)s instead of %(expected)s",
-                             url=url, status=response.status_code, expected=expect), values)
+                             url=url, status=response.status, expected=expect), values)
     if keyword:
-        if body is None:
-            return CheckResult(CheckStatus.FAILURE,
-                               _("%(url)s did not answer within %(seconds)s s",
-                                 url=url, seconds=f"{target.timeout:g}"), values)
-        text = body.decode(response.encoding or "utf-8", errors="replace")
+        text = body.decode(response.charset or "utf-8", errors="replace")
         if keyword not in text:
             return CheckResult(CheckStatus.FAILURE,
                                _("%(url)s does not contain “%(keyword)s”", url=url,
@@ -211,7 +230,14 @@ def check_http(target: CheckTarget) -> CheckResult:
                            _("%(url)s answered slowly: %(ms)s ms (limit %(limit)s ms)",
                              url=url, ms=latency, limit=slow_ms), values)
     return CheckResult(CheckStatus.OK, _("%(url)s answered %(status)s in %(ms)s ms",
-                                         url=url, status=response.status_code, ms=latency), values)
+                                         url=url, status=response.status, ms=latency), values)
+
+
+def _os_reason(error: OSError) -> str:
+    """"Connection refused", not asyncio's "Connect call failed ('10.0.0.9', 80)"."""
+    if isinstance(error, socket.gaierror) or not error.errno or error.errno < 0:
+        return _error_text(error)
+    return os.strerror(error.errno)
 
 
 def _ssl_reason(exc: BaseException) -> str:
