@@ -142,10 +142,10 @@ def load_rows(engine: str, size: str, measured: list[load.Measured]) -> list[str
     return rows
 
 
-def sweep_row(s: sweep.SweepResult) -> str:
+def sweep_row(engine: str, s: sweep.SweepResult) -> str:
     ok = (s.ratio <= SWEEP_RATIO_TARGET and s.recorded == s.targets
           and s.peak_rss_mb < SWEEP_MEMORY_TARGET_MB)
-    return ROW.format("sqlite", "sweep", f"{s.targets} checks/{s.hung} hung/pool {s.pool}",
+    return ROW.format(engine, "sweep", f"{s.targets} checks/{s.hung} hung/max {s.pool}",
                       "", f"{s.wall_s:.2f}s", f"x{s.ratio:.2f}", "", s.targets - s.recorded,
                       f"{s.peak_rss_mb:.0f}",
                       f"<= x{SWEEP_RATIO_TARGET}, < {SWEEP_MEMORY_TARGET_MB} MB {'ok' if ok else 'MISSED'}")
@@ -212,10 +212,20 @@ def main(argv: list[str] | None = None) -> int:
                         pg_drop(name)
                     elif not args.sqlite_path and os.path.exists(path):
                         os.unlink(path)
-        if not args.no_sweep:
-            print("bench: sweeping 1,000 health-check targets ...", flush=True)
-            swept = sweep.run()
-            lines.append(sweep_row(swept))
+        sweep_engines = [] if args.no_sweep else (
+            [e.strip() for e in args.engines.split(",") if e.strip()] or ["sqlite"])
+        for engine in sweep_engines:
+            print(f"bench: sweeping 1,000 health-check targets on {engine} ...", flush=True)
+            if engine == "postgresql":
+                name = f"hd_sweep_{os.getpid()}"
+                pg_create(name)
+                try:
+                    swept = sweep.run(pg_url(name))
+                finally:
+                    pg_drop(name)
+            else:
+                swept = sweep.run()  # a fresh SQLite file
+            lines.append(sweep_row(engine, swept))
             lines.append(f"|   note: scheduler CPU {swept.cpu_s:.2f} s; results recorded in "
                          f"{swept.batches} transactions")
     finally:

@@ -4,9 +4,9 @@ This process listens on 1,000 loopback ports (asyncio, one thread): 90% answer H
 once, 10% accept the connection and never answer. A fresh database gets one asset per
 target with an ``http`` check (timeout 2 s). A child process (``--child``) builds the
 app and its scheduler exactly as ``helpdesk scheduler`` does (``webapp.scheduler.build``),
-submits one run of every check to the scheduler's ``checks`` executor (the bounded pool
-of ``HEALTH_MAX_WORKERS`` threads, each run going through ``health.check_now``) and
-reports when every check has a recorded result. This process watches the child's memory.
+submits one run of every check to the scheduler's ``checks`` executor (its event loop,
+each run going through ``health.CheckRunner``: batched target reads, the registry's
+guard and hard timeout, the recorder) and reports when every check has a recorded result. This process watches the child's memory.
 """
 
 from __future__ import annotations
@@ -162,7 +162,7 @@ def child(url: str, deadline_s: float) -> dict[str, float]:
     return {"checks": len(check_ids), "recorded": recorded, "wall_s": wall, "cpu_s": cpu,
             "batches": scheduler.recorder(app).batches,
             "finished": finished_in_time, "statuses": statuses,
-            "pool": int(app.config["HEALTH_MAX_WORKERS"])}
+            "pool": int(app.config["HEALTH_MAX_CONCURRENT"])}
 
 
 @dataclass

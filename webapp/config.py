@@ -30,9 +30,12 @@ DEFAULTS: dict[str, Any] = {
     "AUTO_CLOSE_WORKING_DAYS": 3,    # resolved tickets close after this many working days
     "SQLALCHEMY_RECORD_QUERIES": False,
     # Health checks (webapp/scheduler.py, helpdesk_core/services/health.py)
-    # Checks running at the same time in one scheduler. Checks wait on the network, not the
-    # CPU: 100 hung devices at a 2 s timeout hold 100 workers for 2 s (bench/sweep.py).
+    # Blocking checks (a plugin's ``run``) running at the same time in one scheduler: they
+    # wait on the network, not the CPU, and a hung device holds a worker until its timeout.
     "HEALTH_MAX_WORKERS": 128,
+    # Runs in progress at once, coroutine checks (``run_async``, like http) included; they
+    # wait on the scheduler's event loop without a thread (bench/sweep.py).
+    "HEALTH_MAX_CONCURRENT": 1000,
     "HEALTH_RECONCILE_SECONDS": 60,  # how often jobs follow the checks in the database
     "HEALTH_JITTER_SECONDS": 15,     # spread of each check's start, at most 10% of its interval
     "HEALTH_RETENTION_DAYS": 14,     # check results kept (the latest per check always)
@@ -68,11 +71,6 @@ def finish(app_config: dict[str, Any], instance_path: str) -> None:
     url = database_url(app_config, instance_path)
     app_config["SQLALCHEMY_DATABASE_URI"] = url
     options = engine_options(url)
-    if "max_overflow" in options:
-        # On PostgreSQL each running check holds a connection (its advisory lock): let the
-        # pool grow with the check workers instead of making them queue for a connection.
-        options["max_overflow"] = max(options["max_overflow"],
-                                      int(app_config["HEALTH_MAX_WORKERS"]) + 4 - options["pool_size"])
     options.update(app_config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     app_config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if not app_config.get("UPLOAD_FOLDER"):

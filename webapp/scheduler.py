@@ -5,28 +5,36 @@ for production (then web workers never schedule anything). Every job calls the s
 service layer as the web pages.
 
 Health checks: one job per enabled asset check, at the check's own interval with a
-little jitter, misfires coalesced, never two runs of one job at once. They run in their
-own bounded pool (``HEALTH_MAX_WORKERS``); each run has the registry's hard timeout, so a
-hung device holds one worker for at most its timeout and never stalls the others. Their
-results are recorded by one :class:`~helpdesk_core.services.health.Recorder` thread, a
-batch per transaction. A
-reconcile job adds, removes and reschedules check jobs as checks change in the database.
-Several scheduler processes may share one PostgreSQL database: the per-check advisory
-lock in :func:`helpdesk_core.services.health.check_now` keeps a check from running twice
-at once, and the database's unique index keeps one open ticket per check.
+little jitter, misfires coalesced, never two runs of one job at once. The jobs are
+coroutines on an event loop of their own (:class:`LoopExecutor`), run by a
+:class:`~helpdesk_core.services.health.CheckRunner`: targets are read a batch per query,
+network checks written as coroutines (``run_async``, like ``http``) wait on the loop
+without a thread, blocking checks run in a bounded pool (``HEALTH_MAX_WORKERS``), and
+results are recorded a batch per transaction. Each run has the registry's hard timeout,
+so a hung device never stalls the others. A reconcile job adds, removes and reschedules
+check jobs as checks change in the database. Several scheduler processes may share one
+PostgreSQL database: the per-check advisory locks
+(:class:`~helpdesk_core.services.health.RunLocks`) keep a check from running twice at
+once, and the database's unique index keeps one open ticket per check.
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import datetime as dt
 import logging
 import os
 import random
 import socket
+import sys
+import threading
 from typing import Any, Iterator
 
+from apscheduler.executors.base import BaseExecutor, run_coroutine_job
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.util import iscoroutinefunction_partial
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
@@ -41,6 +49,7 @@ HEARTBEAT_SECONDS = 30
 CHECK_JOB_PREFIX = "check:"
 CHECK_EXECUTOR = "checks"
 RECORDER_KEY = "health_recorder"
+RUNNER_KEY = "health_runner"
 
 
 def _now() -> dt.datetime:
@@ -78,19 +87,77 @@ def recorder(app: Flask) -> health.Recorder:
     return app.extensions[RECORDER_KEY]
 
 
-def run_check_job(app: Flask, check_id: int) -> health.Outcome | None:
+def runner(app: Flask) -> health.CheckRunner:
+    """The app's runner of scheduled checks (its reader, recorder and blocking pool)."""
+    if RUNNER_KEY not in app.extensions:
+        @contextlib.contextmanager
+        def session_scope() -> Iterator[Any]:
+            with app.app_context():
+                yield db.session
+
+        app.extensions[RUNNER_KEY] = health.CheckRunner(
+            session_scope, app.extensions["helpdesk"], recorder(app),
+            max_workers=int(app.config["HEALTH_MAX_WORKERS"]),
+            max_concurrent=int(app.config["HEALTH_MAX_CONCURRENT"]))
+    return app.extensions[RUNNER_KEY]
+
+
+async def run_check_job(app: Flask, check_id: int) -> health.Outcome | None:
     """One scheduled run of one check; anything that goes wrong is logged, not raised."""
-    with app.app_context():
-        try:
-            outcome = health.check_now(db.session, app.extensions["helpdesk"], check_id,
-                                       force=False, recorder=recorder(app))
-        except Exception:
-            log.exception("health check %s could not be recorded", check_id)
-            return None
-        if outcome is not None:
-            log.info("check %s: %s %s%s", check_id, outcome.status, outcome.message,
-                     f" ({outcome.action})" if outcome.action else "")
-        return outcome
+    try:
+        outcome = await runner(app).run(check_id)
+    except Exception:
+        log.exception("health check %s could not be recorded", check_id)
+        return None
+    if outcome is not None:
+        log.info("check %s: %s %s%s", check_id, outcome.status, outcome.message,
+                 f" ({outcome.action})" if outcome.action else "")
+    return outcome
+
+
+class LoopExecutor(BaseExecutor):
+    """An APScheduler executor for coroutine jobs: an asyncio event loop in a thread of its
+    own. (APScheduler's ``AsyncIOExecutor`` needs an ``AsyncIOScheduler`` that owns the
+    loop; this one serves the ``BackgroundScheduler`` the web app and the CLI use.)
+
+    ``shutdown(wait=True)`` lets the running jobs finish; ``wait=False`` cancels them.
+    """
+
+    def start(self, scheduler: Any, alias: str) -> None:
+        super().start(scheduler, alias)
+        self._loop = asyncio.new_event_loop()
+        self._pending: set[concurrent.futures.Future] = set()
+        self._thread = threading.Thread(target=self._loop.run_forever, name=f"{alias}-loop",
+                                        daemon=True)
+        self._thread.start()
+
+    def shutdown(self, wait: bool = True) -> None:
+        pending = list(self._pending)
+        if wait:
+            concurrent.futures.wait(pending)
+        else:
+            for future in pending:
+                future.cancel()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+    def _do_submit_job(self, job: Any, run_times: list[dt.datetime]) -> None:
+        if not iscoroutinefunction_partial(job.func):
+            raise TypeError(f"{job} is not a coroutine function; use another executor")
+
+        def done(future: concurrent.futures.Future) -> None:
+            self._pending.discard(future)
+            try:
+                events = future.result()
+            except BaseException:
+                self._run_job_error(job.id, *sys.exc_info()[1:])
+            else:
+                self._run_job_success(job.id, events)
+
+        future = asyncio.run_coroutine_threadsafe(
+            run_coroutine_job(job, job._jobstore_alias, run_times, self._logger.name), self._loop)
+        self._pending.add(future)
+        future.add_done_callback(done)
 
 
 def _check_trigger(app: Flask, interval: int) -> IntervalTrigger:
@@ -192,7 +259,7 @@ def build(app: Flask) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(
         timezone=app.config["TIMEZONE"],
         executors={"default": ThreadPoolExecutor(4),
-                   CHECK_EXECUTOR: ThreadPoolExecutor(int(app.config["HEALTH_MAX_WORKERS"]))},
+                   CHECK_EXECUTOR: LoopExecutor()},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 120})
     scheduler.add_job(beat, "interval", seconds=HEARTBEAT_SECONDS, args=[app], id="heartbeat",
                       next_run_time=_now())

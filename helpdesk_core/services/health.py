@@ -25,6 +25,7 @@ the same time. :func:`prune_records` keeps the history bounded.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import logging
@@ -32,7 +33,7 @@ import queue
 import sys
 import threading
 import time
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, ContextManager, Iterator, Mapping, Sequence
 
@@ -426,53 +427,33 @@ def _file(session: Session, registry: PluginRegistry, check: AssetCheck, reason:
     return ticket, True
 
 
-# --- recording many runs together: the scheduler's recorder ---------------------------
+# --- batching: many concurrent runs, few transactions --------------------------------
 
-class Recorder:
-    """Records the results of many concurrent check runs in few transactions.
+class _Batcher:
+    """One thread that handles whatever items have arrived (up to *max_batch*, waiting at
+    most *linger* seconds for more) in one go; each submitter gets a future."""
 
-    Runs hand their result to :meth:`submit` and wait for the outcome; one thread records
-    whatever has arrived (up to *max_batch*) with :func:`record_results` and one commit.
-    A sweep of 1,000 checks then makes tens of commits instead of 1,000, and on SQLite the
-    runs never queue on the write lock: this thread is the only writer of results. If a
-    batch fails, each of its results is recorded on its own, so one bad result costs no
-    other its record.
+    name = "batcher"
 
-    :param session_scope: a context manager giving a session for one batch (the web app
-        pushes an app context); the recorder commits and rolls back itself.
-    :param policy: the ticket rules, asked for each batch (settings may change).
-    """
-
-    def __init__(self, session_scope: Callable[[], ContextManager[Session]],
-                 registry: PluginRegistry, policy: Callable[[], HealthPolicy] = lambda: DEFAULT_POLICY,
-                 max_batch: int = 100, linger: float = 0.01) -> None:
-        self._session_scope = session_scope
-        self._registry = registry
-        self._policy = policy
+    def __init__(self, max_batch: int = 100, linger: float = 0.01) -> None:
         self._max_batch = max_batch
         self._linger = linger
-        self._queue: queue.SimpleQueue[tuple[PendingResult, Future] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[Any, Future] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        self.batches = 0  # how many transactions it took (tests, benchmarks)
+        self.batches = 0  # how many batches it handled (tests, benchmarks)
 
-    def submit(self, item: PendingResult) -> Future:
-        """Queue *item*; the future gives its :class:`Outcome` (None: the check is gone)."""
+    def submit(self, item: Any) -> Future:
         future: Future = Future()
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="health-recorder",
-                                                daemon=True)
+                self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
                 self._thread.start()
         self._queue.put((item, future))
         return future
 
-    def record(self, item: PendingResult) -> Outcome | None:
-        """Submit *item* and wait until it is recorded and committed."""
-        return self.submit(item).result()
-
     def close(self, timeout: float = 10.0) -> None:
-        """Record what is queued, then stop the thread."""
+        """Handle what is queued, then stop the thread."""
         with self._lock:
             thread, self._thread = self._thread, None
         if thread is not None:
@@ -496,11 +477,48 @@ class Recorder:
                     stop = True
                     break
                 batch.append(item)
-            self._record_batch(batch)
+            self._handle(batch)
             if stop:
                 return
 
-    def _record_batch(self, batch: list[tuple[PendingResult, Future]]) -> None:
+    def _handle(self, batch: list[tuple[Any, Future]]) -> None:
+        raise NotImplementedError
+
+
+class Recorder(_Batcher):
+    """Records the results of many concurrent check runs in few transactions.
+
+    Runs hand their result to :meth:`submit` and wait for the outcome; one thread records
+    whatever has arrived (up to *max_batch*) with :func:`record_results` and one commit.
+    A sweep of 1,000 checks then makes tens of commits instead of 1,000, and on SQLite the
+    runs never queue on the write lock: this thread is the only writer of results. If a
+    batch fails, each of its results is recorded on its own, so one bad result costs no
+    other its record.
+
+    :param session_scope: a context manager giving a session for one batch (the web app
+        pushes an app context); the recorder commits and rolls back itself.
+    :param policy: the ticket rules, asked for each batch (settings may change).
+    """
+
+    name = "health-recorder"
+
+    def __init__(self, session_scope: Callable[[], ContextManager[Session]],
+                 registry: PluginRegistry, policy: Callable[[], HealthPolicy] = lambda: DEFAULT_POLICY,
+                 max_batch: int = 100, linger: float = 0.01) -> None:
+        super().__init__(max_batch, linger)
+        self._session_scope = session_scope
+        self._registry = registry
+        self._policy = policy
+
+    def submit(self, item: PendingResult) -> Future:
+        """Queue *item*; the future gives its :class:`Outcome` (None: the check is gone)."""
+        return super().submit(item)
+
+    def record(self, item: PendingResult) -> Outcome | None:
+        """Submit *item* and wait until it is recorded and committed."""
+        return self.submit(item).result()
+
+    def _handle(self, batch: list[tuple[PendingResult, Future]]) -> None:
         try:
             with self._session_scope() as session:
                 try:
@@ -519,10 +537,36 @@ class Recorder:
             log.warning("a batch of %d results failed; recording them one by one", len(batch),
                         exc_info=True)
             for one in batch:
-                self._record_batch([one])
+                self._handle([one])
             return
         for (_, future), outcome in zip(batch, outcomes):
             future.set_result(outcome)
+
+
+class TargetReader(_Batcher):
+    """Reads what many concurrent runs are about to check with one query per batch
+    (:func:`read_targets`); each future gives the check's row, or None if the check is
+    gone, disabled or its asset retired."""
+
+    name = "health-reader"
+
+    def __init__(self, session_scope: Callable[[], ContextManager[Session]],
+                 max_batch: int = 500, linger: float = 0.005) -> None:
+        super().__init__(max_batch, linger)
+        self._session_scope = session_scope
+
+    def _handle(self, batch: list[tuple[int, Future]]) -> None:
+        try:
+            with self._session_scope() as session:
+                rows = read_targets(session, [check_id for check_id, _ in batch])
+            self.batches += 1
+        except Exception as exc:
+            log.exception("could not read %d health checks", len(batch))
+            for _, future in batch:
+                future.set_exception(exc)
+            return
+        for check_id, future in batch:
+            future.set_result(rows.get(check_id))
 
 
 # --- one full run: the scheduler's job and ``helpdesk check`` -------------------------
@@ -549,6 +593,33 @@ def run_lock(session: Session, check_id: int) -> Iterator[bool]:
             if got:
                 conn.scalar(text("SELECT pg_advisory_unlock(:cls, :id)"),
                             {"cls": ADVISORY_LOCK_CLASS, "id": check_id})
+
+
+def read_targets(session: Session, check_ids: Sequence[int]) -> dict[int, Any]:
+    """What runs of these checks need (:func:`target_of`, :func:`ran_recently`), for the
+    enabled checks of active assets among *check_ids*; the read ends before it returns, so
+    no transaction stays open while the devices are polled."""
+    token = set_reads_only(True)  # SQLite: no write lock just to read the targets
+    try:
+        # Plain columns, not ORM objects: this read runs for every run of every check.
+        rows = session.execute(
+            select(AssetCheck.id, AssetCheck.check_type, AssetCheck.config,
+                   AssetCheck.timeout_seconds, AssetCheck.interval_seconds,
+                   AssetCheck.last_checked_at, Asset.address, Asset.name)
+            .join(Asset, Asset.id == AssetCheck.asset_id)
+            .where(AssetCheck.id.in_(check_ids), AssetCheck.enabled.is_(True),
+                   Asset.active.is_(True))).all()
+    finally:
+        tickets.rollback(session)
+        reset_reads_only(token)
+    return {row.id: row for row in rows}
+
+
+def ran_recently(row: Any, now: dt.datetime) -> bool:
+    """Whether the check ran less than half an interval ago (by another process, say)."""
+    if row.last_checked_at is None:
+        return False
+    return now - row.last_checked_at < dt.timedelta(seconds=(row.interval_seconds or 300) / 2)
 
 
 def _utcnow() -> dt.datetime:
@@ -580,25 +651,11 @@ def check_now(session: Session, registry: PluginRegistry, check_id: int, *,
         if not got:
             log.info("check %s is being run by another process right now; skipped", check_id)
             return None
-        token = set_reads_only(True)  # SQLite: no write lock just to read the target
-        try:
-            # Plain columns, not ORM objects: this read runs for every run of every check.
-            row = session.execute(
-                select(AssetCheck.check_type, AssetCheck.config, AssetCheck.timeout_seconds,
-                       AssetCheck.interval_seconds, AssetCheck.last_checked_at,
-                       Asset.address, Asset.name)
-                .join(Asset, Asset.id == AssetCheck.asset_id)
-                .where(AssetCheck.id == check_id, AssetCheck.enabled.is_(True),
-                       Asset.active.is_(True))).one_or_none()
-        finally:
-            tickets.rollback(session)  # end the read before the device is polled
-            reset_reads_only(token)
+        row = read_targets(session, [check_id]).get(check_id)
         if row is None:  # gone, disabled, or its asset retired
             return None
-        if not force and row.last_checked_at is not None:
-            since = _utcnow() - row.last_checked_at
-            if since < dt.timedelta(seconds=(row.interval_seconds or 300) / 2):
-                return None
+        if not force and ran_recently(row, _utcnow()):
+            return None
         result, latency = run_check(registry, row.check_type, target_of(row))
         when = now or _utcnow()
         if not record:
@@ -614,6 +671,139 @@ def check_now(session: Session, registry: PluginRegistry, check_id: int, *,
             tickets.rollback(session)
             raise
         return outcome
+
+
+# --- the scheduler's runs: many at once on one event loop ---------------------------
+
+class RunLocks(_Batcher):
+    """The checks' advisory locks for the scheduler's runs, a batch per statement.
+
+    The same locks as :func:`run_lock` (so a ``helpdesk check`` and a scheduler never run
+    one check at once either), but a thousand concurrent runs share this thread's one
+    autocommit connection instead of holding one each. PostgreSQL only (:attr:`enabled`);
+    SQLite assumes one scheduler process. A crashed process releases its locks with its
+    connection.
+    """
+
+    name = "health-locks"
+
+    def __init__(self, session_scope: Callable[[], ContextManager[Session]],
+                 max_batch: int = 500, linger: float = 0.005) -> None:
+        super().__init__(max_batch, linger)
+        self._session_scope = session_scope
+        self._engine: Any = None
+        self._connection: Any = None
+
+    @property
+    def enabled(self) -> bool:
+        if self._engine is None:
+            with self._session_scope() as session:
+                self._engine = session.get_bind()
+        return self._engine.dialect.name == "postgresql"
+
+    def acquire(self, check_id: int) -> Future:
+        """Try to take the check's lock; the future gives False if another process has it."""
+        return self.submit(("lock", check_id))
+
+    def release(self, check_id: int) -> Future:
+        return self.submit(("unlock", check_id))
+
+    def _handle(self, batch: list[tuple[tuple[str, int], Future]]) -> None:
+        wanted = list(dict.fromkeys(check_id for (op, check_id), _ in batch if op == "lock"))
+        done = [check_id for (op, check_id), _ in batch if op == "unlock"]
+        try:
+            if self._connection is None:
+                self._connection = self._engine.connect().execution_options(
+                    isolation_level="AUTOCOMMIT")
+            if done:  # first, so a check that just finished can be taken again
+                self._connection.execute(text(
+                    "SELECT pg_advisory_unlock(:cls, k) FROM unnest(CAST(:ids AS integer[])) k"),
+                    {"cls": ADVISORY_LOCK_CLASS, "ids": done})
+            got = set(self._connection.scalars(text(
+                "SELECT k FROM unnest(CAST(:ids AS integer[])) k "
+                "WHERE pg_try_advisory_lock(:cls, k)"),
+                {"cls": ADVISORY_LOCK_CLASS, "ids": wanted})) if wanted else set()
+            self.batches += 1
+        except Exception as exc:
+            # A broken connection has lost its locks anyway; start afresh next time.
+            log.exception("could not take or release %d health check locks", len(batch))
+            with contextlib.suppress(Exception):
+                self._connection.close()
+            self._connection = None
+            for _, future in batch:
+                future.set_exception(exc)
+            return
+        granted: set[int] = set()
+        for (op, check_id), future in batch:
+            if op == "lock":  # the same check twice in a batch: only the first gets it
+                future.set_result(check_id in got and check_id not in granted)
+                granted.add(check_id)
+            else:
+                future.set_result(None)
+
+    def close(self, timeout: float = 10.0) -> None:
+        super().close(timeout)
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                self._connection.close()
+            self._connection = None
+
+
+class CheckRunner:
+    """The scheduler's runs of checks: :func:`check_now` for an asyncio event loop.
+
+    Each run reads its target through a :class:`TargetReader` (one query for many runs),
+    runs the check with :meth:`PluginRegistry.run_check_async` (a coroutine check on the
+    loop itself; a blocking one in a pool of *max_workers* threads) and records through
+    the :class:`Recorder`, all without holding a thread while it waits. So a sweep of
+    1,000 devices, a hundred of them hung, takes little more than one timeout
+    (bench/sweep.py), where a thread per run spent most of it on CPU before the last
+    device was even asked.
+
+    :param max_concurrent: runs in progress at once; more wait their turn.
+    """
+
+    def __init__(self, session_scope: Callable[[], ContextManager[Session]],
+                 registry: PluginRegistry, recorder: Recorder, max_workers: int = 128,
+                 max_concurrent: int = 1000) -> None:
+        self._registry = registry
+        self._recorder = recorder
+        self._reader = TargetReader(session_scope)
+        self._locks = RunLocks(session_scope)
+        self._blocking = ThreadPoolExecutor(max_workers, thread_name_prefix="health-check")
+        self._max_concurrent = max_concurrent
+        self._slots: dict[Any, asyncio.Semaphore] = {}  # one per event loop
+
+    async def run(self, check_id: int, force: bool = False) -> Outcome | None:
+        """Run check *check_id* once and record it; None when there is nothing to do
+        (as :func:`check_now`: gone or disabled, running in another process, or with
+        ``force=False`` run by another process less than half an interval ago)."""
+        loop = asyncio.get_running_loop()
+        slots = self._slots.get(loop)
+        if slots is None:
+            slots = self._slots[loop] = asyncio.Semaphore(self._max_concurrent)
+        async with slots:
+            locking = self._locks.enabled
+            if locking and not await asyncio.wrap_future(self._locks.acquire(check_id)):
+                log.info("check %s is being run by another process right now; skipped",
+                         check_id)
+                return None
+            try:
+                row = await asyncio.wrap_future(self._reader.submit(check_id))
+                if row is None or (not force and ran_recently(row, _utcnow())):
+                    return None
+                result, latency = await self._registry.run_check_async(
+                    row.check_type, target_of(row), self._blocking)
+                pending = PendingResult(check_id, result, latency, _utcnow())
+                return await asyncio.wrap_future(self._recorder.submit(pending))
+            finally:
+                if locking:
+                    await asyncio.wrap_future(self._locks.release(check_id))
+
+    def close(self) -> None:
+        self._reader.close()
+        self._blocking.shutdown(wait=False, cancel_futures=True)
+        self._locks.close()
 
 
 def schedulable_checks(session: Session) -> dict[int, int]:

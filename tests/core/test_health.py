@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import contextlib
 import datetime as dt
+import logging
+import threading
+import time
 
 import pytest
 from sqlalchemy import func, select
 
 from helpdesk_core import (Category, CheckResult, CheckStatus, HealthCheckType, PluginRegistry,
                            hookimpl)
+from helpdesk_core.db import make_session_factory
 from helpdesk_core.models import (Asset, AssetCheck, CheckRecord, Criticality, Source, Status,
                                   Ticket, TicketEvent)
 from helpdesk_core.services import health, tickets
@@ -368,3 +373,112 @@ def test_one_bad_result_costs_no_other_result_its_record(
     assert db_session.get(AssetCheck, good.id).last_status == "ok"
     assert db_session.get(AssetCheck, other.id).last_status is None
     db_session.rollback()
+
+
+# --- the runner: the scheduler's runs on an event loop ---------------------------------
+
+@contextlib.contextmanager
+def running_loop():
+    """An asyncio event loop in a thread, as the scheduler's ``checks`` executor has."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        yield loop
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
+
+
+def _runner(session_factory, registry, **options):
+    @contextlib.contextmanager
+    def scope():
+        session = session_factory()
+        try:
+            yield session
+        finally:
+            session.close()
+    recorder = health.Recorder(scope, registry)
+    return health.CheckRunner(scope, registry, recorder, **options), recorder
+
+
+def _guarded_runs():
+    """Threads of blocking checks running now (the registry's guard threads)."""
+    return [t.name for t in threading.enumerate() if t.name.startswith("check-")]
+
+
+def test_the_runner_waits_on_hung_devices_without_a_thread_each(
+        db_session, session_factory, registry, http_peer):
+    http_peer.set("/hang", "hang")
+    ward = make_ward(db_session)
+    hung = [make_check(db_session, ward, http_peer.url("/hang"), timeout_seconds=30)
+            for _ in range(20)]
+    fast = [make_check(db_session, ward, http_peer.url(f"/ok{n}")) for n in range(5)]
+    tcp = make_check(db_session, ward, "127.0.0.1", "tcp", {"port": http_peer.server.server_address[1]})
+    runner, recorder = _runner(session_factory, registry)
+    with running_loop() as loop:
+        runs = {check.id: asyncio.run_coroutine_threadsafe(runner.run(check.id), loop)
+                for check in hung + fast + [tcp]}
+        deadline = time.monotonic() + 20
+        while http_peer.pending("/hang") < 20 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert http_peer.pending("/hang") == 20
+        assert all(runs[check.id].result(10).status == "ok" for check in fast + [tcp])
+        # 20 devices hang: no thread waits on any of them (http is a coroutine check).
+        assert _guarded_runs() == []
+        assert not any(runs[check.id].done() for check in hung)
+        http_peer.release.set()
+        outcomes = [runs[check.id].result(10) for check in hung]
+    runner.close()
+    recorder.close()
+    assert {outcome.status for outcome in outcomes} == {"ok"}
+    assert recorder.batches < 26  # recorded together, not one transaction per run
+    db_session.expire_all()
+    assert db_session.scalar(select(func.count()).select_from(CheckRecord)) == 26
+    db_session.rollback()
+
+
+def test_the_runner_skips_what_it_need_not_run(db_session, session_factory, registry, now):
+    ward = make_ward(db_session)
+    recent = make_check(db_session, ward, "127.0.0.1", "tcp", {"port": closed_port()},
+                        last_checked_at=health._utcnow() - dt.timedelta(seconds=5))
+    disabled = make_check(db_session, ward, "127.0.0.1", "tcp", {"port": 1}, enabled=False)
+    runner, recorder = _runner(session_factory, registry)
+    with running_loop() as loop:
+        def run(check_id, **options):
+            return asyncio.run_coroutine_threadsafe(runner.run(check_id, **options),
+                                                    loop).result(10)
+        assert run(recent.id) is None  # ran 5 s ago, interval 60 s
+        assert run(disabled.id) is None
+        assert run(disabled.id + 1000) is None  # gone
+        forced = run(recent.id, force=True)
+    runner.close()
+    recorder.close()
+    assert forced.status == "failure"
+    db_session.rollback()
+
+
+def test_the_runner_leaves_a_check_another_process_is_running(
+        postgres_database, registry, caplog):
+    # Several scheduler processes are a PostgreSQL deployment (SQLite: one process).
+    factory = make_session_factory(postgres_database.engine)
+    with factory() as session:
+        check = make_check(session, make_ward(session), "127.0.0.1", "tcp",
+                           {"port": closed_port()})
+        check_id = check.id
+    runner, recorder = _runner(factory, registry)
+    with running_loop() as loop, factory() as other:
+        def run():
+            return asyncio.run_coroutine_threadsafe(runner.run(check_id), loop).result(10)
+        with health.run_lock(other, check_id) as got:  # "another process": its own connection
+            assert got
+            with caplog.at_level(logging.INFO, logger="helpdesk_core.services.health"):
+                assert run() is None
+        assert "is being run by another process right now; skipped" in caplog.text
+        assert run().status == "failure"  # released: the next run goes ahead
+        assert run() is None  # and its own lock was released too; now it ran recently
+        with health.run_lock(other, check_id) as got:
+            assert got
+    runner.close()
+    recorder.close()
