@@ -18,9 +18,10 @@ result in one short transaction: the latest state on the :class:`AssetCheck`, on
 scheduler's :class:`Recorder` thread feeds it the results of concurrent runs, so a sweep
 of 1,000 checks takes tens of commits, not 1,000.
 
-:func:`check_now` does both halves for the scheduler and the CLI, holding a PostgreSQL
-advisory lock per check so several scheduler processes never run one check twice at
-the same time. :func:`prune_records` keeps the history bounded.
+:func:`check_now` does both halves for ``helpdesk check`` and the web's "check now";
+:class:`CheckRunner` does them for the scheduler, many runs at once on an event loop.
+Both hold a PostgreSQL advisory lock per check, so several processes never run one
+check twice at the same time. :func:`prune_records` keeps the history bounded.
 """
 
 from __future__ import annotations
@@ -628,23 +629,20 @@ def _utcnow() -> dt.datetime:
 
 def check_now(session: Session, registry: PluginRegistry, check_id: int, *,
               now: dt.datetime | None = None, record: bool = True, force: bool = True,
-              policy: HealthPolicy = DEFAULT_POLICY,
-              recorder: Recorder | None = None) -> Outcome | None:
+              policy: HealthPolicy = DEFAULT_POLICY) -> Outcome | None:
     """Run check *check_id* once and (unless ``record=False``) record it and commit.
 
     Returns None when there is nothing to do: the check is gone or disabled, another
-    process is running it right now, or (``force=False``, the scheduler) another
-    process ran it less than half an interval ago.
+    process is running it right now, or (``force=False``) another process ran it less
+    than half an interval ago.
 
     *session* should have nothing pending: the run starts by rolling it back, so that no
     transaction stays open while the device is polled.
 
     :param now: the time to record (tests); by default the time the run ended.
     :param record: False only runs the check (no lock, no record, no ticket).
-    :param force: False skips a check another process ran less than half an interval ago
-        (the scheduler's runs); True always runs it (``helpdesk check``).
-    :param recorder: record through this :class:`Recorder` (with the policy it was given)
-        instead of in *session*; the run still waits for its outcome.
+    :param force: False skips a check another process ran less than half an interval
+        ago; True always runs it (``helpdesk check``).
     """
     tickets.rollback(session)  # start clean: no transaction is open while polling
     with run_lock(session, check_id) if record else contextlib.nullcontext(True) as got:
@@ -662,8 +660,6 @@ def check_now(session: Session, registry: PluginRegistry, check_id: int, *,
             return Outcome(check_id, CheckStatus(result.status).value, str(result.message),
                            result.latency_ms if result.latency_ms is not None else latency,
                            when, recorded=False, values=dict(result.values or {}))
-        if recorder is not None:  # the scheduler: recorded with other runs, lock still held
-            return recorder.record(PendingResult(check_id, result, latency, when))
         try:
             outcome = record_result(session, registry, check_id, result, latency, when, policy)
             tickets.commit(session)

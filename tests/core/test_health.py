@@ -317,7 +317,8 @@ def test_prune_keeps_recent_records_and_the_latest_of_each_check(db_session, now
 
 # --- the recorder: many runs, few transactions -----------------------------------------
 
-def _recorder(session_factory, registry, **options):
+def _scope(session_factory):
+    """What the scheduler gives its recorder, reader and locks: a session per batch."""
     @contextlib.contextmanager
     def scope():
         session = session_factory()
@@ -325,7 +326,11 @@ def _recorder(session_factory, registry, **options):
             yield session
         finally:
             session.close()
-    return health.Recorder(scope, registry, **options)
+    return scope
+
+
+def _recorder(session_factory, registry, **options):
+    return health.Recorder(_scope(session_factory), registry, **options)
 
 
 def test_the_recorder_records_concurrent_runs_in_few_transactions(
@@ -392,15 +397,9 @@ def running_loop():
 
 
 def _runner(session_factory, registry, **options):
-    @contextlib.contextmanager
-    def scope():
-        session = session_factory()
-        try:
-            yield session
-        finally:
-            session.close()
-    recorder = health.Recorder(scope, registry)
-    return health.CheckRunner(scope, registry, recorder, **options), recorder
+    recorder = _recorder(session_factory, registry)
+    return (health.CheckRunner(_scope(session_factory), registry, recorder, **options),
+            recorder)
 
 
 def _guarded_runs():
