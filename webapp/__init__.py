@@ -57,8 +57,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     @login_manager.user_loader
     def load_user(user_id: str):
+        from sqlalchemy.orm import joinedload
+
         from helpdesk_core.models import User
-        return db.session.get(User, int(user_id))
+        # With the ward: staff pages and the front desk need it (one query, not two).
+        return db.session.get(User, int(user_id), options=[joinedload(User.ward)])
 
     @app.before_request
     def _set_core_locale() -> None:

@@ -25,9 +25,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from .. import i18n
@@ -64,8 +64,7 @@ BREACH_EVENT = "sla_breached"
 
 def calendar_for(session: Session, ward: Ward, tz_name: str | None = None) -> WorkingCalendar:
     """The working calendar of *ward*, with its own and the city's declared days."""
-    rows = session.scalars(select(CalendarDay).where(
-        (CalendarDay.ward_id == ward.id) | (CalendarDay.ward_id.is_(None)))).all()
+    rows = session.connection().execute(_CALENDAR_DAYS, {"calendar_ward": ward.id}).all()
     weekday = ((parse_hhmm(ward.morning_start), parse_hhmm(ward.morning_end)),
                (parse_hhmm(ward.afternoon_start), parse_hhmm(ward.afternoon_end)))
     saturday = weekday[:1] if ward.saturday_morning else ()
@@ -74,13 +73,25 @@ def calendar_for(session: Session, ward: Ward, tz_name: str | None = None) -> Wo
         from zoneinfo import ZoneInfo
         extra["tz"] = ZoneInfo(tz_name)
     # A ward's own declaration wins over the city-wide one for the same day.
-    by_day: dict[dt.date, CalendarDay] = {}
+    by_day: dict[dt.date, Any] = {}
     for row in sorted(rows, key=lambda r: r.ward_id is not None):
         by_day[row.day] = row
     return WorkingCalendar(
         weekday_periods=weekday, saturday_periods=saturday,
         days_off=frozenset(d for d, r in by_day.items() if not r.is_working),
         working_days=frozenset(d for d, r in by_day.items() if r.is_working), **extra)
+
+
+# Both run for every ticket filed: plain statements built once, on the session's
+# connection (no ORM objects; they read settings, so they need no autoflush either).
+_days, _policies = CalendarDay.__table__, SlaPolicy.__table__
+_CALENDAR_DAYS = select(_days.c.ward_id, _days.c.day, _days.c.is_working).where(
+    (_days.c.ward_id == bindparam("calendar_ward")) | _days.c.ward_id.is_(None))
+_POLICIES = select(_policies.c.category, _policies.c.response_minutes,
+                   _policies.c.resolution_minutes, _policies.c.at_risk_ratio,
+                   _policies.c.escalate_on_breach).where(
+    _policies.c.priority == bindparam("policy_priority"),
+    (_policies.c.category == bindparam("policy_category")) | _policies.c.category.is_(None))
 
 
 def policy_for(session: Session, priority: int, category: str) -> tuple[int, int, float, bool]:
@@ -90,9 +101,8 @@ def policy_for(session: Session, priority: int, category: str) -> tuple[int, int
     without either, :data:`DEFAULT_TARGETS` with :data:`DEFAULT_AT_RISK_RATIO` and no
     escalation.
     """
-    rows = session.scalars(select(SlaPolicy).where(
-        SlaPolicy.priority == priority,
-        (SlaPolicy.category == category) | (SlaPolicy.category.is_(None)))).all()
+    rows = session.connection().execute(_POLICIES, {"policy_priority": priority,
+                                                    "policy_category": category}).all()
     rows.sort(key=lambda p: p.category is None)  # the category's own policy first
     if rows:
         p = rows[0]

@@ -25,7 +25,7 @@ import datetime as dt
 import logging
 from typing import Any, Iterator, Mapping
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -126,20 +126,26 @@ def next_sequence(session: Session, ward_id: int, year: int) -> int:
     One atomic ``UPDATE ... RETURNING`` on a counter row: the row stays locked until the
     filing transaction ends, so concurrent filers queue and no number repeats.
     """
-    bump = (update(TicketCounter)
-            .where(TicketCounter.ward_id == ward_id, TicketCounter.year == year)
-            .values(last_seq=TicketCounter.last_seq + 1)
-            .returning(TicketCounter.last_seq))
-    seq = session.execute(bump).scalar_one_or_none()
+    # On the session's connection, not through the ORM: a plain statement, built once.
+    connection = session.connection()
+    key = {"counter_ward": ward_id, "counter_year": year}
+    seq = connection.execute(_BUMP_COUNTER, key).scalar_one_or_none()
     if seq is not None:  # the usual case: one statement
         return seq
     # The ward's first ticket of the year: create the counter (a concurrent filer may
     # create it first; then ours does nothing) and bump it.
-    dialect = session.get_bind().dialect.name
-    insert_fn = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(insert_fn(TicketCounter).values(ward_id=ward_id, year=year, last_seq=0)
-                    .on_conflict_do_nothing())
-    return session.execute(bump).scalar_one()
+    insert_fn = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    connection.execute(insert_fn(TicketCounter).values(ward_id=ward_id, year=year, last_seq=0)
+                       .on_conflict_do_nothing())
+    return connection.execute(_BUMP_COUNTER, key).scalar_one()
+
+
+_counter = TicketCounter.__table__
+_BUMP_COUNTER = (update(_counter)
+                 .where(_counter.c.ward_id == bindparam("counter_ward"),
+                        _counter.c.year == bindparam("counter_year"))
+                 .values(last_seq=_counter.c.last_seq + 1)
+                 .returning(_counter.c.last_seq))
 
 
 def format_number(ward_code: str, year: int, seq: int) -> str:
@@ -254,9 +260,9 @@ def file_ticket(session: Session, registry: PluginRegistry, *, ward: Ward, categ
     session.add(ticket)
     with session.no_autoflush:  # one INSERT with the due times, not an INSERT then an UPDATE
         sla.set_targets(session, ticket, now)
-    session.flush()
     record_event(session, registry, ticket, "filed", reporter, now, new=Status.NEW,
                  data={"priority": priority, "source": source})
+    session.flush()  # the ticket and its first event in one unit of work; ids for callers
     if ward.auto_assign:
         from . import assignment
         assignment.auto_assign(session, registry, ticket, now)
