@@ -74,29 +74,28 @@ def health_policy(app: Flask) -> health.HealthPolicy:
         retention_days=int(config["HEALTH_RETENTION_DAYS"]))
 
 
+def _session_scope(app: Flask) -> Any:
+    """A session per batch for the health-check helpers' threads (an app context each)."""
+    @contextlib.contextmanager
+    def session_scope() -> Iterator[Any]:
+        with app.app_context():
+            yield db.session
+    return session_scope
+
+
 def recorder(app: Flask) -> health.Recorder:
     """The app's health-result recorder: the check jobs' results, a few per transaction."""
     if RECORDER_KEY not in app.extensions:
-        @contextlib.contextmanager
-        def session_scope() -> Iterator[Any]:
-            with app.app_context():
-                yield db.session
-
         app.extensions[RECORDER_KEY] = health.Recorder(
-            session_scope, app.extensions["helpdesk"], policy=lambda: health_policy(app))
+            _session_scope(app), app.extensions["helpdesk"], policy=lambda: health_policy(app))
     return app.extensions[RECORDER_KEY]
 
 
 def runner(app: Flask) -> health.CheckRunner:
     """The app's runner of scheduled checks (its reader, recorder and blocking pool)."""
     if RUNNER_KEY not in app.extensions:
-        @contextlib.contextmanager
-        def session_scope() -> Iterator[Any]:
-            with app.app_context():
-                yield db.session
-
         app.extensions[RUNNER_KEY] = health.CheckRunner(
-            session_scope, app.extensions["helpdesk"], recorder(app),
+            _session_scope(app), app.extensions["helpdesk"], recorder(app),
             max_workers=int(app.config["HEALTH_MAX_WORKERS"]),
             max_concurrent=int(app.config["HEALTH_MAX_CONCURRENT"]))
     return app.extensions[RUNNER_KEY]
