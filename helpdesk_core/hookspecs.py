@@ -65,13 +65,20 @@ def helpdesk_register_health_checks() -> list[HealthCheckType]:
     core runs each check with a timeout inside a guard, so a check that raises or hangs
     becomes an ``error`` result, never a crash of the scheduler.
 
+    A check is a blocking function (``run``: the core gives it a thread) or a coroutine
+    (``run_async``: it runs on the scheduler's event loop and must never block it), or
+    both. Network checks are best written as coroutines: a thousand run at once for
+    little CPU and a hung device costs no thread.
+
     :return: a list of :class:`~helpdesk_core.HealthCheckType`.
 
     Example::
 
         @hookimpl
         def helpdesk_register_health_checks():
-            return [HealthCheckType("kiosk_http", _l("Kiosk app"), "kiosk", run=check_kiosk)]
+            return [HealthCheckType("kiosk_http", _l("Kiosk app"), "kiosk", run=check_kiosk),
+                    HealthCheckType("kiosk_api", _l("Kiosk API"), "kiosk",
+                                    run_async=check_kiosk_api)]  # async def check_kiosk_api
     """
 
 
