@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import ipaddress
+import netrc
 import os
 import re
 import shutil
@@ -17,7 +18,7 @@ import ssl
 import subprocess
 import time
 import urllib.request
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urljoin, urlsplit
 
 import dns.exception
@@ -101,10 +102,14 @@ def check_tcp(target: CheckTarget) -> CheckResult:
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 
-def _environment() -> tuple[dict[str, str], str | None]:
-    """The proxies of the environment (``HTTP_PROXY``, ``HTTPS_PROXY``, ``NO_PROXY``, as
-    ``urllib`` reads them) and the CA bundle (``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``,
-    ``SSL_CERT_FILE``).
+class _HttpEnvironment(NamedTuple):
+    proxies: dict[str, str]  # HTTP_PROXY, HTTPS_PROXY, NO_PROXY, as urllib reads them
+    ca_bundle: str | None  # REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE or SSL_CERT_FILE
+    netrc: netrc.netrc | None  # NETRC or ~/.netrc: logins per host, as curl and requests
+
+
+def _environment() -> _HttpEnvironment:
+    """What the ``http`` check takes from the environment, as ``requests`` did.
 
     Read once per process, not on every request: the environment of a running service
     does not change, and reading all of it was a fifth of a check's CPU in a sweep of
@@ -114,11 +119,32 @@ def _environment() -> tuple[dict[str, str], str | None]:
     if _ENVIRONMENT is None:
         bundle = (os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
                   or os.environ.get("SSL_CERT_FILE"))
-        _ENVIRONMENT = (urllib.request.getproxies(), bundle or None)
+        logins = None
+        for path in (os.environ.get("NETRC"), os.path.expanduser("~/.netrc"),
+                     os.path.expanduser("~/_netrc")):
+            if path and os.path.exists(path):
+                try:
+                    logins = netrc.netrc(path)
+                except (OSError, netrc.NetrcParseError):
+                    pass  # as requests: an unreadable file means no logins
+                break
+        _ENVIRONMENT = _HttpEnvironment(urllib.request.getproxies(), bundle or None, logins)
     return _ENVIRONMENT
 
 
-_ENVIRONMENT: tuple[dict[str, str], str | None] | None = None
+_ENVIRONMENT: _HttpEnvironment | None = None
+
+
+def _login_for(url: str, logins: netrc.netrc | None) -> dict[str, str] | None:
+    """The netrc login for the URL's host as headers, unless the URL carries its own."""
+    parts = urlsplit(url)
+    if logins is None or parts.username is not None:
+        return None
+    entry = logins.authenticators(parts.hostname or "")
+    if not entry:
+        return None
+    login, account, password = entry
+    return {"Authorization": aiohttp.encode_basic_auth(login or account or "", password or "")}
 
 
 def _proxy_for(url: str, proxies: dict[str, str]) -> str | None:
@@ -170,7 +196,7 @@ async def check_http(target: CheckTarget) -> CheckResult:
     keyword = (config.get("keyword") or "").strip()
     follow = _flag(config, "follow_redirects", True)
     slow_ms = config.get("slow_ms")
-    proxies, ca_bundle = _environment()
+    proxies, ca_bundle, logins = _environment()
     tls: ssl.SSLContext | bool = True  # aiohttp's own verifying context
     if not _flag(config, "verify_tls", True):
         tls = False
@@ -186,7 +212,8 @@ async def check_http(target: CheckTarget) -> CheckResult:
                 current = url
                 while True:
                     response = await session.get(current, allow_redirects=False, ssl=tls,
-                                                 proxy=_proxy_for(current, proxies))
+                                                 proxy=_proxy_for(current, proxies),
+                                                 headers=_login_for(current, logins))
                     if (follow and response.status in REDIRECT_STATUSES
                             and "location" in response.headers and redirects < MAX_REDIRECTS):
                         redirects += 1

@@ -51,6 +51,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._send(302, headers={"Location": "/step"})
         elif self.path == "/step":
             self._send(301, headers={"Location": "/ok"})
+        elif self.path == "/private":  # HTTP Basic: ward / secret
+            if self.headers.get("Authorization") == "Basic d2FyZDpzZWNyZXQ=":
+                self._send(200, PAGE)
+            else:
+                self._send(401, headers={"WWW-Authenticate": 'Basic realm="ward"'})
         elif self.path == "/loop":
             self._send(302, headers={"Location": "/loop"})
         else:

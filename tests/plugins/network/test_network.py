@@ -176,6 +176,23 @@ def test_http_goes_through_the_proxy_of_the_environment(registry, web, monkeypat
     assert result.status is CheckStatus.FAILURE
 
 
+def test_http_logs_in_with_the_netrc_of_the_environment(registry, web, tmp_path, monkeypatch):
+    """A service behind a login: NETRC (or ~/.netrc) gives it, as curl and requests do."""
+    from plugins.network import checks
+    logins = tmp_path / "netrc"
+    logins.write_text("machine 127.0.0.1 login ward password secret\n")
+    logins.chmod(0o600)
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.netrc of the machine's own
+    monkeypatch.delenv("NETRC", raising=False)
+    monkeypatch.setattr(checks, "_ENVIRONMENT", None)
+    result, _ms = registry.run_check("http", CheckTarget(web + "/private", {}, timeout=2))
+    assert result.status is CheckStatus.FAILURE and result.values["status_code"] == 401
+    monkeypatch.setenv("NETRC", str(logins))
+    monkeypatch.setattr(checks, "_ENVIRONMENT", None)
+    result, _ms = registry.run_check("http", CheckTarget(web + "/private", {}, timeout=2))
+    assert result.status is CheckStatus.OK, result.message
+
+
 def test_http_missing_keyword(registry, web):
     result, _ms = registry.run_check("http", CheckTarget(
         web + "/ok", {"keyword": "Bảo trì"}, timeout=2))
