@@ -131,7 +131,8 @@ class LoopExecutor(BaseExecutor):
         self._thread.start()
 
     def shutdown(self, wait: bool = True) -> None:
-        pending = list(self._pending)
+        with self._lock:  # the loop's thread discards finished jobs meanwhile
+            pending = list(self._pending)
         if wait:
             concurrent.futures.wait(pending)
         else:
@@ -145,7 +146,8 @@ class LoopExecutor(BaseExecutor):
             raise TypeError(f"{job} is not a coroutine function; use another executor")
 
         def done(future: concurrent.futures.Future) -> None:
-            self._pending.discard(future)
+            with self._lock:
+                self._pending.discard(future)
             try:
                 events = future.result()
             except BaseException:
@@ -155,8 +157,9 @@ class LoopExecutor(BaseExecutor):
 
         future = asyncio.run_coroutine_threadsafe(
             run_coroutine_job(job, job._jobstore_alias, run_times, self._logger.name), self._loop)
-        self._pending.add(future)
-        future.add_done_callback(done)
+        with self._lock:
+            self._pending.add(future)
+        future.add_done_callback(done)  # after add: a job already done is discarded at once
 
 
 def _check_trigger(app: Flask, interval: int) -> IntervalTrigger:

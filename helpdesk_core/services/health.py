@@ -768,7 +768,9 @@ class CheckRunner:
         self._locks = RunLocks(session_scope)
         self._blocking = ThreadPoolExecutor(max_workers, thread_name_prefix="health-check")
         self._max_concurrent = max_concurrent
-        self._slots: dict[Any, asyncio.Semaphore] = {}  # one per event loop
+        # One semaphore per event loop (an asyncio primitive serves one loop): the runner
+        # is the app's, and a new scheduler of the same app brings a new loop.
+        self._slots: dict[Any, asyncio.Semaphore] = {}
 
     async def run(self, check_id: int, force: bool = False) -> Outcome | None:
         """Run check *check_id* once and record it; None when there is nothing to do
