@@ -6,7 +6,8 @@ target with an ``http`` check (timeout 2 s). A child process (``--child``) build
 app and its scheduler exactly as ``helpdesk scheduler`` does (``webapp.scheduler.build``),
 submits one run of every check to the scheduler's ``checks`` executor (its event loop,
 each run going through ``health.CheckRunner``: batched target reads, the registry's
-guard and hard timeout, the recorder) and reports when every check has a recorded result. This process watches the child's memory.
+guard and hard timeout, the recorder) and reports when every check has a recorded
+result. This process watches the child's memory.
 """
 
 from __future__ import annotations
