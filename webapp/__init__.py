@@ -81,7 +81,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         if token is not None:
             reset_reads_only(token)
 
-    from . import admin, auth, dashboard, errors, health, main, tickets
+    from . import admin, auth, dashboard, errors, headers, health, main, tickets
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
     app.register_blueprint(tickets.bp)
@@ -89,6 +89,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(admin.bp)
     errors.register(app)
+    headers.register(app)
     _register_template_helpers(app)
 
     from . import cli

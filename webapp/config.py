@@ -23,6 +23,9 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
+    # Strict-Transport-Security max-age, sent only when PREFERRED_URL_SCHEME is "https"
+    # (0: never). A year, the usual value; browsers then refuse plain http to this host.
+    "HSTS_SECONDS": 365 * 24 * 3600,
     "LOGIN_RATE_LIMIT": "10 per minute",
     "RATELIMIT_HEADERS_ENABLED": True,
     "QUEUE_REFRESH_SECONDS": 30,
