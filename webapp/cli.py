@@ -53,10 +53,14 @@ def register(app: Flask) -> None:
             from . import scheduler
             scheduler.start(current_app._get_current_object())
         from werkzeug.serving import run_simple
+
+        from .request_log import MaskedRequestHandler
         click.echo(f"Ward Helpdesk: http://{host}:{port}/")
-        # app.run() refuses to run inside the flask CLI; serve the same way it would.
+        # app.run() refuses to run inside the flask CLI; serve the same way it would,
+        # with personal data masked in the request log.
         run_simple(host, port, current_app._get_current_object(), threaded=True,
-                   use_reloader=False, use_debugger=False)
+                   use_reloader=False, use_debugger=False,
+                   request_handler=MaskedRequestHandler)
 
     @app.cli.command("scheduler")
     def run_scheduler() -> None:

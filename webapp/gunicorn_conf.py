@@ -1,0 +1,66 @@
+"""gunicorn settings for production: ``gunicorn -c python:webapp.gunicorn_conf 'webapp:create_app()'``.
+
+Every value can still be overridden on the command line (``-w 8``, ``-b 0.0.0.0:8000``)
+or in ``GUNICORN_CMD_ARGS``. See README.md, "Production".
+"""
+
+from __future__ import annotations
+
+import os
+
+from gunicorn.http import wsgi as _gunicorn_wsgi
+
+bind = os.environ.get("HELPDESK_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
+
+# Load the app once in the master: plugins, catalogs and templates are read before the
+# workers fork (they share that memory), and a broken configuration stops the start
+# instead of every worker failing in a loop. Database connections are opened only by
+# the workers (post_fork below drops anything the master may have opened).
+preload_app = True
+
+# A request that takes longer than this (a worker stuck on a hung database) is killed
+# and the worker replaced; the city-wide dashboard takes well under a second.
+timeout = 60
+# On restart or deploy (SIGHUP, SIGTERM), requests in flight get this long to finish:
+# a filing with its photo is not cut off halfway.
+graceful_timeout = 30
+keepalive = 5  # behind a reverse proxy that reuses connections
+# Replace each worker after about this many requests, so no slow leak builds up.
+max_requests = 2000
+max_requests_jitter = 200
+
+# Logs to stderr/stdout for the service manager; URLs are masked (item: personal data
+# never reaches the access log), and the response time in ms ends each line.
+accesslog = "-"
+errorlog = "-"
+loglevel = "info"
+logger_class = "webapp.request_log.MaskedGunicornLogger"
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms'
+
+
+def post_fork(server, worker) -> None:
+    """Each worker opens its own database connections, never the master's."""
+    if not preload_app:
+        return
+    from webapp.extensions import db
+    app = worker.app.wsgi()
+    with app.app_context():
+        for engine in db.engines.values():
+            engine.dispose(close=False)
+
+
+def _without_server_header(default_headers):
+    """gunicorn always sends ``Server: gunicorn``; nothing in its settings turns it off."""
+
+    def headers(self):
+        return [line for line in default_headers(self)
+                if not line.lower().startswith("server:")]
+    headers.__doc__ = default_headers.__doc__
+    return headers
+
+
+if not getattr(_gunicorn_wsgi.Response.default_headers, "helpdesk_patched", False):
+    _gunicorn_wsgi.Response.default_headers = _without_server_header(
+        _gunicorn_wsgi.Response.default_headers)
+    _gunicorn_wsgi.Response.default_headers.helpdesk_patched = True
