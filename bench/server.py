@@ -87,11 +87,11 @@ class Gunicorn:
             if self.process.poll() is not None:
                 raise RuntimeError("gunicorn exited during start-up")
             try:
-                with urllib.request.urlopen(self.base_url + "/healthz", timeout=2):
+                with urllib.request.urlopen(self.base_url + "/healthz/web", timeout=2):
                     return
             except OSError:
                 time.sleep(0.2)
-        raise TimeoutError("gunicorn did not answer /healthz")
+        raise TimeoutError("gunicorn did not answer /healthz/web")
 
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)

@@ -152,6 +152,7 @@ def app(database, tmp_path):
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "DASHBOARD_CACHE_SECONDS": 0,  # tests change tickets between two looks
+        "SCHEDULER_EXPECTED": False,  # no scheduler runs in tests: /healthz answers 200
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),
     })
     yield app

@@ -12,6 +12,10 @@ DEFAULTS: dict[str, Any] = {
     "TIMEZONE": "Asia/Ho_Chi_Minh",
     "DEFAULT_LOCALE": "vi",
     "SCHEDULER": False,              # run APScheduler inside this process
+    # A scheduler process (this one, or `helpdesk scheduler`) should be beating: /healthz
+    # answers 503 when none has for 3 minutes. False only for a deployment that runs
+    # no scheduler on purpose (then nothing watches devices or deadlines).
+    "SCHEDULER_EXPECTED": True,
     "DISABLED_PLUGINS": "",          # comma-separated entry-point names
     "TRACE_HOOKS": False,            # log every plugin hook call
     # A whole request; well above the per-file limit so that a too-large photo is

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, jsonify, redirect, url_for
+from flask import Blueprint, current_app, jsonify, redirect, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import text
 
@@ -34,21 +34,34 @@ def home():
 
 
 @bp.route("/healthz")
+@bp.route("/healthz/web")
 @csrf.exempt
 def healthz():
-    """Database reachable? Scheduler alive (a heartbeat in the last 3 minutes)?"""
-    body: dict = {"database": {"ok": False}, "scheduler": {"ok": False, "last_beat": None}}
+    """Database reachable? Scheduler alive (a heartbeat in the last 3 minutes)?
+
+    ``/healthz`` is for monitoring: 503 when the database is down, or when a scheduler is
+    expected (``SCHEDULER_EXPECTED``) and none has beaten lately, since then no device
+    is watched and no deadline or auto-close runs. ``/healthz/web`` is for the load
+    balancer: 503 only when this web process cannot serve (the database is down), so a
+    dead scheduler does not take the web workers out of rotation. The JSON is the same.
+    """
+    web_only = request.path.endswith("/web")
+    expected = bool(current_app.config["SCHEDULER_EXPECTED"])
+    body: dict = {"database": {"ok": False},
+                  "scheduler": {"ok": False, "expected": expected, "last_beat": None}}
     try:
         db.session.execute(text("SELECT 1"))
         body["database"]["ok"] = True
         beat = heartbeat.last_beat(db.session, heartbeat.SCHEDULER)
         if beat is not None:
             age = (now() - beat).total_seconds()
-            body["scheduler"] = {"ok": age < SCHEDULER_STALE_AFTER.total_seconds(),
-                                 "last_beat": beat.isoformat(), "age_seconds": round(age, 1)}
+            body["scheduler"].update(ok=age < SCHEDULER_STALE_AFTER.total_seconds(),
+                                     last_beat=beat.isoformat(), age_seconds=round(age, 1))
     except Exception as exc:  # the point of this page is to report, not to fail
         body["database"]["error"] = exc.__class__.__name__
         db.session.rollback()
     body["status"] = "ok" if body["database"]["ok"] and body["scheduler"]["ok"] else (
         "degraded" if body["database"]["ok"] else "down")
-    return jsonify(body), 200 if body["database"]["ok"] else 503
+    healthy = body["database"]["ok"] and (
+        web_only or body["scheduler"]["ok"] or not expected)
+    return jsonify(body), 200 if healthy else 503

@@ -80,14 +80,43 @@ def test_unknown_page_is_a_vietnamese_404_without_trace(client):
 
 
 def test_healthz_reports_database_and_scheduler(app, client):
-    body = client.get("/healthz").get_json()
+    app.config["SCHEDULER_EXPECTED"] = True  # the default outside tests
+    response = client.get("/healthz")
+    body = response.get_json()
     assert body["database"]["ok"] is True
     assert body["scheduler"]["ok"] is False and body["status"] == "degraded"
+    # A scheduler is expected and silent: monitoring must see a failure, but the load
+    # balancer's check still lets this web worker serve.
+    assert body["scheduler"]["expected"] is True and response.status_code == 503
+    web = client.get("/healthz/web")
+    assert web.status_code == 200 and web.get_json()["status"] == "degraded"
     with app.app_context():
         heartbeat.beat(db.session, heartbeat.SCHEDULER, dt.datetime.now(dt.timezone.utc))
         db.session.commit()
-    body = client.get("/healthz").get_json()
+    response = client.get("/healthz")
+    body = response.get_json()
     assert body["scheduler"]["ok"] is True and body["status"] == "ok"
+    assert response.status_code == 200
+
+
+def test_healthz_ignores_a_silent_scheduler_when_none_is_expected(app, client):
+    app.config["SCHEDULER_EXPECTED"] = False
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json()["status"] == "degraded"
+    assert response.get_json()["scheduler"]["expected"] is False
+
+
+def test_healthz_fails_once_the_heartbeat_is_stale(app, client):
+    app.config["SCHEDULER_EXPECTED"] = True
+    old = app.config["NOW"]() - dt.timedelta(minutes=10)
+    with app.app_context():
+        heartbeat.beat(db.session, heartbeat.SCHEDULER, old)
+        db.session.commit()
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["scheduler"]["ok"] is False
+    assert response.get_json()["scheduler"]["age_seconds"] >= 600
 
 
 def test_user_create_reports_bad_input_clearly(runner):
