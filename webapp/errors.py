@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 from helpdesk_core import i18n
 from helpdesk_core.i18n import N_, gettext
 
+from . import outage
 from .extensions import db
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,7 @@ MESSAGES = {
     405: (N_("Not allowed"), N_("This page cannot be used this way.")),
     413: (N_("File too large"), N_("The file is larger than allowed. Please choose a smaller one.")),
     429: (N_("Too many attempts"), N_("Please wait a minute and try again.")),
+    503: (N_("Temporarily unavailable"), N_("Please try again in a moment.")),
     500: (N_("Something went wrong"), N_("The error has been logged. Please try again in a moment.")),
 }
 
@@ -48,6 +50,8 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
+        if outage.is_database_unavailable(error):
+            return outage.respond(error)  # one log line, no traceback per request
         log.exception("unhandled error")
         db.session.rollback()
         return render_error(500)

@@ -18,7 +18,7 @@ from helpdesk_core.errors import HelpdeskError, NotFound, ValidationFailed
 from helpdesk_core.models import Role, Status, Ticket, TicketEvent, User
 from helpdesk_core.services import attachments, queries, scope, tickets, workflow
 
-from . import registry
+from . import outage, registry
 from .extensions import db
 from .ticket_forms import (AttachmentForm, CommentForm, FileTicketForm, ReasonForm,
                            SimilarForm, StepForm, TemplateForm)
@@ -164,6 +164,33 @@ def file(category: str):
         status = 400
     return render_template("tickets/file.html", form=form, triage_form=triage_form,
                            category=reg.categories[category], ward=ward), status
+
+
+@outage.keeps_form("tickets.file")
+def _file_form_during_outage(category: str) -> str | None:
+    """The filing form as it was sent, when the database could not take it.
+
+    A citizen is often waiting: nothing typed may be lost. Only the registry (no
+    database) is needed; the device list is reduced to the one chosen.
+    """
+    reg = registry()
+    if category not in reg.categories:
+        return None
+    form = FileTicketForm()
+    form.asset.choices = [SelectChoice(0, i18n.gettext("Not sure / none"))]
+    if form.asset.data:
+        form.asset.choices.append(SelectChoice(form.asset.data,
+                                               i18n.gettext("The device you chose")))
+    triage_class = reg.triage_form(category)
+    triage_form = (triage_class(formdata=request.form, prefix="triage", meta=form_meta())
+                   if triage_class is not None else None)
+    upload = request.files.get("photo")
+    if upload is not None and upload.filename:
+        form.photo.errors = [i18n.gettext(
+            "Please choose the photo again: the browser cannot keep it.")]
+    flash(outage.message(), "error")
+    return render_template("tickets/file.html", form=form, triage_form=triage_form,
+                           category=reg.categories[category], ward=None)
 
 
 def _file(form: FileTicketForm, triage_form: Any, ward, category: str,
@@ -377,6 +404,15 @@ def comment(ticket_id: int):
     else:
         flash(i18n.gettext("Please check the highlighted answers."), "error")
     return _render_ticket(ticket, 400, comment_form=form)
+
+
+@outage.keeps_form("tickets.comment")
+def _comment_during_outage(ticket_id: int) -> str:
+    """The comment as it was typed, when the database could not take it."""
+    return outage.render_kept_form(
+        CommentForm(), i18n.gettext("Your comment was not saved"),
+        back_url=url_for("tickets.show", ticket_id=ticket_id),
+        back_label=i18n.gettext("Back to the ticket"))
 
 
 @bp.route("/<int:ticket_id>/checklist", methods=["POST"])
