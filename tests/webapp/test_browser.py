@@ -231,3 +231,92 @@ def test_the_front_desk_cannot_file_a_first_answer_or_a_huge_photo_by_accident(
         {"name": "anh.png", "mimeType": "image/png", "buffer": PNG}])
     staff.click("form.file-form button[type=submit]")
     staff.wait_for_selector("[data-testid=ticket-number]")
+
+
+# Every violation of the Content-Security-Policy, as the page itself sees it.
+CSP_LISTENER = """window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", function (e) {
+  window.__cspViolations.push(e.violatedDirective + " " + (e.blockedURI || "inline")
+                              + " at " + e.sourceFile + ":" + e.lineNumber);
+});"""
+
+CSP_PAGES = {
+    "canbo.haichau": ["/tickets/new", "/tickets/new/printer", "/tickets/new/network",
+                      "/tickets/?status=", "/health/"],
+    "sv.haichau1": ["/tickets/?status=", "/health/"],
+    "dieuphoi": ["/dashboard/", "/dashboard/students", "/tickets/?status="],
+    "quantri": ["/admin/", "/admin/wards", "/admin/calendar", "/admin/users",
+                "/admin/users/new", "/admin/assignments", "/admin/assets", "/admin/assets/new",
+                "/admin/sla", "/admin/plugins", "/dashboard/"],
+}
+
+
+def _watch_csp(browser, base: str, login: str):
+    """A logged-in page that records CSP violations (events and console messages)."""
+    context = browser.new_context(viewport=DESKTOP, locale="vi-VN")
+    context.add_init_script(CSP_LISTENER)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    console: list[str] = []
+    page.on("console", lambda msg: console.append(msg.text)
+            if "Content Security Policy" in msg.text or "Content-Security-Policy" in msg.text
+            else None)
+    page.goto(base + "/login")
+    page.fill("input[name=login]", login)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button.primary")
+    page.wait_for_load_state()
+    return page, console
+
+
+def _violations(page, console: list[str]) -> list[str]:
+    return page.evaluate("window.__cspViolations") + console
+
+
+def test_no_page_of_any_role_breaks_the_content_security_policy(live_app, live_server, browser):
+    """The pages, the queue's htmx polling and the front desk's scripts work under the CSP."""
+    from webapp.extensions import db
+    with live_app.app_context():
+        make_user(db.session, Role.ADMIN, login="quantri", name="Quản trị")
+        db.session.commit()
+    base = live_server
+
+    # The front desk: files a ticket (app.js checks the photo's size as it is chosen).
+    staff, staff_console = _watch_csp(browser, base, "canbo.haichau")
+    response = staff.goto(base + "/tickets/new/printer")
+    csp = response.headers.get("content-security-policy", "")
+    assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp
+    staff.set_input_files("input[name=photo]", files=[
+        {"name": "anh.png", "mimeType": "image/png", "buffer": PNG + b"\0" * (9 * 1024 * 1024)}])
+    staff.wait_for_selector("#photo-size-err")  # app.js ran
+    staff.select_option("select[name=triage-symptom]", "paper_jam")
+    staff.select_option("select[name=triage-connection]", "network")
+    staff.fill("input[name=title]", "Máy in quầy 1 kẹt giấy")
+    staff.click("button[type=submit].big")
+    staff.wait_for_selector("[data-testid=ticket-number]")
+    number = staff.inner_text("[data-testid=ticket-number]").strip()
+    assert _violations(staff, staff_console) == []
+
+    # The students' queue polls with htmx (every second here): the rows come in.
+    student, student_console = _watch_csp(browser, base, "sv.haichau1")
+    assert student.url.endswith("/tickets/queue")
+    for _ in range(2):
+        with student.expect_response(lambda r: "/tickets/queue/rows" in r.url) as polled:
+            pass
+        assert polled.value.ok
+    student.wait_for_selector(f'tr[data-ticket="{number}"]')
+    assert student.evaluate("document.querySelectorAll('style').length") == 0
+    student.click(f'tr[data-ticket="{number}"] a')
+    student.wait_for_selector("#history")
+    assert _violations(student, student_console) == []
+
+    pages = {"canbo.haichau": staff, "sv.haichau1": student}
+    consoles = {"canbo.haichau": staff_console, "sv.haichau1": student_console}
+    for login, paths in CSP_PAGES.items():
+        if login not in pages:
+            pages[login], consoles[login] = _watch_csp(browser, base, login)
+        page = pages[login]
+        for path in paths:
+            page.goto(base + path)
+            page.wait_for_load_state()
+            assert _violations(page, consoles[login]) == [], (login, path)
