@@ -154,3 +154,43 @@ def test_a_real_bug_still_logs_one_traceback(app, client, login, caplog):
     assert response.status_code == 500
     problems = _problems(caplog)
     assert len(problems) == 1 and problems[0].exc_info is not None
+
+
+def test_a_connection_cut_while_filing_keeps_the_form(app, client, database, login, caplog):
+    """PostgreSQL drops the connection in the middle of the filing transaction."""
+    if database.kind != "postgresql":
+        pytest.skip("a SQLite file has no server connection to cut")
+    from sqlalchemy import event, text
+
+    from webapp.extensions import db
+    login("staff_a")
+    with app.app_context():
+        engine = db.engine
+    cut = []
+
+    def cut_the_connection(conn, cursor, statement, *_args):
+        if statement.lstrip().upper().startswith("INSERT INTO TICKET ") and not cut:
+            pid = conn.connection.dbapi_connection.info.backend_pid
+            with database.engine.connect() as admin:
+                admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            cut.append(pid)
+    event.listen(engine, "before_cursor_execute", cut_the_connection)
+    try:
+        caplog.clear()
+        with caplog.at_level(logging.INFO):
+            response = client.post("/tickets/new/network", data={
+                "title": "Mất mạng toàn bộ quầy", "triage-scope": "one_room",
+                "triage-connection": "wifi", "triage-what_fails": "internet"})
+    finally:
+        event.remove(engine, "before_cursor_execute", cut_the_connection)
+    assert cut, "the filing never reached its INSERT"
+    page = response.get_data(as_text=True)
+    assert response.status_code == 503, page
+    assert UNAVAILABLE_VI in page and 'value="Mất mạng toàn bộ quầy"' in page
+    assert '<option selected value="wifi">' in page
+    _assert_one_line(caplog)
+    # The database is back: the same form goes through.
+    response = client.post("/tickets/new/network", data={
+        "title": "Mất mạng toàn bộ quầy", "triage-scope": "one_room",
+        "triage-connection": "wifi", "triage-what_fails": "internet"})
+    assert response.status_code == 302
