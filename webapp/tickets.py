@@ -406,6 +406,23 @@ def comment(ticket_id: int):
     return _render_ticket(ticket, 400, comment_form=form)
 
 
+@outage.keeps_form("tickets.act")
+def _action_during_outage(ticket_id: int, action: str) -> str | None:
+    """A lifecycle action's reason (a resolution note, say) as it was typed."""
+    if action not in workflow.ACTIONS:
+        return None
+    form = ReasonForm(prefix=action)
+    if action == "assign":
+        form.assignee.choices = [SelectChoice(form.assignee.data or 0,
+                                              i18n.gettext("The student you chose"))]
+    else:
+        del form.assignee
+    return outage.render_kept_form(
+        form, i18n.gettext(workflow.ACTIONS[action].label),
+        back_url=url_for("tickets.show", ticket_id=ticket_id),
+        back_label=i18n.gettext("Back to the ticket"))
+
+
 @outage.keeps_form("tickets.comment")
 def _comment_during_outage(ticket_id: int) -> str:
     """The comment as it was typed, when the database could not take it."""

@@ -135,6 +135,21 @@ def test_a_comment_during_an_outage_comes_back_with_its_text(
     _assert_one_line(caplog)
 
 
+def test_a_resolution_note_during_an_outage_comes_back(login, down, caplog, world: World):
+    login("student_a")
+    dead = down()
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        response = dead.post(f"/tickets/{world.ticket_a}/do/resolve",
+                             data={"resolve-reason": "Đã khởi động lại bộ định tuyến"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 503
+    assert UNAVAILABLE_VI in page
+    assert "Đã khởi động lại bộ định tuyến</textarea>" in page
+    assert 'name="resolve-reason"' in page and 'name="csrf_token"' in page
+    _assert_one_line(caplog)
+
+
 def test_healthz_reports_the_outage(down, caplog):
     dead = down()
     for path in ("/healthz", "/healthz/web"):
