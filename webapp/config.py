@@ -12,6 +12,8 @@ DEFAULTS: dict[str, Any] = {
     "TIMEZONE": "Asia/Ho_Chi_Minh",
     "DEFAULT_LOCALE": "vi",
     "SCHEDULER": False,              # run APScheduler inside this process
+    # How often a standby scheduler tries to take over, and a leader checks its lock.
+    "SCHEDULER_ELECTION_SECONDS": 10,
     "DISABLED_PLUGINS": "",          # comma-separated entry-point names
     "TRACE_HOOKS": False,            # log every plugin hook call
     # A whole request; well above the per-file limit so that a too-large photo is
