@@ -128,3 +128,42 @@ def test_two_sends_of_one_comment_at_once_add_one_comment(session_factory, regis
         assert count(check, TicketEvent, TicketEvent.kind == "comment") == 2
     finally:
         check.close()
+
+
+def test_one_file_sent_twice_at_once_is_attached_once(session_factory, registry, now, tmp_path):
+    from helpdesk_core.models import Attachment
+    from helpdesk_core.services import attachments
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    setup = session_factory()
+    ward = make_ward(setup)
+    clerk = quick_user(setup, Role.STAFF, ward)
+    ticket = make_ticket(setup, registry, ward, now, reporter=clerk)
+    tickets.commit(setup)
+    ticket_id, clerk_id = ticket.id, clerk.id
+    setup.close()
+
+    def send(index: int, barrier: threading.Barrier):
+        session = session_factory()
+        try:
+            actor = session.get(User, clerk_id)
+            target = session.get(Ticket, ticket_id)
+            session.commit()
+            barrier.wait()
+            attached = attachments.same_file(session, target, png)
+            if attached is None:
+                attached = attachments.add_attachment(
+                    session, registry, target, actor, "a.png", png, now,
+                    folder=str(tmp_path), max_bytes=1024)
+            tickets.commit(session)
+            return attached.id
+        finally:
+            session.close()
+
+    results = run_together(4, send)
+    assert all(isinstance(r, int) for r in results), results
+    assert len(set(results)) == 1
+    check = session_factory()
+    try:
+        assert count(check, Attachment) == 1
+    finally:
+        check.close()
