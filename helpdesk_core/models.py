@@ -341,6 +341,8 @@ class Ticket(Base):
         # At most one open automatic ticket per asset check, enforced by the database.
         Index("uq_ticket_open_check", "check_id", unique=True,
               sqlite_where=text(_open_statuses_sql), postgresql_where=text(_open_statuses_sql)),
+        # A filing form sent twice files one ticket (tickets.file_ticket's form_key).
+        Index("uq_ticket_form_key", "form_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -364,6 +366,8 @@ class Ticket(Base):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     asset_id: Mapped[int | None] = mapped_column(ForeignKey("asset.id"), index=True)
     check_id: Mapped[int | None] = mapped_column(ForeignKey("asset_check.id"))
+    # The one-time key of the form that filed it (NULL: scheduler, API, older tickets).
+    form_key: Mapped[str | None] = mapped_column(String(64))
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     flapping: Mapped[bool] = mapped_column(Boolean, default=False)
     worked_by_person: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -421,7 +425,9 @@ class TicketEvent(Base):
 
     __tablename__ = "ticket_event"
     __table_args__ = (Index("ix_ticket_event_ticket", "ticket_id", "id"),
-                      Index("ix_ticket_event_actor_kind", "actor_id", "kind"))
+                      Index("ix_ticket_event_actor_kind", "actor_id", "kind"),
+                      # A comment form sent twice adds one comment (tickets.comment).
+                      Index("uq_ticket_event_form_key", "form_key", unique=True))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"))
@@ -433,6 +439,8 @@ class TicketEvent(Base):
     internal: Mapped[bool] = mapped_column(Boolean, default=False)
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # The one-time key of the form that made it (comments), else NULL.
+    form_key: Mapped[str | None] = mapped_column(String(64))
 
     ticket: Mapped[Ticket] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()

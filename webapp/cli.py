@@ -64,19 +64,23 @@ def register(app: Flask) -> None:
 
     @app.cli.command("scheduler")
     def run_scheduler() -> None:
-        """Run the scheduler alone (production: one such process next to the web workers)."""
+        """Run the scheduler alone (production: one such process next to the web workers).
+
+        Of several such processes on one database one leads; the others stand by.
+        """
         from . import scheduler
         if not logging.getLogger().handlers:  # a production process: say what it does
             logging.basicConfig(level=logging.INFO,
                                 format="%(asctime)s %(levelname)s %(name)s: %(message)s")
             logging.getLogger("apscheduler").setLevel(logging.WARNING)
-        sched = scheduler.start(current_app._get_current_object())
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
-        click.echo(f"scheduler running with {len(sched.get_jobs())} jobs; Ctrl+C stops it")
+        candidate = scheduler.start(current_app._get_current_object())
+        click.echo("scheduler leading; Ctrl+C stops it" if candidate.leading else
+                   "scheduler standing by (another process leads); Ctrl+C stops it")
         stop.wait()
-        sched.shutdown(wait=True)
+        candidate.stop()
 
     @app.cli.command("check")
     @click.argument("asset_ref", metavar="ASSET")

@@ -16,6 +16,8 @@ DEFAULTS: dict[str, Any] = {
     # answers 503 when none has for 3 minutes. False only for a deployment that runs
     # no scheduler on purpose (then nothing watches devices or deadlines).
     "SCHEDULER_EXPECTED": True,
+    # How often a standby scheduler tries to take over, and a leader checks its lock.
+    "SCHEDULER_ELECTION_SECONDS": 10,
     "DISABLED_PLUGINS": "",          # comma-separated entry-point names
     "TRACE_HOOKS": False,            # log every plugin hook call
     # A whole request; well above the per-file limit so that a too-large photo is

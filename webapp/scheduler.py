@@ -12,10 +12,13 @@ network checks written as coroutines (``run_async``, like ``http``) wait on the 
 without a thread, blocking checks run in a bounded pool (``HEALTH_MAX_WORKERS``), and
 results are recorded a batch per transaction. Each run has the registry's hard timeout,
 so a hung device never stalls the others. A reconcile job adds, removes and reschedules
-check jobs as checks change in the database. Several scheduler processes may share one
-PostgreSQL database: the per-check advisory locks
-(:class:`~helpdesk_core.services.health.RunLocks`) keep a check from running twice at
-once, and the database's unique index keeps one open ticket per check.
+check jobs as checks change in the database. Of all the processes that start a scheduler
+on one database (web workers with ``HELPDESK_SCHEDULER``, ``helpdesk scheduler``), one
+leads and runs the jobs; the others stand by (:mod:`.election`). Should two ever run a
+check at once (a ``helpdesk check`` meanwhile, a leader that has not yet noticed it lost
+its lock), on PostgreSQL the per-check advisory locks
+(:class:`~helpdesk_core.services.health.RunLocks`) turn the second away, and the
+database's unique index keeps one open ticket per check.
 """
 
 from __future__ import annotations
@@ -25,9 +28,7 @@ import concurrent.futures
 import contextlib
 import datetime as dt
 import logging
-import os
 import random
-import socket
 import sys
 import threading
 from typing import Any, Iterator
@@ -41,6 +42,7 @@ from flask import Flask
 
 from helpdesk_core.services import health, heartbeat
 
+from . import election
 from .extensions import db
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,7 @@ CHECK_JOB_PREFIX = "check:"
 CHECK_EXECUTOR = "checks"
 RECORDER_KEY = "health_recorder"
 RUNNER_KEY = "health_runner"
+ELECTION_KEY = "scheduler_election"
 
 
 def _now() -> dt.datetime:
@@ -57,10 +60,10 @@ def _now() -> dt.datetime:
 
 
 def beat(app: Flask) -> None:
-    """Tell /healthz the scheduler is alive."""
+    """Tell /healthz the scheduler is alive, and which process leads (``host:pid``)."""
     with app.app_context():
         heartbeat.beat(db.session, heartbeat.SCHEDULER, _now(),
-                       detail=f"{socket.gethostname()}:{os.getpid()}")
+                       detail=election.process_name())
         db.session.commit()
 
 
@@ -270,12 +273,30 @@ def build(app: Flask) -> BackgroundScheduler:
     return scheduler
 
 
-def start(app: Flask) -> BackgroundScheduler:
-    """Build and start the scheduler in this process (kept in ``app.extensions``)."""
-    if "scheduler" in app.extensions:
-        return app.extensions["scheduler"]
-    scheduler = build(app)
-    scheduler.start()
-    app.extensions["scheduler"] = scheduler
-    log.info("scheduler started with %d jobs", len(scheduler.get_jobs()))
-    return scheduler
+def start(app: Flask) -> election.Candidate:
+    """Stand for scheduler leader in this process; the jobs run here only while it leads.
+
+    Exactly one process per database leads (:mod:`.election`); the others stand by and
+    take over when it dies. While this process leads, its running scheduler is
+    ``app.extensions["scheduler"]``.
+    """
+    if ELECTION_KEY in app.extensions:
+        return app.extensions[ELECTION_KEY]
+
+    def elected() -> None:
+        scheduler = build(app)
+        scheduler.start()
+        app.extensions["scheduler"] = scheduler
+        log.info("scheduler started with %d jobs", len(scheduler.get_jobs()))
+
+    def deposed(graceful: bool) -> None:
+        scheduler = app.extensions.pop("scheduler", None)
+        if scheduler is not None:
+            scheduler.shutdown(wait=graceful)
+            log.info("scheduler stopped")
+
+    candidate = election.Candidate(
+        election.lock_for(app.config["SQLALCHEMY_DATABASE_URI"]), elected, deposed,
+        interval=float(app.config["SCHEDULER_ELECTION_SECONDS"]))
+    app.extensions[ELECTION_KEY] = candidate
+    return candidate.start()

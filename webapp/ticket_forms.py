@@ -2,16 +2,44 @@
 
 from __future__ import annotations
 
+import re
+import secrets
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from helpdesk_core.i18n import lazy_gettext as _l
 from helpdesk_core.services.tickets import COMMENT_MAX, DESCRIPTION_MAX, TITLE_MAX
 
 
-class FileTicketForm(FlaskForm):
+_FORM_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+def new_form_key() -> str:
+    """A random one-time key for a form, made when the form is shown."""
+    return secrets.token_urlsafe(24)
+
+
+class OnceForm(FlaskForm):
+    """A form that must take effect once, however often it is sent.
+
+    The hidden ``form_key`` is made when the form is shown and kept when it comes back
+    with errors; the service returns what the key already made instead of doing it again
+    (a clerk sending again after a timeout, a double click).
+    """
+
+    form_key = HiddenField(default=new_form_key)
+
+    @property
+    def once_key(self) -> str | None:
+        """The key sent with the form, or None if it is missing or not one of ours."""
+        key = self.form_key.data or ""
+        return key if _FORM_KEY.fullmatch(key) else None
+
+
+class FileTicketForm(OnceForm):
     """What the front desk asks besides the category's own triage questions."""
 
     title = StringField(_l("What is the problem? (a short title)"),
@@ -53,7 +81,7 @@ class ReasonForm(FlaskForm):
     assignee = SelectField(_l("Student"), coerce=int, default=0, validate_choice=False)
 
 
-class CommentForm(FlaskForm):
+class CommentForm(OnceForm):
     body = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=COMMENT_MAX)],
                          render_kw={"rows": 3})
     internal = BooleanField(_l("Internal note (ward staff do not see it)"))

@@ -209,8 +209,9 @@ def _file(form: FileTicketForm, triage_form: Any, ward, category: str,
             db.session, registry(), ward=ward, category=category, title=form.title.data or "",
             description=form.description.data or "", triage=triage, impact=form.impact,
             urgency=form.urgency, reporter=current_user, asset=assets.get(form.asset.data),
-            now=now())
-        if data is not None:
+            now=now(), form_key=form.once_key)
+        # Sent again, the form finds its ticket, perhaps with this photo on it already.
+        if data is not None and attachments.same_file(db.session, ticket, data) is None:
             stored = attachments.add_attachment(db.session, registry(), ticket, current_user,
                                                 upload.filename, data, now(), folder=folder,
                                                 max_bytes=max_bytes)
@@ -394,7 +395,7 @@ def comment(ticket_id: int):
     if form.validate():
         try:
             tickets.comment(db.session, registry(), ticket, current_user, form.body.data or "",
-                            now(), internal=bool(form.internal.data))
+                            now(), internal=bool(form.internal.data), form_key=form.once_key)
             tickets.commit(db.session)
             flash(i18n.gettext("Comment added."), "success")
             return _back(ticket)
@@ -478,9 +479,11 @@ def attach(ticket_id: int):
     if form.validate():
         try:
             data = upload.stream.read(max_bytes + 1) if upload is not None and upload.filename else b""
-            stored = attachments.add_attachment(db.session, registry(), ticket, current_user,
-                                                upload.filename if upload else "", data, now(),
-                                                folder=folder, max_bytes=max_bytes)
+            if attachments.same_file(db.session, ticket, data) is None:  # not sent twice
+                stored = attachments.add_attachment(
+                    db.session, registry(), ticket, current_user,
+                    upload.filename if upload else "", data, now(), folder=folder,
+                    max_bytes=max_bytes)
             tickets.commit(db.session)
             flash(i18n.gettext("File attached."), "success")
             return _back(ticket)

@@ -13,6 +13,7 @@ import os
 import re
 import uuid
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import i18n
@@ -109,6 +110,21 @@ def add_attachment(session: Session, registry: PluginRegistry | None, ticket: Ti
                  body=name, data={"size": len(data)})
     session.flush()
     return attachment
+
+
+def same_file(session: Session, ticket: Ticket, data: bytes) -> Attachment | None:
+    """The ticket's attachment with exactly these bytes, if it has one.
+
+    A file sent twice (a repeated form after a timeout) is attached once: callers skip
+    :func:`add_attachment` when this finds one. On PostgreSQL it locks the ticket's row
+    for the transaction, so two sends at once queue and the second finds the first's.
+    """
+    if not data or ticket.id is None:
+        return None
+    session.execute(select(Ticket.id).where(Ticket.id == ticket.id).with_for_update())
+    digest = hashlib.sha256(data).hexdigest()
+    return session.scalars(select(Attachment).where(
+        Attachment.ticket_id == ticket.id, Attachment.sha256 == digest)).first()
 
 
 def path_of(folder: str, attachment: Attachment) -> str:

@@ -28,3 +28,9 @@ def beat(session: Session, name: str, now: dt.datetime, detail: str = "") -> Non
 def last_beat(session: Session, name: str) -> dt.datetime | None:
     row = session.get(Heartbeat, name, populate_existing=True)
     return row.beat_at if row else None
+
+
+def detail(session: Session, name: str) -> str | None:
+    """What *name* said at its last beat; the scheduler's is its leader, ``host:pid``."""
+    row = session.get(Heartbeat, name, populate_existing=True)
+    return row.detail if row else None

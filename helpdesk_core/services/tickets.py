@@ -26,6 +26,7 @@ import logging
 from typing import Any, Iterator, Mapping
 
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -190,16 +191,25 @@ def file_ticket(session: Session, registry: PluginRegistry, *, ward: Ward, categ
                 urgency: str = "normal", source: str = Source.FRONT_DESK,
                 reporter: User | None = None, asset: Asset | None = None,
                 check: AssetCheck | None = None, priority_override: int | None = None,
-                override_reason: str = "") -> Ticket:
+                override_reason: str = "", form_key: str | None = None) -> Ticket:
     """File a new ticket.
 
     Validates the category, the triage answers (through the category's plugin), title,
     impact and urgency; masks citizen ID and phone numbers in all text; computes the
     priority and the SLA due times; numbers the ticket; records a ``filed`` event.
 
+    *form_key* makes filing idempotent: the one-time key of the form being sent. If that
+    key already filed a ticket (a clerk sending again after a timeout), that ticket is
+    returned and nothing new is filed, even when both sends race (a unique index).
+
     :raises ValidationFailed: with ``field_errors`` for the form fields at fault.
     :raises PermissionDenied: staff filing for another ward.
+    :raises Conflict: the key filed a ticket of another reporter.
     """
+    if form_key is not None:
+        filed = filed_with(session, form_key, reporter)
+        if filed is not None:
+            return filed
     errors: dict[str, list[str]] = {}
     title = nfc(title).strip()
     description = nfc(description).strip()
@@ -245,27 +255,55 @@ def file_ticket(session: Session, registry: PluginRegistry, *, ward: Ward, categ
     if priority_override is not None:
         priority, reason = priority_override, override_reason.strip()
 
+    fields = dict(ward=ward, category=category, title=mask_personal_data(title),
+                  description=mask_personal_data(description), triage=mask_in(triage_data),
+                  impact=impact, urgency=urgency, priority=priority,
+                  priority_reason=mask_personal_data(reason), status=Status.NEW,
+                  source=source, reporter=reporter, asset=asset, check=check,
+                  form_key=form_key, created_at=now, updated_at=now)
+    if form_key is None:
+        ticket = _insert_ticket(session, registry, fields, now)
+    else:
+        try:
+            with savepoint(session):  # the number too: a repeat uses none
+                ticket = _insert_ticket(session, registry, fields, now)
+        except IntegrityError:
+            # Sent twice at once: the other send filed it first (and has committed).
+            filed = filed_with(session, form_key, reporter)
+            if filed is None:
+                raise
+            return filed
+    if ward.auto_assign:
+        from . import assignment
+        assignment.auto_assign(session, registry, ticket, now)
+    return ticket
+
+
+def _insert_ticket(session: Session, registry: PluginRegistry, fields: dict[str, Any],
+                   now: dt.datetime) -> Ticket:
+    """Number the ticket, add it with its SLA targets and its ``filed`` event, flush."""
+    ward = fields["ward"]
     year = now.astimezone(sla_timezone()).year
     seq = next_sequence(session, ward.id, year)
-    title = mask_personal_data(title)
-    description = mask_personal_data(description)
-    triage_data = mask_in(triage_data)
-    ticket = Ticket(ward=ward, year=year, seq=seq, number=format_number(ward.code, year, seq),
-                    category=category, title=title, description=description,
-                    triage=triage_data, impact=impact, urgency=urgency, priority=priority,
-                    priority_reason=mask_personal_data(reason), status=Status.NEW,
-                    source=source, reporter=reporter, asset=asset, check=check,
-                    created_at=now, updated_at=now)
+    ticket = Ticket(year=year, seq=seq, number=format_number(ward.code, year, seq), **fields)
     ticket.search_text = search_text_of(ticket)
     session.add(ticket)
     with session.no_autoflush:  # one INSERT with the due times, not an INSERT then an UPDATE
         sla.set_targets(session, ticket, now)
-    record_event(session, registry, ticket, "filed", reporter, now, new=Status.NEW,
-                 data={"priority": priority, "source": source})
+    record_event(session, registry, ticket, "filed", ticket.reporter, now, new=Status.NEW,
+                 data={"priority": ticket.priority, "source": ticket.source})
     session.flush()  # the ticket and its first event in one unit of work; ids for callers
-    if ward.auto_assign:
-        from . import assignment
-        assignment.auto_assign(session, registry, ticket, now)
+    return ticket
+
+
+def filed_with(session: Session, form_key: str, reporter: User | None) -> Ticket | None:
+    """The ticket the form with one-time key *form_key* filed, if it did.
+
+    :raises Conflict: it was filed by someone else (a key is one person's form).
+    """
+    ticket = session.scalars(select(Ticket).where(Ticket.form_key == form_key)).first()
+    if ticket is not None and ticket.reporter_id != (reporter.id if reporter else None):
+        raise Conflict("This form has already been sent. Open a new form.")
     return ticket
 
 
@@ -481,11 +519,20 @@ def _assign(session: Session, registry: PluginRegistry | None, ticket: Ticket,
 
 
 def comment(session: Session, registry: PluginRegistry | None, ticket: Ticket,
-            actor: User | None, body: str, now: dt.datetime, internal: bool = False) -> TicketEvent:
-    """Add a comment. Internal comments are hidden from ward staff."""
+            actor: User | None, body: str, now: dt.datetime, internal: bool = False,
+            form_key: str | None = None) -> TicketEvent:
+    """Add a comment. Internal comments are hidden from ward staff.
+
+    *form_key*: the comment form's one-time key; sent again (even at the same moment),
+    the form adds no second comment, and the first is returned.
+    """
     today = now.astimezone(sla_timezone()).date()
     if actor is not None and not scope.can_view(session, actor, ticket, today):
         raise NotFound("Ticket not found.")
+    if form_key is not None:
+        made = _commented_with(session, form_key, ticket, actor)
+        if made is not None:
+            return made
     body = nfc(body).strip()
     if not body:
         raise ValidationFailed("Write a comment first.", field_errors={
@@ -495,14 +542,35 @@ def comment(session: Session, registry: PluginRegistry | None, ticket: Ticket,
             "body": [i18n.gettext("At most %(max)d characters.", max=COMMENT_MAX)]}, max=COMMENT_MAX)
     if actor is not None and actor.role == Role.STAFF:
         internal = False  # staff cannot write what they could not read
-    event = record_event(session, registry, ticket, "comment", actor, now,
-                         body=mask_personal_data(body), internal=internal)
+    if form_key is not None:
+        session.flush()  # only the comment goes into the savepoint below
+    try:
+        with savepoint(session) if form_key is not None else contextlib.nullcontext():
+            event = record_event(session, registry, ticket, "comment", actor, now,
+                                 body=mask_personal_data(body), internal=internal)
+            event.form_key = form_key
+            session.flush()
+    except IntegrityError:
+        made = _commented_with(session, form_key, ticket, actor) if form_key else None
+        if made is None:
+            raise
+        return made  # sent twice at once: the other send added it
     if actor is not None and actor.role != Role.STAFF:
         ticket.worked_by_person = True
         if not internal and ticket.is_open:
             # A helper's answer the reporter can read is the helpdesk's response.
             sla.mark_responded(session, registry, ticket, now)
     session.flush()
+    return event
+
+
+def _commented_with(session: Session, form_key: str, ticket: Ticket,
+                    actor: User | None) -> TicketEvent | None:
+    """The comment the form with one-time key *form_key* added, if it did."""
+    event = session.scalars(select(TicketEvent).where(TicketEvent.form_key == form_key)).first()
+    if event is not None and (event.ticket_id != ticket.id or event.actor_id != (
+            actor.id if actor else None)):
+        raise Conflict("This form has already been sent. Open a new form.")
     return event
 
 

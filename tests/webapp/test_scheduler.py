@@ -1,22 +1,16 @@
-"""The scheduler runs each check as its own job; a hung device stalls nothing; several
-scheduler processes on one PostgreSQL file one ticket; ``helpdesk check`` runs once."""
+"""The scheduler runs each check as its own job; a hung device stalls nothing; ``helpdesk
+check`` runs once. (Several scheduler processes on one database: test_election.py.)"""
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from helpdesk_core import CheckResult, HealthCheckType, PluginRegistry, hookimpl
-from helpdesk_core.db import make_session_factory
-from helpdesk_core.models import Asset, AssetCheck, CheckRecord, Ticket, TicketEvent, Ward
+from helpdesk_core.models import Asset, AssetCheck, CheckRecord, Ticket, Ward
 from tests.health_peers import http_peer  # noqa: F401 (fixture)
 from webapp import scheduler as scheduler_module
 from webapp.extensions import db
@@ -127,62 +121,6 @@ def test_a_hung_device_does_not_stall_the_other_checks(app, http_peer):
         http_peer.release.set()
         sched.shutdown(wait=True)
     assert records(hung_id) == 1  # answered once released, and recorded
-
-
-def test_two_scheduler_processes_on_postgresql_file_one_ticket(postgres_database, http_peer,
-                                                               tmp_path):
-    # Several scheduler processes are a PostgreSQL deployment (SQLite: one process).
-    database = postgres_database
-    session_factory = make_session_factory(database.engine)
-    http_peer.set("/down", "fail")
-    # Each run takes longer than the interval, so the other process always tries to run
-    # the check while it is running: the advisory lock must turn it away.
-    http_peer.delay["/down"] = 1.2
-    factory = session_factory
-    with factory() as session:
-        ward = Ward(code="TWO", name="Phường Thử")
-        check = AssetCheck(check_type="http", config={"expect_status": 200}, interval_seconds=1,
-                           timeout_seconds=3, failure_threshold=3)
-        add_asset(session, ward, "Cổng một cửa", http_peer.url("/down"), check,
-                  criticality="critical")
-        session.commit()
-        check_id = check.id
-
-    helpdesk = str(Path(sys.executable).parent / "helpdesk")
-    env = dict(os.environ, DATABASE_URL=database.url, HELPDESK_SECRET_KEY="test",
-               HELPDESK_HEALTH_RECONCILE_SECONDS="1", HELPDESK_HEALTH_JITTER_SECONDS="0")
-    logs = [tmp_path / f"scheduler{n}.log" for n in (1, 2)]
-    procs = []
-    for log in logs:
-        with log.open("w") as out:
-            procs.append(subprocess.Popen([helpdesk, "scheduler"], env=env, stdout=out,
-                                          stderr=subprocess.STDOUT))
-
-    def count(model, *where):
-        with factory() as session:
-            return session.scalar(select(func.count()).select_from(model).where(*where))
-
-    try:
-        wait_for(lambda: count(CheckRecord, CheckRecord.check_id == check_id) >= 5, timeout=90,
-                 step=0.2)
-    finally:
-        for proc in procs:
-            proc.send_signal(signal.SIGTERM)
-        for proc in procs:
-            proc.wait(30)
-    outputs = [log.read_text() for log in logs]
-    print("\n".join(outputs))  # shown when the test fails
-    for output in outputs:
-        assert "health check jobs: 1 added" in output, output
-        assert "Traceback" not in output, output
-    assert "is being run by another process right now; skipped" in "".join(outputs)
-    tickets = count(Ticket, Ticket.check_id == check_id)
-    filed = count(TicketEvent, TicketEvent.kind == "filed")
-    records = count(CheckRecord, CheckRecord.check_id == check_id)
-    assert (tickets, filed) == (1, 1)
-    # Never two runs of the check at the same time, and every run recorded once.
-    assert http_peer.max_active["/down"] == 1
-    assert records <= http_peer.hits["/down"] <= records + 2
 
 
 def test_helpdesk_check_runs_an_assets_checks_once(app, runner, http_peer):
