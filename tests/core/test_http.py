@@ -67,7 +67,8 @@ def test_an_expired_certificate_of_a_trusted_issuer(https_server, monkeypatch, h
 def test_the_ca_bundle_and_proxy_of_the_environment_are_honoured(https_server, http_server,
                                                                  monkeypatch, http_environment):
     server = https_server(30)
-    for name in ("NO_PROXY", "no_proxy", "http_proxy", "ALL_PROXY", "all_proxy"):
+    for name in ("NO_PROXY", "no_proxy", "http_proxy", "ALL_PROXY", "all_proxy",
+                 "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):  # these would come first
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SSL_CERT_FILE", str(server.cert_file))
     monkeypatch.setenv("HTTP_PROXY", http_server.base_url)
