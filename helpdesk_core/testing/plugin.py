@@ -54,7 +54,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "database" in metafunc.fixturenames:
+    definitions = metafunc._arg2fixturedefs.get("database") or ()
+    # Only our own ``database`` fixture: a project may define one of its own.
+    if definitions and definitions[-1].func.__module__ == __name__:
         engines = databases.chosen_engines(metafunc.config.getoption("helpdesk_db"),
                                            metafunc.config.getini("helpdesk_databases"))
         metafunc.parametrize("database", engines, indirect=True, scope="session")

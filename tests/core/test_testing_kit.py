@@ -239,3 +239,19 @@ def test_a_project_gets_the_fixtures_and_sqlite_by_default(pytester, monkeypatch
     result = pytester.runpytest_subprocess("-v")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*test_db?sqlite? PASSED*"])
+
+
+def test_a_project_database_fixture_of_its_own_is_left_alone(pytester):
+    pytester.makeconftest('''
+        import pytest
+
+        @pytest.fixture
+        def database():
+            return "mine"
+        ''')
+    pytester.makepyfile(test_own='''
+        def test_own(database):
+            assert database == "mine"
+        ''')
+    result = pytester.runpytest_subprocess("--helpdesk-db=sqlite,postgresql")
+    result.assert_outcomes(passed=1)
