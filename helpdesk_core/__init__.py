@@ -3,8 +3,13 @@
 Plugins import what they need from here and nothing deeper::
 
     from helpdesk_core import hookimpl, Category, HealthCheckType, CheckResult, CheckStatus
+
+Coroutine health checks request web pages with :mod:`helpdesk_core.http`
+(``from helpdesk_core import http``), which honours the environment's proxies, CA
+bundle and netrc. Tests use the kit in :mod:`helpdesk_core.testing` (a pytest plugin).
 """
 
+from . import http
 from .contracts import (Category, CheckResult, CheckStatus, CheckTarget, HealthCheckType,
                         PrioritySuggestion, ResolutionTemplate)
 from .hookspecs import hookimpl
@@ -16,5 +21,5 @@ __all__ = [
     "Category", "CheckResult", "CheckStatus", "CheckTarget", "HealthCheckType",
     "PrioritySuggestion", "ResolutionTemplate", "hookimpl", "gettext", "lazy_gettext",
     "ngettext", "ENTRY_POINT_GROUP", "PluginRegistry", "load_registry",
-    "make_plugin_manager", "mask_personal_data",
+    "make_plugin_manager", "mask_personal_data", "http",
 ]

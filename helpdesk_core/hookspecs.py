@@ -68,7 +68,9 @@ def helpdesk_register_health_checks() -> list[HealthCheckType]:
     A check is a blocking function (``run``: the core gives it a thread) or a coroutine
     (``run_async``: it runs on the scheduler's event loop and must never block it), or
     both. Network checks are best written as coroutines: a thousand run at once for
-    little CPU and a hung device costs no thread.
+    little CPU and a hung device costs no thread. For web requests use
+    :mod:`helpdesk_core.http` (``await http.get(url, timeout=target.timeout)``): it
+    honours the proxies, CA bundle and netrc of the environment, as the ``http`` check.
 
     :return: a list of :class:`~helpdesk_core.HealthCheckType`.
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import pathlib
 import signal
 import sys
 import threading
@@ -133,6 +134,27 @@ def register(app: Flask) -> None:
             click.echo(f"{name}: {', '.join(registry.hooks_of(name))}")
         for failure in registry.failures:
             click.echo(f"FAILED {failure.plugin} ({failure.stage}): {failure.error}", err=True)
+
+    plugin_group = AppGroup("plugin", help="Write plugins.")
+    app.cli.add_command(plugin_group)
+
+    @plugin_group.command("new")
+    @click.argument("name")
+    @click.option("--label", help="Category name in English (default: from NAME).")
+    @click.option("--label-vi", help="Category name in Vietnamese (default: the English one).")
+    @click.option("--dir", "parent", default=".", show_default=True,
+                  type=click.Path(file_okay=False, path_type=pathlib.Path),
+                  help="Where to create the package's folder.")
+    def new_plugin(name: str, label: str | None, label_vi: str | None,
+                   parent: pathlib.Path) -> None:
+        """Create a working plugin package NAME (category key) in a new folder."""
+        from .scaffold import ScaffoldError, write_plugin
+        try:
+            root = write_plugin(name, parent, label, label_vi)
+        except ScaffoldError as error:
+            raise click.ClickException(str(error)) from error
+        click.echo(f"Created {root}. Next:\n  cd {root}\n  pip install -e .\n"
+                   "  python -m pytest")
 
     user_group = AppGroup("user", help="Manage accounts.")
     app.cli.add_command(user_group)

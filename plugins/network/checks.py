@@ -6,20 +6,15 @@ steps), so a dead peer gives a ``failure`` result rather than the runner's timeo
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import ipaddress
-import netrc
 import os
 import re
 import shutil
 import socket
-import ssl
 import subprocess
 import time
-import urllib.request
-from typing import Any, NamedTuple
-from urllib.parse import urljoin, urlsplit
+from typing import Any
+from urllib.parse import urlsplit
 
 import dns.exception
 import dns.flags
@@ -27,14 +22,11 @@ import dns.message
 import dns.query
 import dns.rcode
 import dns.rdatatype
-import aiohttp
 import icmplib
 
-from helpdesk_core import CheckResult, CheckStatus, CheckTarget
+from helpdesk_core import CheckResult, CheckStatus, CheckTarget, http
 from helpdesk_core import gettext as _
 
-MAX_REDIRECTS = 10
-MAX_BODY_BYTES = 2 * 1024 * 1024  # enough to find a keyword; a bigger page is cut
 PING_INTERVAL = 0.2  # seconds; iputils' minimum without privileges
 
 
@@ -99,93 +91,18 @@ def check_tcp(target: CheckTarget) -> CheckResult:
 
 # --- HTTP -----------------------------------------------------------------------------
 
-REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-
-
-class _HttpEnvironment(NamedTuple):
-    proxies: dict[str, str]  # HTTP_PROXY, HTTPS_PROXY, NO_PROXY, as urllib reads them
-    ca_bundle: str | None  # REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE or SSL_CERT_FILE
-    netrc: netrc.netrc | None  # NETRC or ~/.netrc: logins per host, as curl and requests
-
-
-def _environment() -> _HttpEnvironment:
-    """What the ``http`` check takes from the environment, as ``requests`` did.
-
-    Read once per process, not on every request: the environment of a running service
-    does not change, and reading all of it was a fifth of a check's CPU in a sweep of
-    1,000 (bench/sweep.py).
-    """
-    global _ENVIRONMENT
-    if _ENVIRONMENT is None:
-        bundle = (os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-                  or os.environ.get("SSL_CERT_FILE"))
-        logins = None
-        for path in (os.environ.get("NETRC"), os.path.expanduser("~/.netrc"),
-                     os.path.expanduser("~/_netrc")):
-            if path and os.path.exists(path):
-                try:
-                    logins = netrc.netrc(path)
-                except (OSError, netrc.NetrcParseError):
-                    pass  # as requests: an unreadable file means no logins
-                break
-        _ENVIRONMENT = _HttpEnvironment(urllib.request.getproxies(), bundle or None, logins)
-    return _ENVIRONMENT
-
-
-_ENVIRONMENT: _HttpEnvironment | None = None
-
-
-def _login_for(url: str, logins: netrc.netrc | None) -> dict[str, str] | None:
-    """The netrc login for the URL's host as headers, unless the URL carries its own."""
-    parts = urlsplit(url)
-    if logins is None or parts.username is not None:
-        return None
-    entry = logins.authenticators(parts.hostname or "")
-    if not entry:
-        return None
-    login, account, password = entry
-    return {"Authorization": aiohttp.encode_basic_auth(login or account or "", password or "")}
-
-
-def _proxy_for(url: str, proxies: dict[str, str]) -> str | None:
-    if not proxies:
-        return None
-    parts = urlsplit(url)
-    if urllib.request.proxy_bypass_environment(parts.hostname or "", proxies):
-        return None
-    return proxies.get(parts.scheme) or proxies.get("all")
-
-
-@functools.lru_cache(maxsize=8)
-def _tls_context(ca_bundle: str) -> ssl.SSLContext:
-    """A verifying TLS context trusting *ca_bundle* (building one reads the file: once)."""
-    return ssl.create_default_context(cafile=ca_bundle)
-
-
 def _flag(config: Any, name: str, default: bool) -> bool:
     value = config.get(name)
     return default if value is None else bool(value)
 
 
-async def _read_body(response: aiohttp.ClientResponse) -> bytes:
-    """The body, at most MAX_BODY_BYTES."""
-    chunks, size = [], 0
-    while size < MAX_BODY_BYTES:
-        chunk = await response.content.read(65536)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size += len(chunk)
-    return b"".join(chunks)
-
-
 async def check_http(target: CheckTarget) -> CheckResult:
     """Request the URL: status code, latency, optionally a keyword in the body.
 
-    A coroutine (aiohttp): the scheduler runs many at once on its event loop.
-    Config: ``expect_status`` (default 200), ``keyword``, ``verify_tls`` (default on),
-    ``follow_redirects`` (default on), ``slow_ms`` (warn above this latency).
-    Values: ``status_code``, ``latency_ms`` (until the final answer's headers),
+    A coroutine (``helpdesk_core.http``, on aiohttp): the scheduler runs many at once on
+    its event loop. Config: ``expect_status`` (default 200), ``keyword``, ``verify_tls``
+    (default on), ``follow_redirects`` (default on), ``slow_ms`` (warn above this
+    latency). Values: ``status_code``, ``latency_ms`` (until the final answer's headers),
     ``redirects``, ``final_url``.
     """
     url = (target.address or "").strip()
@@ -194,83 +111,40 @@ async def check_http(target: CheckTarget) -> CheckResult:
     config = target.config
     expect = int(config.get("expect_status") or 200)
     keyword = (config.get("keyword") or "").strip()
-    follow = _flag(config, "follow_redirects", True)
     slow_ms = config.get("slow_ms")
-    proxies, ca_bundle, logins = _environment()
-    tls: ssl.SSLContext | bool = True  # aiohttp's own verifying context
-    if not _flag(config, "verify_tls", True):
-        tls = False
-    elif ca_bundle:
-        tls = _tls_context(ca_bundle)
-    started = time.monotonic()
-    redirects = 0
     try:
-        async with asyncio.timeout(max(float(target.timeout), 0.1)):
-            # A fresh connection per check (no keep-alive): the check is about reaching it.
-            connector = aiohttp.TCPConnector(force_close=True, limit=0)
-            async with aiohttp.ClientSession(connector=connector, trust_env=False) as session:
-                current = url
-                while True:
-                    response = await session.get(current, allow_redirects=False, ssl=tls,
-                                                 proxy=_proxy_for(current, proxies),
-                                                 headers=_login_for(current, logins))
-                    if (follow and response.status in REDIRECT_STATUSES
-                            and "location" in response.headers and redirects < MAX_REDIRECTS):
-                        redirects += 1
-                        current = urljoin(current, response.headers["location"])
-                        response.release()
-                        continue
-                    break
-                latency = _ms(started)
-                body = await _read_body(response) if keyword else b""
-                response.release()
-    except aiohttp.ClientSSLError as exc:
-        return CheckResult(CheckStatus.FAILURE,
-                           _("The HTTPS certificate of %(url)s is not valid (%(error)s)",
-                             url=url, error=_ssl_reason(exc)), {"redirects": redirects})
-    except (TimeoutError, aiohttp.ServerTimeoutError):
-        return CheckResult(CheckStatus.FAILURE,
-                           _("%(url)s did not answer within %(seconds)s s",
-                             url=url, seconds=f"{target.timeout:g}"), {"redirects": redirects})
-    except aiohttp.ClientConnectorError as exc:
-        return CheckResult(CheckStatus.FAILURE,
-                           _("No answer from %(url)s (%(error)s)", url=url,
-                             error=_os_reason(exc.os_error)), {"redirects": redirects})
-    except (aiohttp.ClientError, ValueError) as exc:  # a broken answer, a malformed URL
-        return CheckResult(CheckStatus.FAILURE,
-                           _("No answer from %(url)s (%(error)s)", url=url,
-                             error=exc.__class__.__name__), {"redirects": redirects})
-    values = {"latency_ms": latency, "status_code": response.status,
-              "redirects": redirects, "final_url": str(response.url)}
-    if response.status != expect:
+        answer = await http.get(url, timeout=target.timeout, read_body=bool(keyword),
+                                verify_tls=_flag(config, "verify_tls", True),
+                                follow_redirects=_flag(config, "follow_redirects", True))
+    except http.HttpError as exc:
+        return CheckResult(CheckStatus.FAILURE, _failure_message(exc, url, target.timeout),
+                           {"redirects": exc.redirects})
+    latency = answer.latency_ms
+    values = {"latency_ms": latency, "status_code": answer.status,
+              "redirects": answer.redirects, "final_url": answer.url}
+    if answer.status != expect:
         return CheckResult(CheckStatus.FAILURE,
                            _("%(url)s answered %(status)s instead of %(expected)s",
-                             url=url, status=response.status, expected=expect), values)
-    if keyword:
-        text = body.decode(response.charset or "utf-8", errors="replace")
-        if keyword not in text:
-            return CheckResult(CheckStatus.FAILURE,
-                               _("%(url)s does not contain “%(keyword)s”", url=url,
-                                 keyword=keyword), values)
+                             url=url, status=answer.status, expected=expect), values)
+    if keyword and keyword not in answer.text:
+        return CheckResult(CheckStatus.FAILURE,
+                           _("%(url)s does not contain “%(keyword)s”", url=url,
+                             keyword=keyword), values)
     if slow_ms and latency > float(slow_ms):
         return CheckResult(CheckStatus.WARNING,
                            _("%(url)s answered slowly: %(ms)s ms (limit %(limit)s ms)",
                              url=url, ms=latency, limit=slow_ms), values)
     return CheckResult(CheckStatus.OK, _("%(url)s answered %(status)s in %(ms)s ms",
-                                         url=url, status=response.status, ms=latency), values)
+                                         url=url, status=answer.status, ms=latency), values)
 
 
-def _os_reason(error: OSError) -> str:
-    """"Connection refused", not asyncio's "Connect call failed ('10.0.0.9', 80)"."""
-    if isinstance(error, socket.gaierror) or not error.errno or error.errno < 0:
-        return _error_text(error)
-    return os.strerror(error.errno)
-
-
-def _ssl_reason(exc: BaseException) -> str:
-    text = str(exc)
-    match = re.search(r"certificate verify failed: ([^(')\]]+)", text)
-    return match.group(1).strip() if match else exc.__class__.__name__
+def _failure_message(error: "http.HttpError", url: str, timeout: float) -> str:
+    if error.kind == "tls":
+        return _("The HTTPS certificate of %(url)s is not valid (%(error)s)",
+                 url=url, error=error.reason)
+    if error.kind == "timeout":
+        return _("%(url)s did not answer within %(seconds)s s", url=url, seconds=f"{timeout:g}")
+    return _("No answer from %(url)s (%(error)s)", url=url, error=error.reason)
 
 
 # --- DNS ------------------------------------------------------------------------------

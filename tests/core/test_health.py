@@ -19,8 +19,8 @@ from helpdesk_core.db import make_session_factory
 from helpdesk_core.models import (Asset, AssetCheck, CheckRecord, Criticality, Source, Status,
                                   Ticket, TicketEvent)
 from helpdesk_core.services import health, tickets
+from helpdesk_core.testing import closed_port
 from tests.factories import make_student, make_ward
-from tests.health_peers import closed_port, http_peer, tcp_peer  # noqa: F401 (fixtures)
 
 MINUTE = dt.timedelta(minutes=1)
 
@@ -56,10 +56,10 @@ def poll(session, registry, check, now, times=1, step=MINUTE):
 
 
 def test_three_failures_file_exactly_one_ticket_with_the_failure_in_its_history(
-        db_session, registry, now, http_peer):
+        db_session, registry, now, http_server):
     ward = make_ward(db_session)
-    http_peer.set("/down", "fail")
-    check = make_check(db_session, ward, http_peer.url("/down"), criticality=Criticality.HIGH)
+    http_server.set("/down", "fail")
+    check = make_check(db_session, ward, http_server.url("/down"), criticality=Criticality.HIGH)
 
     first_two = poll(db_session, registry, check, now, times=2)
     assert [o.status for o in first_two] == ["failure", "failure"]
@@ -102,14 +102,14 @@ def test_priority_follows_the_assets_criticality(db_session, registry, now, crit
     assert "127.0.0.1" in ticket.description
 
 
-def test_recovery_resolves_the_ticket_by_itself(db_session, registry, now, http_peer):
+def test_recovery_resolves_the_ticket_by_itself(db_session, registry, now, http_server):
     ward = make_ward(db_session)
-    http_peer.set("/svc", "fail")
-    check = make_check(db_session, ward, http_peer.url("/svc"))
+    http_server.set("/svc", "fail")
+    check = make_check(db_session, ward, http_server.url("/svc"))
     poll(db_session, registry, check, now, times=3)
     [ticket] = automatic_tickets(db_session, check)
 
-    http_peer.set("/svc", "ok")
+    http_server.set("/svc", "ok")
     first_ok = health.check_now(db_session, registry, check.id, now=now + 10 * MINUTE)
     assert first_ok.status == "ok" and first_ok.action is None
     assert ticket.status == Status.NEW
@@ -122,12 +122,13 @@ def test_recovery_resolves_the_ticket_by_itself(db_session, registry, now, http_
     assert resolved.actor_id is None and resolved.body
 
     # A new outage after the fix is a new ticket.
-    http_peer.set("/svc", "fail")
+    http_server.set("/svc", "fail")
     poll(db_session, registry, check, now + 20 * MINUTE, times=3)
     assert len(automatic_tickets(db_session, check)) == 2
 
 
-def test_recovery_leaves_a_worked_ticket_to_the_student(db_session, registry, now, tcp_peer):
+def test_recovery_leaves_a_worked_ticket_to_the_student(db_session, registry, now, tcp_server):
+    tcp_peer = tcp_server()  # accepts, then hangs up
     ward = make_ward(db_session)
     student = make_student(db_session, ward, now.date())
     port = closed_port()
@@ -150,12 +151,12 @@ def test_recovery_leaves_a_worked_ticket_to_the_student(db_session, registry, no
     assert tcp_peer.wait_accepted(4) == 4
 
 
-def test_flapping_files_one_ticket_not_a_storm(db_session, registry, now, http_peer):
+def test_flapping_files_one_ticket_not_a_storm(db_session, registry, now, http_server):
     ward = make_ward(db_session)
-    check = make_check(db_session, ward, http_peer.url("/flaky"), failure_threshold=3)
+    check = make_check(db_session, ward, http_server.url("/flaky"), failure_threshold=3)
     actions = []
     for i in range(16):  # up, down, up, down... never three failures in a row
-        http_peer.set("/flaky", "fail" if i % 2 else "ok")
+        http_server.set("/flaky", "fail" if i % 2 else "ok")
         actions.append(health.check_now(db_session, registry, check.id,
                                         now=now + i * MINUTE).action)
     [ticket] = automatic_tickets(db_session, check)
@@ -164,7 +165,7 @@ def test_flapping_files_one_ticket_not_a_storm(db_session, registry, now, http_p
     assert actions.index("flapping") == 5  # the fifth change within the hour
     assert len(events(db_session, ticket, "recovery")) == 0  # not resolved while flapping
     # Once stable for longer than the window, recovery resolves it.
-    http_peer.set("/flaky", "ok")
+    http_server.set("/flaky", "ok")
     last = poll(db_session, registry, check, now + 90 * MINUTE, times=2)
     assert last[-1].action == "resolved"
     assert len(automatic_tickets(db_session, check)) == 1
@@ -283,16 +284,16 @@ def test_city_wide_asset_is_recorded_without_a_ticket(db_session, registry, now)
 
 
 def test_disabled_check_is_not_run_and_no_record_leaves_no_trace(db_session, registry, now,
-                                                                 http_peer):
+                                                                 http_server):
     ward = make_ward(db_session)
-    check = make_check(db_session, ward, http_peer.url("/x"))
+    check = make_check(db_session, ward, http_server.url("/x"))
     dry = health.check_now(db_session, registry, check.id, now=now, record=False)
     assert dry.status == "ok" and not dry.recorded
     assert db_session.scalar(select(func.count()).select_from(CheckRecord)) == 0
     check.enabled = False
     db_session.commit()
     assert health.check_now(db_session, registry, check.id, now=now) is None
-    assert http_peer.hits == {"/x": 1}
+    assert http_server.hits == {"/x": 1}
 
 
 def test_prune_keeps_recent_records_and_the_latest_of_each_check(db_session, now):
@@ -408,26 +409,26 @@ def _guarded_runs():
 
 
 def test_the_runner_waits_on_hung_devices_without_a_thread_each(
-        db_session, session_factory, registry, http_peer):
-    http_peer.set("/hang", "hang")
+        db_session, session_factory, registry, http_server):
+    http_server.set("/hang", "hang")
     ward = make_ward(db_session)
-    hung = [make_check(db_session, ward, http_peer.url("/hang"), timeout_seconds=30)
+    hung = [make_check(db_session, ward, http_server.url("/hang"), timeout_seconds=30)
             for _ in range(20)]
-    fast = [make_check(db_session, ward, http_peer.url(f"/ok{n}")) for n in range(5)]
-    tcp = make_check(db_session, ward, "127.0.0.1", "tcp", {"port": http_peer.server.server_address[1]})
+    fast = [make_check(db_session, ward, http_server.url(f"/ok{n}")) for n in range(5)]
+    tcp = make_check(db_session, ward, "127.0.0.1", "tcp", {"port": http_server.server.server_address[1]})
     runner, recorder = _runner(session_factory, registry)
     with running_loop() as loop:
         runs = {check.id: asyncio.run_coroutine_threadsafe(runner.run(check.id), loop)
                 for check in hung + fast + [tcp]}
         deadline = time.monotonic() + 20
-        while http_peer.pending("/hang") < 20 and time.monotonic() < deadline:
+        while http_server.pending("/hang") < 20 and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert http_peer.pending("/hang") == 20
+        assert http_server.pending("/hang") == 20
         assert all(runs[check.id].result(10).status == "ok" for check in fast + [tcp])
         # 20 devices hang: no thread waits on any of them (http is a coroutine check).
         assert _guarded_runs() == []
         assert not any(runs[check.id].done() for check in hung)
-        http_peer.release.set()
+        http_server.release.set()
         outcomes = [runs[check.id].result(10) for check in hung]
     runner.close()
     recorder.close()

@@ -1,4 +1,7 @@
-"""Fixtures of the web tests: two wards with their people and tickets, logins, a clock."""
+"""Fixtures of the web tests: two wards with their people and tickets, logins.
+
+The kit's ``app`` (helpdesk_core.testing) has its clock frozen at ``FIXED_NOW``.
+"""
 
 from __future__ import annotations
 
@@ -30,13 +33,6 @@ class World:
     number_b: str = ""
     printer_a: int = 0         # ward A's printer (an asset with check results)
     printer_b: int = 0
-
-
-@pytest.fixture
-def app(app):
-    """The shared app with its clock frozen at Tuesday 10/03/2026 09:00 in Da Nang."""
-    app.config["NOW"] = lambda: FIXED_NOW
-    return app
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from sqlalchemy import func, select, text
 
 from helpdesk_core.models import AssetCheck, CheckRecord, Heartbeat, Ticket, TicketEvent, Ward
 from helpdesk_core.services import heartbeat
-from tests.health_peers import closed_port, http_peer  # noqa: F401 (fixture)
+from helpdesk_core.testing.peers import closed_port
 from webapp import election
 
 from .test_scheduler import add_asset, wait_for
@@ -115,13 +115,13 @@ def _stop(proc: subprocess.Popen) -> None:
     proc.wait(60)
 
 
-def test_gunicorn_with_four_workers_runs_one_scheduler(database, session_factory, http_peer,
+def test_gunicorn_with_four_workers_runs_one_scheduler(database, session_factory, http_server,
                                                        tmp_path):
     factory = session_factory
-    http_peer.set("/down", "fail")
+    http_server.set("/down", "fail")
     # Each run outlasts the interval: two schedulers would poll the peer at once.
-    http_peer.delay["/down"] = 1.2
-    check_id = _failing_check(factory, http_peer.url("/down"), "GUN")
+    http_server.delay["/down"] = 1.2
+    check_id = _failing_check(factory, http_server.url("/down"), "GUN")
     logging_config = tmp_path / "logging.json"
     logging_config.write_text(json.dumps({  # the app's INFO lines too, with each pid
         "version": 1, "root": {"level": "INFO", "handlers": ["error_console"]},
@@ -151,7 +151,7 @@ def test_gunicorn_with_four_workers_runs_one_scheduler(database, session_factory
         assert len(STANDS_BY.findall(output())) == 3
         leader = int(started[0])
         assert _leader_pid(factory) == leader  # the heartbeat names the leader
-        assert http_peer.max_active["/down"] == 1  # never two runs of the check at once
+        assert http_server.max_active["/down"] == 1  # never two runs of the check at once
 
         # The leader dies: a standby takes over (gunicorn also starts a fifth worker).
         os.kill(leader, signal.SIGKILL)
@@ -171,10 +171,10 @@ def test_gunicorn_with_four_workers_runs_one_scheduler(database, session_factory
 
 
 def test_a_standby_scheduler_takes_over_when_the_leader_is_killed(database, session_factory,
-                                                                  http_peer, tmp_path):
+                                                                  http_server, tmp_path):
     factory = session_factory
-    http_peer.set("/down", "fail")
-    check_id = _failing_check(factory, http_peer.url("/down"), "TWO")
+    http_server.set("/down", "fail")
+    check_id = _failing_check(factory, http_server.url("/down"), "TWO")
     helpdesk = str(Path(sys.executable).parent / "helpdesk")
     logs = [tmp_path / f"scheduler{n}.log" for n in (1, 2)]
     procs = []

@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 
 from helpdesk_core import CheckResult, HealthCheckType, PluginRegistry, hookimpl
 from helpdesk_core.models import Asset, AssetCheck, CheckRecord, Ticket, Ward
-from tests.health_peers import http_peer  # noqa: F401 (fixture)
 from webapp import scheduler as scheduler_module
 from webapp.extensions import db
 
@@ -75,21 +74,21 @@ class BoomPlugin:
         return [HealthCheckType("boom", "Always raises", "network", run=run)]
 
 
-def test_a_hung_device_does_not_stall_the_other_checks(app, http_peer):
+def test_a_hung_device_does_not_stall_the_other_checks(app, http_server):
     app.config.update(HEALTH_MAX_WORKERS=3, HEALTH_JITTER_SECONDS=0,
                       HEALTH_RECONCILE_SECONDS=3600)
     registry = app.extensions["helpdesk"]
     registry.pm.register(BoomPlugin(), name="boom_test")
     app.extensions["helpdesk"] = PluginRegistry(registry.pm)
-    http_peer.set("/hang", "hang")
+    http_server.set("/hang", "hang")
     with app.app_context():
         ward = Ward(code="HNG", name="Phường Thử")
         hung = AssetCheck(check_type="http", interval_seconds=1, timeout_seconds=30)
-        add_asset(db.session, ward, "Cổng dịch vụ treo", http_peer.url("/hang"), hung)
+        add_asset(db.session, ward, "Cổng dịch vụ treo", http_server.url("/hang"), hung)
         fast = []
         for n in range(3):
             check = AssetCheck(check_type="http", interval_seconds=1, timeout_seconds=5)
-            add_asset(db.session, ward, f"Dịch vụ {n}", http_peer.url(f"/fast{n}"), check)
+            add_asset(db.session, ward, f"Dịch vụ {n}", http_server.url(f"/fast{n}"), check)
             fast.append(check)
         boom = AssetCheck(check_type="boom", interval_seconds=1, failure_threshold=2)
         add_asset(db.session, ward, "Máy lỗi driver", "10.0.0.9", boom)
@@ -104,12 +103,12 @@ def test_a_hung_device_does_not_stall_the_other_checks(app, http_peer):
     sched = scheduler_module.build(app)
     sched.start()
     try:
-        wait_for(lambda: http_peer.pending("/hang") == 1)
+        wait_for(lambda: http_server.pending("/hang") == 1)
         # While the hung request is still open, every other check keeps its rhythm.
         wait_for(lambda: all(records(i) >= 3 for i in fast_ids + [boom_id]))
-        assert http_peer.pending("/hang") == 1
+        assert http_server.pending("/hang") == 1
         assert records(hung_id) == 0
-        assert http_peer.hits["/hang"] == 1  # max_instances=1: no pile-up behind it
+        assert http_server.hits["/hang"] == 1  # max_instances=1: no pile-up behind it
         with app.app_context():
             boom_check = db.session.get(AssetCheck, boom_id)
             assert boom_check.last_status == "error"
@@ -118,16 +117,16 @@ def test_a_hung_device_does_not_stall_the_other_checks(app, http_peer):
                                      .where(Ticket.check_id == boom_id)) == 1
             assert all(db.session.get(AssetCheck, i).last_status == "ok" for i in fast_ids)
     finally:
-        http_peer.release.set()
+        http_server.release.set()
         sched.shutdown(wait=True)
     assert records(hung_id) == 1  # answered once released, and recorded
 
 
-def test_helpdesk_check_runs_an_assets_checks_once(app, runner, http_peer):
-    http_peer.set("/portal", "fail")
+def test_helpdesk_check_runs_an_assets_checks_once(app, runner, http_server):
+    http_server.set("/portal", "fail")
     with app.app_context():
         ward = Ward(code="CLI", name="Phường Thử")
-        add_asset(db.session, ward, "Cổng thông tin", http_peer.url("/portal"),
+        add_asset(db.session, ward, "Cổng thông tin", http_server.url("/portal"),
                   AssetCheck(check_type="http", failure_threshold=1),
                   AssetCheck(check_type="tcp", config={"port": 1}))  # the URL's port wins
         db.session.commit()

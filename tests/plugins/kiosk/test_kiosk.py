@@ -9,10 +9,10 @@ import sys
 
 import pytest
 
-import tests.test_translations as translations_tests
 from helpdesk_core import ENTRY_POINT_GROUP, CheckStatus, CheckTarget, i18n
 from helpdesk_core.models import Role
 from helpdesk_core.services import tickets
+from helpdesk_core.testing import assert_catalog
 from tests.core.test_boundaries import WEB_MODULES, imported_modules
 from tests.conftest import FIXED_NOW
 from tests.factories import PASSWORD, make_user, make_ward
@@ -72,7 +72,7 @@ def test_file_a_kiosk_ticket_through_the_service_layer(db_session, kiosk_registr
     with i18n.use_locale("vi"):
         rows = dict(kiosk_registry.triage_summary("kiosk", ticket.triage))
     assert rows == {"Thiết bị nào?": "Máy lấy số (màn hình cảm ứng và máy in)",
-                    "Bị lỗi gì?": "Không ra phiếu số", "Số quầy": "3",
+                    "Máy bị lỗi gì?": "Không ra phiếu số", "Số quầy": "3",
                     "Tất cả các quầy đều bị": "Không", "Từ khi nào?": "từ 8h, gọi •••• ••• 456"}
 
 
@@ -194,8 +194,8 @@ def test_disabled_kiosk_is_not_loaded(kiosk_installed):
 
 # --- the package itself ---------------------------------------------------------------
 
-def test_kiosk_catalog_translates_every_string():
-    translations_tests.test_catalog_translates_every_string_of_its_area(PACKAGE)
+def test_kiosk_catalog_translates_every_string_and_clashes_with_no_other():
+    assert_catalog(PACKAGE)
 
 
 def test_make_compile_reaches_the_kiosk_catalog():

@@ -1,12 +1,10 @@
-"""Real peers on loopback for the network checks: HTTP(S) servers, a TCP listener, DNS."""
+"""Real peers on loopback for the network checks: a scripted portal (the kit's HTTP(S)
+servers) and a DNS server."""
 
 from __future__ import annotations
 
-import http.server
 import socket
-import ssl
 import threading
-import urllib.parse
 
 import dns.message
 import dns.rcode
@@ -14,92 +12,38 @@ import dns.rdatatype
 import dns.rrset
 import pytest
 
-from tests.health_peers import make_cert
+from helpdesk_core.testing import HttpServer
+from helpdesk_core.testing.peers import Route
 
 PAGE = "<html><body>Cổng Dịch vụ công Quốc gia</body></html>".encode("utf-8")
+HTML = "text/html; charset=utf-8"
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
-    release: threading.Event  # set on the server class per fixture
-
-    def log_message(self, *args):  # keep pytest output clean
-        pass
-
-    def _send(self, status: int, body: bytes = b"", headers: dict | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_GET(self):
-        if self.path.startswith("http://"):  # asked as a proxy: answer for the path
-            self.path = urllib.parse.urlsplit(self.path).path
-        if self.path == "/ok":
-            self._send(200, PAGE)
-        elif self.path == "/error":
-            self._send(500, b"Internal Server Error")
-        elif self.path == "/slow":
-            self.server.release.wait(0.05)  # at least 50 ms before the answer
-            self._send(200, PAGE)
-        elif self.path == "/hang":
-            self.server.release.wait(30)  # answers only when the fixture ends
-            self._send(200, PAGE)
-        elif self.path == "/redirect":
-            self._send(302, headers={"Location": "/step"})
-        elif self.path == "/step":
-            self._send(301, headers={"Location": "/ok"})
-        elif self.path == "/private":  # HTTP Basic: ward / secret
-            if self.headers.get("Authorization") == "Basic d2FyZDpzZWNyZXQ=":
-                self._send(200, PAGE)
-            else:
-                self._send(401, headers={"WWW-Authenticate": 'Basic realm="ward"'})
-        elif self.path == "/loop":
-            self._send(302, headers={"Location": "/loop"})
-        else:
-            self._send(404, b"not found")
-
-
-class _Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-
-
-def _serve(context: ssl.SSLContext | None = None):
-    server = _Server(("127.0.0.1", 0), _Handler)
-    server.release = threading.Event()
-    if context is not None:
-        server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    return server, thread
-
-
-def _stop(server, thread) -> None:
-    server.release.set()
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+def portal(server: HttpServer) -> HttpServer:
+    """/ok, /error (500), /slow (50 ms), /hang, /redirect (two hops), /private (HTTP
+    Basic ward/secret), /loop; anything else 404."""
+    server.default = Route(404, b"not found", HTML)
+    server.answer("/ok", 200, PAGE, content_type=HTML)
+    server.answer("/error", 500, b"Internal Server Error", content_type=HTML)
+    server.answer("/slow", 200, PAGE, content_type=HTML, delay=0.05)
+    server.hang("/hang")
+    server.redirect("/redirect", "/step")
+    server.redirect("/step", "/ok", 301)
+    server.answer("/private", 200, PAGE, content_type=HTML, login=("ward", "secret"))
+    server.redirect("/loop", "/loop")
+    return server
 
 
 @pytest.fixture
-def web():
-    """An HTTP server: /ok, /error (500), /slow, /hang, /redirect (two hops), /loop."""
-    server, thread = _serve()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    _stop(server, thread)
+def web(http_server) -> str:
+    """The portal over HTTP: its base URL."""
+    return portal(http_server).base_url
 
 
 @pytest.fixture
-def secure_web(tmp_path):
-    """The same server over HTTPS with a self-signed certificate."""
-    cert, key = make_cert(tmp_path, 90)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    server, thread = _serve(context)
-    yield f"https://127.0.0.1:{server.server_address[1]}"
-    _stop(server, thread)
+def secure_web(https_server) -> HttpServer:
+    """The portal over HTTPS with a self-signed certificate (``cert_file``)."""
+    return portal(https_server(90))
 
 
 class DnsServer:

@@ -135,8 +135,8 @@ def test_checklists_cover_the_usual_network_problems(registry):
 
 # --- tcp ------------------------------------------------------------------------------
 
-def test_tcp_open_port(registry, silent_listener):
-    result, _ms = registry.run_check("tcp", CheckTarget("127.0.0.1", {"port": silent_listener},
+def test_tcp_open_port(registry, silent_port):
+    result, _ms = registry.run_check("tcp", CheckTarget("127.0.0.1", {"port": silent_port},
                                                         timeout=2))
     assert result.status is CheckStatus.OK
     assert result.values["latency_ms"] >= 0
@@ -158,37 +158,37 @@ def test_http_ok_with_keyword(registry, web):
     assert result.values["latency_ms"] >= 0
 
 
-def test_http_goes_through_the_proxy_of_the_environment(registry, web, monkeypatch):
+def test_http_goes_through_the_proxy_of_the_environment(registry, web, monkeypatch,
+                                                       http_environment):
     """A ward behind an HTTP proxy: HTTP_PROXY is honoured (the name only the proxy knows)."""
-    from plugins.network import checks
     for name in ("NO_PROXY", "no_proxy", "http_proxy", "ALL_PROXY", "all_proxy"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HTTP_PROXY", web)
-    monkeypatch.setattr(checks, "_ENVIRONMENT", None)  # read it afresh
+    http_environment()  # read it afresh
     result, _ms = registry.run_check("http", CheckTarget(
         "http://only-the-proxy-knows.invalid/ok", {"keyword": "Dịch vụ công"}, timeout=2))
     assert result.status is CheckStatus.OK, result.message
     # Without a proxy the name cannot be resolved: the environment is not read per request.
     monkeypatch.delenv("HTTP_PROXY")
-    monkeypatch.setattr(checks, "_ENVIRONMENT", None)
+    http_environment()
     result, _ms = registry.run_check("http", CheckTarget(
         "http://only-the-proxy-knows.invalid/ok", {}, timeout=2))
     assert result.status is CheckStatus.FAILURE
 
 
-def test_http_logs_in_with_the_netrc_of_the_environment(registry, web, tmp_path, monkeypatch):
+def test_http_logs_in_with_the_netrc_of_the_environment(registry, web, tmp_path, monkeypatch,
+                                                        http_environment):
     """A service behind a login: NETRC (or ~/.netrc) gives it, as curl and requests do."""
-    from plugins.network import checks
     logins = tmp_path / "netrc"
     logins.write_text("machine 127.0.0.1 login ward password secret\n")
     logins.chmod(0o600)
     monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.netrc of the machine's own
     monkeypatch.delenv("NETRC", raising=False)
-    monkeypatch.setattr(checks, "_ENVIRONMENT", None)
+    http_environment()
     result, _ms = registry.run_check("http", CheckTarget(web + "/private", {}, timeout=2))
     assert result.status is CheckStatus.FAILURE and result.values["status_code"] == 401
     monkeypatch.setenv("NETRC", str(logins))
-    monkeypatch.setattr(checks, "_ENVIRONMENT", None)
+    http_environment()
     result, _ms = registry.run_check("http", CheckTarget(web + "/private", {}, timeout=2))
     assert result.status is CheckStatus.OK, result.message
 
@@ -241,25 +241,23 @@ def test_http_redirect_loop_stops(registry, web):
 
 
 def test_https_self_signed_fails_when_verified(registry, secure_web):
-    result, _ms = registry.run_check("http", CheckTarget(secure_web + "/ok", {}, timeout=2))
+    result, _ms = registry.run_check("http", CheckTarget(secure_web.url("/ok"), {}, timeout=2))
     assert result.status is CheckStatus.FAILURE
     assert "certificate" in result.message or "chứng chỉ" in result.message
 
 
-def test_https_trusts_the_ca_bundle_of_the_environment(registry, secure_web, tmp_path,
-                                                       monkeypatch):
+def test_https_trusts_the_ca_bundle_of_the_environment(registry, secure_web, monkeypatch,
+                                                       http_environment):
     """REQUESTS_CA_BUNDLE (a city CA, say) is honoured, read once, not per request."""
-    from plugins.network import checks
-    [cert] = tmp_path.glob("*.crt")  # the server's self-signed certificate
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
-    monkeypatch.setattr(checks, "_ENVIRONMENT", None)
-    result, _ms = registry.run_check("http", CheckTarget(secure_web + "/ok", {}, timeout=2))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(secure_web.cert_file))
+    http_environment()
+    result, _ms = registry.run_check("http", CheckTarget(secure_web.url("/ok"), {}, timeout=2))
     assert result.status is CheckStatus.OK, result.message
 
 
 def test_https_without_verification_answers(registry, secure_web):
     result, _ms = registry.run_check("http", CheckTarget(
-        secure_web + "/ok", {"verify_tls": False, "keyword": "Quốc gia"}, timeout=2))
+        secure_web.url("/ok"), {"verify_tls": False, "keyword": "Quốc gia"}, timeout=2))
     assert result.status is CheckStatus.OK and result.values["status_code"] == 200
 
 

@@ -2,10 +2,12 @@
 
 - ``ipp_printer``: Debian's ``ippeveprinter`` on a private D-Bus, driven with ``ipptool``
   control jobs and its /media and /supplies web forms (see DEVICES.md §1);
-- ``stopped_ipp_printer``: a tiny IPP responder for the one state ippeveprinter can't reach;
+- ``stopped_ipp_printer``: the kit's HTTP server answering like a stopped printer (the one
+  state ippeveprinter can't reach);
 - ``snmp_agent``: ``snmpsim`` serving a healthy (``public``), a faulty (``faulty``) and a
   writable (``dynamic``) printer;
-- ``escl_scanner``: an eSCL status server with a test-only way to change its state.
+- ``escl_scanner``: an eSCL status page on the kit's HTTP server, its state set by tests;
+- ``trickling_server``: headers, then a body one byte at a time.
 """
 
 from __future__ import annotations
@@ -19,15 +21,13 @@ import sys
 import tempfile
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs
 
 import pytest
 import requests
 
-from tests import health_peers
-from tests.conftest import missing
+from helpdesk_core.testing import HttpServer, Request, closed_port, missing
+from helpdesk_core.testing.peers import Route
 
 SBIN_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
 
@@ -184,7 +184,7 @@ def ipp_printer(dbus_bus, tmp_path):
     (tmp_path / "spool").mkdir()
     env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=dbus_bus)
     for _attempt in range(3):  # the port may be taken between picking and binding
-        port = health_peers.closed_port()
+        port = closed_port()
         log = (tmp_path / "ippeveprinter.log").open("w")
         process = subprocess.Popen(
             [ippeveprinter, "-n", "localhost", "-p", str(port), "-r", "off",
@@ -212,54 +212,32 @@ def ipp_printer(dbus_bus, tmp_path):
         log.close()
 
 
-class _StoppedPrinter(BaseHTTPRequestHandler):
-    """Answers every IPP request like a stopped, jammed printer (ippeveprinter can't)."""
+def _stopped_printer_answer(request: Request) -> bytes:
+    """An IPP answer like a stopped, jammed printer's (ippeveprinter can't be one)."""
+    request_id = struct.unpack_from(">I", request.body, 4)[0]
 
-    def do_POST(self):  # noqa: N802 (http.server naming)
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        request_id = struct.unpack_from(">I", body, 4)[0]
+    def attr(tag: int, name: str, value: bytes) -> bytes:
+        return (struct.pack(">BH", tag, len(name)) + name.encode()
+                + struct.pack(">H", len(value)) + value)
 
-        def attr(tag: int, name: str, value: bytes) -> bytes:
-            return (struct.pack(">BH", tag, len(name)) + name.encode()
-                    + struct.pack(">H", len(value)) + value)
-
-        answer = struct.pack(">BBHI", 1, 1, 0, request_id) + b"\x01"
-        answer += attr(0x47, "attributes-charset", b"utf-8")
-        answer += attr(0x48, "attributes-natural-language", b"en")
-        answer += b"\x04"
-        answer += attr(0x23, "printer-state", struct.pack(">i", 5))
-        answer += attr(0x41, "printer-state-message", b"Paper jam in tray 2")
-        answer += attr(0x44, "printer-state-reasons", b"media-jam-error")
-        answer += attr(0x44, "", b"door-open-error")
-        answer += attr(0x22, "printer-is-accepting-jobs", b"\x01")
-        answer += b"\x03"
-        self.send_response(200)
-        self.send_header("Content-Type", "application/ipp")
-        self.send_header("Content-Length", str(len(answer)))
-        self.end_headers()
-        self.wfile.write(answer)
-
-    def log_message(self, *args):
-        pass
-
-
-def _serve(handler):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    return server, thread
+    answer = struct.pack(">BBHI", 1, 1, 0, request_id) + b"\x01"
+    answer += attr(0x47, "attributes-charset", b"utf-8")
+    answer += attr(0x48, "attributes-natural-language", b"en")
+    answer += b"\x04"
+    answer += attr(0x23, "printer-state", struct.pack(">i", 5))
+    answer += attr(0x41, "printer-state-message", b"Paper jam in tray 2")
+    answer += attr(0x44, "printer-state-reasons", b"media-jam-error")
+    answer += attr(0x44, "", b"door-open-error")
+    answer += attr(0x22, "printer-is-accepting-jobs", b"\x01")
+    answer += b"\x03"
+    return answer
 
 
 @pytest.fixture
-def stopped_ipp_printer():
-    server, thread = _serve(_StoppedPrinter)
-    try:
-        yield f"127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+def stopped_ipp_printer(http_server):
+    """Answers every IPP request like a stopped, jammed printer."""
+    http_server.default = Route(200, _stopped_printer_answer, "application/ipp")
+    return http_server.address
 
 
 # --- snmpsim ----------------------------------------------------------------------
@@ -332,7 +310,7 @@ def snmp_agent(tmp_path_factory):
         (3, "Black Cartridge HP CF259A", 200, 150)], writable=True))
     env = dict(os.environ, SNMPSIM_ALLOW_ROOT="true")
     for _attempt in range(3):
-        port = health_peers.closed_port(socket.SOCK_DGRAM)
+        port = closed_port(socket.SOCK_DGRAM)
         process = subprocess.Popen(
             [responder, f"--data-dir={data}", f"--cache-dir={directory / 'cache'}",
              f"--agent-udpv4-endpoint=127.0.0.1:{port}",
@@ -369,89 +347,29 @@ ESCL_STATUS = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 class EsclScanner:
-    """A scanner's eSCL status page; PUT /_sim/state (form-encoded) changes it."""
+    """A scanner's eSCL status page (the kit's HTTP server); ``set_state`` changes it."""
 
-    def __init__(self) -> None:
+    def __init__(self, server: HttpServer) -> None:
         self.state = {"State": "Idle", "AdfState": "ScannerAdfLoaded"}
-        self.requests = 0
-        scanner = self
+        self.server = server
+        server.default = Route(404, b"not found")
+        server.answer("/eSCL/ScannerStatus", body=self._status, content_type="text/xml")
+        self.address = server.address
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
-                scanner.requests += 1
-                if self.path != "/eSCL/ScannerStatus":
-                    self.send_error(404)
-                    return
-                body = ESCL_STATUS.format(state=scanner.state["State"],
-                                          adf=scanner.state["AdfState"]).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/xml")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+    def _status(self, _request: Request) -> str:
+        return ESCL_STATUS.format(state=self.state["State"], adf=self.state["AdfState"])
 
-            def do_PUT(self):  # noqa: N802
-                if self.path != "/_sim/state":
-                    self.send_error(404)
-                    return
-                form = parse_qs(self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                                .decode())
-                scanner.state.update({k: v[0] for k, v in form.items()})
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server, self.thread = _serve(Handler)
-        self.address = f"127.0.0.1:{self.server.server_address[1]}"
+    @property
+    def requests(self) -> int:
+        return self.server.hits.get("/eSCL/ScannerStatus", 0)
 
     def set_state(self, **state: str) -> None:
-        response = requests.put(f"http://{self.address}/_sim/state", data=state, timeout=5)
-        assert response.status_code == 204
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
+        self.state.update(state)
 
 
 @pytest.fixture
-def escl_scanner():
-    scanner = EsclScanner()
-    try:
-        yield scanner
-    finally:
-        scanner.close()
-
-
-# A silent peer: accepts TCP connections and never answers (for deadline tests).
-@pytest.fixture
-def silent_server():
-    sock = socket.create_server(("127.0.0.1", 0))
-    accepted: list[socket.socket] = []
-    stop_flag = threading.Event()
-
-    def accept():
-        sock.settimeout(0.1)
-        while not stop_flag.is_set():
-            try:
-                conn, _ = sock.accept()
-                accepted.append(conn)
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield f"127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        stop_flag.set()
-        thread.join(5)
-        for conn in accepted:
-            conn.close()
-        sock.close()
-
+def escl_scanner(http_server):
+    return EsclScanner(http_server)
 
 
 class TricklingServer:

@@ -62,9 +62,9 @@ def test_wrong_path_is_a_failure(escl_scanner):
     assert result.values["status_code"] == 404
 
 
-def test_closed_port_and_silence_are_failures(closed_port, silent_server):
+def test_closed_port_and_silence_are_failures(closed_port, silent_port):
     assert run(f"127.0.0.1:{closed_port}").status is CheckStatus.FAILURE
-    silent = run(silent_server, timeout=0.5)
+    silent = run(f"127.0.0.1:{silent_port}", timeout=0.5)
     assert silent.status is CheckStatus.FAILURE
     assert "0.5" in silent.message
 

@@ -188,8 +188,8 @@ def test_closed_port_is_a_failure(closed_port):
     assert "latency_ms" in result.values
 
 
-def test_a_silent_printer_fails_within_the_timeout(silent_server):
-    result = run(silent_server, timeout=0.5)
+def test_a_silent_printer_fails_within_the_timeout(silent_port):
+    result = run(f"127.0.0.1:{silent_port}", timeout=0.5)
     assert result.status is CheckStatus.FAILURE
     assert "0.5" in result.message
 

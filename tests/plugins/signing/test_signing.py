@@ -14,10 +14,9 @@ from wtforms import RadioField, SelectField
 from helpdesk_core import CheckStatus, CheckTarget, i18n
 from helpdesk_core.errors import ValidationFailed
 from helpdesk_core.services import tickets
+from helpdesk_core.testing import make_cert
 from plugins.signing import forms as signing_forms
 from tests.factories import make_ward
-
-from tests.health_peers import make_cert
 
 LEADER_LOCKED = {"kind": "token", "provider": "vgca_safenet", "where": "document_management",
                  "document": "outgoing", "error_text": "Ký số không thành công: 3:PIN locked",
@@ -166,8 +165,8 @@ def test_checklists_cover_the_usual_signing_problems(registry):
 
 @pytest.mark.parametrize(("days", "status"), [
     (400, CheckStatus.OK), (5, CheckStatus.WARNING), (-3, CheckStatus.FAILURE)])
-def test_cert_expiry_of_a_tls_endpoint(registry, tls_endpoint, days, status):
-    endpoint = tls_endpoint(days, "portal.test")
+def test_cert_expiry_of_a_tls_server(registry, tls_server, days, status):
+    endpoint = tls_server(days, "portal.test")
     result, _ms = registry.run_check("cert_expiry", CheckTarget(f"127.0.0.1:{endpoint.port}",
                                                                 {"warn_days": 30}, timeout=2))
     assert result.status is status, result.message
@@ -176,8 +175,8 @@ def test_cert_expiry_of_a_tls_endpoint(registry, tls_endpoint, days, status):
     assert endpoint.connections == 1
 
 
-def test_cert_expiry_by_url_and_a_custom_warning(registry, tls_endpoint):
-    endpoint = tls_endpoint(5)
+def test_cert_expiry_by_url_and_a_custom_warning(registry, tls_server):
+    endpoint = tls_server(5)
     target = CheckTarget(f"https://localhost:{endpoint.port}/", {"warn_days": 3}, timeout=2)
     result, _ms = registry.run_check("cert_expiry", target)
     assert result.status is CheckStatus.OK
@@ -210,11 +209,11 @@ def test_cert_expiry_of_a_file_that_is_no_certificate(registry, tmp_path):
         assert result.status is CheckStatus.FAILURE, path
 
 
-def test_cert_expiry_closed_port_and_hung_endpoint(registry, closed_port, silent_listener):
+def test_cert_expiry_closed_port_and_hung_endpoint(registry, closed_port, silent_port):
     closed, _ms = registry.run_check("cert_expiry", CheckTarget(f"127.0.0.1:{closed_port}",
                                                                 timeout=2))
     assert closed.status is CheckStatus.FAILURE
-    hung, _ms = registry.run_check("cert_expiry", CheckTarget(f"127.0.0.1:{silent_listener}",
+    hung, _ms = registry.run_check("cert_expiry", CheckTarget(f"127.0.0.1:{silent_port}",
                                                               timeout=1))
     # FAILURE comes from the check itself; the runner's hard timeout would give ERROR.
     assert hung.status is CheckStatus.FAILURE
@@ -262,9 +261,9 @@ def test_sign_service_not_running(registry, closed_port):
     assert f":{closed_port}/GetVersion" in result.message
 
 
-def test_sign_service_hung_fails_within_the_timeout(registry, silent_listener):
+def test_sign_service_hung_fails_within_the_timeout(registry, silent_port):
     result, _ms = registry.run_check("sign_service", CheckTarget(
-        f"wss://127.0.0.1:{silent_listener}", timeout=1))
+        f"wss://127.0.0.1:{silent_port}", timeout=1))
     assert result.status is CheckStatus.FAILURE, result.message
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
-import requests
 from wtforms import BooleanField, SelectField, StringField
 
 from helpdesk_core import CheckStatus, CheckTarget, i18n
 from helpdesk_core.services import tickets
+from helpdesk_core.testing import run_check
 from plugins.vneid import forms
 from plugins.vneid.checks import check_portal
 from tests.factories import make_ward
@@ -149,66 +149,69 @@ def test_templates_guide_without_asking_for_secrets(registry):
 
 # --- the portal check --------------------------------------------------------------
 
-URL = "https://vneid.example.test/"
+def target(url, **config):
+    return CheckTarget(url, config=config, timeout=2.0, name="VNeID")
 
 
-def target(**config):
-    return CheckTarget(URL, config=config, timeout=2.0, name="VNeID")
+@pytest.fixture
+def portal(http_server):
+    """The portal's page on the kit's loopback HTTP server (``portal.answer("/", ...)``)."""
+    return http_server
 
 
-def test_portal_up(http):
-    http.get(URL, body="<html>Đăng nhập VNeID</html>", status=200)
-    result = check_portal(target(keyword="VNeID"))
+def test_portal_up(portal):
+    portal.answer("/", 200, "<html>Đăng nhập VNeID</html>")
+    result = check_portal(target(portal.url("/"), keyword="VNeID"))
     assert result.status is CheckStatus.OK
     assert result.values["status_code"] == 200 and result.latency_ms is not None
 
 
-def test_portal_server_error_is_a_failure(http):
-    http.get(URL, body="Bad gateway", status=502)
-    result = check_portal(target())
+def test_portal_server_error_is_a_failure(portal):
+    portal.answer("/", 502, "Bad gateway")
+    result = check_portal(target(portal.url("/")))
     assert result.status is CheckStatus.FAILURE
     assert result.values["status_code"] == 502
 
 
 @pytest.mark.parametrize("status", [200, 503])
-def test_portal_maintenance_page_is_a_warning(http, status):
-    http.get(URL, status=status,
-             body="<h1>HỆ THỐNG ĐANG BẢO TRÌ</h1><p>Vui lòng thử lại sau</p>")
-    result = check_portal(target())
+def test_portal_maintenance_page_is_a_warning(portal, status):
+    portal.answer("/", status, "<h1>HỆ THỐNG ĐANG BẢO TRÌ</h1><p>Vui lòng thử lại sau</p>")
+    result = check_portal(target(portal.url("/")))
     assert result.status is CheckStatus.WARNING
     assert result.values["maintenance"] is True
 
 
-def test_portal_maintenance_text_is_configurable(http):
-    http.get(URL, body="Kết nối tới hệ thống thất bại", status=200)
-    assert check_portal(target(maintenance_text="kết nối tới hệ thống thất bại")).status \
-        is CheckStatus.WARNING
-    http.get(URL, body="Hệ thống đang bảo trì", status=200)
-    assert check_portal(target(maintenance_text="")).status is CheckStatus.OK
+def test_portal_maintenance_text_is_configurable(portal):
+    portal.answer("/", 200, "Kết nối tới hệ thống thất bại")
+    assert check_portal(target(portal.url("/"), maintenance_text="kết nối tới hệ thống thất bại")
+                        ).status is CheckStatus.WARNING
+    portal.answer("/", 200, "Hệ thống đang bảo trì")
+    assert check_portal(target(portal.url("/"), maintenance_text="")).status is CheckStatus.OK
 
 
-def test_portal_missing_keyword_is_a_failure(http):
-    http.get(URL, body="<html>Trang khác</html>", status=200)
-    assert check_portal(target(keyword="Dịch vụ công")).status is CheckStatus.FAILURE
+def test_portal_missing_keyword_is_a_failure(portal):
+    portal.answer("/", 200, "<html>Trang khác</html>")
+    assert check_portal(target(portal.url("/"), keyword="Dịch vụ công")).status \
+        is CheckStatus.FAILURE
 
 
-@pytest.mark.parametrize("error", [requests.ConnectTimeout("slow"), requests.ReadTimeout("slow"),
-                                   requests.ConnectionError("refused")])
-def test_portal_unreachable_is_a_failure(http, error):
-    http.get(URL, body=error)
+@pytest.mark.parametrize("peer", ["refused", "silent", "hung"])
+def test_portal_unreachable_is_a_failure(portal, closed_port, silent_port, peer):
+    portal.hang("/hang")
+    url = {"refused": f"http://127.0.0.1:{closed_port}/",
+           "silent": f"http://127.0.0.1:{silent_port}/", "hung": portal.url("/hang")}[peer]
     with i18n.use_locale("en"):
-        result = check_portal(target())
+        result = check_portal(CheckTarget(url, timeout=0.5))
     assert result.status is CheckStatus.FAILURE
-    assert URL in result.message
+    assert url in result.message
 
 
-def test_portal_url_in_config_wins_and_runs_through_the_registry(http, registry):
-    other = "https://dichvucong.example.test/"
-    http.get(other, body="ok", status=200)
-    result, elapsed = registry.run_check(
-        "portal", CheckTarget(URL, config={"url": other, "expect_status": 200}, timeout=2.0))
+def test_portal_url_in_config_wins_and_runs_through_the_registry(portal, registry):
+    portal.answer("/other", 200, "ok")
+    result = run_check("portal", portal.url("/asset"), registry=registry,
+                       config={"url": portal.url("/other"), "expect_status": 200})
     assert result.status is CheckStatus.OK
-    assert len(http.calls) == 1 and http.calls[0].request.url == other
+    assert portal.hits == {"/other": 1}
 
 
 def test_portal_config_form_defaults():

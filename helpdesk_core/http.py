@@ -1,0 +1,212 @@
+"""HTTP for coroutine health checks, reading the environment as the built-in ``http`` check.
+
+``await http.get(url, timeout=target.timeout)`` requests *url* with aiohttp on the
+running event loop and honours what the process was started with: ``HTTP_PROXY`` /
+``HTTPS_PROXY`` / ``NO_PROXY``, a CA bundle in ``REQUESTS_CA_BUNDLE``,
+``CURL_CA_BUNDLE`` or ``SSL_CERT_FILE``, and logins in ``NETRC`` or ``~/.netrc``. It
+returns an :class:`HttpAnswer` whatever the status code, and raises :class:`HttpError`
+(with a short reason to put in a message) when no answer came.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import netrc
+import os
+import re
+import socket
+import ssl
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Literal, NamedTuple
+from urllib.parse import urljoin, urlsplit
+
+import aiohttp
+
+MAX_REDIRECTS = 10
+MAX_BODY_BYTES = 2 * 1024 * 1024  # enough to find a keyword; a bigger page is cut
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+
+@dataclass(frozen=True)
+class HttpAnswer:
+    """What the server answered (after redirects, when followed)."""
+
+    status: int
+    url: str  # the final URL
+    headers: dict[str, str]
+    body: bytes  # at most ``max_body`` bytes; empty when not read
+    charset: str | None
+    latency_ms: float  # until the final answer's headers
+    redirects: int = 0
+
+    @property
+    def text(self) -> str:
+        """The body decoded with the answer's charset (UTF-8 if it names none)."""
+        return self.body.decode(self.charset or "utf-8", errors="replace")
+
+
+@dataclass
+class HttpError(Exception):
+    """No usable answer: ``kind`` says why, ``reason`` says it in a few words."""
+
+    kind: Literal["tls", "timeout", "connect", "protocol"]
+    reason: str
+    redirects: int = 0
+    cause: BaseException | None = field(default=None, repr=False)
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.reason}"
+
+
+class HttpEnvironment(NamedTuple):
+    """What the process's environment says about outbound HTTP."""
+
+    proxies: dict[str, str]  # HTTP_PROXY, HTTPS_PROXY, NO_PROXY, as urllib reads them
+    ca_bundle: str | None  # REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE or SSL_CERT_FILE
+    netrc: netrc.netrc | None  # NETRC or ~/.netrc: logins per host, as curl and requests
+
+
+_ENVIRONMENT: HttpEnvironment | None = None
+
+
+def environment() -> HttpEnvironment:
+    """The proxies, CA bundle and logins of the environment, as ``requests`` reads them.
+
+    Read once per process, not on every request: the environment of a running service
+    does not change, and reading all of it was a fifth of a check's CPU in a sweep of
+    1,000 (bench/sweep.py). Tests that change it call :func:`reset_environment`.
+    """
+    global _ENVIRONMENT
+    if _ENVIRONMENT is None:
+        bundle = (os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+                  or os.environ.get("SSL_CERT_FILE"))
+        logins = None
+        for path in (os.environ.get("NETRC"), os.path.expanduser("~/.netrc"),
+                     os.path.expanduser("~/_netrc")):
+            if path and os.path.exists(path):
+                try:
+                    logins = netrc.netrc(path)
+                except (OSError, netrc.NetrcParseError):
+                    pass  # as requests: an unreadable file means no logins
+                break
+        _ENVIRONMENT = HttpEnvironment(urllib.request.getproxies(), bundle or None, logins)
+    return _ENVIRONMENT
+
+
+def reset_environment() -> None:
+    """Forget the environment read so far; the next request reads it again."""
+    global _ENVIRONMENT
+    _ENVIRONMENT = None
+
+
+def _login_for(url: str, logins: netrc.netrc | None) -> dict[str, str] | None:
+    """The netrc login for the URL's host as headers, unless the URL carries its own."""
+    parts = urlsplit(url)
+    if logins is None or parts.username is not None:
+        return None
+    entry = logins.authenticators(parts.hostname or "")
+    if not entry:
+        return None
+    login, account, password = entry
+    return {"Authorization": aiohttp.encode_basic_auth(login or account or "", password or "")}
+
+
+def _proxy_for(url: str, proxies: dict[str, str]) -> str | None:
+    if not proxies:
+        return None
+    parts = urlsplit(url)
+    if urllib.request.proxy_bypass_environment(parts.hostname or "", proxies):
+        return None
+    return proxies.get(parts.scheme) or proxies.get("all")
+
+
+@functools.lru_cache(maxsize=8)
+def _tls_context(ca_bundle: str) -> ssl.SSLContext:
+    """A verifying TLS context trusting *ca_bundle* (building one reads the file: once)."""
+    return ssl.create_default_context(cafile=ca_bundle)
+
+
+async def _read_body(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    """The body, at most *limit* bytes."""
+    chunks, size = [], 0
+    while size < limit:
+        chunk = await response.content.read(65536)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)[:limit]
+
+
+async def get(url: str, *, timeout: float, verify_tls: bool = True,
+              follow_redirects: bool = True, read_body: bool = True,
+              max_body: int = MAX_BODY_BYTES,
+              headers: dict[str, str] | None = None) -> HttpAnswer:
+    """GET *url* within *timeout* seconds in all, on a fresh connection.
+
+    A URL without a scheme gets ``http://``. Redirects are followed (at most
+    ``MAX_REDIRECTS``) unless *follow_redirects* is off; the body is read (at most
+    *max_body* bytes) unless *read_body* is off.
+
+    :raises HttpError: the certificate is not valid (``tls``), no answer in time
+        (``timeout``), no connection (``connect``), or a broken answer or URL
+        (``protocol``).
+    """
+    url = url.strip()
+    if "://" not in url:
+        url = "http://" + url
+    proxies, ca_bundle, logins = environment()
+    tls: ssl.SSLContext | bool = True  # aiohttp's own verifying context
+    if not verify_tls:
+        tls = False
+    elif ca_bundle:
+        tls = _tls_context(ca_bundle)
+    started = time.monotonic()
+    redirects = 0
+    try:
+        async with asyncio.timeout(max(float(timeout), 0.1)):
+            # A fresh connection per request (no keep-alive): checks are about reaching it.
+            connector = aiohttp.TCPConnector(force_close=True, limit=0)
+            async with aiohttp.ClientSession(connector=connector, trust_env=False) as session:
+                current = url
+                while True:
+                    response = await session.get(
+                        current, allow_redirects=False, ssl=tls,
+                        proxy=_proxy_for(current, proxies),
+                        headers={**(_login_for(current, logins) or {}), **(headers or {})})
+                    if (follow_redirects and response.status in REDIRECT_STATUSES
+                            and "location" in response.headers and redirects < MAX_REDIRECTS):
+                        redirects += 1
+                        current = urljoin(current, response.headers["location"])
+                        response.release()
+                        continue
+                    break
+                latency = round((time.monotonic() - started) * 1000, 2)
+                body = await _read_body(response, max_body) if read_body else b""
+                response.release()
+    except aiohttp.ClientSSLError as exc:
+        raise HttpError("tls", _ssl_reason(exc), redirects, exc) from exc
+    except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
+        raise HttpError("timeout", f"{float(timeout):g} s", redirects, exc) from exc
+    except aiohttp.ClientConnectorError as exc:
+        raise HttpError("connect", _os_reason(exc.os_error), redirects, exc) from exc
+    except (aiohttp.ClientError, ValueError) as exc:  # a broken answer, a malformed URL
+        raise HttpError("protocol", exc.__class__.__name__, redirects, exc) from exc
+    return HttpAnswer(response.status, str(response.url), dict(response.headers), body,
+                      response.charset, latency, redirects)
+
+
+def _os_reason(error: OSError) -> str:
+    """"Connection refused", not asyncio's "Connect call failed ('10.0.0.9', 80)"."""
+    if isinstance(error, socket.gaierror) or not error.errno or error.errno < 0:
+        return getattr(error, "strerror", None) or str(error) or error.__class__.__name__
+    return os.strerror(error.errno)
+
+
+def _ssl_reason(exc: BaseException) -> str:
+    text = str(exc)
+    match = re.search(r"certificate verify failed: ([^(')\]]+)", text)
+    return match.group(1).strip() if match else exc.__class__.__name__

@@ -1,0 +1,79 @@
+"""helpdesk_core.http: the coroutine HTTP helper for checks, against loopback peers."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from helpdesk_core import http
+
+
+def get(url: str, **options):
+    return asyncio.run(http.get(url, **{"timeout": 2, **options}))
+
+
+def test_an_answer_with_status_body_and_latency(http_server):
+    http_server.answer("/page", 503, "Bảo trì".encode("utf-8"),
+                       content_type="text/html; charset=utf-8", headers={"Retry-After": "60"})
+    answer = get(http_server.url("/page"))
+    assert (answer.status, answer.text, answer.headers["Retry-After"]) == (503, "Bảo trì", "60")
+    assert answer.latency_ms >= 0 and answer.redirects == 0
+    assert get(http_server.address + "/page", read_body=False).body == b""  # no scheme: http
+
+
+def test_the_body_is_cut_at_max_body_and_headers_are_sent(http_server):
+    http_server.answer("/big", body=lambda request: request.headers.get("X-Ward", "") * 100)
+    answer = get(http_server.url("/big"), max_body=10, headers={"X-Ward": "HCH"})
+    assert answer.body == b"HCHHCHHCHH"
+
+
+def test_redirects_are_followed_and_counted_unless_switched_off(http_server):
+    http_server.redirect("/a", "/b")
+    http_server.redirect("/b", "/c", 301)
+    answer = get(http_server.url("/a"))
+    assert (answer.status, answer.redirects, answer.url) == (200, 2, http_server.url("/c"))
+    assert get(http_server.url("/a"), follow_redirects=False).status == 302
+
+
+@pytest.mark.parametrize(("peer", "kind", "reason"), [
+    ("refused", "connect", "Connection refused"),
+    ("hung", "timeout", "0.3 s"),
+    ("silent", "timeout", "0.3 s"),
+    ("self-signed", "tls", "self-signed certificate"),
+    ("bad-url", "protocol", "ValueError"),
+])
+def test_no_answer_raises_http_error_with_a_short_reason(http_server, https_server, closed_port,
+                                                         silent_port, peer, kind, reason):
+    http_server.hang("/hang")
+    url = {"refused": f"http://127.0.0.1:{closed_port}/", "hung": http_server.url("/hang"),
+           "silent": f"http://127.0.0.1:{silent_port}/",
+           "self-signed": https_server(30).url("/"),
+           "bad-url": "http://[::1/"}[peer]
+    with pytest.raises(http.HttpError) as error:
+        get(url, timeout=0.3)
+    assert error.value.kind == kind and reason in error.value.reason, error.value
+
+
+def test_an_expired_certificate_of_a_trusted_issuer(https_server, monkeypatch, http_environment):
+    server = https_server(-1)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(server.cert_file))
+    http_environment()
+    with pytest.raises(http.HttpError) as error:
+        get(server.url("/"))
+    assert (error.value.kind, error.value.reason) == ("tls", "certificate has expired")
+
+
+def test_the_ca_bundle_and_proxy_of_the_environment_are_honoured(https_server, http_server,
+                                                                 monkeypatch, http_environment):
+    server = https_server(30)
+    for name in ("NO_PROXY", "no_proxy", "http_proxy", "ALL_PROXY", "all_proxy",
+                 "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):  # these would come first
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SSL_CERT_FILE", str(server.cert_file))
+    monkeypatch.setenv("HTTP_PROXY", http_server.base_url)
+    http_environment()
+    assert get(server.url("/")).status == 200
+    assert get("http://only-the-proxy-knows.invalid/x").status == 200
+    assert http_server.hits == {"/x": 1}
+    assert get(server.url("/"), verify_tls=False).status == 200
