@@ -17,7 +17,7 @@ CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self'",
-    "img-src 'self' data:",
+    "img-src 'self'",
     "object-src 'none'",
     "base-uri 'none'",
     "form-action 'self'",
