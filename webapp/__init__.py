@@ -95,7 +95,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from . import cli
     cli.register(app)
 
-    if app.config["SCHEDULER"]:
+    if app.config["SCHEDULER"] and not app.config["SCHEDULER_AFTER_FORK"]:
         from . import scheduler
         scheduler.start(app)
     return app

@@ -18,6 +18,10 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
 # instead of every worker failing in a loop. Database connections are opened only by
 # the workers (post_fork below drops anything the master may have opened).
 preload_app = True
+# The app built in the master must not start the scheduler there: its threads would not
+# survive the fork and the master would hold the election lock. Each worker stands for
+# election after the fork instead (post_fork), and one of them leads.
+os.environ["HELPDESK_SCHEDULER_AFTER_FORK"] = "true"
 
 # A request that takes longer than this (a worker stuck on a hung database) is killed
 # and the worker replaced; the city-wide dashboard takes well under a second.
@@ -40,14 +44,17 @@ access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"
 
 
 def post_fork(server, worker) -> None:
-    """Each worker opens its own database connections, never the master's."""
-    if not preload_app:
-        return
+    """Each worker opens its own database connections, never the master's, and stands
+    for scheduler leader when ``HELPDESK_SCHEDULER`` is on."""
     from webapp.extensions import db
     app = worker.app.wsgi()
-    with app.app_context():
-        for engine in db.engines.values():
-            engine.dispose(close=False)
+    if preload_app:
+        with app.app_context():
+            for engine in db.engines.values():
+                engine.dispose(close=False)
+    if app.config["SCHEDULER"]:
+        from webapp import scheduler
+        scheduler.start(app)
 
 
 def _without_server_header(default_headers):

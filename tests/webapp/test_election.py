@@ -129,7 +129,8 @@ def test_gunicorn_with_four_workers_runs_one_scheduler(database, session_factory
     log_path = tmp_path / "gunicorn.log"
     with log_path.open("w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", "4", "-b", f"127.0.0.1:{closed_port()}",
+            [sys.executable, "-m", "gunicorn", "-c", "python:webapp.gunicorn_conf",  # shipped
+             "-w", "4", "-b", f"127.0.0.1:{closed_port()}",
              "--graceful-timeout", "5", "--log-config-json", str(logging_config),
              "webapp:create_app()"],
             env=dict(_env(database), HELPDESK_SCHEDULER="true"), stdout=out,
