@@ -81,4 +81,4 @@ def test_a_check_run_without_recording_is_masked_too(db_session, now, chatty):
     outcome = health.check_now(db_session, chatty, check.id, now=now, record=False)
     _assert_masked(outcome.message)
     assert outcome.values["last_recipient"] == "••••_•••_456"
-    assert re.findall(r"\d+", outcome.message) == ["234", "456"]
+    assert re.findall(r"\d+", outcome.message) == ["234", "456", "１２３４"]
