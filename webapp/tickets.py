@@ -15,10 +15,10 @@ from wtforms import SelectChoice
 
 from helpdesk_core import i18n
 from helpdesk_core.errors import HelpdeskError, NotFound, ValidationFailed
-from helpdesk_core.models import Role, Status, Ticket, TicketEvent, User
+from helpdesk_core.models import AccessKind, Role, Status, Ticket, TicketEvent, User
 from helpdesk_core.services import attachments, queries, scope, tickets, workflow
 
-from . import registry
+from . import access_log, registry
 from .extensions import db
 from .ticket_forms import (AttachmentForm, CommentForm, FileTicketForm, ReasonForm,
                            SimilarForm, StepForm, TemplateForm)
@@ -256,6 +256,11 @@ def _describe(event: TicketEvent, names: dict[int, User]) -> str:
         return i18n.gettext("File attached.")
     if kind == "triage":
         return i18n.gettext("Triage answers changed.")
+    if kind == "purged":
+        data = event.data or {}
+        return i18n.gettext("Citizens' personal data erased after the retention period "
+                            "(%(texts)d texts, %(files)d files).",
+                            texts=data.get("texts", 0), files=data.get("attachments", 0))
     return kind
 
 
@@ -319,7 +324,10 @@ def _render_ticket(ticket: Ticket, status: int = 200, **posted: Any):
 @bp.route("/<int:ticket_id>")
 @login_required
 def show(ticket_id: int):
-    return _render_ticket(_ticket_or_404(ticket_id))
+    ticket = _ticket_or_404(ticket_id)
+    page = _render_ticket(ticket)
+    access_log.record(AccessKind.TICKET, ticket=ticket)  # who saw citizens' data
+    return page
 
 
 def _back(ticket: Ticket):
@@ -450,6 +458,8 @@ def attachment(ticket_id: int, attachment_id: int):
     except NotFound:
         abort(404)
     path = attachments.path_of(current_app.config["UPLOAD_FOLDER"], item)
+    access_log.record(AccessKind.ATTACHMENT, ticket=ticket,
+                      target=f"{item.id} {item.filename}")
     try:
         response = send_file(path, mimetype=item.content_type, download_name=item.filename,
                              as_attachment=item.content_type == "application/pdf",

@@ -51,6 +51,7 @@ class AccessFilter:
     """What the access log page and its export show."""
 
     user_id: int | None = None
+    user_login: str | None = None     # exact login, any case
     ticket_number: str | None = None  # exact number, e.g. HKH-2026-00042
     kind: str | None = None
     start: dt.datetime | None = None  # inclusive
@@ -61,6 +62,10 @@ def _query(session: Session, filters: AccessFilter):
     query = select(AccessRecord)
     if filters.user_id:
         query = query.where(AccessRecord.user_id == filters.user_id)
+    if filters.user_login:
+        user_id = session.scalar(select(User.id).where(
+            func.lower(User.login) == filters.user_login.strip().lower()))
+        query = query.where(AccessRecord.user_id == (user_id or -1))
     if filters.ticket_number:
         ticket_id = session.scalar(select(Ticket.id).where(
             func.upper(Ticket.number) == filters.ticket_number.strip().upper()))
