@@ -180,3 +180,49 @@ def test_a_purge_reads_as_a_sentence_in_the_history(app, client, world, login):
     login("staff_a")
     html = client.get(f"/tickets/{world.ticket_a}").get_data(as_text=True)
     assert "(4 " in html and ", 1 " in html and "purged" not in html.split("<main")[1]
+
+
+# --- masking reaches every place a ticket's text is shown ---------------------------------
+
+ESCAPED = ("Công dân (0236) 3821 234, +84 (0) 905 123 456, CCCD ０４８０９５００１２３４, "
+           "048_095_001_234, 0812 345 678, nguyen.van.an@gmail.com")
+RAW = ["3821 234", "905 123 456", "０４８０９５", "048_095", "0812 345", "nguyen.van.an",
+       "02363821234", "905123456", "048095001234", "812345678"]
+
+
+def _assert_no_raw(text: str) -> None:
+    for raw in RAW:
+        assert raw not in text, raw
+
+
+def test_numbers_in_every_format_are_masked_everywhere(app, client, world, login):
+    login("staff_a")
+    filed = client.post("/tickets/new/network", data={
+        "title": "Mất mạng, gọi 0812 345 678", "description": ESCAPED,
+        "triage-scope": "one_device", "triage-connection": "wired",
+        "triage-what_fails": "one_site", "impact": "person", "urgency": "normal",
+        "asset": "0"})
+    assert filed.status_code == 302, filed.get_data(as_text=True)
+    ticket_id = int(filed.headers["Location"].split("/")[-2])
+    client.post(f"/tickets/{ticket_id}/comment", data={"body": ESCAPED})
+    with app.app_context():
+        ticket = db.session.get(Ticket, ticket_id)
+        stored = " ".join([ticket.title, ticket.description, ticket.search_text] +
+                          [e.body for e in ticket.events])
+        number = ticket.number
+    _assert_no_raw(stored)
+    assert "••••••••１２３４" in stored and "n••••••••••••@gmail.com" in stored
+
+    page = client.get(f"/tickets/{ticket_id}").get_data(as_text=True)
+    _assert_no_raw(page)
+    assert "(••••) •••• 234" in page
+    login("student_a")
+    queue = client.get("/tickets/queue").get_data(as_text=True)
+    assert number in queue
+    _assert_no_raw(queue)
+    assert number not in client.get("/tickets/?q=3821234").get_data(as_text=True)
+    assert number in client.get("/tickets/?q=m%E1%BA%A5t+m%E1%BA%A1ng").get_data(as_text=True)
+    login("coordinator")
+    export = client.get("/dashboard/export/tickets.csv").get_data(as_text=True)
+    assert number in export
+    _assert_no_raw(export)
