@@ -15,6 +15,7 @@ length and its other characters exactly as typed.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import Any
@@ -64,6 +65,7 @@ _NUMBERS = re.compile(rf"(?P<keep>{_KEEP})|(?P<intl>{_INTERNATIONAL})|(?P<id>{_C
 _EMAIL = re.compile(r"(?<![\w.+-])(?P<local>[\w.+-]+)@(?=(?:[\w-]+\.)+[^\W\d_]{2,}\b)")
 
 
+@functools.lru_cache(maxsize=4096)
 def _fold(ch: str) -> str:
     """One character as the patterns see it: digits in ASCII, full-width forms folded."""
     if ch.isascii():
