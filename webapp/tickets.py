@@ -307,7 +307,7 @@ def _render_ticket(ticket: Ticket, status: int = 200, **posted: Any):
     asset = ticket.asset
     records = (queries.recent_check_records(db.session, asset, CHECK_RECORDS_LIMIT)
                if asset is not None and works else [])
-    return render_template(
+    page = render_template(
         "tickets/show.html", ticket=ticket, now=now(), sla_state=queries.sla_state,
         summary=reg.triage_summary(ticket.category, ticket.triage or {}),
         actions=actions, action_forms=_action_forms(ticket, actions, posted.get("action_forms")),
@@ -318,16 +318,16 @@ def _render_ticket(ticket: Ticket, status: int = 200, **posted: Any):
         templates=templates, chosen=chosen, done=set((ticket.checklist or {}).get("done", [])),
         template_form=template_form, can_work=can_work, works=works,
         similar=similar, similar_form=similar_form, asset=asset, records=records,
-        check_label=lambda s: i18n.gettext(CHECK_LABELS.get(s, s))), status
+        check_label=lambda s: i18n.gettext(CHECK_LABELS.get(s, s)))
+    # Every showing of the page, a re-shown form included, is an access to citizens' data.
+    access_log.record(AccessKind.TICKET, ticket=ticket)
+    return page, status
 
 
 @bp.route("/<int:ticket_id>")
 @login_required
 def show(ticket_id: int):
-    ticket = _ticket_or_404(ticket_id)
-    page = _render_ticket(ticket)
-    access_log.record(AccessKind.TICKET, ticket=ticket)  # who saw citizens' data
-    return page
+    return _render_ticket(_ticket_or_404(ticket_id))
 
 
 def _back(ticket: Ticket):

@@ -226,3 +226,12 @@ def test_numbers_in_every_format_are_masked_everywhere(app, client, world, login
     export = client.get("/dashboard/export/tickets.csv").get_data(as_text=True)
     assert number in export
     _assert_no_raw(export)
+
+
+def test_a_ticket_page_shown_again_after_a_bad_form_is_recorded_too(app, client, world,
+                                                                   login):
+    login("student_a")
+    page = client.post(f"/tickets/{world.ticket_a}/comment", data={"body": ""},
+                       environ_base=ADDRESS)
+    assert page.status_code == 400 and world.number_a in page.get_data(as_text=True)
+    assert [r[1:3] for r in _records(app)] == [("ticket", world.ticket_a)]
