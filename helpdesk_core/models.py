@@ -397,6 +397,8 @@ class Ticket(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[dt.datetime | None]
     closed_at: Mapped[dt.datetime | None]
+    # When the scheduler erased the citizens' data of this done ticket (services/purge.py).
+    personal_data_purged_at: Mapped[dt.datetime | None]
 
     ward: Mapped[Ward] = relationship()
     reporter: Mapped[User | None] = relationship(foreign_keys=[reporter_id])
@@ -420,7 +422,7 @@ class TicketEvent(Base):
     """One entry of a ticket's append-only history.
 
     ``kind`` is one of: filed, status, assigned, comment, escalated, priority, sla_at_risk,
-    sla_breached, checklist, health, recovery, attachment, triage.
+    sla_breached, checklist, health, recovery, attachment, triage, purged.
     """
 
     __tablename__ = "ticket_event"
@@ -462,6 +464,45 @@ class Attachment(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     ticket: Mapped[Ticket] = relationship(back_populates="attachments")
+
+
+# --- Personal data: who viewed it -------------------------------------------------
+
+class AccessKind:
+    """What an :class:`AccessRecord` says was opened (or done to citizens' data)."""
+
+    TICKET = "ticket"            # a ticket page
+    ATTACHMENT = "attachment"    # an attached file
+    EXPORT = "export"            # a CSV export
+    PURGE = "purge"              # the scheduler erased a closed ticket's citizen data
+    ALL = (TICKET, ATTACHMENT, EXPORT, PURGE)
+
+
+class AccessRecord(Base):
+    """Who opened personal data, when and from where (Law 91/2025 on personal data).
+
+    Written by ``services/access_log.py``; kept ``ACCESS_LOG_RETENTION_DAYS``. No foreign
+    key to the ticket, so the record of an access outlives what was accessed.
+    """
+
+    __tablename__ = "access_record"
+    __table_args__ = (Index("ix_access_record_at", "at"),
+                      Index("ix_access_record_user_at", "user_id", "at"),
+                      Index("ix_access_record_ticket_at", "ticket_id", "at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # NULL: the system (the scheduler's purge).
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(20))
+    ticket_id: Mapped[int | None] = mapped_column(Integer)
+    # What exactly: the attachment's id and name, the export's name and its filters.
+    target: Mapped[str] = mapped_column(String(255), default="")
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    address: Mapped[str] = mapped_column(String(45), default="")  # IPv4 or IPv6
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User | None] = relationship()
 
 
 # --- Operations ----------------------------------------------------------------------

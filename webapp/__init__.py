@@ -81,13 +81,16 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         if token is not None:
             reset_reads_only(token)
 
-    from . import admin, auth, dashboard, errors, headers, health, main, tickets
+    from . import (access_log, admin, auth, dashboard, errors, headers, health, main, profile,
+                   tickets)
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
     app.register_blueprint(tickets.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(access_log.bp)
+    app.register_blueprint(profile.bp)
     errors.register(app)
     headers.register(app)
     _register_template_helpers(app)

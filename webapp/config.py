@@ -56,6 +56,15 @@ DEFAULTS: dict[str, Any] = {
     "HEALTH_EVENT_MINUTES": 30,      # at most one history entry per ticket per period
     "HEALTH_FLAP_CHANGES": 4,        # more changes than this within the window: flapping
     "HEALTH_FLAP_WINDOW_MINUTES": 60,
+    # Personal data (README "Personal data"; helpdesk_core/services/access_log.py, purge.py)
+    # Who opened a ticket page, an attachment or an export is kept this long (Law 91/2025
+    # asks the centre to account for access; a year covers an inspection's usual window).
+    "ACCESS_LOG_RETENTION_DAYS": 365,
+    # Days after a ticket is closed or cancelled before its citizen data is erased, per
+    # category: "printer=90,signing=30,*=365" ("*" or a bare number: every other
+    # category). Empty: never (off by default: the centre decides its own periods).
+    "PERSONAL_DATA_PURGE_DAYS": "",
+    "PRIVACY_JOB_MINUTES": 60,       # how often the scheduler prunes and purges
 }
 
 

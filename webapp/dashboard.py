@@ -22,7 +22,7 @@ from wtforms.widgets import TextInput
 from helpdesk_core import i18n
 from helpdesk_core.errors import ValidationFailed
 from helpdesk_core.i18n import lazy_gettext as _l
-from helpdesk_core.models import Role, Status, Ward
+from helpdesk_core.models import AccessKind, Role, Status, Ward
 from helpdesk_core.services import reports, workflow
 
 from . import registry
@@ -243,6 +243,15 @@ def _csv_response(filename: str, header: list[str], rows: Iterator[list[Any]]) -
     return response
 
 
+def _record_export(name: str, period: reports.Period, **filters: Any) -> None:
+    """An export holds personal data: record who took it, with its filters."""
+    from . import access_log
+    details = {"start": period.start.strftime(DATE_FORMAT),
+               "end": period.end.strftime(DATE_FORMAT)}
+    details.update({k: v for k, v in filters.items() if v not in (None, "")})
+    access_log.record(AccessKind.EXPORT, target=name, details=details)
+
+
 @bp.route("/export/tickets.csv")
 @coordinators
 def export_tickets():
@@ -253,6 +262,7 @@ def export_tickets():
     if status not in (None, "open", *Status.ALL):
         status = None
     filters = reports.ExportFilter(period, ward_id=ward_id, status=status)
+    _record_export("tickets.csv", period, ward=ward_id, status=status)
     cats = registry().categories
     header = [i18n.gettext("Number"), i18n.gettext("Ward code"), i18n.gettext("Ward"),
               i18n.gettext("Category"), i18n.gettext("Title"), i18n.gettext("Status"),
@@ -284,6 +294,7 @@ def export_students():
     form = PeriodForm()
     period = _period(form)
     activity = reports.student_activity(db.session, period)
+    _record_export("students.csv", period)
     header = [i18n.gettext("Login"), i18n.gettext("Student"), i18n.gettext("University"),
               i18n.gettext("Wards"), i18n.gettext("Tickets claimed"),
               i18n.gettext("Tickets resolved"), i18n.gettext("Comments"),

@@ -259,6 +259,48 @@ def add_lifecycle_jobs(scheduler: BackgroundScheduler, app: Flask) -> None:
     scheduler.add_job(auto_close, "interval", minutes=30, id="auto_close")
 
 
+def add_privacy_jobs(scheduler: BackgroundScheduler, app: Flask) -> None:
+    """Personal data: prune the access log, purge closed tickets' citizen data.
+
+    Both run every ``PRIVACY_JOB_MINUTES``. A bad ``PERSONAL_DATA_PURGE_DAYS`` stops the
+    scheduler from starting (ValueError naming the bad part) rather than purge wrongly.
+    """
+    from helpdesk_core.services import access_log, purge, tickets
+
+    policy = purge.parse_policy(app.config.get("PERSONAL_DATA_PURGE_DAYS"))
+    minutes = int(app.config.get("PRIVACY_JOB_MINUTES", 60))
+
+    def prune_access_log() -> int:
+        with app.app_context():
+            try:
+                deleted = access_log.prune(db.session, _now(),
+                                           int(app.config["ACCESS_LOG_RETENTION_DAYS"]))
+                if deleted:
+                    log.info("access log: %d records older than %s days deleted", deleted,
+                             app.config["ACCESS_LOG_RETENTION_DAYS"])
+                return deleted
+            except Exception:
+                tickets.rollback(db.session)
+                log.exception("access log pruning failed")
+                return 0
+
+    def purge_personal_data() -> purge.PurgeResult | None:
+        with app.app_context():
+            try:
+                return purge.purge_personal_data(db.session, app.extensions["helpdesk"],
+                                                 _now(), policy,
+                                                 app.config["UPLOAD_FOLDER"])
+            except Exception:
+                tickets.rollback(db.session)
+                log.exception("personal data purge failed")
+                return None
+
+    scheduler.add_job(prune_access_log, "interval", minutes=minutes, id="access_log_prune")
+    if policy.enabled:
+        scheduler.add_job(purge_personal_data, "interval", minutes=minutes,
+                          id="personal_data_purge")
+
+
 def build(app: Flask) -> BackgroundScheduler:
     """A scheduler with every periodic job of the helpdesk, not yet started."""
     scheduler = BackgroundScheduler(
@@ -270,6 +312,7 @@ def build(app: Flask) -> BackgroundScheduler:
                       next_run_time=_now())
     add_health_jobs(scheduler, app)
     add_lifecycle_jobs(scheduler, app)
+    add_privacy_jobs(scheduler, app)
     return scheduler
 
 

@@ -15,10 +15,10 @@ from wtforms import SelectChoice
 
 from helpdesk_core import i18n
 from helpdesk_core.errors import HelpdeskError, NotFound, ValidationFailed
-from helpdesk_core.models import Role, Status, Ticket, TicketEvent, User
+from helpdesk_core.models import AccessKind, Role, Status, Ticket, TicketEvent, User
 from helpdesk_core.services import attachments, queries, scope, tickets, workflow
 
-from . import outage, registry
+from . import access_log, outage, registry
 from .extensions import db
 from .ticket_forms import (AttachmentForm, CommentForm, FileTicketForm, ReasonForm,
                            SimilarForm, StepForm, TemplateForm)
@@ -284,6 +284,11 @@ def _describe(event: TicketEvent, names: dict[int, User]) -> str:
         return i18n.gettext("File attached.")
     if kind == "triage":
         return i18n.gettext("Triage answers changed.")
+    if kind == "purged":
+        data = event.data or {}
+        return i18n.gettext("Citizens' personal data erased after the retention period "
+                            "(%(texts)d texts, %(files)d files).",
+                            texts=data.get("texts", 0), files=data.get("attachments", 0))
     return kind
 
 
@@ -330,7 +335,7 @@ def _render_ticket(ticket: Ticket, status: int = 200, **posted: Any):
     asset = ticket.asset
     records = (queries.recent_check_records(db.session, asset, CHECK_RECORDS_LIMIT)
                if asset is not None and works else [])
-    return render_template(
+    page = render_template(
         "tickets/show.html", ticket=ticket, now=now(), sla_state=queries.sla_state,
         summary=reg.triage_summary(ticket.category, ticket.triage or {}),
         actions=actions, action_forms=_action_forms(ticket, actions, posted.get("action_forms")),
@@ -341,7 +346,10 @@ def _render_ticket(ticket: Ticket, status: int = 200, **posted: Any):
         templates=templates, chosen=chosen, done=set((ticket.checklist or {}).get("done", [])),
         template_form=template_form, can_work=can_work, works=works,
         similar=similar, similar_form=similar_form, asset=asset, records=records,
-        check_label=lambda s: i18n.gettext(CHECK_LABELS.get(s, s))), status
+        check_label=lambda s: i18n.gettext(CHECK_LABELS.get(s, s)))
+    # Every showing of the page, a re-shown form included, is an access to citizens' data.
+    access_log.record(AccessKind.TICKET, ticket=ticket)
+    return page, status
 
 
 @bp.route("/<int:ticket_id>")
@@ -506,6 +514,8 @@ def attachment(ticket_id: int, attachment_id: int):
     except NotFound:
         abort(404)
     path = attachments.path_of(current_app.config["UPLOAD_FOLDER"], item)
+    access_log.record(AccessKind.ATTACHMENT, ticket=ticket,
+                      target=f"{item.id} {item.filename}")
     try:
         response = send_file(path, mimetype=item.content_type, download_name=item.filename,
                              as_attachment=item.content_type == "application/pdf",

@@ -50,7 +50,7 @@ from ..errors import HelpdeskError, NotFound
 from ..models import (Asset, AssetCheck, CheckRecord, Criticality, Source, Status, Ticket,
                       TicketEvent, User, Ward)
 from ..plugins import PluginRegistry
-from ..privacy import mask_personal_data
+from ..privacy import mask_in, mask_personal_data
 from . import scope, tickets
 
 log = logging.getLogger(__name__)
@@ -239,7 +239,8 @@ def _record(session: Session, registry: PluginRegistry, check: AssetCheck,
     result, now = item.result, item.when
     status = CheckStatus(result.status).value
     message = mask_personal_data(str(result.message or ""))[:MESSAGE_MAX]
-    values = _jsonable(result.values or {})
+    # A device's message or values can echo personal data (a recipient, a card holder).
+    values = mask_in(_jsonable(result.values or {}))
     latency = result.latency_ms if result.latency_ms is not None else item.latency_ms
     latency = round(latency, 2) if latency is not None else None
 
@@ -657,9 +658,10 @@ def check_now(session: Session, registry: PluginRegistry, check_id: int, *,
         result, latency = run_check(registry, row.check_type, target_of(row))
         when = now or _utcnow()
         if not record:
-            return Outcome(check_id, CheckStatus(result.status).value, str(result.message),
+            return Outcome(check_id, CheckStatus(result.status).value,
+                           mask_personal_data(str(result.message or "")),
                            result.latency_ms if result.latency_ms is not None else latency,
-                           when, recorded=False, values=dict(result.values or {}))
+                           when, recorded=False, values=mask_in(dict(result.values or {})))
         try:
             outcome = record_result(session, registry, check_id, result, latency, when, policy)
             tickets.commit(session)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -98,3 +99,35 @@ def assign_student(session: Session, student: User, ward: Ward, university: str,
     session.add(assignment)
     session.flush()
     return assignment
+
+
+_PHONE_CHARS = re.compile(r"^\+?[0-9 ().\-]+$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+$")
+PHONE_MAX = 20
+EMAIL_MAX = 120
+
+
+def update_contact(user: User, *, phone: str, email: str) -> User:
+    """Set the phone number and e-mail address people reach *user* at (their profile).
+
+    Ticket text masks phone numbers and addresses, so a call-back number belongs here:
+    the ticket page shows the reporter's and the assignee's contact from their profiles.
+    Digits typed full-width are stored as ASCII. Empty clears a field.
+
+    :raises ValidationFailed: a phone number that is not 8 to 15 digits (with +, spaces,
+        dots, dashes or brackets), or an address that is not name@domain.
+    """
+    phone = unicodedata.normalize("NFKC", phone or "").strip()
+    email = unicodedata.normalize("NFKC", email or "").strip()
+    errors: dict[str, list[str]] = {}
+    digits = sum(ch.isdigit() for ch in phone)
+    if phone and (len(phone) > PHONE_MAX or not _PHONE_CHARS.match(phone)
+                  or not 8 <= digits <= 15):
+        errors["phone"] = [i18n.gettext("Give a phone number, e.g. 0905 123 456.")]
+    if email and (len(email) > EMAIL_MAX or not _EMAIL.match(email)):
+        errors["email"] = [i18n.gettext("Give an e-mail address, e.g. ten@danang.gov.vn.")]
+    if errors:
+        raise ValidationFailed("Please check the highlighted answers.", field_errors=errors)
+    user.phone = phone
+    user.email = email
+    return user

@@ -49,6 +49,8 @@ EXPECTATIONS: dict[str, dict[str, object]] = {
     "tickets.file": FRONT_DESK,
     "health.": SIGNED_IN,
     "dashboard.": COORDINATORS,
+    "access_log.": COORDINATORS,
+    "profile.edit": SIGNED_IN,
     "admin.": ADMINS,
 }
 
