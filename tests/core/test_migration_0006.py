@@ -26,7 +26,7 @@ def test_form_keys_up_and_down(empty_database_url):  # noqa: F811
         assert form_key_indexes(engine) == {
             "ticket": [("uq_ticket_form_key", ["form_key"], True)],
             "ticket_event": [("uq_ticket_event_form_key", ["form_key"], True)]}
-        result = runner.invoke(args=["db", "downgrade", "-1"])
+        result = runner.invoke(args=["db", "downgrade", "--", "-1"])
         assert result.exit_code == 0, result.output
         engine.dispose()
         assert form_key_indexes(engine) == {"ticket": [], "ticket_event": []}
