@@ -56,12 +56,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     login_manager.localize_callback = i18n.gettext
 
     @login_manager.user_loader
-    def load_user(user_id: str):
+    def load_user(session_id: str):
+        """The account of a session or remember cookie; None once that session ended."""
         from sqlalchemy.orm import joinedload
 
         from helpdesk_core.models import User
+        from helpdesk_core.services import users
         # With the ward: staff pages and the front desk need it (one query, not two).
-        return db.session.get(User, int(user_id), options=[joinedload(User.ward)])
+        return users.user_for_session(db.session, session_id, [joinedload(User.ward)])
 
     @app.before_request
     def _set_core_locale() -> None:

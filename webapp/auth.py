@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import (Blueprint, current_app, flash, redirect, render_template, request,
+from flask import (Blueprint, current_app, flash, g, redirect, render_template, request,
                    session, url_for)
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -40,8 +40,8 @@ def login():
             # One message for both cases, so logins cannot be guessed.
             form.password.errors.append(i18n.gettext("Wrong login or password."))
         else:
+            _start_fresh_session()
             login_user(user, remember=form.remember.data)
-            session.pop("locale", None)
             target = request.args.get("next", "")
             if not target.startswith("/") or target.startswith("//"):
                 target = url_for("main.home")
@@ -49,9 +49,21 @@ def login():
     return render_template("auth/login.html", form=form)
 
 
+def _start_fresh_session() -> None:
+    """Forget the anonymous session, its CSRF token included (no session fixation).
+
+    Nothing of it needs to survive: once logged in, the account's language applies.
+    """
+    session.clear()
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+
+
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    # Logging out ends the account's sessions on every device, remember cookies included.
+    users.end_sessions(current_user._get_current_object())
+    db.session.commit()
     logout_user()
     flash(i18n.gettext("You are logged out."), "info")
     return redirect(url_for("auth.login"))

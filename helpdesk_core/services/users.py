@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -16,6 +17,7 @@ from ..text import nfc
 
 LOGIN_PATTERN = re.compile(r"^[a-z0-9._-]{3,80}$")
 MIN_PASSWORD = 8
+SESSION_ID = re.compile(r"(?P<user>[0-9]{1,18}):(?P<version>[0-9]{1,18})")
 
 
 def hash_password(password: str) -> str:
@@ -74,11 +76,40 @@ def authenticate(session: Session, login: str, password: str) -> User | None:
 
 
 def set_password(user: User, password: str) -> None:
+    """Give *user* a new password; every session of the account ends.
+
+    :raises ValidationFailed: the password is too short.
+    """
     if len(password or "") < MIN_PASSWORD:
         raise ValidationFailed("At least %(min)d characters.", min=MIN_PASSWORD,
                                field_errors={"password": [i18n.gettext(
                                    "At least %(min)d characters.", min=MIN_PASSWORD)]})
     user.password_hash = hash_password(password)
+    end_sessions(user)
+
+
+def end_sessions(user: User) -> None:
+    """End every session of *user* on every device, "stay logged in" cookies included.
+
+    A session holds the account's session version (``User.get_id()``); raising the
+    version makes every older session id unknown. The caller commits.
+    """
+    user.session_version = (user.session_version or 1) + 1
+
+
+def user_for_session(session: Session, session_id: str | None,
+                     options: Sequence[Any] = ()) -> User | None:
+    """The account a session id (``User.get_id()``) belongs to, or None when that session
+    has ended: the version is an old one, the account is deactivated or gone, or the id
+    is malformed (such as a bare id from before session versions).
+    """
+    match = SESSION_ID.fullmatch(session_id or "")
+    if match is None:
+        return None
+    user = session.get(User, int(match["user"]), options=list(options))
+    if user is None or not user.active or user.session_version != int(match["version"]):
+        return None
+    return user
 
 
 def assign_student(session: Session, student: User, ward: Ward, university: str,
