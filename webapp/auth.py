@@ -14,6 +14,7 @@ from helpdesk_core.i18n import lazy_gettext as _l
 from helpdesk_core.services import users
 
 from .extensions import db, limiter
+from .web import redirect_target
 
 bp = Blueprint("auth", __name__)
 
@@ -42,10 +43,7 @@ def login():
         else:
             _start_fresh_session()
             login_user(user, remember=form.remember.data)
-            target = request.args.get("next", "")
-            if not target.startswith("/") or target.startswith("//"):
-                target = url_for("main.home")
-            return redirect(target)
+            return redirect(redirect_target(request.args.get("next")))
     return render_template("auth/login.html", form=form)
 
 
@@ -78,7 +76,4 @@ def set_language(locale: str):
             db.session.commit()
         else:
             session["locale"] = locale
-    target = request.form.get("next") or request.referrer or url_for("main.home")
-    if not target.startswith("/") and not target.startswith(request.host_url):
-        target = url_for("main.home")
-    return redirect(target)
+    return redirect(redirect_target(request.form.get("next"), request.referrer))
