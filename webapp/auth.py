@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flask import (Blueprint, current_app, flash, g, redirect, render_template, request,
-                   session, url_for)
+from flask import (Blueprint, Response, current_app, flash, g, redirect, render_template,
+                   request, session, url_for)
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
@@ -25,12 +25,27 @@ class LoginForm(FlaskForm):
     remember = BooleanField(_l("Stay logged in on this device"))
 
 
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
+def _account_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT_ACCOUNT"]
+
+
+def _address_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT_ADDRESS"]
+
+
+def _login_tried() -> str:
+    """The rate-limit key of the account a login attempt names (known or not)."""
+    return "login:" + (request.form.get("login") or "").strip().lower()[:80]
+
+
+def _failed(_response: Response) -> bool:
+    """Only failed logins count against the limits; a correct password costs nothing."""
+    return bool(g.get("login_failed"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_address_limit, methods=["POST"], deduct_when=_failed)
+@limiter.limit(_account_limit, methods=["POST"], key_func=_login_tried, deduct_when=_failed)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
@@ -38,6 +53,7 @@ def login():
     if form.validate_on_submit():
         user = users.authenticate(db.session, form.login.data, form.password.data)
         if user is None:
+            g.login_failed = True
             # One message for both cases, so logins cannot be guessed.
             form.password.errors.append(i18n.gettext("Wrong login or password."))
         else:

@@ -23,7 +23,16 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
-    "LOGIN_RATE_LIMIT": "10 per minute",
+    # Login rate limits (webapp/auth.py), in Flask-Limiter's notation ("; " between
+    # several). Only failed logins count. Per account: the login name tried, from any
+    # address. Per client address: higher, since a ward office's staff share one NAT
+    # address. Counters live in each worker's memory (RATELIMIT_STORAGE_URI to share).
+    "LOGIN_RATE_LIMIT_ACCOUNT": "10 per minute; 30 per hour",
+    "LOGIN_RATE_LIMIT_ADDRESS": "30 per minute; 300 per hour",
+    # Reverse proxies in front of the app that append the client's address to
+    # X-Forwarded-For: 0 uses the connection's address and ignores the header; more than
+    # there really are lets clients choose their own address.
+    "TRUSTED_PROXIES": 0,
     "RATELIMIT_HEADERS_ENABLED": True,
     "QUEUE_REFRESH_SECONDS": 30,
     "DASHBOARD_CACHE_SECONDS": 60,   # dashboard's SLA compliance and weekly volumes (0: off)

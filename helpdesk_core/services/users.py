@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
+import secrets
 from typing import Any, Sequence
 
 from sqlalchemy import func, select
@@ -67,12 +69,25 @@ def create_user(session: Session, *, login: str, name: str, password: str, role:
     return user
 
 
-def authenticate(session: Session, login: str, password: str) -> User | None:
-    """The active user with this login and password, or None."""
+def authenticate(session: Session, login: str | None, password: str | None) -> User | None:
+    """The active user with this login and password, or None.
+
+    Verifies exactly one password hash whatever is wrong: an unknown login or a
+    deactivated account is checked against a stand-in hash of the same cost, so the time
+    an answer takes does not tell which logins exist.
+    """
     user = session.scalar(select(User).where(User.login == (login or "").strip().lower()))
-    if user is None or not user.active or not check_password_hash(user.password_hash, password or ""):
+    usable = user is not None and user.active
+    stored = user.password_hash if usable else _stand_in_hash()
+    if not check_password_hash(stored, password or "") or not usable:
         return None
     return user
+
+
+@functools.cache
+def _stand_in_hash() -> str:
+    """A hash made like real ones (same algorithm and cost) of a password nobody knows."""
+    return hash_password(secrets.token_urlsafe(32))
 
 
 def set_password(user: User, password: str) -> None:
