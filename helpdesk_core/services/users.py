@@ -15,15 +15,57 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from .. import i18n
 from ..errors import ValidationFailed
 from ..models import Role, StudentAssignment, User, Ward
-from ..text import nfc
+from ..text import fold, nfc
 
 LOGIN_PATTERN = re.compile(r"^[a-z0-9._-]{3,80}$")
 MIN_PASSWORD = 8
+MAX_PASSWORD = 256
+# zxcvbn's score: 3 means about 10^8 guesses or more ("safely unguessable" online).
+MIN_PASSWORD_SCORE = 3
+# zxcvbn refuses longer input (its time grows quickly with length): judge the start.
+ESTIMATED_LENGTH = 72
+# What an attacker of this service tries first, besides the person's own words.
+SERVICE_WORDS = ("matkhau", "danang", "vietnam", "helpdesk", "phuong", "ubnd", "quantri",
+                 "admin", "canbo", "sinhvien", "dieuphoi")
 SESSION_ID = re.compile(r"(?P<user>[0-9]{1,18}):(?P<version>[0-9]{1,18})")
 
 
 def hash_password(password: str) -> str:
     return generate_password_hash(password)
+
+
+def password_errors(password: str | None, *, login: str = "", name: str = "",
+                    email: str = "") -> list[str]:
+    """Why *password* is unfit for this account, as messages (an empty list: it is fit).
+
+    Too short or too long; the login, name or e-mail in it (ignoring case, accents
+    and punctuation); or too easy to guess: zxcvbn estimates the guesses needed, knowing
+    common passwords, keyboard patterns, dates, and the person's and the service's words.
+    """
+    password = password or ""
+    if len(password) < MIN_PASSWORD:
+        return [i18n.gettext("At least %(min)d characters.", min=MIN_PASSWORD)]
+    if len(password) > MAX_PASSWORD:
+        return [i18n.gettext("At most %(max)d characters.", max=MAX_PASSWORD)]
+    compact = _compact(password)
+    whole = {_compact(login), _compact(name), _compact(email), _compact(email.split("@")[0])}
+    if any(word and (word == compact or (len(word) >= 6 and word in compact))
+           for word in whole):
+        return [i18n.gettext(
+            "The password must not contain the login, the name or the e-mail address.")]
+    parts = {_compact(part) for part in re.split(r"[\s._@-]+", fold(f"{login} {name} {email}"))}
+    from zxcvbn import zxcvbn  # its dictionaries load on first use, not with every import
+    estimate = zxcvbn(password[:ESTIMATED_LENGTH],
+                      user_inputs=sorted(w for w in whole | parts if w) + list(SERVICE_WORDS))
+    if estimate["score"] < MIN_PASSWORD_SCORE:
+        return [i18n.gettext("This password is too easy to guess. Use a longer one, for "
+                             "example a few unrelated words.")]
+    return []
+
+
+def _compact(value: str) -> str:
+    """Letters and digits only, lowercase, without accents: "Võ Minh-Tuấn" -> "vominhtuan"."""
+    return re.sub(r"[^0-9a-z]", "", fold(value))
 
 
 def profile_errors(name: str | None, role: str, ward: Ward | None,
@@ -56,8 +98,9 @@ def create_user(session: Session, *, login: str, name: str, password: str, role:
             "Use 3-80 lowercase letters, digits, dots, dashes or underscores.")]
     elif session.scalar(select(func.count()).select_from(User).where(User.login == login)):
         errors["login"] = [i18n.gettext("This login is already taken.")]
-    if len(password or "") < MIN_PASSWORD:
-        errors["password"] = [i18n.gettext("At least %(min)d characters.", min=MIN_PASSWORD)]
+    password_problems = password_errors(password, login=login, name=name or "", email=email)
+    if password_problems:
+        errors["password"] = password_problems
     errors.update(profile_errors(name, role, ward, locale))
     if errors:
         raise ValidationFailed("Please check the highlighted answers.", field_errors=errors)
@@ -93,12 +136,13 @@ def _stand_in_hash() -> str:
 def set_password(user: User, password: str) -> None:
     """Give *user* a new password; every session of the account ends.
 
-    :raises ValidationFailed: the password is too short.
+    :raises ValidationFailed: the password breaks the rule of :func:`password_errors`.
     """
-    if len(password or "") < MIN_PASSWORD:
-        raise ValidationFailed("At least %(min)d characters.", min=MIN_PASSWORD,
-                               field_errors={"password": [i18n.gettext(
-                                   "At least %(min)d characters.", min=MIN_PASSWORD)]})
+    problems = password_errors(password, login=user.login, name=user.name,
+                               email=user.email or "")
+    if problems:
+        raise ValidationFailed("Please check the highlighted answers.",
+                               field_errors={"password": problems})
     user.password_hash = hash_password(password)
     end_sessions(user)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from helpdesk_core import i18n
+from helpdesk_core.errors import ValidationFailed
 from helpdesk_core.models import Role
 from helpdesk_core.services import admin, users
 
@@ -76,3 +78,58 @@ def test_profile_changes_that_matter_end_sessions(db_session):
     assert update(role=Role.STUDENT, ward=None) == 1
     assert update(active=False) == 1
     assert update(active=True) == 0
+
+
+WEAK = ["12345678", "aaaaaaaa", "password1", "qwertyuiop", "1qaz2wsx", "abcd1234",
+        "matkhau123", "Danang2026"]
+STRONG = [PASSWORD, "mot cau mat khau moi", "mat-khau-moi-123", "Ghe-Xanh-Bien-Nho"]
+
+
+@pytest.mark.parametrize("password", WEAK)
+def test_common_and_guessable_passwords_are_refused(db_session, password):
+    with pytest.raises(ValidationFailed) as refused:
+        users.create_user(db_session, login="canbo.moi", name="Cán bộ Mới", password=password,
+                          role=Role.COORDINATOR)
+    assert list(refused.value.field_errors) == ["password"]
+    with i18n.use_locale("vi"):
+        assert refused.value.field_errors["password"] == [
+            "Mật khẩu này quá dễ đoán. Hãy dùng mật khẩu dài hơn, ví dụ vài từ không liên quan "
+            "đến nhau."]
+
+
+@pytest.mark.parametrize("password", ["sv.haichau1", "SV.HAICHAU1", "Võ Minh Tuấn",
+                                      "vominhtuan", "vo.minh.tuan", "tuan@example.org",
+                                      "sv.haichau1-xyz"])
+def test_the_login_name_or_e_mail_are_refused(db_session, password):
+    with pytest.raises(ValidationFailed) as refused:
+        users.create_user(db_session, login="sv.haichau1", name="Võ Minh Tuấn",
+                          email="tuan@example.org", password=password, role=Role.STUDENT)
+    with i18n.use_locale("vi"):
+        assert refused.value.field_errors["password"] == [
+            "Mật khẩu không được chứa tên đăng nhập, họ tên hay địa chỉ e-mail."]
+
+
+@pytest.mark.parametrize("password", STRONG)
+def test_long_unusual_passwords_are_accepted(db_session, password):
+    user = users.create_user(db_session, login="canbo.moi", name="Cán bộ Mới",
+                             password=password, role=Role.COORDINATOR)
+    assert users.authenticate(db_session, "canbo.moi", password) is user
+
+
+def test_set_password_follows_the_same_rule(db_session):
+    user = quick_user(db_session, Role.COORDINATOR)
+    for weak in ("12345678", user.login, "x" * (users.MAX_PASSWORD + 1), "ngan"):
+        with pytest.raises(ValidationFailed) as refused:
+            users.set_password(user, weak)
+        assert refused.value.field_errors["password"], weak
+    before = user.session_version
+    users.set_password(user, "mot cau mat khau moi")
+    assert user.session_version == before + 1
+
+
+def test_a_long_password_is_judged_by_its_start_and_refused_past_the_limit(db_session):
+    long_enough = "mot cau mat khau rat dai " * 10  # 250 characters: fine
+    assert users.password_errors(long_enough[:users.MAX_PASSWORD], login="a.b", name="A B") == []
+    with i18n.use_locale("en"):
+        assert users.password_errors("z" * 5000, login="a.b", name="A B") == [
+            f"At most {users.MAX_PASSWORD} characters."]
