@@ -26,9 +26,12 @@ DEFAULTS: dict[str, Any] = {
     # Login rate limits (webapp/auth.py), in Flask-Limiter's notation ("; " between
     # several). Only failed logins count. Per account: the login name tried, from any
     # address. Per client address: higher, since a ward office's staff share one NAT
-    # address. Counters live in each worker's memory (RATELIMIT_STORAGE_URI to share).
+    # address.
     "LOGIN_RATE_LIMIT_ACCOUNT": "10 per minute; 30 per hour",
     "LOGIN_RATE_LIMIT_ADDRESS": "30 per minute; 300 per hour",
+    # Where the counters live: each worker's memory, or a storage of the limits library
+    # shared by all workers (e.g. "redis://host:6379" with the redis package installed).
+    "RATELIMIT_STORAGE_URI": "memory://",
     # Reverse proxies in front of the app that append the client's address to
     # X-Forwarded-For: 0 uses the connection's address and ignores the header; more than
     # there really are lets clients choose their own address.
