@@ -23,6 +23,9 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
+    # "Stay logged in" lasts this many seconds (Flask-Login's default is a year); logging
+    # out, a new password and the other events of users.end_sessions end it sooner.
+    "REMEMBER_COOKIE_DURATION": 30 * 24 * 3600,
     # Login rate limits (webapp/auth.py), in Flask-Limiter's notation ("; " between
     # several). Only failed logins count. Per account: the login name tried, from any
     # address. Per client address: higher, since a ward office's staff share one NAT

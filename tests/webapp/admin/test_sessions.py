@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from email.utils import parsedate_to_datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -182,3 +184,14 @@ def test_logging_in_starts_a_fresh_session_with_a_new_csrf_token(make_app):
     assert fresh_token != before_token
     switched = client.post("/language/en", data={"csrf_token": fresh_token, "next": PAGE})
     assert switched.status_code == 302
+
+
+def test_stay_logged_in_lasts_a_month_not_a_year(app, world):
+    client = app.test_client()
+    response = client.post("/login", data={"login": _login_name(app, world.staff_a),
+                                           "password": PASSWORD, "remember": "y"})
+    header = next(h for h in response.headers.getlist("Set-Cookie")
+                  if h.startswith("remember_token="))
+    expires = parsedate_to_datetime(re.search(r"Expires=([^;]+)", header).group(1))
+    days = (expires - dt.datetime.now(dt.timezone.utc)).days
+    assert 29 <= days <= 30
