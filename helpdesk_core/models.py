@@ -170,6 +170,9 @@ class User(Base):
     # Staff belong to one ward; students get wards through assignments.
     ward_id: Mapped[int | None] = mapped_column(ForeignKey("ward.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Part of every session's id: raising it ends all the account's sessions and
+    # "stay logged in" cookies at once (services/users.end_sessions).
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     ward: Mapped[Ward | None] = relationship()
@@ -185,7 +188,8 @@ class User(Base):
         return self.active
 
     def get_id(self) -> str:
-        return str(self.id)
+        """``"<id>:<session version>"``: what a session or remember cookie holds."""
+        return f"{self.id}:{self.session_version}"
 
     def __repr__(self) -> str:
         return f"<User {self.login} {self.role}>"

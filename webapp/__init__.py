@@ -33,6 +33,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
     config_module.finish(app.config, app.instance_path)
+    _trust_proxies(app)
 
     disabled = [name.strip() for name in str(app.config["DISABLED_PLUGINS"]).split(",")
                 if name.strip()]
@@ -56,12 +57,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     login_manager.localize_callback = i18n.gettext
 
     @login_manager.user_loader
-    def load_user(user_id: str):
+    def load_user(session_id: str):
+        """The account of a session or remember cookie; None once that session ended."""
         from sqlalchemy.orm import joinedload
 
         from helpdesk_core.models import User
+        from helpdesk_core.services import users
         # With the ward: staff pages and the front desk need it (one query, not two).
-        return db.session.get(User, int(user_id), options=[joinedload(User.ward)])
+        return users.user_for_session(db.session, session_id, [joinedload(User.ward)])
 
     @app.before_request
     def _set_core_locale() -> None:
@@ -102,6 +105,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         from . import scheduler
         scheduler.start(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES reverse proxies, the client is the address the nearest of
+    them appended to X-Forwarded-For (rate limits count per client address)."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+    proxies = int(app.config["TRUSTED_PROXIES"] or 0)
+    if proxies > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies)
 
 
 def _disabled_in_database(url: str) -> list[str]:

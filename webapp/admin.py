@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask_login import current_user, login_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 from wtforms import SelectChoice
@@ -213,12 +213,25 @@ def user_password(user_id: int):
     done = _submit(password_form, save, i18n.gettext("The password is changed."),
                    lambda u: url_for("admin.user_edit", user_id=u.id))
     if done:
+        if user.id == current_user.id:
+            login_user(user)  # the new password ended the other sessions, not this one
         return done
     form = forms.UserEditForm(formdata=None, obj=user)
     _as_id(form.ward, user.ward_id)
     form.ward.choices = _ward_choices(blank=_l("None"))
     return render_template("admin/user.html", form=form, user=user,
                            password_form=password_form)
+
+
+@bp.route("/users/<int:user_id>/sessions", methods=["POST"])
+@admins_only
+def user_sessions_end(user_id: int):
+    """Log the account out everywhere (a lost phone, a shared PC, a leaked password)."""
+    user = _get(User, user_id)
+    users.end_sessions(user)
+    db.session.commit()
+    flash(i18n.gettext("Every session of this account has ended."), "success")
+    return redirect(url_for("admin.user_edit", user_id=user.id))
 
 
 # --- student placements -----------------------------------------------------------------

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flask import (Blueprint, current_app, flash, redirect, render_template, request,
-                   session, url_for)
+from flask import (Blueprint, Response, current_app, flash, g, redirect, render_template,
+                   request, session, url_for)
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
@@ -14,6 +14,7 @@ from helpdesk_core.i18n import lazy_gettext as _l
 from helpdesk_core.services import users
 
 from .extensions import db, limiter
+from .web import redirect_target
 
 bp = Blueprint("auth", __name__)
 
@@ -24,12 +25,27 @@ class LoginForm(FlaskForm):
     remember = BooleanField(_l("Stay logged in on this device"))
 
 
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
+def _account_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT_ACCOUNT"]
+
+
+def _address_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT_ADDRESS"]
+
+
+def _login_tried() -> str:
+    """The rate-limit key of the account a login attempt names (known or not)."""
+    return "login:" + (request.form.get("login") or "").strip().lower()[:80]
+
+
+def _failed(_response: Response) -> bool:
+    """Only failed logins count against the limits; a correct password costs nothing."""
+    return bool(g.get("login_failed"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_address_limit, methods=["POST"], deduct_when=_failed)
+@limiter.limit(_account_limit, methods=["POST"], key_func=_login_tried, deduct_when=_failed)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
@@ -37,21 +53,31 @@ def login():
     if form.validate_on_submit():
         user = users.authenticate(db.session, form.login.data, form.password.data)
         if user is None:
+            g.login_failed = True
             # One message for both cases, so logins cannot be guessed.
             form.password.errors.append(i18n.gettext("Wrong login or password."))
         else:
+            _start_fresh_session()
             login_user(user, remember=form.remember.data)
-            session.pop("locale", None)
-            target = request.args.get("next", "")
-            if not target.startswith("/") or target.startswith("//"):
-                target = url_for("main.home")
-            return redirect(target)
+            return redirect(redirect_target(request.args.get("next")))
     return render_template("auth/login.html", form=form)
+
+
+def _start_fresh_session() -> None:
+    """Forget the anonymous session, its CSRF token included (no session fixation).
+
+    Nothing of it needs to survive: once logged in, the account's language applies.
+    """
+    session.clear()
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
 
 
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    # Logging out ends the account's sessions on every device, remember cookies included.
+    users.end_sessions(current_user._get_current_object())
+    db.session.commit()
     logout_user()
     flash(i18n.gettext("You are logged out."), "info")
     return redirect(url_for("auth.login"))
@@ -66,7 +92,4 @@ def set_language(locale: str):
             db.session.commit()
         else:
             session["locale"] = locale
-    target = request.form.get("next") or request.referrer or url_for("main.home")
-    if not target.startswith("/") and not target.startswith(request.host_url):
-        target = url_for("main.home")
-    return redirect(target)
+    return redirect(redirect_target(request.form.get("next"), request.referrer))

@@ -37,6 +37,22 @@ DEFAULTS: dict[str, Any] = {
     # (0: never). A year, the usual value; browsers then refuse plain http to this host.
     "HSTS_SECONDS": 365 * 24 * 3600,
     "LOGIN_RATE_LIMIT": "10 per minute",
+    # "Stay logged in" lasts this many seconds (Flask-Login's default is a year); logging
+    # out, a new password and the other events of users.end_sessions end it sooner.
+    "REMEMBER_COOKIE_DURATION": 30 * 24 * 3600,
+    # Login rate limits (webapp/auth.py), in Flask-Limiter's notation ("; " between
+    # several). Only failed logins count. Per account: the login name tried, from any
+    # address. Per client address: higher, since a ward office's staff share one NAT
+    # address.
+    "LOGIN_RATE_LIMIT_ACCOUNT": "10 per minute; 30 per hour",
+    "LOGIN_RATE_LIMIT_ADDRESS": "30 per minute; 300 per hour",
+    # Where the counters live: each worker's memory, or a storage of the limits library
+    # shared by all workers (e.g. "redis://host:6379" with the redis package installed).
+    "RATELIMIT_STORAGE_URI": "memory://",
+    # Reverse proxies in front of the app that append the client's address to
+    # X-Forwarded-For: 0 uses the connection's address and ignores the header; more than
+    # there really are lets clients choose their own address.
+    "TRUSTED_PROXIES": 0,
     "RATELIMIT_HEADERS_ENABLED": True,
     "QUEUE_REFRESH_SECONDS": 30,
     "DASHBOARD_CACHE_SECONDS": 60,   # dashboard's SLA compliance and weekly volumes (0: off)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import unicodedata
 from typing import Any, Callable
+from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, flash
+from flask import abort, current_app, flash, request, url_for
 from flask_login import current_user, login_required
 
 from helpdesk_core import i18n
@@ -60,3 +62,53 @@ def flash_error(error: HelpdeskError, form: Any = None) -> None:
             if field is not None:
                 field.errors = list(field.errors or []) + [str(m) for m in messages]
     flash(error.localized(), "error")
+
+
+# Percent-decoding rounds a target is checked through: "%252F" hides "/" two levels deep.
+DECODE_ROUNDS = 3
+
+
+def local_target(value: str | None) -> str | None:
+    """*value* if it is a path of this site ("/tickets/?status=new"), else None.
+
+    Browsers drop tabs and newlines from a URL, read "\\" as "/" and fold some Unicode
+    look-alikes, so "/\\evil.example" or "/<tab>/evil.example" lead to another host. Refused:
+    a scheme or host, a backslash, anything but a single leading slash, and control,
+    format or line-separator characters, in the value as given and after each
+    percent-decoding and NFKC folding.
+    """
+    if not value:
+        return None
+    candidate = value
+    for _ in range(DECODE_ROUNDS + 1):
+        for form in (candidate, unicodedata.normalize("NFKC", candidate)):
+            if not _plain_path(form):
+                return None
+        decoded = unquote(candidate)
+        if decoded == candidate:
+            return value
+        candidate = decoded
+    return None  # still encoded after every round: no page of ours looks like that
+
+
+def _plain_path(value: str) -> bool:
+    if not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return False
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")
+           for ch in value):
+        return False
+    parts = urlsplit(value)
+    return not parts.scheme and not parts.netloc
+
+
+def redirect_target(*candidates: str | None) -> str:
+    """The first candidate that is a page of this site (a full URL of this host counts
+    as its path, as a Referer is), else the home page."""
+    host = request.host_url  # "http://host/"
+    for value in candidates:
+        if value and value.startswith(host):
+            value = "/" + value[len(host):]
+        target = local_target(value)
+        if target is not None:
+            return target
+    return url_for("main.home")

@@ -129,6 +129,9 @@ def update_user(session: Session, user: User, *, name: str, role: str, ward: War
                 locale: str, active: bool, email: str = "", actor: User | None = None) -> User:
     """Change an account's name, role, ward, language, e-mail or active flag.
 
+    A new role or ward, or deactivation, ends every session of the account: what it
+    may see changed, so it logs in again.
+
     :param actor: who makes the change; administrators cannot demote or deactivate
         themselves (someone must be left to administer).
     :raises ValidationFailed: empty name, unknown role or language, staff without a ward,
@@ -142,8 +145,12 @@ def update_user(session: Session, user: User, *, name: str, role: str, ward: War
             errors["active"] = [i18n.gettext("You cannot deactivate your own account.")]
     errors.update(users.profile_errors(name, role, ward, locale))
     _raise(errors)
+    ward = ward if role == Role.STAFF else None
+    if (role != user.role or (ward.id if ward else None) != user.ward_id
+            or (user.active and not active)):
+        users.end_sessions(user)
     user.name, user.role, user.locale = _clean(name), role, locale
-    user.ward = ward if role == Role.STAFF else None
+    user.ward = ward
     user.active = bool(active)
     user.email = _clean(email)
     session.flush()

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
+import secrets
 import unicodedata
+from typing import Any, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -13,14 +16,57 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from .. import i18n
 from ..errors import ValidationFailed
 from ..models import Role, StudentAssignment, User, Ward
-from ..text import nfc
+from ..text import fold, nfc
 
 LOGIN_PATTERN = re.compile(r"^[a-z0-9._-]{3,80}$")
 MIN_PASSWORD = 8
+MAX_PASSWORD = 256
+# zxcvbn's score: 3 means about 10^8 guesses or more ("safely unguessable" online).
+MIN_PASSWORD_SCORE = 3
+# zxcvbn refuses longer input (its time grows quickly with length): judge the start.
+ESTIMATED_LENGTH = 72
+# What an attacker of this service tries first, besides the person's own words.
+SERVICE_WORDS = ("matkhau", "danang", "vietnam", "helpdesk", "phuong", "ubnd", "quantri",
+                 "admin", "canbo", "sinhvien", "dieuphoi")
+SESSION_ID = re.compile(r"(?P<user>[0-9]{1,18}):(?P<version>[0-9]{1,18})")
 
 
 def hash_password(password: str) -> str:
     return generate_password_hash(password)
+
+
+def password_errors(password: str | None, *, login: str = "", name: str = "",
+                    email: str = "") -> list[str]:
+    """Why *password* is unfit for this account, as messages (an empty list: it is fit).
+
+    Too short or too long; the login, name or e-mail in it (ignoring case, accents
+    and punctuation); or too easy to guess: zxcvbn estimates the guesses needed, knowing
+    common passwords, keyboard patterns, dates, and the person's and the service's words.
+    """
+    password = password or ""
+    if len(password) < MIN_PASSWORD:
+        return [i18n.gettext("At least %(min)d characters.", min=MIN_PASSWORD)]
+    if len(password) > MAX_PASSWORD:
+        return [i18n.gettext("At most %(max)d characters.", max=MAX_PASSWORD)]
+    compact = _compact(password)
+    whole = {_compact(login), _compact(name), _compact(email), _compact(email.split("@")[0])}
+    if any(word and (word == compact or (len(word) >= 6 and word in compact))
+           for word in whole):
+        return [i18n.gettext(
+            "The password must not contain the login, the name or the e-mail address.")]
+    parts = {_compact(part) for part in re.split(r"[\s._@-]+", fold(f"{login} {name} {email}"))}
+    from zxcvbn import zxcvbn  # its dictionaries load on first use, not with every import
+    estimate = zxcvbn(password[:ESTIMATED_LENGTH],
+                      user_inputs=sorted(w for w in whole | parts if w) + list(SERVICE_WORDS))
+    if estimate["score"] < MIN_PASSWORD_SCORE:
+        return [i18n.gettext("This password is too easy to guess. Use a longer one, for "
+                             "example a few unrelated words.")]
+    return []
+
+
+def _compact(value: str) -> str:
+    """Letters and digits only, lowercase, without accents: "Võ Minh-Tuấn" -> "vominhtuan"."""
+    return re.sub(r"[^0-9a-z]", "", fold(value))
 
 
 def profile_errors(name: str | None, role: str, ward: Ward | None,
@@ -53,8 +99,9 @@ def create_user(session: Session, *, login: str, name: str, password: str, role:
             "Use 3-80 lowercase letters, digits, dots, dashes or underscores.")]
     elif session.scalar(select(func.count()).select_from(User).where(User.login == login)):
         errors["login"] = [i18n.gettext("This login is already taken.")]
-    if len(password or "") < MIN_PASSWORD:
-        errors["password"] = [i18n.gettext("At least %(min)d characters.", min=MIN_PASSWORD)]
+    password_problems = password_errors(password, login=login, name=name or "", email=email)
+    if password_problems:
+        errors["password"] = password_problems
     errors.update(profile_errors(name, role, ward, locale))
     if errors:
         raise ValidationFailed("Please check the highlighted answers.", field_errors=errors)
@@ -66,20 +113,63 @@ def create_user(session: Session, *, login: str, name: str, password: str, role:
     return user
 
 
-def authenticate(session: Session, login: str, password: str) -> User | None:
-    """The active user with this login and password, or None."""
+def authenticate(session: Session, login: str | None, password: str | None) -> User | None:
+    """The active user with this login and password, or None.
+
+    Verifies exactly one password hash whatever is wrong: an unknown login or a
+    deactivated account is checked against a stand-in hash of the same cost, so the time
+    an answer takes does not tell which logins exist.
+    """
     user = session.scalar(select(User).where(User.login == (login or "").strip().lower()))
-    if user is None or not user.active or not check_password_hash(user.password_hash, password or ""):
+    usable = user is not None and user.active
+    stored = user.password_hash if usable else _stand_in_hash()
+    if not check_password_hash(stored, password or "") or not usable:
         return None
     return user
 
 
+@functools.cache
+def _stand_in_hash() -> str:
+    """A hash made like real ones (same algorithm and cost) of a password nobody knows."""
+    return hash_password(secrets.token_urlsafe(32))
+
+
 def set_password(user: User, password: str) -> None:
-    if len(password or "") < MIN_PASSWORD:
-        raise ValidationFailed("At least %(min)d characters.", min=MIN_PASSWORD,
-                               field_errors={"password": [i18n.gettext(
-                                   "At least %(min)d characters.", min=MIN_PASSWORD)]})
+    """Give *user* a new password; every session of the account ends.
+
+    :raises ValidationFailed: the password breaks the rule of :func:`password_errors`.
+    """
+    problems = password_errors(password, login=user.login, name=user.name,
+                               email=user.email or "")
+    if problems:
+        raise ValidationFailed("Please check the highlighted answers.",
+                               field_errors={"password": problems})
     user.password_hash = hash_password(password)
+    end_sessions(user)
+
+
+def end_sessions(user: User) -> None:
+    """End every session of *user* on every device, "stay logged in" cookies included.
+
+    A session holds the account's session version (``User.get_id()``); raising the
+    version makes every older session id unknown. The caller commits.
+    """
+    user.session_version = (user.session_version or 1) + 1
+
+
+def user_for_session(session: Session, session_id: str | None,
+                     options: Sequence[Any] = ()) -> User | None:
+    """The account a session id (``User.get_id()``) belongs to, or None when that session
+    has ended: the version is an old one, the account is deactivated or gone, or the id
+    is malformed (such as a bare id from before session versions).
+    """
+    match = SESSION_ID.fullmatch(session_id or "")
+    if match is None:
+        return None
+    user = session.get(User, int(match["user"]), options=list(options))
+    if user is None or not user.active or user.session_version != int(match["version"]):
+        return None
+    return user
 
 
 def assign_student(session: Session, student: User, ward: Ward, university: str,

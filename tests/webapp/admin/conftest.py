@@ -84,8 +84,12 @@ def login_as(client, user_id: int | None) -> None:
     """Log *user_id* in without the form (None: stay anonymous)."""
     if user_id is None:
         return
+    from helpdesk_core.models import User
+    from webapp.extensions import db
+    with client.application.app_context():
+        session_id = db.session.get(User, user_id).get_id()  # with the session version
     with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
+        session["_user_id"] = session_id
         session["_fresh"] = True
 
 
