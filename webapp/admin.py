@@ -49,12 +49,6 @@ def _ward_choices(blank: Any = None) -> list[SelectChoice]:
     return head + [SelectChoice(str(i), f"{name} ({code})") for i, name, code in wards]
 
 
-def _as_id(field: Any, value: Any) -> None:
-    """Selects hold ids as text; a form filled from an object holds the object instead."""
-    if not isinstance(field.data, str):
-        field.data = "" if value is None else str(value)
-
-
 def _ward(value: str | None) -> Ward | None:
     return db.session.get(Ward, int(value)) if value and value.isdigit() else None
 
@@ -189,7 +183,6 @@ def user_new():
 def user_edit(user_id: int):
     user = _get(User, user_id)
     form = forms.UserEditForm(obj=user)
-    _as_id(form.ward, user.ward_id)
     form.ward.choices = _ward_choices(blank=_l("None"))
     done = _submit(form, lambda: service.update_user(
         db.session, user, name=form.name.data, role=form.role.data, ward=_ward(form.ward.data),
@@ -215,7 +208,6 @@ def user_password(user_id: int):
     if done:
         return done
     form = forms.UserEditForm(formdata=None, obj=user)
-    _as_id(form.ward, user.ward_id)
     form.ward.choices = _ward_choices(blank=_l("None"))
     return render_template("admin/user.html", form=form, user=user,
                            password_form=password_form)
@@ -242,8 +234,6 @@ def assignments():
 def assignment_edit(assignment_id: int | None = None):
     assignment = _get(StudentAssignment, assignment_id) if assignment_id else None
     form = forms.AssignmentForm(obj=assignment)
-    _as_id(form.student, assignment.student_id if assignment else None)
-    _as_id(form.ward, assignment.ward_id if assignment else None)
     students = db.session.execute(select(User.id, User.name, User.login)
                                   .where(User.role == Role.STUDENT).order_by(User.name)).all()
     form.student.choices = [SelectChoice("", _l("Choose a student"))] + [
@@ -294,7 +284,6 @@ def assets():
 def asset_edit(asset_id: int | None = None):
     asset = _get(Asset, asset_id) if asset_id else None
     form = forms.AssetForm(obj=asset)
-    _as_id(form.ward, asset.ward_id if asset else None)
     form.ward.choices = _ward_choices(blank=_l("City-wide service"))
     form.category.choices = _category_choices(blank=_l("Choose a category"))
     fields = ("category", "kind", "name", "location", "vendor", "model", "serial", "address",
