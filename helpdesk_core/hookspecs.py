@@ -149,6 +149,27 @@ def helpdesk_suggest_priority(category: str, triage: Mapping[str, Any]) -> Prior
     """
 
 
+@hookspec(firstresult=True)
+def helpdesk_suggest_template(category: str, triage: Mapping[str, Any]) -> str | None:
+    """Name the resolution template that fits the triage answers of *category*, or None.
+
+    Called when a ticket page offers its checklists: the suggested one is pre-selected.
+    A key that is not a template of the category is ignored.
+
+    Stops at the first non-None result.
+
+    :param category: the category key of the ticket.
+    :param triage: the stored, validated triage data.
+    :return: the key of one of the category's resolution templates, or None.
+
+    Example::
+
+        @hookimpl
+        def helpdesk_suggest_template(category, triage):
+            return "restart" if category == "kiosk" and triage.get("frozen") else None
+    """
+
+
 # --- Reactions: called after the database change is committed. ---------------------
 
 

@@ -274,6 +274,13 @@ def _action_forms(ticket: Ticket, actions: list[str],
     return forms
 
 
+def _template_form(ticket: Ticket, chosen_key: str | None) -> TemplateForm:
+    """The checklist picker on the one in use, else on the one the plugin suggests."""
+    suggested = registry().suggest_template(ticket.category, ticket.triage or {})
+    key = chosen_key or (suggested.key if suggested else None)
+    return TemplateForm(formdata=None, data={"template": key} if key else None)
+
+
 def _render_ticket(ticket: Ticket, status: int = 200, **posted: Any):
     reg = registry()
     user = current_user._get_current_object()
@@ -294,7 +301,7 @@ def _render_ticket(ticket: Ticket, status: int = 200, **posted: Any):
     templates = reg.templates_for(ticket.category)
     chosen_key = (ticket.checklist or {}).get("template")
     chosen = reg.templates.get((ticket.category, chosen_key)) if chosen_key else None
-    template_form = posted.get("template_form") or TemplateForm(formdata=None)
+    template_form = posted.get("template_form") or _template_form(ticket, chosen_key)
     template_form.template.choices = [SelectChoice(t.key, str(t.title)) for t in templates]
     similar_form = SimilarForm(request.args)
     similar = (queries.similar_resolved(db.session, user, ticket, day, SIMILAR_LIMIT,
