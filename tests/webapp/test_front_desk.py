@@ -44,3 +44,30 @@ def test_a_chosen_checklist_stays_selected(app, client, world, login, registry):
     client.post(f"/tickets/{ticket_id}/checklist", data={"template": "toner"})
     page = body(client.get(f"/tickets/{ticket_id}"))
     assert ("template", "toner") in post_form(page, f"/tickets/{ticket_id}/checklist")
+
+
+def _section(page: str, marker: str) -> str:
+    """The ``<section>`` of *page* that contains *marker*."""
+    at = page.index(marker)
+    start = page.rindex("<section", 0, at)
+    return page[start:page.index("</section>", at)]
+
+
+def test_staff_see_what_was_done_next_to_confirm(app, client, world, login, registry):
+    ticket_id = printer_ticket(app, registry, world, "offline", reporter=None)
+    login("student_a")
+    client.post(f"/tickets/{ticket_id}/do/claim")
+    client.post(f"/tickets/{ticket_id}/checklist", data={"template": "offline"})
+    client.post(f"/tickets/{ticket_id}/checklist/0", data={"done": "y"})
+    client.post(f"/tickets/{ticket_id}/checklist/2", data={"done": "y"})
+    page = body(client.get(f"/tickets/{ticket_id}"))
+    assert '<label for="resolve-reason">Đã xử lý thế nào' in page
+    assert client.post(f"/tickets/{ticket_id}/do/resolve",
+                       data={"resolve-reason": "Đặt lại IP tĩnh cho máy in"}).status_code == 302
+    login("staff_a")
+    page = body(client.get(f"/tickets/{ticket_id}"))
+    card = visible_text(_section(page, f"/tickets/{ticket_id}/do/confirm"))
+    assert "Đặt lại IP tĩnh cho máy in" in card
+    assert "Võ Minh Tuấn" in card and "10/03/2026 09:00" in card
+    assert "Kiểm tra nguồn điện" in card and "Ping địa chỉ đó" in card  # ticked steps 1, 3
+    assert "In trang cấu hình" not in card  # step 2 was not ticked
