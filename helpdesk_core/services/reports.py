@@ -342,14 +342,15 @@ def iter_export_tickets(session: Session, filters: ExportFilter,
 
     Each row: (number, ward code, ward name, category, title, status, priority, source,
     created_at, responded_at, resolved_at, closed_at, resolution_due_at, at_risk,
-    breached, assignee name). No reporter, phone or description: personal data stays home.
+    breached, assignee name, citizen waiting). No reporter, phone or description: personal data stays home.
     """
     assignee = aliased(User)
     base = (select(Ticket.id, Ticket.number, Ward.code, Ward.name, Ticket.category,
                    Ticket.title, Ticket.status, Ticket.priority, Ticket.source,
                    Ticket.created_at, Ticket.responded_at, Ticket.resolved_at, Ticket.closed_at,
                    Ticket.resolution_due_at, Ticket.at_risk,
-                   or_(Ticket.response_breached, Ticket.resolution_breached), assignee.name)
+                   or_(Ticket.response_breached, Ticket.resolution_breached), assignee.name,
+                   Ticket.citizen_waiting)
             .join(Ward, Ward.id == Ticket.ward_id)
             .outerjoin(assignee, assignee.id == Ticket.assignee_id)
             .where(Ticket.created_at >= filters.period.start_utc,

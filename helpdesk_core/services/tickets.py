@@ -42,7 +42,8 @@ from . import scope, sla, workflow
 log = logging.getLogger(__name__)
 
 IMPACTS = ("center", "several", "person")
-URGENCIES = ("citizen_waiting", "today", "normal")
+CITIZEN_WAITING = "citizen_waiting"
+URGENCIES = (CITIZEN_WAITING, "today", "normal")
 
 # Priority from impact (rows) and urgency (columns): 1 is the most urgent.
 PRIORITY_MATRIX: dict[tuple[str, str], int] = {
@@ -252,7 +253,8 @@ def file_ticket(session: Session, registry: PluginRegistry, *, ward: Ward, categ
     triage_data = mask_in(triage_data)
     ticket = Ticket(ward=ward, year=year, seq=seq, number=format_number(ward.code, year, seq),
                     category=category, title=title, description=description,
-                    triage=triage_data, impact=impact, urgency=urgency, priority=priority,
+                    triage=triage_data, impact=impact, urgency=urgency,
+                    citizen_waiting=urgency == CITIZEN_WAITING, priority=priority,
                     priority_reason=mask_personal_data(reason), status=Status.NEW,
                     source=source, reporter=reporter, asset=asset, check=check,
                     created_at=now, updated_at=now)
