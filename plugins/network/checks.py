@@ -30,7 +30,7 @@ import dns.rdatatype
 import aiohttp
 import icmplib
 
-from helpdesk_core import CheckResult, CheckStatus, CheckTarget
+from helpdesk_core import CheckResult, CheckStatus, CheckTarget, describe_error
 from helpdesk_core import gettext as _
 
 MAX_REDIRECTS = 10
@@ -73,10 +73,6 @@ def _host_port(address: str, default_port: int | None) -> tuple[str, int | None]
     return address, default_port
 
 
-def _error_text(exc: BaseException) -> str:
-    return getattr(exc, "strerror", None) or str(exc) or exc.__class__.__name__
-
-
 # --- TCP ------------------------------------------------------------------------------
 
 def check_tcp(target: CheckTarget) -> CheckResult:
@@ -91,7 +87,7 @@ def check_tcp(target: CheckTarget) -> CheckResult:
     except OSError as exc:
         return CheckResult(CheckStatus.FAILURE,
                            _("Cannot connect to %(host)s:%(port)s (%(error)s)",
-                             host=host, port=port, error=_error_text(exc)))
+                             host=host, port=port, error=describe_error(exc)))
     latency = _ms(started)
     return CheckResult(CheckStatus.OK, _("Port %(port)s is open", port=port),
                        {"latency_ms": latency})
@@ -227,7 +223,7 @@ async def check_http(target: CheckTarget) -> CheckResult:
     except aiohttp.ClientSSLError as exc:
         return CheckResult(CheckStatus.FAILURE,
                            _("The HTTPS certificate of %(url)s is not valid (%(error)s)",
-                             url=url, error=_ssl_reason(exc)), {"redirects": redirects})
+                             url=url, error=describe_error(exc)), {"redirects": redirects})
     except (TimeoutError, aiohttp.ServerTimeoutError):
         return CheckResult(CheckStatus.FAILURE,
                            _("%(url)s did not answer within %(seconds)s s",
@@ -235,11 +231,11 @@ async def check_http(target: CheckTarget) -> CheckResult:
     except aiohttp.ClientConnectorError as exc:
         return CheckResult(CheckStatus.FAILURE,
                            _("No answer from %(url)s (%(error)s)", url=url,
-                             error=_os_reason(exc.os_error)), {"redirects": redirects})
+                             error=describe_error(exc)), {"redirects": redirects})
     except (aiohttp.ClientError, ValueError) as exc:  # a broken answer, a malformed URL
         return CheckResult(CheckStatus.FAILURE,
                            _("No answer from %(url)s (%(error)s)", url=url,
-                             error=exc.__class__.__name__), {"redirects": redirects})
+                             error=describe_error(exc)), {"redirects": redirects})
     values = {"latency_ms": latency, "status_code": response.status,
               "redirects": redirects, "final_url": str(response.url)}
     if response.status != expect:
@@ -258,19 +254,6 @@ async def check_http(target: CheckTarget) -> CheckResult:
                              url=url, ms=latency, limit=slow_ms), values)
     return CheckResult(CheckStatus.OK, _("%(url)s answered %(status)s in %(ms)s ms",
                                          url=url, status=response.status, ms=latency), values)
-
-
-def _os_reason(error: OSError) -> str:
-    """"Connection refused", not asyncio's "Connect call failed ('10.0.0.9', 80)"."""
-    if isinstance(error, socket.gaierror) or not error.errno or error.errno < 0:
-        return _error_text(error)
-    return os.strerror(error.errno)
-
-
-def _ssl_reason(exc: BaseException) -> str:
-    text = str(exc)
-    match = re.search(r"certificate verify failed: ([^(')\]]+)", text)
-    return match.group(1).strip() if match else exc.__class__.__name__
 
 
 # --- DNS ------------------------------------------------------------------------------
@@ -308,7 +291,7 @@ def check_dns(target: CheckTarget) -> CheckResult:
     except OSError as exc:
         return CheckResult(CheckStatus.FAILURE,
                            _("Cannot find the DNS server %(server)s (%(error)s)",
-                             server=server_text, error=_error_text(exc)))
+                             server=server_text, error=describe_error(exc)))
     where = f"{server}:{port}" if port != 53 else server
     query = dns.message.make_query(name, rdtype)
     started = time.monotonic()
@@ -331,7 +314,7 @@ def check_dns(target: CheckTarget) -> CheckResult:
     except (OSError, dns.exception.DNSException) as exc:
         return CheckResult(CheckStatus.FAILURE,
                            _("Cannot ask the DNS server %(server)s (%(error)s)",
-                             server=where, error=_error_text(exc)), {"server": where})
+                             server=where, error=describe_error(exc)), {"server": where})
     latency = _ms(started)
     rcode = dns.rcode.to_text(response.rcode())
     addresses = sorted({item.address for rrset in response.answer if rrset.rdtype == rdtype
@@ -420,7 +403,7 @@ def check_ping(target: CheckTarget) -> CheckResult:
     except (OSError, icmplib.ICMPLibError, subprocess.TimeoutExpired) as exc:
         return CheckResult(CheckStatus.FAILURE,
                            _("Cannot ping %(host)s (%(error)s)", host=host,
-                             error=_error_text(exc)))
+                             error=describe_error(exc)))
     sent, received = values["packets_sent"], values["packets_received"]
     values["loss_percent"] = round(100.0 * (count - received) / count, 1)
     if sent == 0:
