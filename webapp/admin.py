@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 from wtforms import SelectChoice
 
-from helpdesk_core import i18n
+from helpdesk_core import hookspecs, i18n
 from helpdesk_core.errors import HelpdeskError, ValidationFailed
 from helpdesk_core.i18n import lazy_gettext as _l
 from helpdesk_core.models import (Asset, AssetCheck, CalendarDay, PluginSetting, Role,
@@ -22,6 +22,7 @@ from helpdesk_core.services import users
 from . import admin_forms as forms
 from . import registry
 from .extensions import db
+from .health import STATUS_LABELS
 from .web import flash_error, form_meta, roles_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -295,7 +296,7 @@ def asset_edit(asset_id: int | None = None):
     if done:
         return done
     return render_template("admin/asset.html", form=form, asset=asset,
-                           check_types=registry().check_types)
+                           check_types=registry().check_types, status_labels=STATUS_LABELS)
 
 
 def _config_form(check_type: str, check: AssetCheck | None) -> Any:
@@ -399,7 +400,15 @@ def plugins():
     switched_off = sorted(name for name, enabled in settings.items() if not enabled)
     return render_template("admin/plugins.html", loaded=loaded, settings=settings,
                            switched_off=switched_off, failures=list(reversed(reg.failures)),
-                           confirm=forms.ConfirmForm())
+                           confirm=forms.ConfirmForm(), describe_hook=_describe_hook)
+
+
+def _describe_hook(name: str) -> str:
+    """What implementing hook *name* adds, in words ("load" is the plugin's loading)."""
+    if name == "load":
+        return i18n.gettext("Loading the plugin")
+    described = hookspecs.HOOK_DESCRIPTIONS.get(name)
+    return i18n.gettext(described) if described else name
 
 
 @bp.route("/plugins/<name>", methods=["POST"])

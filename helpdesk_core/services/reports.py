@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session, aliased
 
 from ..calendar import DEFAULT_TIMEZONE
 from ..errors import ValidationFailed
+from ..i18n import N_
 from ..i18n import gettext
-from ..models import (Asset, AssetCheck, Role, Status, StudentAssignment, Ticket,
+from ..models import (Asset, AssetCheck, Role, Source, Status, StudentAssignment, Ticket,
                       TicketEvent, User, Ward)
 from ..text import fold
 
@@ -334,6 +335,12 @@ class ExportFilter:
     period: Period
     ward_id: int | None = None
     status: str | None = None  # a status, "open", or None for all
+
+
+# How a ticket came in, as exports and pages name it (the stored value is a code).
+SOURCE_LABELS = {Source.FRONT_DESK: N_("Ward staff"), Source.PHONE: N_("Phone"),
+                 Source.HEALTH_CHECK: N_("Automatic health check"),
+                 Source.API: N_("Another system (API)")}
 
 
 def iter_export_tickets(session: Session, filters: ExportFilter,
