@@ -271,7 +271,8 @@ def export_tickets():
              responded, resolved, closed, due, at_risk, breached, assignee, waiting) in \
                 reports.iter_export_tickets(db.session, filters):
             yield [number, code, ward, cat_labels.get(category, category), title,
-                   status_labels.get(status_, status_), f"P{priority}", source_labels.get(source, source),
+                   status_labels.get(status_, status_), f"P{priority}",
+                   source_labels.get(source, source),
                    _local(created), _local(responded), _local(resolved), _local(closed),
                    _local(due), yes if at_risk else no, yes if breached else no,
                    assignee or "", yes if waiting else no]

@@ -349,7 +349,8 @@ def iter_export_tickets(session: Session, filters: ExportFilter,
 
     Each row: (number, ward code, ward name, category, title, status, priority, source,
     created_at, responded_at, resolved_at, closed_at, resolution_due_at, at_risk,
-    breached, assignee name, citizen waiting). No reporter, phone or description: personal data stays home.
+    breached, assignee name, citizen waiting). No reporter, phone or description:
+    personal data stays home.
     """
     assignee = aliased(User)
     base = (select(Ticket.id, Ticket.number, Ward.code, Ward.name, Ticket.category,

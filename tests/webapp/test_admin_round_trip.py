@@ -41,7 +41,8 @@ def round_trip(app, client, path: str) -> None:
     before = snapshot(app)
     response = client.post(path, data=MultiDict(fields))
     body = response.get_data(as_text=True)
-    assert response.status_code == 302, (path, fields, re.findall(r'class="error[^"]*"[^>]*>([^<]*)', body))
+    errors = re.findall(r'class="error[^"]*"[^>]*>([^<]*)', body)
+    assert response.status_code == 302, (path, fields, errors)
     after = snapshot(app)
     changed = {name: (before[name], after[name]) for name in before if before[name] != after[name]}
     assert not changed, (path, fields, changed)

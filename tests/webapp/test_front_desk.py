@@ -103,7 +103,8 @@ def test_a_waiting_citizen_is_marked_wherever_the_ticket_is_listed(app, client, 
         "triage-what_fails": "one_site"})
     assert response.status_code == 302
     with app.app_context():
-        waiting = db.session.scalar(select(Ticket).where(Ticket.title == "Máy tính quầy 3 mất mạng"))
+        waiting = db.session.scalar(select(Ticket).where(
+            Ticket.title == "Máy tính quầy 3 mất mạng"))
         number, ticket_id = waiting.number, waiting.id
     for who, path in (("staff_a", f"/tickets/{ticket_id}"), ("staff_a", "/tickets/"),
                       ("student_a", "/tickets/queue"), ("student_a", "/tickets/queue/rows"),
