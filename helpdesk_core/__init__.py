@@ -14,6 +14,7 @@ from .contracts import (Category, CheckResult, CheckStatus, CheckTarget, HealthC
                         PrioritySuggestion, ResolutionTemplate)
 from .hookspecs import hookimpl
 from .i18n import gettext, lazy_gettext, ngettext
+from .neterrors import describe_error
 from .plugins import ENTRY_POINT_GROUP, PluginRegistry, load_registry, make_plugin_manager
 from .privacy import mask_personal_data
 
@@ -21,5 +22,5 @@ __all__ = [
     "Category", "CheckResult", "CheckStatus", "CheckTarget", "HealthCheckType",
     "PrioritySuggestion", "ResolutionTemplate", "hookimpl", "gettext", "lazy_gettext",
     "ngettext", "ENTRY_POINT_GROUP", "PluginRegistry", "load_registry",
-    "make_plugin_manager", "mask_personal_data", "http",
+    "make_plugin_manager", "mask_personal_data", "http", "describe_error",
 ]

@@ -14,11 +14,24 @@ from wtforms import Form
 
 from .contracts import (Category, HealthCheckType, PrioritySuggestion,
                         ResolutionTemplate)
+from .i18n import N_
 
 PROJECT_NAME = "helpdesk"
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+# What a plugin adds by implementing each hook, said for administrators (plugins page).
+HOOK_DESCRIPTIONS = {
+    "helpdesk_register_categories": N_("Adds request categories"),
+    "helpdesk_register_resolution_templates": N_("Adds checklists for common problems"),
+    "helpdesk_register_health_checks": N_("Adds device health checks"),
+    "helpdesk_triage_form": N_("Asks its own questions when a request is filed"),
+    "helpdesk_triage_summary": N_("Shows those answers on the ticket page"),
+    "helpdesk_suggest_priority": N_("Suggests a priority from the answers"),
+    "helpdesk_suggest_template": N_("Suggests a checklist from the answers"),
+    "helpdesk_on_ticket_event": N_("Reacts when a ticket changes"),
+}
 
 
 # --- Registration: called once at startup; results are validated and cached. -------
@@ -148,6 +161,27 @@ def helpdesk_suggest_priority(category: str, triage: Mapping[str, Any]) -> Prior
         @hookimpl
         def helpdesk_suggest_priority(category, triage):
             return PrioritySuggestion(1, _l("All counters stopped")) if triage.get("all_counters") else None
+    """
+
+
+@hookspec(firstresult=True)
+def helpdesk_suggest_template(category: str, triage: Mapping[str, Any]) -> str | None:
+    """Name the resolution template that fits the triage answers of *category*, or None.
+
+    Called when a ticket page offers its checklists: the suggested one is pre-selected.
+    A key that is not a template of the category is ignored.
+
+    Stops at the first non-None result.
+
+    :param category: the category key of the ticket.
+    :param triage: the stored, validated triage data.
+    :return: the key of one of the category's resolution templates, or None.
+
+    Example::
+
+        @hookimpl
+        def helpdesk_suggest_template(category, triage):
+            return "restart" if category == "kiosk" and triage.get("frozen") else None
     """
 
 

@@ -14,8 +14,6 @@ import asyncio
 import functools
 import netrc
 import os
-import re
-import socket
 import ssl
 import time
 import urllib.request
@@ -24,6 +22,8 @@ from typing import Literal, NamedTuple
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
+
+from .neterrors import describe_error
 
 MAX_REDIRECTS = 10
 MAX_BODY_BYTES = 2 * 1024 * 1024  # enough to find a keyword; a bigger page is cut
@@ -188,25 +188,13 @@ async def get(url: str, *, timeout: float, verify_tls: bool = True,
                 body = await _read_body(response, max_body) if read_body else b""
                 response.release()
     except aiohttp.ClientSSLError as exc:
-        raise HttpError("tls", _ssl_reason(exc), redirects, exc) from exc
+        raise HttpError("tls", describe_error(exc), redirects, exc) from exc
     except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
         raise HttpError("timeout", f"{float(timeout):g} s", redirects, exc) from exc
     except aiohttp.ClientConnectorError as exc:
-        raise HttpError("connect", _os_reason(exc.os_error), redirects, exc) from exc
+        raise HttpError("connect", describe_error(exc), redirects, exc) from exc
     except (aiohttp.ClientError, ValueError) as exc:  # a broken answer, a malformed URL
-        raise HttpError("protocol", exc.__class__.__name__, redirects, exc) from exc
+        raise HttpError("protocol", describe_error(exc), redirects, exc) from exc
     return HttpAnswer(response.status, str(response.url), dict(response.headers), body,
                       response.charset, latency, redirects)
 
-
-def _os_reason(error: OSError) -> str:
-    """"Connection refused", not asyncio's "Connect call failed ('10.0.0.9', 80)"."""
-    if isinstance(error, socket.gaierror) or not error.errno or error.errno < 0:
-        return getattr(error, "strerror", None) or str(error) or error.__class__.__name__
-    return os.strerror(error.errno)
-
-
-def _ssl_reason(exc: BaseException) -> str:
-    text = str(exc)
-    match = re.search(r"certificate verify failed: ([^(')\]]+)", text)
-    return match.group(1).strip() if match else exc.__class__.__name__

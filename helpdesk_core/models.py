@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, Float,
                         ForeignKey, Index, Integer, MetaData, String, Text,
-                        UniqueConstraint, text)
+                        UniqueConstraint, false, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -335,9 +335,7 @@ class Ticket(Base):
         # Tickets resolved in a period and whether they met their target (sla_compliance).
         Index("ix_ticket_resolved", "resolved_at", "status", "ward_id", "resolution_breached",
               "resolution_due_at"),
-        # A ward's queue of open tickets, soonest due first: read in order, page by page.
-        Index("ix_ticket_open_queue", "ward_id", "resolution_due_at",
-              sqlite_where=text(_open_statuses_sql), postgresql_where=text(_open_statuses_sql)),
+        # ix_ticket_open_queue: after the class (it orders one column descending).
         # The latest resolutions of a category in a ward (queries.similar_resolved).
         Index("ix_ticket_similar", "ward_id", "category", "resolved_at"),
         # The SLA sweep: tickets whose next warning or breach moment has come.
@@ -362,6 +360,10 @@ class Ticket(Base):
     search_text: Mapped[str] = mapped_column(Text, default="")
     impact: Mapped[str] = mapped_column(String(20), default="person")
     urgency: Mapped[str] = mapped_column(String(20), default="normal")
+    # urgency == "citizen_waiting", kept as a plain column so the queue's index can order
+    # by it (SQLite does not reflect expression indexes, so one could not be checked).
+    citizen_waiting: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                  server_default=false())
     priority: Mapped[int] = mapped_column(Integer, default=3)
     priority_reason: Mapped[str] = mapped_column(String(255), default="")
     status: Mapped[str] = mapped_column(String(20), default=Status.NEW)
@@ -420,6 +422,13 @@ class Ticket(Base):
 
     def __repr__(self) -> str:
         return f"<Ticket {self.number} {self.status}>"
+
+
+# A ward's queue of open tickets, most urgent first (priority, then a citizen waiting,
+# then soonest due): read in order, page by page (queries.list_tickets).
+Index("ix_ticket_open_queue", Ticket.ward_id, Ticket.priority, Ticket.citizen_waiting.desc(),
+      Ticket.resolution_due_at,
+      sqlite_where=text(_open_statuses_sql), postgresql_where=text(_open_statuses_sql))
 
 
 class TicketEvent(Base):

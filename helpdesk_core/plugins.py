@@ -258,6 +258,12 @@ class PluginRegistry:
             return suggestion
         return None
 
+    def suggest_template(self, category: str, triage: Mapping[str, Any]) -> ResolutionTemplate | None:
+        """The category's template a plugin suggests for these answers, if any."""
+        key = self.call_each("helpdesk_suggest_template", firstresult=True,
+                             category=category, triage=triage)
+        return self.templates.get((category, key)) if isinstance(key, str) else None
+
     def notify_ticket_event(self, ticket: Any, event: Any) -> None:
         self.call_each("helpdesk_on_ticket_event", ticket=ticket, event=event)
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 from wtforms import SelectChoice
 
-from helpdesk_core import i18n
+from helpdesk_core import hookspecs, i18n
 from helpdesk_core.errors import HelpdeskError, ValidationFailed
 from helpdesk_core.i18n import lazy_gettext as _l
 from helpdesk_core.models import (Asset, AssetCheck, CalendarDay, PluginSetting, Role,
@@ -22,6 +22,7 @@ from helpdesk_core.services import users
 from . import admin_forms as forms
 from . import registry
 from .extensions import db
+from .health import STATUS_LABELS
 from .web import flash_error, form_meta, roles_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -47,12 +48,6 @@ def _ward_choices(blank: Any = None) -> list[SelectChoice]:
     wards = db.session.execute(select(Ward.id, Ward.name, Ward.code).order_by(Ward.name)).all()
     head = [SelectChoice("", blank)] if blank is not None else []
     return head + [SelectChoice(str(i), f"{name} ({code})") for i, name, code in wards]
-
-
-def _as_id(field: Any, value: Any) -> None:
-    """Selects hold ids as text; a form filled from an object holds the object instead."""
-    if not isinstance(field.data, str):
-        field.data = "" if value is None else str(value)
 
 
 def _ward(value: str | None) -> Ward | None:
@@ -189,7 +184,6 @@ def user_new():
 def user_edit(user_id: int):
     user = _get(User, user_id)
     form = forms.UserEditForm(obj=user)
-    _as_id(form.ward, user.ward_id)
     form.ward.choices = _ward_choices(blank=_l("None"))
     done = _submit(form, lambda: service.update_user(
         db.session, user, name=form.name.data, role=form.role.data, ward=_ward(form.ward.data),
@@ -217,7 +211,6 @@ def user_password(user_id: int):
             login_user(user)  # the new password ended the other sessions, not this one
         return done
     form = forms.UserEditForm(formdata=None, obj=user)
-    _as_id(form.ward, user.ward_id)
     form.ward.choices = _ward_choices(blank=_l("None"))
     return render_template("admin/user.html", form=form, user=user,
                            password_form=password_form)
@@ -255,8 +248,6 @@ def assignments():
 def assignment_edit(assignment_id: int | None = None):
     assignment = _get(StudentAssignment, assignment_id) if assignment_id else None
     form = forms.AssignmentForm(obj=assignment)
-    _as_id(form.student, assignment.student_id if assignment else None)
-    _as_id(form.ward, assignment.ward_id if assignment else None)
     students = db.session.execute(select(User.id, User.name, User.login)
                                   .where(User.role == Role.STUDENT).order_by(User.name)).all()
     form.student.choices = [SelectChoice("", _l("Choose a student"))] + [
@@ -307,7 +298,6 @@ def assets():
 def asset_edit(asset_id: int | None = None):
     asset = _get(Asset, asset_id) if asset_id else None
     form = forms.AssetForm(obj=asset)
-    _as_id(form.ward, asset.ward_id if asset else None)
     form.ward.choices = _ward_choices(blank=_l("City-wide service"))
     form.category.choices = _category_choices(blank=_l("Choose a category"))
     fields = ("category", "kind", "name", "location", "vendor", "model", "serial", "address",
@@ -319,7 +309,7 @@ def asset_edit(asset_id: int | None = None):
     if done:
         return done
     return render_template("admin/asset.html", form=form, asset=asset,
-                           check_types=registry().check_types)
+                           check_types=registry().check_types, status_labels=STATUS_LABELS)
 
 
 def _config_form(check_type: str, check: AssetCheck | None) -> Any:
@@ -423,7 +413,15 @@ def plugins():
     switched_off = sorted(name for name, enabled in settings.items() if not enabled)
     return render_template("admin/plugins.html", loaded=loaded, settings=settings,
                            switched_off=switched_off, failures=list(reversed(reg.failures)),
-                           confirm=forms.ConfirmForm())
+                           confirm=forms.ConfirmForm(), describe_hook=_describe_hook)
+
+
+def _describe_hook(name: str) -> str:
+    """What implementing hook *name* adds, in words ("load" is the plugin's loading)."""
+    if name == "load":
+        return i18n.gettext("Loading the plugin")
+    described = hookspecs.HOOK_DESCRIPTIONS.get(name)
+    return i18n.gettext(described) if described else name
 
 
 @bp.route("/plugins/<name>", methods=["POST"])

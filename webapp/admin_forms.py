@@ -61,6 +61,20 @@ CRITICALITY_LABELS = {Criticality.LOW: _l("Low"), Criticality.NORMAL: _l("Normal
                       Criticality.HIGH: _l("High"), Criticality.CRITICAL: _l("Critical")}
 
 
+class IdSelectField(SelectField):
+    """A select of rows, its options' values the ids as text.
+
+    A form filled from an object (``obj=asset``) finds the related row (``asset.ward``)
+    under the field's name: the field keeps that row's id, so the page pre-selects it
+    and saving unchanged keeps it. (A plain SelectField would keep ``str(row)``, select
+    nothing, and the browser would send the first option back.)
+    """
+
+    def process_data(self, value: Any) -> None:
+        ident = getattr(value, "id", value)
+        self.data = "" if ident is None else str(ident)
+
+
 class WardForm(TranslatedForm):
     code = StringField(_l("Code (ticket number prefix)"),
                        validators=[DataRequired(REQUIRED), Length(max=10)])
@@ -80,7 +94,7 @@ class WardForm(TranslatedForm):
 
 
 class CalendarDayForm(TranslatedForm):
-    ward = SelectField(_l("Applies to"), validate_choice=False)
+    ward = IdSelectField(_l("Applies to"), validate_choice=False)
     day = _date(_l("Date"))
     is_working = RadioField(_l("Kind of day"), choices=[
         SelectChoice("off", _l("Day off")), SelectChoice("working", _l("Make-up working day"))],
@@ -93,7 +107,7 @@ class UserCreateForm(TranslatedForm):
     name = StringField(_l("Full name"), validators=[DataRequired(REQUIRED), Length(max=120)])
     password = PasswordField(_l("Password"), validators=[DataRequired(REQUIRED)])
     role = SelectField(_l("Role"), choices=role_choices, validate_choice=False)
-    ward = SelectField(_l("Ward (staff only)"), validate_choice=False)
+    ward = IdSelectField(_l("Ward (staff only)"), validate_choice=False)
     locale = SelectField(_l("Language"), choices=locale_choices, validate_choice=False)
     email = StringField(_l("E-mail"), validators=[Optional(), Length(max=120)])
 
@@ -101,7 +115,7 @@ class UserCreateForm(TranslatedForm):
 class UserEditForm(TranslatedForm):
     name = StringField(_l("Full name"), validators=[DataRequired(REQUIRED), Length(max=120)])
     role = SelectField(_l("Role"), choices=role_choices, validate_choice=False)
-    ward = SelectField(_l("Ward (staff only)"), validate_choice=False)
+    ward = IdSelectField(_l("Ward (staff only)"), validate_choice=False)
     locale = SelectField(_l("Language"), choices=locale_choices, validate_choice=False)
     email = StringField(_l("E-mail"), validators=[Optional(), Length(max=120)])
     active = BooleanField(_l("Active (may log in)"))
@@ -112,8 +126,8 @@ class PasswordResetForm(TranslatedForm):
 
 
 class AssignmentForm(TranslatedForm):
-    student = SelectField(_l("Student"), validate_choice=False)
-    ward = SelectField(_l("Ward"), validate_choice=False)
+    student = IdSelectField(_l("Student"), validate_choice=False)
+    ward = IdSelectField(_l("Ward"), validate_choice=False)
     university = StringField(_l("University"),
                              validators=[DataRequired(REQUIRED), Length(max=120)])
     starts_on = _date(_l("From"))
@@ -122,7 +136,7 @@ class AssignmentForm(TranslatedForm):
 
 
 class AssetForm(TranslatedForm):
-    ward = SelectField(_l("Ward"), validate_choice=False)
+    ward = IdSelectField(_l("Ward"), validate_choice=False)
     category = SelectField(_l("Category"), validate_choice=False)
     kind = StringField(_l("Kind (e.g. printer, router, kiosk)"),
                        validators=[DataRequired(REQUIRED), Length(max=40)])

@@ -79,7 +79,10 @@ def logout():
     users.end_sessions(current_user._get_current_object())
     db.session.commit()
     logout_user()
-    flash(i18n.gettext("You are logged out."), "info")
+    # Said in the language of the login page that shows it, not the account's.
+    from . import _select_locale
+    with i18n.use_locale(_select_locale()):
+        flash(i18n.gettext("You are logged out."), "info")
     return redirect(url_for("auth.login"))
 
 

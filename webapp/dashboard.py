@@ -269,20 +269,23 @@ def export_tickets():
               i18n.gettext("Priority"), i18n.gettext("Source"), i18n.gettext("Filed at"),
               i18n.gettext("First response at"), i18n.gettext("Resolved at"),
               i18n.gettext("Closed at"), i18n.gettext("Resolution due at"),
-              i18n.gettext("At risk"), i18n.gettext("Breached"), i18n.gettext("Assignee")]
+              i18n.gettext("At risk"), i18n.gettext("Breached"), i18n.gettext("Assignee"),
+              i18n.gettext("A citizen is waiting")]
     yes, no = i18n.gettext("yes"), i18n.gettext("no")
     status_labels = {s: i18n.gettext(label) for s, label in workflow.STATUS_LABELS.items()}
     cat_labels = {k: str(c.label) for k, c in cats.items()}
+    source_labels = {k: i18n.gettext(v) for k, v in reports.SOURCE_LABELS.items()}
 
     def rows() -> Iterator[list[Any]]:
         for (number, code, ward, category, title, status_, priority, source, created,
-             responded, resolved, closed, due, at_risk, breached, assignee) in \
+             responded, resolved, closed, due, at_risk, breached, assignee, waiting) in \
                 reports.iter_export_tickets(db.session, filters):
             yield [number, code, ward, cat_labels.get(category, category), title,
-                   status_labels.get(status_, status_), f"P{priority}", source,
+                   status_labels.get(status_, status_), f"P{priority}",
+                   source_labels.get(source, source),
                    _local(created), _local(responded), _local(resolved), _local(closed),
                    _local(due), yes if at_risk else no, yes if breached else no,
-                   assignee or ""]
+                   assignee or "", yes if waiting else no]
 
     return _csv_response(f"tickets_{period.start:%Y%m%d}_{period.end:%Y%m%d}.csv", header,
                          rows())

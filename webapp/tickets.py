@@ -6,6 +6,7 @@ is a 404 (we do not even say it exists); domain errors become messages on the pa
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
@@ -303,8 +304,39 @@ def _action_forms(ticket: Ticket, actions: list[str],
                 students = queries.ward_students(db.session, ticket.ward_id, today())
             form.assignee.choices = [SelectChoice(0, i18n.gettext("Choose a student"))] + [
                 SelectChoice(s.id, s.name) for s in students]
+        if name == "resolve":  # staff read it before they confirm: say what it is for
+            form.reason.label.text = i18n.gettext("What was done")
         forms[name] = form
     return forms
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What was done, shown next to the confirm button of a resolved ticket."""
+
+    note: str
+    by: User | None
+    at: Any
+    steps: list[str]
+
+
+def _resolution(ticket: Ticket, events: list[TicketEvent], chosen: Any) -> Resolution | None:
+    """The latest move to "resolved" with its note, and the checklist steps ticked."""
+    if ticket.status != Status.RESOLVED:
+        return None
+    moves = [e for e in events if e.kind == "status" and e.new_value == Status.RESOLVED]
+    if not moves:
+        return None
+    done = set((ticket.checklist or {}).get("done", []))
+    steps = [str(step) for i, step in enumerate(chosen.steps) if i in done] if chosen else []
+    return Resolution(moves[-1].body or "", moves[-1].actor, moves[-1].created_at, steps)
+
+
+def _template_form(ticket: Ticket, chosen_key: str | None) -> TemplateForm:
+    """The checklist picker on the one in use, else on the one the plugin suggests."""
+    suggested = registry().suggest_template(ticket.category, ticket.triage or {})
+    key = chosen_key or (suggested.key if suggested else None)
+    return TemplateForm(formdata=None, data={"template": key} if key else None)
 
 
 def _render_ticket(ticket: Ticket, status: int = 200, **posted: Any):
@@ -327,7 +359,7 @@ def _render_ticket(ticket: Ticket, status: int = 200, **posted: Any):
     templates = reg.templates_for(ticket.category)
     chosen_key = (ticket.checklist or {}).get("template")
     chosen = reg.templates.get((ticket.category, chosen_key)) if chosen_key else None
-    template_form = posted.get("template_form") or TemplateForm(formdata=None)
+    template_form = posted.get("template_form") or _template_form(ticket, chosen_key)
     template_form.template.choices = [SelectChoice(t.key, str(t.title)) for t in templates]
     similar_form = SimilarForm(request.args)
     similar = (queries.similar_resolved(db.session, user, ticket, day, SIMILAR_LIMIT,
@@ -343,6 +375,7 @@ def _render_ticket(ticket: Ticket, status: int = 200, **posted: Any):
         needs_reason={k for k, v in workflow.ACTIONS.items() if v.needs_reason},
         history=history, comments=comments, comment_form=posted.get("comment_form") or CommentForm(formdata=None),
         attachment_form=posted.get("attachment_form") or AttachmentForm(formdata=None),
+        resolution=_resolution(ticket, events, chosen),
         templates=templates, chosen=chosen, done=set((ticket.checklist or {}).get("done", [])),
         template_form=template_form, can_work=can_work, works=works,
         similar=similar, similar_form=similar_form, asset=asset, records=records,

@@ -32,7 +32,7 @@ class TicketFilter:
 
 def ticket_query(session: Session, user: User | None, today: dt.date,
                  filters: TicketFilter) -> Select:
-    """The tickets *user* may see that match *filters*, most urgent due time first."""
+    """The tickets *user* may see that match *filters* (unordered)."""
     query = select(Ticket)
     wards = scope.ward_ids_for(session, user, today)
     if wards is not None:
@@ -52,12 +52,19 @@ def ticket_query(session: Session, user: User | None, today: dt.date,
     return query
 
 
+# Most urgent first: priority, then a citizen waiting at the counter, then soonest due.
+# ix_ticket_open_queue holds the first three, so a ward's queue is read in this order.
+QUEUE_ORDER = (Ticket.priority.asc(), Ticket.citizen_waiting.desc(),
+               Ticket.resolution_due_at.asc().nulls_last(), Ticket.id.desc())
+
+
 def list_tickets(session: Session, user: User | None, today: dt.date, filters: TicketFilter,
                  page: int = 1, page_size: int = PAGE_SIZE) -> tuple[list[Ticket], bool]:
-    """One page of tickets (and whether there is a next page), due soonest first."""
+    """One page of tickets (and whether there is a next page), most urgent first
+    (:data:`QUEUE_ORDER`)."""
     query = (ticket_query(session, user, today, filters)
              .options(joinedload(Ticket.ward), joinedload(Ticket.assignee))
-             .order_by(Ticket.resolution_due_at.asc().nulls_last(), Ticket.id.desc())
+             .order_by(*QUEUE_ORDER)
              .limit(page_size + 1).offset((max(page, 1) - 1) * page_size))
     rows = list(session.scalars(query).unique())
     return rows[:page_size], len(rows) > page_size

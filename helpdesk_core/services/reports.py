@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session, aliased
 
 from ..calendar import DEFAULT_TIMEZONE
 from ..errors import ValidationFailed
+from ..i18n import N_
 from ..i18n import gettext
-from ..models import (Asset, AssetCheck, Role, Status, StudentAssignment, Ticket,
+from ..models import (Asset, AssetCheck, Role, Source, Status, StudentAssignment, Ticket,
                       TicketEvent, User, Ward)
 from ..text import fold
 
@@ -336,20 +337,28 @@ class ExportFilter:
     status: str | None = None  # a status, "open", or None for all
 
 
+# How a ticket came in, as exports and pages name it (the stored value is a code).
+SOURCE_LABELS = {Source.FRONT_DESK: N_("Ward staff"), Source.PHONE: N_("Phone"),
+                 Source.HEALTH_CHECK: N_("Automatic health check"),
+                 Source.API: N_("Another system (API)")}
+
+
 def iter_export_tickets(session: Session, filters: ExportFilter,
                         batch_size: int = EXPORT_BATCH) -> Iterator[tuple]:
     """Rows for the ticket export, fetched in batches of *batch_size* (keyset on id).
 
     Each row: (number, ward code, ward name, category, title, status, priority, source,
     created_at, responded_at, resolved_at, closed_at, resolution_due_at, at_risk,
-    breached, assignee name). No reporter, phone or description: personal data stays home.
+    breached, assignee name, citizen waiting). No reporter, phone or description:
+    personal data stays home.
     """
     assignee = aliased(User)
     base = (select(Ticket.id, Ticket.number, Ward.code, Ward.name, Ticket.category,
                    Ticket.title, Ticket.status, Ticket.priority, Ticket.source,
                    Ticket.created_at, Ticket.responded_at, Ticket.resolved_at, Ticket.closed_at,
                    Ticket.resolution_due_at, Ticket.at_risk,
-                   or_(Ticket.response_breached, Ticket.resolution_breached), assignee.name)
+                   or_(Ticket.response_breached, Ticket.resolution_breached), assignee.name,
+                   Ticket.citizen_waiting)
             .join(Ward, Ward.id == Ticket.ward_id)
             .outerjoin(assignee, assignee.id == Ticket.assignee_id)
             .where(Ticket.created_at >= filters.period.start_utc,

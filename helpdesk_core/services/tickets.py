@@ -43,7 +43,8 @@ from . import scope, sla, workflow
 log = logging.getLogger(__name__)
 
 IMPACTS = ("center", "several", "person")
-URGENCIES = ("citizen_waiting", "today", "normal")
+CITIZEN_WAITING = "citizen_waiting"
+URGENCIES = (CITIZEN_WAITING, "today", "normal")
 
 # Priority from impact (rows) and urgency (columns): 1 is the most urgent.
 PRIORITY_MATRIX: dict[tuple[str, str], int] = {
@@ -259,8 +260,9 @@ def file_ticket(session: Session, registry: PluginRegistry, *, ward: Ward, categ
                   description=mask_personal_data(description), triage=mask_in(triage_data),
                   impact=impact, urgency=urgency, priority=priority,
                   priority_reason=mask_personal_data(reason), status=Status.NEW,
-                  source=source, reporter=reporter, asset=asset, check=check,
-                  form_key=form_key, created_at=now, updated_at=now)
+                  citizen_waiting=urgency == CITIZEN_WAITING, source=source,
+                  reporter=reporter, asset=asset, check=check, form_key=form_key,
+                  created_at=now, updated_at=now)
     if form_key is None:
         ticket = _insert_ticket(session, registry, fields, now)
     else:

@@ -24,7 +24,7 @@ import dns.rcode
 import dns.rdatatype
 import icmplib
 
-from helpdesk_core import CheckResult, CheckStatus, CheckTarget, http
+from helpdesk_core import CheckResult, CheckStatus, CheckTarget, describe_error, http
 from helpdesk_core import gettext as _
 
 PING_INTERVAL = 0.2  # seconds; iputils' minimum without privileges
@@ -65,10 +65,6 @@ def _host_port(address: str, default_port: int | None) -> tuple[str, int | None]
     return address, default_port
 
 
-def _error_text(exc: BaseException) -> str:
-    return getattr(exc, "strerror", None) or str(exc) or exc.__class__.__name__
-
-
 # --- TCP ------------------------------------------------------------------------------
 
 def check_tcp(target: CheckTarget) -> CheckResult:
@@ -83,7 +79,7 @@ def check_tcp(target: CheckTarget) -> CheckResult:
     except OSError as exc:
         return CheckResult(CheckStatus.FAILURE,
                            _("Cannot connect to %(host)s:%(port)s (%(error)s)",
-                             host=host, port=port, error=_error_text(exc)))
+                             host=host, port=port, error=describe_error(exc)))
     latency = _ms(started)
     return CheckResult(CheckStatus.OK, _("Port %(port)s is open", port=port),
                        {"latency_ms": latency})
@@ -182,7 +178,7 @@ def check_dns(target: CheckTarget) -> CheckResult:
     except OSError as exc:
         return CheckResult(CheckStatus.FAILURE,
                            _("Cannot find the DNS server %(server)s (%(error)s)",
-                             server=server_text, error=_error_text(exc)))
+                             server=server_text, error=describe_error(exc)))
     where = f"{server}:{port}" if port != 53 else server
     query = dns.message.make_query(name, rdtype)
     started = time.monotonic()
@@ -205,7 +201,7 @@ def check_dns(target: CheckTarget) -> CheckResult:
     except (OSError, dns.exception.DNSException) as exc:
         return CheckResult(CheckStatus.FAILURE,
                            _("Cannot ask the DNS server %(server)s (%(error)s)",
-                             server=where, error=_error_text(exc)), {"server": where})
+                             server=where, error=describe_error(exc)), {"server": where})
     latency = _ms(started)
     rcode = dns.rcode.to_text(response.rcode())
     addresses = sorted({item.address for rrset in response.answer if rrset.rdtype == rdtype
@@ -294,7 +290,7 @@ def check_ping(target: CheckTarget) -> CheckResult:
     except (OSError, icmplib.ICMPLibError, subprocess.TimeoutExpired) as exc:
         return CheckResult(CheckStatus.FAILURE,
                            _("Cannot ping %(host)s (%(error)s)", host=host,
-                             error=_error_text(exc)))
+                             error=describe_error(exc)))
     sent, received = values["packets_sent"], values["packets_received"]
     values["loss_percent"] = round(100.0 * (count - received) / count, 1)
     if sent == 0:

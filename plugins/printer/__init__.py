@@ -4,7 +4,7 @@ from helpdesk_core import Category, hookimpl
 from helpdesk_core import lazy_gettext as _l
 
 from . import checks, forms
-from .triage import suggest_priority, summary_rows
+from .triage import suggest_priority, suggest_template, summary_rows
 from .resolutions import TEMPLATES
 
 CATEGORY = "printer"
@@ -32,6 +32,11 @@ def helpdesk_triage_summary(category, triage):
 @hookimpl
 def helpdesk_suggest_priority(category, triage):
     return suggest_priority(triage) if category == CATEGORY else None
+
+
+@hookimpl
+def helpdesk_suggest_template(category, triage):
+    return suggest_template(triage) if category == CATEGORY else None
 
 
 @hookimpl

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import requests
 
-from helpdesk_core import CheckResult, CheckStatus, CheckTarget
+from helpdesk_core import CheckResult, CheckStatus, CheckTarget, describe_error
 from helpdesk_core import gettext as _
 
 from . import reasons as reason_text
@@ -89,7 +89,7 @@ def check_escl(target: CheckTarget) -> CheckResult:
     except (BodyTooLarge, requests.RequestException) as exc:
         return CheckResult(CheckStatus.FAILURE,
                            _("The device at %(url)s does not answer like an eSCL scanner (%(error)s)",
-                             url=url, error=exc.__class__.__name__),
+                             url=url, error=describe_error(exc)),
                            {"latency_ms": elapsed_ms(started)})
     latency = elapsed_ms(started)
     if status_code != 200:

@@ -14,7 +14,7 @@ from typing import Any
 
 import requests
 
-from helpdesk_core import CheckResult, CheckStatus, CheckTarget
+from helpdesk_core import CheckResult, CheckStatus, CheckTarget, describe_error
 from helpdesk_core import gettext as _
 
 from . import reasons as reason_text
@@ -286,7 +286,9 @@ def check_ipp(target: CheckTarget) -> CheckResult:
     except (IppError, BodyTooLarge, requests.RequestException) as exc:
         return CheckResult(CheckStatus.FAILURE,
                            _("The device at %(url)s does not answer like an IPP printer (%(error)s)",
-                             url=endpoint.url, error=str(exc) or exc.__class__.__name__),
+                             url=endpoint.url, error=(describe_error(exc)
+                                                    if isinstance(exc, requests.RequestException)
+                                                    else str(exc) or exc.__class__.__name__)),
                            {"latency_ms": elapsed_ms(started)})
     status, message, values = interpret(attributes, low_marker)
     return CheckResult(status, message, {"latency_ms": elapsed_ms(started), **values})

@@ -1,4 +1,4 @@
-"""Reading stored triage answers: readable rows and a priority suggestion."""
+"""Reading stored triage answers: readable rows, a priority and a checklist suggestion."""
 
 from __future__ import annotations
 
@@ -34,11 +34,16 @@ def summary_rows(triage: Mapping[str, Any]) -> list[tuple[str, str]]:
             text = "" if value is None else str(value).strip()
         if text:
             rows.append((str(field.label.text), text))
-    template_key = TEMPLATE_FOR_SYMPTOM.get(triage.get("symptom") or "")
+    template_key = suggest_template(triage)
     titles = {t.key: t.title for t in TEMPLATES}
     if template_key in titles:
         rows.append((_("Suggested checklist"), str(titles[template_key])))
     return rows
+
+
+def suggest_template(triage: Mapping[str, Any]) -> str | None:
+    """The checklist that fits the symptom, the one the ticket page pre-selects."""
+    return TEMPLATE_FOR_SYMPTOM.get(triage.get("symptom") or "")
 
 
 def suggest_priority(triage: Mapping[str, Any]) -> PrioritySuggestion | None:

@@ -22,7 +22,7 @@ from cryptography.x509.oid import NameOID
 from websockets.exceptions import InvalidURI, WebSocketException
 from websockets.sync.client import connect
 
-from helpdesk_core import CheckResult, CheckStatus, CheckTarget
+from helpdesk_core import CheckResult, CheckStatus, CheckTarget, describe_error
 from helpdesk_core import gettext as _
 
 LOCAL_TIME = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -136,7 +136,7 @@ def check_cert_expiry(target: CheckTarget) -> CheckResult:
     except (OSError, ssl.SSLError) as exc:
         return CheckResult(CheckStatus.FAILURE,
                            _("Cannot read the certificate from %(source)s (%(error)s)",
-                             source=source, error=_error_text(exc)))
+                             source=source, error=describe_error(exc)))
     except ValueError as exc:
         return CheckResult(CheckStatus.FAILURE,
                            _("%(source)s is not a certificate (%(error)s)",
@@ -209,7 +209,7 @@ def check_sign_service(target: CheckTarget) -> CheckResult:
     except (OSError, WebSocketException) as exc:
         return CheckResult(CheckStatus.FAILURE,
                            _("Cannot talk to the signing service at %(url)s (%(error)s)",
-                             url=url, error=_error_text(exc)), {"url": url})
+                             url=url, error=describe_error(exc)), {"url": url})
     latency = round((time.monotonic() - started) * 1000, 2)
     try:
         answer = json.loads(reply)

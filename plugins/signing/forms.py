@@ -35,7 +35,7 @@ PROVIDERS = [
     SelectChoice("fpt", _l("FPT")),
     SelectChoice("misa_esign", _l("MISA eSign")),
     SelectChoice("bkavca", _l("BkavCA")),
-    SelectChoice("other", _l("Other provider")),
+    SelectChoice("other", _l("Other signature provider")),
 ]
 PLACES = [
     SelectChoice("document_management", _l("Document management software")),

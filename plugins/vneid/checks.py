@@ -11,7 +11,7 @@ import unicodedata
 
 import requests
 
-from helpdesk_core import CheckResult, CheckStatus, CheckTarget
+from helpdesk_core import CheckResult, CheckStatus, CheckTarget, describe_error
 from helpdesk_core import gettext as _
 
 DEFAULT_MAINTENANCE_TEXT = "Hệ thống đang bảo trì"
@@ -42,7 +42,7 @@ def check_portal(target: CheckTarget) -> CheckResult:
     except requests.RequestException as exc:
         return CheckResult(CheckStatus.FAILURE,
                            _("Cannot reach %(url)s (%(error)s)", url=url,
-                             error=exc.__class__.__name__))
+                             error=describe_error(exc)))
     latency = round((time.monotonic() - started) * 1000, 2)
     values = {"latency_ms": latency, "status_code": response.status_code}
     body = _fold(response.text or "")

@@ -167,6 +167,12 @@ class TempPlugin:
         return None
 
     @hookimpl
+    def helpdesk_suggest_template(self, category, triage):
+        if category != "temp":
+            return None
+        return "restart" if triage.get("kind") == "b" else triage.get("template")
+
+    @hookimpl
     def helpdesk_on_ticket_event(self, ticket, event):
         self.events.append((ticket.number, event.kind))
 
@@ -245,6 +251,14 @@ def test_hook_helpdesk_suggest_priority(temp_registry):
 def test_out_of_range_priority_suggestion_is_ignored(temp_registry, nonsense_priority):
     # The later plugin answers first (pluggy order); its 7 is not a priority.
     assert temp_registry.suggest_priority("temp", {"kind": "b"}) is None
+
+
+def test_hook_helpdesk_suggest_template(temp_registry):
+    assert temp_registry.suggest_template("temp", {"kind": "b"}).key == "restart"
+    assert temp_registry.suggest_template("temp", {"kind": "a"}) is None
+    # A key that is no template of the category is ignored.
+    assert temp_registry.suggest_template("temp", {"template": "paper_jam"}) is None
+    assert temp_registry.suggest_template("printer", {"symptom": "offline"}).key == "offline"
 
 
 def test_hook_helpdesk_on_ticket_event(db_session, temp_registry, temp_plugin, now):

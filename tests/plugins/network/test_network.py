@@ -264,7 +264,7 @@ def test_https_without_verification_answers(registry, secure_web):
 def test_http_closed_port(registry, closed_port):
     result, _ms = registry.run_check("http", CheckTarget(f"http://127.0.0.1:{closed_port}/",
                                                          {}, timeout=2))
-    assert result.status is CheckStatus.FAILURE and "Connection refused" in result.message
+    assert result.status is CheckStatus.FAILURE and "kết nối bị từ chối" in result.message
 
 
 def test_http_warns_when_slower_than_the_limit(registry, web):
@@ -332,7 +332,7 @@ def test_dns_silent_server_fails_within_the_timeout(registry, silent_dns_server)
 def test_dns_closed_port_fails(registry, closed_port):
     target = CheckTarget(f"127.0.0.1:{closed_port}", {"name": "dichvucong.gov.vn"}, timeout=1)
     result, _ms = registry.run_check("dns", target)
-    assert result.status is CheckStatus.FAILURE and "Connection refused" in result.message
+    assert result.status is CheckStatus.FAILURE and "kết nối bị từ chối" in result.message
 
 
 def test_dns_without_name_is_a_configuration_error(registry):
