@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from helpdesk_core import http
+from helpdesk_core import http, i18n
 
 
 def get(url: str, **options):
@@ -37,10 +37,10 @@ def test_redirects_are_followed_and_counted_unless_switched_off(http_server):
 
 
 @pytest.mark.parametrize(("peer", "kind", "reason"), [
-    ("refused", "connect", "Connection refused"),
+    ("refused", "connect", "the connection was refused"),
     ("hung", "timeout", "0.3 s"),
     ("silent", "timeout", "0.3 s"),
-    ("self-signed", "tls", "self-signed certificate"),
+    ("self-signed", "tls", "the certificate is self-signed"),
     ("bad-url", "protocol", "ValueError"),
 ])
 def test_no_answer_raises_http_error_with_a_short_reason(http_server, https_server, closed_port,
@@ -50,7 +50,7 @@ def test_no_answer_raises_http_error_with_a_short_reason(http_server, https_serv
            "silent": f"http://127.0.0.1:{silent_port}/",
            "self-signed": https_server(30).url("/"),
            "bad-url": "http://[::1/"}[peer]
-    with pytest.raises(http.HttpError) as error:
+    with i18n.use_locale("en"), pytest.raises(http.HttpError) as error:
         get(url, timeout=0.3)
     assert error.value.kind == kind and reason in error.value.reason, error.value
 
@@ -61,7 +61,7 @@ def test_an_expired_certificate_of_a_trusted_issuer(https_server, monkeypatch, h
     http_environment()
     with pytest.raises(http.HttpError) as error:
         get(server.url("/"))
-    assert (error.value.kind, error.value.reason) == ("tls", "certificate has expired")
+    assert (error.value.kind, error.value.reason) == ("tls", "chứng chỉ đã hết hạn")  # in the default locale
 
 
 def test_the_ca_bundle_and_proxy_of_the_environment_are_honoured(https_server, http_server,
