@@ -81,7 +81,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         if token is not None:
             reset_reads_only(token)
 
-    from . import admin, auth, dashboard, errors, health, main, tickets
+    from . import admin, auth, dashboard, errors, health, input_guard, main, tickets
+    input_guard.register(app)  # before the blueprints: their routes use its id converter
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
     app.register_blueprint(tickets.bp)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
@@ -10,8 +9,10 @@ from wtforms.validators import DataRequired, Length, Optional
 from helpdesk_core.i18n import lazy_gettext as _l
 from helpdesk_core.services.tickets import COMMENT_MAX, DESCRIPTION_MAX, TITLE_MAX
 
+from .input_guard import SafeForm
 
-class FileTicketForm(FlaskForm):
+
+class FileTicketForm(SafeForm):
     """What the front desk asks besides the category's own triage questions."""
 
     title = StringField(_l("What is the problem? (a short title)"),
@@ -37,7 +38,7 @@ class FileTicketForm(FlaskForm):
         return "center" if self.whole_centre.data else "person"
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(SafeForm):
     """One lifecycle action (claim, resolve, reopen, ...): a reason where it needs one.
 
     Several of these sit on one page, so each gets the action as prefix (unique ids). The
@@ -53,26 +54,26 @@ class ReasonForm(FlaskForm):
     assignee = SelectField(_l("Student"), coerce=int, default=0, validate_choice=False)
 
 
-class CommentForm(FlaskForm):
+class CommentForm(SafeForm):
     body = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=COMMENT_MAX)],
                          render_kw={"rows": 3})
     internal = BooleanField(_l("Internal note (ward staff do not see it)"))
 
 
-class TemplateForm(FlaskForm):
+class TemplateForm(SafeForm):
     template = SelectField(_l("Checklist"), validate_choice=False)
 
 
-class StepForm(FlaskForm):
+class StepForm(SafeForm):
     done = BooleanField(_l("Done"))
 
 
-class AttachmentForm(FlaskForm):
+class AttachmentForm(SafeForm):
     photo = FileField(_l("Photo or PDF"),
                       render_kw={"accept": "image/*,application/pdf", "capture": "environment"})
 
 
-class SimilarForm(FlaskForm):
+class SimilarForm(SafeForm):
     class Meta:
         csrf = False  # a GET search
 
