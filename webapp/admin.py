@@ -279,8 +279,8 @@ def assets():
              .order_by(Asset.ward_id.is_(None), Asset.ward_id, Asset.name, Asset.id))
     if ward == "city":
         query = query.where(Asset.ward_id.is_(None))
-    elif int_arg("ward"):
-        query = query.where(Asset.ward_id == int_arg("ward"))
+    elif ward_id := int_arg("ward"):
+        query = query.where(Asset.ward_id == ward_id)
     if search:
         pattern = f"%{search.lower()}%"
         query = query.where(func.lower(Asset.name).like(pattern) | Asset.name.contains(search)

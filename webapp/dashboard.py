@@ -218,10 +218,13 @@ def _minutes(value: float | None) -> str:
 def _export_period(form: PeriodForm) -> reports.Period:
     """The period of an export; bad dates stop it with their message (never a default
     period's file under the name the user expects)."""
-    period = _period(form)
-    if form.errors:
+    if not form.validate():
         _refuse(next(iter(form.errors.values()))[0])
-    return period
+    try:
+        return reports.make_period(form.start.data, form.end.data, today(),
+                                   tz_name=current_app.config["TIMEZONE"])
+    except ValidationFailed as error:
+        _refuse(error.localized())
 
 
 def _refuse(message: str) -> NoReturn:

@@ -159,6 +159,15 @@ def test_dates_past_the_calendar_stop_an_export_with_the_message(app, client, wo
     assert response.status_code == 400 and DATE_MESSAGE in body(response)
 
 
+def test_an_export_over_too_long_a_period_says_so_and_leaves_no_message_behind(
+        app, client, world, login):
+    login("coordinator")
+    response = client.get("/dashboard/export/tickets.csv?start=01/01/2024&end=10/03/2026")
+    assert response.status_code == 400
+    assert "Hãy chọn khoảng thời gian không quá 366 ngày." in body(response)
+    assert "Hãy chọn khoảng thời gian" not in body(client.get("/dashboard/"))
+
+
 # --- exports ----------------------------------------------------------------------------
 
 def _rows(response) -> list[list[str]]:
