@@ -95,6 +95,25 @@ def test_nul_in_a_search_is_a_bad_request(app, client, world, login, path):
     assert client.get(path).status_code == 400
 
 
+def test_every_form_of_the_web_layer_carries_the_input_guards():
+    """A new Flask-WTF form on a bare ``FlaskForm`` would skip them: keep that from happening."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    from flask_wtf import FlaskForm
+
+    import webapp
+    from webapp.input_guard import SafeForm
+    forms = [obj for info in pkgutil.iter_modules(webapp.__path__)
+             if info.name not in ("cli", "scheduler")
+             for obj in vars(importlib.import_module(f"webapp.{info.name}")).values()
+             if inspect.isclass(obj) and issubclass(obj, FlaskForm) and obj.__module__
+             .startswith("webapp")]
+    assert len(forms) > 10
+    assert [f.__name__ for f in forms if not issubclass(f, SafeForm)] == []
+
+
 # --- integers ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("number", [2 ** 31, 2 ** 63, 10 ** 20])
