@@ -23,11 +23,11 @@ from wtforms.validators import ValidationError
 
 from helpdesk_core import i18n
 
-INT32_MAX = 2 ** 31 - 1       # ids and counts are 32-bit ``integer`` columns
+INT32_MAX = 2 ** 31 - 1  # ids and counts are 32-bit ``integer`` columns
 DATE_MIN = dt.date(2000, 1, 1)
 DATE_MAX = dt.date(2100, 12, 31)
-SEARCH_MAX = 200             # longer searches only make LIKE patterns SQLite refuses
-FLOAT_LIMIT = 1e9             # timeouts, ratios: anything larger is a typo or an attack
+SEARCH_MAX = 200  # longer searches only make LIKE patterns that SQLite refuses
+FLOAT_LIMIT = 1e9  # timeouts, ratios: anything larger is a typo or an attack
 
 # NUL anywhere; in one-line fields any other C0 control character (tab and line ends
 # aside) and DEL: invisible, never typed on purpose, and they break logs and exports.
