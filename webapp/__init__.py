@@ -84,8 +84,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         if token is not None:
             reset_reads_only(token)
 
-    from . import (access_log, admin, auth, dashboard, errors, headers, health, main, profile,
-                   tickets)
+    from . import (access_log, admin, auth, dashboard, errors, headers, health, input_guard,
+                   main, profile, tickets)
+    input_guard.register(app)  # before the blueprints: their routes use its id converter
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
     app.register_blueprint(tickets.bp)

@@ -23,6 +23,7 @@ from . import admin_forms as forms
 from . import registry
 from .extensions import db
 from .health import STATUS_LABELS
+from .input_guard import int_arg, parse_id, search_arg
 from .web import flash_error, form_meta, roles_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -33,7 +34,7 @@ PER_PAGE = 50  # a city has ~500 accounts and ~5,000 assets: lists are paged, ne
 
 def _page(query: Any) -> Any:
     """One page of *query* (``?page=``) with its total, for the ``pager`` macro."""
-    return db.paginate(query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE,
+    return db.paginate(query, page=int_arg("page", 1, minimum=1), per_page=PER_PAGE,
                        max_per_page=PER_PAGE, error_out=False)
 
 
@@ -51,7 +52,8 @@ def _ward_choices(blank: Any = None) -> list[SelectChoice]:
 
 
 def _ward(value: str | None) -> Ward | None:
-    return db.session.get(Ward, int(value)) if value and value.isdigit() else None
+    ward_id = parse_id(value)
+    return db.session.get(Ward, ward_id) if ward_id else None
 
 
 def _category_choices(blank: Any = None) -> list[SelectChoice]:
@@ -155,7 +157,7 @@ def calendar_delete(day_id: int):
 @bp.route("/users")
 @admins_only
 def users_list():
-    search = request.args.get("q", "").strip()
+    search = search_arg()
     query = select(User).options(joinedload(User.ward)).order_by(User.role, User.name, User.id)
     if search:
         pattern = f"%{search.lower()}%"
@@ -232,7 +234,7 @@ def user_sessions_end(user_id: int):
 @bp.route("/assignments")
 @admins_only
 def assignments():
-    ward_id = request.args.get("ward", type=int)
+    ward_id = int_arg("ward")
     query = (select(StudentAssignment)
              .options(joinedload(StudentAssignment.student), joinedload(StudentAssignment.ward))
              .order_by(StudentAssignment.ends_on.desc(), StudentAssignment.id))
@@ -256,7 +258,8 @@ def assignment_edit(assignment_id: int | None = None):
 
     def save() -> StudentAssignment:
         value = form.student.data
-        student = db.session.get(User, int(value)) if value and value.isdigit() else None
+        student_id = parse_id(value)
+        student = db.session.get(User, student_id) if student_id else None
         return service.save_assignment(
             db.session, assignment, student=student, ward=_ward(form.ward.data),
             university=form.university.data or "", starts_on=form.starts_on.data,
@@ -274,14 +277,14 @@ def assignment_edit(assignment_id: int | None = None):
 @bp.route("/assets")
 @admins_only
 def assets():
-    search = request.args.get("q", "").strip()[:200]
+    search = search_arg()
     ward = request.args.get("ward", "")
     query = (select(Asset).options(joinedload(Asset.ward), selectinload(Asset.checks))
              .order_by(Asset.ward_id.is_(None), Asset.ward_id, Asset.name, Asset.id))
     if ward == "city":
         query = query.where(Asset.ward_id.is_(None))
-    elif ward.isdigit():
-        query = query.where(Asset.ward_id == int(ward))
+    elif ward_id := int_arg("ward"):
+        query = query.where(Asset.ward_id == ward_id)
     if search:
         pattern = f"%{search.lower()}%"
         query = query.where(func.lower(Asset.name).like(pattern) | Asset.name.contains(search)
@@ -375,9 +378,8 @@ def sla_edit(policy_id: int | None = None):
     form.category.choices = _category_choices(blank=_l("Any category"))
 
     def save() -> SlaPolicy:
-        value = form.priority.data or ""
         return service.save_sla_policy(
-            db.session, registry(), policy, priority=int(value) if value.isdigit() else None,
+            db.session, registry(), policy, priority=parse_id(form.priority.data),
             category=form.category.data or None, response_minutes=form.response_minutes.data,
             resolution_minutes=form.resolution_minutes.data,
             at_risk_ratio=form.at_risk_ratio.data, escalate_on_breach=form.escalate_on_breach.data)

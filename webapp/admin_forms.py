@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, FloatField, IntegerField, PasswordField,
                      RadioField, SelectChoice, SelectField, StringField)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
@@ -15,6 +14,8 @@ from helpdesk_core import i18n
 from helpdesk_core.i18n import N_
 from helpdesk_core.i18n import lazy_gettext as _l
 from helpdesk_core.models import Criticality, Role
+
+from .input_guard import SafeForm
 
 DATE_FORMAT = "%d/%m/%Y"
 
@@ -32,7 +33,7 @@ WTFORMS_MESSAGES = (
 REQUIRED = _l("Please fill in this field.")
 
 
-class TranslatedForm(FlaskForm):
+class TranslatedForm(SafeForm):
     """A Flask-WTF form whose built-in messages follow the user's language."""
 
     class Meta:

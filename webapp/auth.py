@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import (Blueprint, Response, current_app, flash, g, redirect, render_template,
                    request, session, url_for)
 from flask_login import current_user, login_required, login_user, logout_user
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired
 
@@ -14,12 +13,13 @@ from helpdesk_core.i18n import lazy_gettext as _l
 from helpdesk_core.services import users
 
 from .extensions import db, limiter
+from .input_guard import SafeForm
 from .web import redirect_target
 
 bp = Blueprint("auth", __name__)
 
 
-class LoginForm(FlaskForm):
+class LoginForm(SafeForm):
     login = StringField(_l("Login"), validators=[DataRequired()])
     password = PasswordField(_l("Password"), validators=[DataRequired()])
     remember = BooleanField(_l("Stay logged in on this device"))

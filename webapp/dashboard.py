@@ -3,23 +3,21 @@ students' activity, and CSV exports."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, NoReturn
 from zoneinfo import ZoneInfo
 
-from flask import (Blueprint, Response, current_app, render_template, request,
+from flask import (Blueprint, Response, abort, current_app, render_template, request,
                    stream_with_context)
 from sqlalchemy import select
 from wtforms import DateField, SelectChoice, SelectField
 from wtforms.validators import Optional
 from wtforms.widgets import TextInput
 
-from helpdesk_core import i18n
+from helpdesk_core import exports, i18n
 from helpdesk_core.errors import ValidationFailed
 from helpdesk_core.i18n import lazy_gettext as _l
 from helpdesk_core.models import AccessKind, Role, Status, Ward
@@ -27,14 +25,15 @@ from helpdesk_core.services import reports, workflow
 
 from . import registry
 from .admin_forms import TranslatedForm
+from .errors import render_error
 from .extensions import db
+from .input_guard import int_arg
 from .web import flash_error, now, roles_required, today
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
 DATE_FORMAT = "%d/%m/%Y"
 CSV_DATETIME = "%d/%m/%Y %H:%M"
-BOM = "\ufeff"
 # Colour-blind-safe palette (Okabe-Ito), one colour per category in chart order.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
            "#000000")
@@ -216,26 +215,30 @@ def _minutes(value: float | None) -> str:
     return "" if value is None else f"{value:.1f}"
 
 
-def _csv_stream(header: list[str], rows: Iterator[list[Any]]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    yield BOM + buffer.getvalue()
-    buffer.seek(0)
-    buffer.truncate()
-    for count, row in enumerate(rows, 1):
-        writer.writerow(row)
-        if count % reports.EXPORT_BATCH == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    if buffer.tell():
-        yield buffer.getvalue()
+def _export_period(form: PeriodForm) -> reports.Period:
+    """The period of an export; bad dates stop it with their message (never a default
+    period's file under the name the user expects)."""
+    if not form.validate():
+        _refuse(next(iter(form.errors.values()))[0])
+    try:
+        return reports.make_period(form.start.data, form.end.data, today(),
+                                   tz_name=current_app.config["TIMEZONE"])
+    except ValidationFailed as error:
+        _refuse(error.localized())
+
+
+def _refuse(message: str) -> NoReturn:
+    response, code = render_error(400, str(message))
+    abort(Response(response, code))
 
 
 def _csv_response(filename: str, header: list[str], rows: Iterator[list[Any]]) -> Response:
-    # The header is written before streaming, while the request's locale is known.
-    body = stream_with_context(_csv_stream([str(h) for h in header], rows))
+    # The header is written before streaming, while the request's locale is known; the
+    # first rows are fetched before it too, so a failing query is an error page, not a
+    # 200 whose download breaks off.
+    body = stream_with_context(exports.csv_chunks([str(h) for h in header],
+                                                  exports.started(rows),
+                                                  reports.EXPORT_BATCH))
     response = Response(body, mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -256,8 +259,8 @@ def _record_export(name: str, period: reports.Period, **filters: Any) -> None:
 @coordinators
 def export_tickets():
     form = PeriodForm()
-    period = _period(form)
-    ward_id = request.args.get("ward", type=int)
+    period = _export_period(form)
+    ward_id = int_arg("ward")
     status = request.args.get("status") or None
     if status not in (None, "open", *Status.ALL):
         status = None
@@ -295,7 +298,7 @@ def export_tickets():
 @coordinators
 def export_students():
     form = PeriodForm()
-    period = _period(form)
+    period = _export_period(form)
     activity = reports.student_activity(db.session, period)
     _record_export("students.csv", period)
     header = [i18n.gettext("Login"), i18n.gettext("Student"), i18n.gettext("University"),

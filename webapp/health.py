@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, render_template
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -12,6 +12,7 @@ from helpdesk_core.services import health, scope
 
 from . import registry
 from .extensions import db
+from .input_guard import int_arg
 from .web import now, today
 
 bp = Blueprint("health", __name__, url_prefix="/health")
@@ -30,7 +31,7 @@ STATUS_LABELS = {"ok": N_("OK"), "warning": N_("Warning"), "failure": N_("Failur
 @bp.route("/")
 @login_required
 def board():
-    ward_id = request.args.get("ward", type=int)
+    ward_id = int_arg("ward")
     data = health.status_board(db.session, current_user, today(), ward_id=ward_id)
     # Coordinators and administrators see the whole city, so they may narrow it to a ward.
     wards = []

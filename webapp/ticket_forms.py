@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import secrets
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
@@ -13,6 +12,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from helpdesk_core.i18n import lazy_gettext as _l
 from helpdesk_core.services.tickets import COMMENT_MAX, DESCRIPTION_MAX, TITLE_MAX
 
+from .input_guard import SafeForm
 
 _FORM_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
@@ -22,7 +22,7 @@ def new_form_key() -> str:
     return secrets.token_urlsafe(24)
 
 
-class OnceForm(FlaskForm):
+class OnceForm(SafeForm):
     """A form that must take effect once, however often it is sent.
 
     The hidden ``form_key`` is made when the form is shown and kept when it comes back
@@ -65,7 +65,7 @@ class FileTicketForm(OnceForm):
         return "center" if self.whole_centre.data else "person"
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(SafeForm):
     """One lifecycle action (claim, resolve, reopen, ...): a reason where it needs one.
 
     Several of these sit on one page, so each gets the action as prefix (unique ids). The
@@ -87,20 +87,20 @@ class CommentForm(OnceForm):
     internal = BooleanField(_l("Internal note (ward staff do not see it)"))
 
 
-class TemplateForm(FlaskForm):
+class TemplateForm(SafeForm):
     template = SelectField(_l("Checklist"), validate_choice=False)
 
 
-class StepForm(FlaskForm):
+class StepForm(SafeForm):
     done = BooleanField(_l("Done"))
 
 
-class AttachmentForm(FlaskForm):
+class AttachmentForm(SafeForm):
     photo = FileField(_l("Photo or PDF"),
                       render_kw={"accept": "image/*,application/pdf", "capture": "environment"})
 
 
-class SimilarForm(FlaskForm):
+class SimilarForm(SafeForm):
     class Meta:
         csrf = False  # a GET search
 

@@ -21,6 +21,7 @@ from helpdesk_core.services import attachments, queries, scope, tickets, workflo
 
 from . import access_log, outage, registry
 from .extensions import db
+from .input_guard import int_arg, search_arg
 from .ticket_forms import (AttachmentForm, CommentForm, FileTicketForm, ReasonForm,
                            SimilarForm, StepForm, TemplateForm)
 from .web import flash_error, form_meta, now, roles_required, today
@@ -68,8 +69,8 @@ def _list_filters(default_status: str | None) -> queries.TicketFilter:
     if category not in registry().categories:
         category = None
     return queries.TicketFilter(status=status or None, category=category,
-                                ward_id=request.args.get("ward", type=int) or None,
-                                search=request.args.get("q", "")[:200])
+                                ward_id=int_arg("ward") or None,
+                                search=search_arg())
 
 
 @bp.route("/")
@@ -77,7 +78,7 @@ def _list_filters(default_status: str | None) -> queries.TicketFilter:
 def index():
     """Every ticket of the user's scope (for ward staff: their ward's), with filters."""
     filters = _list_filters("open")
-    page = request.args.get("page", 1, type=int)
+    page = int_arg("page", 1, minimum=1)
     rows, has_next = queries.list_tickets(db.session, current_user, today(), filters, page)
     return render_template("tickets/index.html", tickets=rows, filters=filters, page=page,
                            has_next=has_next, now=now(), sla_state=queries.sla_state,

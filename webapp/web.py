@@ -42,14 +42,18 @@ def roles_required(*roles: str) -> Callable:
 
 
 def form_meta(**extra: Any) -> dict[str, Any]:
-    """``meta`` for plain WTForms classes (plugin forms): CSRF on, messages translated."""
+    """``meta`` for plain WTForms classes (plugin forms): CSRF on, messages translated,
+    the input guards on every field."""
     from flask_wtf.csrf import _FlaskFormCSRF
+
+    from .input_guard import guarded_bind
     translations = i18n.WTFormsTranslations()
     meta = {"csrf": current_app.config.get("WTF_CSRF_ENABLED", True),
             "csrf_class": _FlaskFormCSRF, "csrf_field_name": "csrf_token",
             "translations": translations,
             # WTForms asks the meta for translations; a plain attribute is never read.
-            "get_translations": lambda form: translations}
+            "get_translations": lambda form: translations,
+            "bind_field": guarded_bind}
     meta.update(extra)
     return meta
 
