@@ -22,6 +22,7 @@ from helpdesk_core.services import access_log, tickets
 from .admin_forms import TranslatedForm
 from .dashboard import DATE_FORMAT, _csv_response, _local
 from .extensions import db
+from .input_guard import int_arg
 from .web import now, roles_required
 
 bp = Blueprint("access_log", __name__, url_prefix="/dashboard/access-log")
@@ -102,7 +103,7 @@ def index():
     """Who opened which ticket, attachment or export, newest first, 50 a page."""
     form = AccessLogForm()
     filters = _filters(form)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = int_arg("page", 1, minimum=1)
     rows, has_next = access_log.search(db.session, filters, page)
     return render_template("access_log/index.html", form=form, rows=rows, page=page,
                            has_next=has_next, describe=_describe,
