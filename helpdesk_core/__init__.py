@@ -3,18 +3,24 @@
 Plugins import what they need from here and nothing deeper::
 
     from helpdesk_core import hookimpl, Category, HealthCheckType, CheckResult, CheckStatus
+
+and translate their strings with their own catalog::
+
+    from helpdesk_core import translator
+    _ = translator(__name__).gettext
+    _l = translator(__name__).lazy_gettext
 """
 
 from .contracts import (Category, CheckResult, CheckStatus, CheckTarget, HealthCheckType,
                         PrioritySuggestion, ResolutionTemplate)
 from .hookspecs import hookimpl
-from .i18n import gettext, lazy_gettext, ngettext
+from .i18n import Translator, gettext, lazy_gettext, ngettext, translator
 from .plugins import ENTRY_POINT_GROUP, PluginRegistry, load_registry, make_plugin_manager
 from .privacy import mask_personal_data
 
 __all__ = [
     "Category", "CheckResult", "CheckStatus", "CheckTarget", "HealthCheckType",
     "PrioritySuggestion", "ResolutionTemplate", "hookimpl", "gettext", "lazy_gettext",
-    "ngettext", "ENTRY_POINT_GROUP", "PluginRegistry", "load_registry",
+    "ngettext", "Translator", "translator", "ENTRY_POINT_GROUP", "PluginRegistry", "load_registry",
     "make_plugin_manager", "mask_personal_data",
 ]

@@ -13,7 +13,6 @@ import datetime as dt
 import importlib.metadata
 import inspect
 import logging
-import os
 import threading
 import time
 import traceback
@@ -83,13 +82,6 @@ def make_plugin_manager(blocked: Iterable[str] = (), load_entry_points: bool = T
     return pm
 
 
-def add_plugin_translations(plugin: object) -> None:
-    """Merge the ``translations/`` folder that sits beside a plugin module, if any."""
-    path = getattr(plugin, "__file__", None)
-    if path:
-        i18n.add_translation_directory(os.path.join(os.path.dirname(path), "translations"))
-
-
 class PluginRegistry:
     """What the loaded plugins provide, validated once, and guarded calls into them.
 
@@ -108,8 +100,6 @@ class PluginRegistry:
         self.template_plugins: dict[tuple[str, str], str] = {}
         self.check_types: dict[str, HealthCheckType] = {}
         self.check_type_plugins: dict[str, str] = {}
-        for plugin in pm.get_plugins():
-            add_plugin_translations(plugin)
         self._collect()
 
     # -- registration -------------------------------------------------------------

@@ -1,10 +1,12 @@
 """Network and Wi-Fi: triage, checklists, and TCP / HTTP / DNS / ping health checks."""
 
 from helpdesk_core import Category, HealthCheckType, hookimpl
-from helpdesk_core import lazy_gettext as _l
+from helpdesk_core import translator
 
 from . import checks, forms
 from .resolutions import TEMPLATES
+
+_l = translator(__name__).lazy_gettext
 
 CATEGORY = "network"
 

@@ -31,7 +31,9 @@ import aiohttp
 import icmplib
 
 from helpdesk_core import CheckResult, CheckStatus, CheckTarget
-from helpdesk_core import gettext as _
+from helpdesk_core import translator
+
+_ = translator(__name__).gettext
 
 MAX_REDIRECTS = 10
 MAX_BODY_BYTES = 2 * 1024 * 1024  # enough to find a keyword; a bigger page is cut

@@ -1,11 +1,13 @@
 """Printers and scanners: triage, checklists and device health checks."""
 
 from helpdesk_core import Category, hookimpl
-from helpdesk_core import lazy_gettext as _l
+from helpdesk_core import translator
 
 from . import checks, forms
 from .triage import suggest_priority, summary_rows
 from .resolutions import TEMPLATES
+
+_l = translator(__name__).lazy_gettext
 
 CATEGORY = "printer"
 

@@ -1,10 +1,12 @@
 """Digital signatures: specialised USB tokens and personal remote signing."""
 
 from helpdesk_core import Category, HealthCheckType, hookimpl
-from helpdesk_core import lazy_gettext as _l
+from helpdesk_core import translator
 
 from . import checks, forms
 from .resolutions import TEMPLATES
+
+_l = translator(__name__).lazy_gettext
 
 CATEGORY = "signing"
 

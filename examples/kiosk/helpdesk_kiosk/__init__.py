@@ -5,10 +5,12 @@ Installed as its own package (``ward-helpdesk-kiosk``) and found through the
 """
 
 from helpdesk_core import Category, HealthCheckType, PrioritySuggestion, hookimpl
-from helpdesk_core import lazy_gettext as _l
+from helpdesk_core import translator
 
 from . import checks, forms
 from .resolutions import TEMPLATES
+
+_l = translator(__name__).lazy_gettext
 
 CATEGORY = "kiosk"
 

@@ -5,7 +5,9 @@ only guides.
 """
 
 from helpdesk_core import ResolutionTemplate
-from helpdesk_core import lazy_gettext as _l
+from helpdesk_core import translator
+
+_l = translator(__name__).lazy_gettext
 
 CATEGORY = "vneid"
 
