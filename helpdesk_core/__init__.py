@@ -13,14 +13,14 @@ and translate their strings with their own catalog::
 
 from .contracts import (Category, CheckResult, CheckStatus, CheckTarget, HealthCheckType,
                         PrioritySuggestion, ResolutionTemplate)
-from .hookspecs import hookimpl
+from .hookspecs import PLUGIN_API_VERSION, hookimpl
 from .i18n import Translator, gettext, lazy_gettext, ngettext, translator
 from .plugins import ENTRY_POINT_GROUP, PluginRegistry, load_registry, make_plugin_manager
 from .privacy import mask_personal_data
 
 __all__ = [
     "Category", "CheckResult", "CheckStatus", "CheckTarget", "HealthCheckType",
-    "PrioritySuggestion", "ResolutionTemplate", "hookimpl", "gettext", "lazy_gettext",
+    "PrioritySuggestion", "ResolutionTemplate", "PLUGIN_API_VERSION", "hookimpl", "gettext", "lazy_gettext",
     "ngettext", "Translator", "translator", "ENTRY_POINT_GROUP", "PluginRegistry", "load_registry",
     "make_plugin_manager", "mask_personal_data",
 ]

@@ -1,10 +1,11 @@
 """Network and Wi-Fi: triage, checklists, and TCP / HTTP / DNS / ping health checks."""
 
-from helpdesk_core import Category, HealthCheckType, hookimpl
-from helpdesk_core import translator
+from helpdesk_core import Category, HealthCheckType, hookimpl, translator
 
 from . import checks, forms
 from .resolutions import TEMPLATES
+
+HELPDESK_API = ">=1.1,<2"  # the plugin API versions this plugin works with
 
 _l = translator(__name__).lazy_gettext
 

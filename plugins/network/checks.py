@@ -30,8 +30,7 @@ import dns.rdatatype
 import aiohttp
 import icmplib
 
-from helpdesk_core import CheckResult, CheckStatus, CheckTarget
-from helpdesk_core import translator
+from helpdesk_core import CheckResult, CheckStatus, CheckTarget, translator
 
 _ = translator(__name__).gettext
 

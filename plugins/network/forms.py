@@ -15,8 +15,7 @@ from wtforms import (BooleanField, Form, IntegerField, SelectChoice, SelectField
                      StringField, ValidationError)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from helpdesk_core import PrioritySuggestion
-from helpdesk_core import translator
+from helpdesk_core import PrioritySuggestion, translator
 
 _l = translator(__name__).lazy_gettext
 

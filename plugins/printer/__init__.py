@@ -1,11 +1,12 @@
 """Printers and scanners: triage, checklists and device health checks."""
 
-from helpdesk_core import Category, hookimpl
-from helpdesk_core import translator
+from helpdesk_core import Category, hookimpl, translator
 
 from . import checks, forms
 from .triage import suggest_priority, summary_rows
 from .resolutions import TEMPLATES
+
+HELPDESK_API = ">=1.1,<2"  # the plugin API versions this plugin works with
 
 _l = translator(__name__).lazy_gettext
 

@@ -1,7 +1,6 @@
 """The health checks of printers and scanners: IPP, SNMP (Printer-MIB) and eSCL."""
 
-from helpdesk_core import HealthCheckType
-from helpdesk_core import translator
+from helpdesk_core import HealthCheckType, translator
 
 from . import forms
 from .escl import check_escl

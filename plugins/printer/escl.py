@@ -7,8 +7,7 @@ import xml.etree.ElementTree as ET
 
 import requests
 
-from helpdesk_core import CheckResult, CheckStatus, CheckTarget
-from helpdesk_core import translator
+from helpdesk_core import CheckResult, CheckStatus, CheckTarget, translator
 
 from . import reasons as reason_text
 from .transport import BodyTooLarge, DeadlineExceeded, elapsed_ms, parse_address, request

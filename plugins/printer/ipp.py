@@ -14,8 +14,7 @@ from typing import Any
 
 import requests
 
-from helpdesk_core import CheckResult, CheckStatus, CheckTarget
-from helpdesk_core import translator
+from helpdesk_core import CheckResult, CheckStatus, CheckTarget, translator
 
 from . import reasons as reason_text
 from .transport import (BodyTooLarge, DeadlineExceeded, Endpoint, elapsed_ms, parse_address,

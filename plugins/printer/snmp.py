@@ -17,8 +17,7 @@ import time
 import warnings
 from typing import Any
 
-from helpdesk_core import CheckResult, CheckStatus, CheckTarget
-from helpdesk_core import translator
+from helpdesk_core import CheckResult, CheckStatus, CheckTarget, translator
 
 from . import reasons as reason_text
 

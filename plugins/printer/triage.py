@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from helpdesk_core import PrioritySuggestion
-from helpdesk_core import translator
+from helpdesk_core import PrioritySuggestion, translator
 
 from .forms import DEGRADED_SYMPTOMS, SCANNER_SYMPTOMS, PrinterTriageForm
 from .resolutions import TEMPLATE_FOR_SYMPTOM, TEMPLATES

@@ -22,8 +22,7 @@ from cryptography.x509.oid import NameOID
 from websockets.exceptions import InvalidURI, WebSocketException
 from websockets.sync.client import connect
 
-from helpdesk_core import CheckResult, CheckStatus, CheckTarget
-from helpdesk_core import translator
+from helpdesk_core import CheckResult, CheckStatus, CheckTarget, translator
 
 _ = translator(__name__).gettext
 

@@ -15,8 +15,7 @@ from wtforms import (Field, Form, IntegerField, RadioField, SelectChoice, Select
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import TextInput
 
-from helpdesk_core import PrioritySuggestion
-from helpdesk_core import translator
+from helpdesk_core import PrioritySuggestion, translator
 
 _ = translator(__name__).gettext
 _l = translator(__name__).lazy_gettext

@@ -11,8 +11,7 @@ import unicodedata
 
 import requests
 
-from helpdesk_core import CheckResult, CheckStatus, CheckTarget
-from helpdesk_core import translator
+from helpdesk_core import CheckResult, CheckStatus, CheckTarget, translator
 
 _ = translator(__name__).gettext
 

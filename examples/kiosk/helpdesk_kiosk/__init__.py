@@ -10,6 +10,8 @@ from helpdesk_core import translator
 from . import checks, forms
 from .resolutions import TEMPLATES
 
+HELPDESK_API = ">=1.1,<2"  # the plugin API versions this plugin works with
+
 _l = translator(__name__).lazy_gettext
 
 CATEGORY = "kiosk"

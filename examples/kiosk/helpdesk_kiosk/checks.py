@@ -20,8 +20,7 @@ from __future__ import annotations
 import socket
 import time
 
-from helpdesk_core import CheckResult, CheckStatus, CheckTarget
-from helpdesk_core import translator
+from helpdesk_core import CheckResult, CheckStatus, CheckTarget, translator
 
 _ = translator(__name__).gettext
 

@@ -1,7 +1,6 @@
 """Checklists for common network problems (DOMAIN §1.4): from the cable outwards."""
 
-from helpdesk_core import ResolutionTemplate
-from helpdesk_core import translator
+from helpdesk_core import ResolutionTemplate, translator
 
 _l = translator(__name__).lazy_gettext
 

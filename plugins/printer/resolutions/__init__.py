@@ -1,7 +1,6 @@
 """Checklists for the common printer and scanner problems of a ward centre."""
 
-from helpdesk_core import ResolutionTemplate
-from helpdesk_core import translator
+from helpdesk_core import ResolutionTemplate, translator
 
 _l = translator(__name__).lazy_gettext
 

@@ -1,7 +1,6 @@
 """Checklists for the queue-number system (DOMAIN §1.3)."""
 
-from helpdesk_core import ResolutionTemplate
-from helpdesk_core import translator
+from helpdesk_core import ResolutionTemplate, translator
 
 _l = translator(__name__).lazy_gettext
 
