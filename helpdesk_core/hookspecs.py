@@ -148,8 +148,9 @@ def helpdesk_triage_summary(category: str, triage: Mapping[str, Any]) -> list[tu
 def helpdesk_suggest_priority(category: str, triage: Mapping[str, Any]) -> PrioritySuggestion | None:
     """Suggest a priority from the triage answers of *category*, or None.
 
-    Called when a ticket is filed. The core takes the more urgent of this suggestion and
-    the impact/urgency matrix; staff may still override with a reason.
+    Called when a ticket is filed. The core takes the more urgent of this suggestion
+    and the impact/urgency matrix; with no suggestion (None), of the category's
+    ``priority_hint`` and the matrix. Staff may still override with a reason.
 
     Stops at the first non-None result.
 

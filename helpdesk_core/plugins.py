@@ -116,7 +116,8 @@ class PluginRegistry:
 
     def _collect(self) -> None:
         for plugin, category in self._registrations("helpdesk_register_categories"):
-            if not isinstance(category, Category) or not valid_key(category.key):
+            if (not isinstance(category, Category) or not valid_key(category.key)
+                    or category.priority_hint not in (1, 2, 3, 4)):
                 raise PluginError("Plugin %(plugin)s registered an invalid category: %(item)r",
                                   plugin=plugin, item=category)
             if category.key in self.categories:

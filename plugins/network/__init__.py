@@ -16,7 +16,7 @@ CATEGORY = "network"
 def helpdesk_register_categories():
     return [Category(CATEGORY, _l("Network / Wi-Fi"), icon="🌐",
                      description=_l("No internet, Wi-Fi, internal systems unreachable"),
-                     priority_hint=2, order=20)]
+                     order=20)]  # no hint: the triage suggests 1-3, the rest is minor (4)
 
 
 @hookimpl

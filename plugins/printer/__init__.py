@@ -19,7 +19,7 @@ def helpdesk_register_categories():
     # should not have to decide whether the copier's scanner counts as a printer.
     return [Category(CATEGORY, _l("Printer / scanner"), icon="🖨️",
                      description=_l("Paper jam, offline, toner, scanning"),
-                     priority_hint=2, order=10)]
+                     priority_hint=3, order=10)]  # the triage suggests 1-2 for the urgent
 
 
 @hookimpl

@@ -16,7 +16,7 @@ CATEGORY = "signing"
 def helpdesk_register_categories():
     return [Category(CATEGORY, _l("Digital signature"), icon="🔏",
                      description=_l("USB token, remote signing, certificate"),
-                     priority_hint=1, order=30)]
+                     priority_hint=3, order=30)]  # the triage suggests 1-2 for the urgent
 
 
 @hookimpl

@@ -21,7 +21,7 @@ CATEGORY = "kiosk"
 def helpdesk_register_categories():
     return [Category(CATEGORY, _l("Queue kiosk"), icon="🎫",
                      description=_l("Ticket kiosk, counter caller, display board, speaker"),
-                     priority_hint=2, order=50)]
+                     priority_hint=3, order=50)]  # the triage suggests 1-2 for the urgent
 
 
 @hookimpl
