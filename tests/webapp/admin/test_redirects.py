@@ -82,6 +82,9 @@ def _stays_on_site(location: str) -> bool:
 def test_login_never_sends_elsewhere(client, coordinator, target):
     response = client.post("/login?" + urlencode({"next": target}),
                            data={"login": coordinator, "password": PASSWORD})
+    if "\x00" in target:  # a NUL in any query string is refused at the door (input_guard)
+        assert response.status_code == 400
+        return
     assert response.status_code == 302
     assert _stays_on_site(response.headers["Location"])
     assert response.headers["Location"] == "/"
