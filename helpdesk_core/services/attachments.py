@@ -7,8 +7,10 @@ so a user-supplied name never becomes a path.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
+import logging
 import os
 import re
 import uuid
@@ -24,6 +26,8 @@ from ..privacy import mask_personal_data
 from ..text import nfc
 from . import scope
 from .tickets import record_event, sla_timezone
+
+log = logging.getLogger(__name__)
 
 FILENAME_MAX = 120
 
@@ -96,10 +100,7 @@ def add_attachment(session: Session, registry: PluginRegistry | None, ticket: Ti
         raise NotFound("Ticket not found.")
     content_type = check_upload(data, max_bytes, field)
     key = uuid.uuid4().hex + _EXTENSIONS[content_type]
-    os.makedirs(folder, exist_ok=True)
-    path = os.path.join(folder, key)
-    with open(path, "xb") as handle:
-        handle.write(data)
+    _store(folder, key, data, field)
     name = clean_filename(filename, content_type)
     attachment = Attachment(ticket=ticket, filename=name, content_type=content_type,
                             size=len(data), sha256=hashlib.sha256(data).hexdigest(),
@@ -110,6 +111,33 @@ def add_attachment(session: Session, registry: PluginRegistry | None, ticket: Ti
                  body=name, data={"size": len(data)})
     session.flush()
     return attachment
+
+
+def _store(folder: str, key: str, data: bytes, field: str) -> None:
+    """Write the bytes under *folder* as *key*, whole or not at all.
+
+    They go to a temporary name first and are renamed when complete, so a full disk or a
+    read-only folder leaves no empty or half-written file behind: it becomes a
+    :class:`ValidationFailed` on *field*, and the caller's form comes back with its text.
+    """
+    path = os.path.join(folder, key)
+    partial = path + ".part"
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with open(partial, "xb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(partial, path)
+    except OSError as exc:
+        log.error("could not store an attachment in %s: %s", folder, exc)
+        with contextlib.suppress(OSError):
+            os.remove(partial)
+        message = i18n.gettext("The file could not be saved: the server's storage is full "
+                               "or cannot be written. Everything else you typed is kept: "
+                               "send it again without the file, or try again later.")
+        raise ValidationFailed("Please check the highlighted answers.",
+                               field_errors={field: [message]}) from exc
 
 
 def same_file(session: Session, ticket: Ticket, data: bytes) -> Attachment | None:
