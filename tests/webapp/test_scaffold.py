@@ -61,7 +61,7 @@ def test_the_new_plugin_installs_and_passes_its_own_tests(cli, tmp_path):
     assert installed.returncode == 0, installed.stdout + installed.stderr
     tests = run(python, "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=root)
     assert tests.returncode == 0, tests.stdout + tests.stderr
-    assert "8 passed" in tests.stdout, tests.stdout
+    assert "9 passed" in tests.stdout, tests.stdout
     removed = run(python, "-m", "pip", "uninstall", "--yes", "--quiet", "ward-helpdesk-queue-screen",
                   cwd=tmp_path)
     assert removed.returncode == 0, removed.stdout + removed.stderr
