@@ -85,7 +85,7 @@ def load(session: Session, registry: PluginRegistry, base_url: str = "http://127
                        name=f"Modem internet ({code})", location="Phòng máy chủ",
                        vendor="VNPT", model="iGate GW040-H", address=host,
                        criticality=Criticality.CRITICAL)
-        kiosk = Asset(ward=ward, category="network", kind="queue_kiosk",
+        kiosk = Asset(ward=ward, category="kiosk", kind="queue_kiosk",
                       name=f"Máy bốc số thứ tự ({code})", location="Sảnh chờ",
                       vendor="QMS", address=f"{host}:9", criticality=Criticality.HIGH)
         session.add_all([printer, router, kiosk])
@@ -97,10 +97,19 @@ def load(session: Session, registry: PluginRegistry, base_url: str = "http://127
                    criticality=Criticality.NORMAL,
                    checks=[AssetCheck(check_type="http", config={"expect_status": 200},
                                       interval_seconds=60, failure_threshold=3)])
+    # Stands in for a public service portal: the same check, with its keyword, on the app's
+    # own login page (the real portals need the Internet).
+    portal_page = Asset(ward=None, category="public_portal", kind="service_endpoint",
+                        name="Cổng dịch vụ công (mô phỏng: trang đăng nhập)",
+                        address=base_url.rstrip("/") + "/login", criticality=Criticality.NORMAL,
+                        checks=[AssetCheck(check_type="egov_page",
+                                           config={"keyword": "Đăng nhập",
+                                                   "expect_status": 200},
+                                           interval_seconds=300, failure_threshold=3)])
     assets["HCH:kiosk"].checks.append(
         AssetCheck(check_type="tcp", config={"port": 9}, interval_seconds=60,
                    timeout_seconds=3, failure_threshold=3))
-    session.add(portal)
+    session.add_all([portal, portal_page])
     session.flush()
 
     _demo_tickets(session, registry, wards, people, assets, now)
@@ -179,11 +188,36 @@ def _demo_tickets(session: Session, registry: PluginRegistry, wards: dict[str, W
     S.perform(session, registry, t, people["sv.hoakhanh2"], "resolve", now - 10 * day + 2 * hour,
               reason="Đã thay hộp mực mới.")
     S.perform(session, registry, t, people["canbo.hoakhanh"], "confirm", now - 9 * day)
+    _egov_tickets(file, now)
+
     # Cancelled by the reporter.
     t = file("STR", "printer", "Máy in không in được", {"symptom": "offline",
              "connection": "usb", "error_code": ""}, now - 5 * day)
     S.perform(session, registry, t, people["canbo.sontra"], "cancel", now - 5 * day + hour,
               reason="Máy đã in lại được sau khi khởi động lại.")
+
+
+def _egov_tickets(file, now: dt.datetime) -> None:
+    """New tickets at the buttons of the kiosk, e-government and "other" plugins."""
+    minute = dt.timedelta(minutes=1)
+    file("HCH", "kiosk", "Máy bốc số không ra phiếu",
+         {"unit": "kiosk", "symptom": "no_ticket", "all_counters": False, "since": "7 giờ 45"},
+         now - 20 * minute, urgency="citizen_waiting", impact="center", asset="kiosk")
+    file("HKH", "one_stop", "Không chuyển được hồ sơ sang bước thẩm định",
+         {"step": "process", "procedure": "1.013995", "record_code": "000.00.25.H17-260310-0042",
+          "browser": "chrome", "error_text": "Lỗi 500 khi bấm Chuyển xử lý"}, now - 90 * minute,
+         urgency="today", impact="several")
+    file("STR", "public_portal", "Công dân đăng nhập VNeID bị quay lại trang đăng nhập",
+         {"portal": "national", "step": "login", "filer": "citizen", "browser": "chrome",
+          "citizen_waiting": True}, now - 40 * minute, urgency="citizen_waiting")
+    file("HCH", "documents", "Không phát hành được văn bản đi",
+         {"system": "ioffice", "action": "send", "document": "125/UBND-VP",
+          "error_text": "Không tìm thấy chữ ký số"}, now - 5 * dt.timedelta(hours=1))
+    file("HKH", "smart_city", "Công dân không thấy giấy tờ trong kho dữ liệu",
+         {"feature": "data_store", "phone": "android", "app_version": "3.2.1"},
+         now - 3 * dt.timedelta(hours=1))
+    file("STR", "other", "Máy chiếu phòng họp không nhận tín hiệu",
+         {"kind": "device", "subject": "Máy chiếu Epson phòng họp"}, now - 6 * dt.timedelta(hours=1))
 
 
 def _staff(code: str) -> str:

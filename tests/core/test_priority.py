@@ -162,4 +162,5 @@ def test_builtin_hints_agree_with_their_triage(registry):
     """A hint is for answers the triage finds ordinary: never more urgent than what the
     plugin suggests for the urgent ones (else those would rank below the ordinary)."""
     assert {key: c.priority_hint for key, c in registry.categories.items()} == {
-        "printer": 3, "network": 4, "signing": 3, "vneid": 3}
+        "printer": 3, "network": 4, "signing": 3, "vneid": 3, "kiosk": 3, "one_stop": 3,
+        "public_portal": 3, "documents": 3, "smart_city": 4, "other": 4}

@@ -46,6 +46,19 @@ def test_demo_loads_once_and_its_logins_work(app, client, runner):
         assert client.get("/tickets/").status_code == 200
 
 
+def test_demo_has_a_ticket_and_devices_in_every_category(app, runner):
+    from helpdesk_core.models import Asset, AssetCheck
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    with app.app_context():
+        registry = app.extensions["helpdesk"]
+        categories = set(db.session.scalars(select(Ticket.category)))
+        assert categories == set(registry.categories)  # every front-desk button is shown
+        kiosks = db.session.scalars(select(Asset).where(Asset.kind == "queue_kiosk")).all()
+        assert kiosks and {k.category for k in kiosks} == {"kiosk"}
+        portal = db.session.scalar(select(AssetCheck).where(AssetCheck.check_type == "egov_page"))
+        assert portal.asset.category == "public_portal" and portal.config["keyword"]
+
+
 def test_wrong_password_is_refused_in_vietnamese(app, client, runner):
     runner.invoke(args=["demo"])
     page = login(client, "canbo.haichau", "wrong-password")

@@ -74,3 +74,10 @@ class PaperCheckForm(Form):
     """Settings of the ``kiosk_paper`` check: the printer's raw TCP port."""
 
     port = IntegerField(_l("Printer port"), default=9100, validators=[_port])
+
+
+class StatusCheckForm(Form):
+    """Settings of the ``kiosk_status`` check: the path of the kiosk's status page."""
+
+    path = StringField(_l("Status page"), default="/status",
+                       validators=[DataRequired(), Length(max=200)])

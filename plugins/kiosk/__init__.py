@@ -1,13 +1,12 @@
-"""Queue-number kiosks (máy bốc số): an example of a third-party Ward Helpdesk plugin.
-
-Installed as its own package (``ward-helpdesk-kiosk``) and found through the
-``ward_helpdesk`` entry point group, exactly like the built-ins.
+"""Queue-number kiosks (máy bốc số / lấy số thứ tự, DOMAIN §1.3): triage, checklists,
+and two checks: the kiosk's own status endpoint (``status.py``, a coroutine) and the
+ticket printer's paper sensor over raw TCP (``checks.py``, ESC/POS).
 """
 
 from helpdesk_core import Category, HealthCheckType, PrioritySuggestion, hookimpl
 from helpdesk_core import translator
 
-from . import checks, forms
+from . import checks, forms, status
 from .resolutions import TEMPLATES
 
 HELPDESK_API = ">=1.1,<2"  # the plugin API versions this plugin works with
@@ -38,6 +37,9 @@ def helpdesk_register_resolution_templates():
 def helpdesk_register_health_checks():
     return [HealthCheckType("kiosk_paper", _l("Ticket printer paper (ESC/POS)"), CATEGORY,
                             run=checks.check_paper, config_form=forms.PaperCheckForm,
+                            default_interval=300),
+            HealthCheckType("kiosk_status", _l("Kiosk status endpoint (HTTP)"), CATEGORY,
+                            run_async=status.check_status, config_form=forms.StatusCheckForm,
                             default_interval=300)]
 
 
