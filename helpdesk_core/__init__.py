@@ -4,6 +4,12 @@ Plugins import what they need from here and nothing deeper::
 
     from helpdesk_core import hookimpl, Category, HealthCheckType, CheckResult, CheckStatus
 
+and translate their strings with their own catalog::
+
+    from helpdesk_core import translator
+    _ = translator(__name__).gettext
+    _l = translator(__name__).lazy_gettext
+
 Coroutine health checks request web pages with :mod:`helpdesk_core.http`
 (``from helpdesk_core import http``), which honours the environment's proxies, CA
 bundle and netrc. Tests use the kit in :mod:`helpdesk_core.testing` (a pytest plugin).
@@ -12,14 +18,14 @@ bundle and netrc. Tests use the kit in :mod:`helpdesk_core.testing` (a pytest pl
 from . import http
 from .contracts import (Category, CheckResult, CheckStatus, CheckTarget, HealthCheckType,
                         PrioritySuggestion, ResolutionTemplate)
-from .hookspecs import hookimpl
-from .i18n import gettext, lazy_gettext, ngettext
+from .hookspecs import PLUGIN_API_VERSION, hookimpl
+from .i18n import Translator, gettext, lazy_gettext, ngettext, translator
 from .plugins import ENTRY_POINT_GROUP, PluginRegistry, load_registry, make_plugin_manager
 from .privacy import mask_personal_data
 
 __all__ = [
     "Category", "CheckResult", "CheckStatus", "CheckTarget", "HealthCheckType",
-    "PrioritySuggestion", "ResolutionTemplate", "hookimpl", "gettext", "lazy_gettext",
-    "ngettext", "ENTRY_POINT_GROUP", "PluginRegistry", "load_registry",
-    "make_plugin_manager", "mask_personal_data", "http",
+    "PrioritySuggestion", "ResolutionTemplate", "PLUGIN_API_VERSION", "hookimpl", "gettext",
+    "lazy_gettext", "ngettext", "Translator", "translator", "ENTRY_POINT_GROUP",
+    "PluginRegistry", "load_registry", "make_plugin_manager", "mask_personal_data", "http",
 ]

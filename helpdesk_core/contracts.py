@@ -31,7 +31,11 @@ class Category:
     :param label: short name shown on the front-desk button.
     :param icon: an emoji shown on the button; readable on every phone without assets.
     :param description: one line under the label, what belongs here.
-    :param priority_hint: 1-4, the usual priority of this category when nothing else is known.
+    :param priority_hint: 1-4, the priority of a ticket of this category when its
+        triage suggests none (``helpdesk_suggest_priority`` returns None for it): the
+        usual case, the answers that need no special urgency. Impact and urgency ticked
+        at the desk can still make the ticket more urgent. 4 (the default) leaves it to
+        the impact x urgency matrix alone.
     :param order: position among the front-desk buttons (lower first).
     """
 
@@ -39,7 +43,7 @@ class Category:
     label: Text
     icon: str = "🛠️"
     description: Text = ""
-    priority_hint: int = 3
+    priority_hint: int = 4
     order: int = 100
 
 

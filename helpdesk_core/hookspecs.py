@@ -17,6 +17,22 @@ from .contracts import (Category, HealthCheckType, PrioritySuggestion,
 
 PROJECT_NAME = "helpdesk"
 
+# The version of this plugin API, "major.minor". A plugin declares the versions it works
+# with as a module attribute, ``HELPDESK_API = ">=1.0,<2"`` (a PEP 440 specifier set);
+# one whose range excludes this version is not loaded. The minor number grows when
+# something is added or a hook is renamed (the old name still works, see below); the
+# major number when a hook is removed or changes what it takes or returns.
+# 1.0: the hooks as first published. 1.1: translator(__name__) (each plugin's own
+# catalog), Category.priority_hint used, renamed hooks and HELPDESK_API.
+PLUGIN_API_VERSION = "1.1"
+
+# Hooks renamed in this minor version: old name -> (new name, version that renamed it).
+# An implementation under the old name is routed to the new spec with a
+# DeprecationWarning, for one minor version: at the next minor, delete the entry, and
+# plugins still using the old name are then disabled as implementing an unknown hook
+# (tests/plugins/test_plugin_api_version.py fails on a stale entry).
+RENAMED_HOOKS: dict[str, tuple[str, str]] = {}
+
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
@@ -134,8 +150,9 @@ def helpdesk_triage_summary(category: str, triage: Mapping[str, Any]) -> list[tu
 def helpdesk_suggest_priority(category: str, triage: Mapping[str, Any]) -> PrioritySuggestion | None:
     """Suggest a priority from the triage answers of *category*, or None.
 
-    Called when a ticket is filed. The core takes the more urgent of this suggestion and
-    the impact/urgency matrix; staff may still override with a reason.
+    Called when a ticket is filed. The core takes the more urgent of this suggestion
+    and the impact/urgency matrix; with no suggestion (None), of the category's
+    ``priority_hint`` and the matrix. Staff may still override with a reason.
 
     Stops at the first non-None result.
 

@@ -9,15 +9,12 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextvars
-import datetime as dt
 import importlib.metadata
 import inspect
 import logging
-import os
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Iterable, Mapping
 
@@ -29,23 +26,14 @@ from .contracts import (Category, CheckResult, CheckStatus, CheckTarget,
                         HealthCheckType, PrioritySuggestion, ResolutionTemplate,
                         valid_key)
 from .errors import PluginError
+from .plugin_api import (STAGE_API, STAGE_DEPRECATED, HelpdeskPluginManager,  # noqa: F401
+                         PluginFailure)
 
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "ward_helpdesk"
 # A check past its own timeout gets this much longer before the guard gives up on it.
 HARD_TIMEOUT_GRACE = 0.5
-
-
-@dataclass
-class PluginFailure:
-    """A plugin that failed to load or raised inside a hook; shown to administrators."""
-
-    plugin: str
-    stage: str  # "load" or the hook name
-    error: str
-    detail: str = ""
-    at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
 
 
 def make_plugin_manager(blocked: Iterable[str] = (), load_entry_points: bool = True,
@@ -57,37 +45,37 @@ def make_plugin_manager(blocked: Iterable[str] = (), load_entry_points: bool = T
         ``HELPDESK_DISABLED_PLUGINS``.
     :param load_entry_points: False gives a manager with the specs only (for tests).
     :param failures: a list that receives a :class:`PluginFailure` per plugin that
-        failed to import or register; the others still load.
+        failed to import or register (stage ``load``), or does not fit this plugin API
+        (stage ``api``: an excluded ``HELPDESK_API`` range, a hook that does not exist);
+        the others still load.
     :param trace: log every hook call (debugging a plugin).
     """
-    pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    pm = HelpdeskPluginManager()
     pm.add_hookspecs(hookspecs)
     for name in blocked:
         pm.set_blocked(name)
     if load_entry_points:
-        for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        # The same order on every start, whatever the installer did: hooks are called
+        # last registered first, so registering in reverse name order asks the plugins
+        # in name order.
+        found = sorted(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP),
+                       key=lambda ep: ep.name, reverse=True)
+        for entry_point in found:
             if pm.is_blocked(entry_point.name) or pm.has_plugin(entry_point.name):
                 continue
             try:
-                plugin = entry_point.load()
-                pm.register(plugin, name=entry_point.name)
+                pm.add_plugin(entry_point.load(), entry_point.name)
             except Exception as exc:  # a broken plugin must not stop the others
                 log.exception("plugin %s failed to load", entry_point.name)
-                if failures is not None:
-                    failures.append(PluginFailure(entry_point.name, "load", repr(exc),
-                                                  traceback.format_exc()))
-    pm.check_pending()
+                pm.failures.append(PluginFailure(entry_point.name, "load", repr(exc),
+                                                 traceback.format_exc()))
+    if failures is not None:
+        failures.extend(pm.failures)
+    pm.check_pending()  # only plugins registered by hand can still fail it
     if trace:
         pm.trace.root.setwriter(log.debug)
         pm.enable_tracing()
     return pm
-
-
-def add_plugin_translations(plugin: object) -> None:
-    """Merge the ``translations/`` folder that sits beside a plugin module, if any."""
-    path = getattr(plugin, "__file__", None)
-    if path:
-        i18n.add_translation_directory(os.path.join(os.path.dirname(path), "translations"))
 
 
 class PluginRegistry:
@@ -102,14 +90,14 @@ class PluginRegistry:
         self.pm = pm
         self.trace = trace  # log every guarded call (pluggy's own tracing never sees them)
         self.failures: list[PluginFailure] = list(failures or [])
+        # Implementations under a renamed hook's old name (they still work, for now).
+        self.deprecations: list[PluginFailure] = list(getattr(pm, "deprecations", []))
         self.categories: dict[str, Category] = {}
         self.category_plugins: dict[str, str] = {}
         self.templates: dict[tuple[str, str], ResolutionTemplate] = {}
         self.template_plugins: dict[tuple[str, str], str] = {}
         self.check_types: dict[str, HealthCheckType] = {}
         self.check_type_plugins: dict[str, str] = {}
-        for plugin in pm.get_plugins():
-            add_plugin_translations(plugin)
         self._collect()
 
     # -- registration -------------------------------------------------------------
@@ -128,7 +116,8 @@ class PluginRegistry:
 
     def _collect(self) -> None:
         for plugin, category in self._registrations("helpdesk_register_categories"):
-            if not isinstance(category, Category) or not valid_key(category.key):
+            if (not isinstance(category, Category) or not valid_key(category.key)
+                    or category.priority_hint not in (1, 2, 3, 4)):
                 raise PluginError("Plugin %(plugin)s registered an invalid category: %(item)r",
                                   plugin=plugin, item=category)
             if category.key in self.categories:

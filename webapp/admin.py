@@ -11,9 +11,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 from wtforms import SelectChoice
 
-from helpdesk_core import i18n
+from helpdesk_core import PLUGIN_API_VERSION, i18n
 from helpdesk_core.errors import HelpdeskError, ValidationFailed
 from helpdesk_core.i18n import lazy_gettext as _l
+from helpdesk_core.plugin_api import STAGE_API
 from helpdesk_core.models import (Asset, AssetCheck, CalendarDay, PluginSetting, Role,
                                   SlaPolicy, StudentAssignment, User, Ward)
 from helpdesk_core.services import admin as service
@@ -408,9 +409,13 @@ def plugins():
     loaded = [(name, reg.hooks_of(name)) for name in reg.plugin_names()
               if reg.pm.get_plugin(name) is not None]
     switched_off = sorted(name for name, enabled in settings.items() if not enabled)
+    # Plugins left out for not fitting the plugin API get a table of their own.
+    disabled = [f for f in reg.failures if f.stage == STAGE_API]
+    failures = [f for f in reversed(reg.failures) if f.stage != STAGE_API]
     return render_template("admin/plugins.html", loaded=loaded, settings=settings,
-                           switched_off=switched_off, failures=list(reversed(reg.failures)),
-                           confirm=forms.ConfirmForm())
+                           switched_off=switched_off, failures=failures,
+                           disabled=disabled, deprecations=reg.deprecations,
+                           api_version=PLUGIN_API_VERSION, confirm=forms.ConfirmForm())
 
 
 @bp.route("/plugins/<name>", methods=["POST"])

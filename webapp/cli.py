@@ -13,8 +13,9 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup, routes_command, shell_command
 from sqlalchemy import select
 
-from helpdesk_core import i18n
+from helpdesk_core import PLUGIN_API_VERSION, i18n
 from helpdesk_core.errors import HelpdeskError
+from helpdesk_core.plugin_api import STAGE_API
 from helpdesk_core.models import Role, Ward
 from helpdesk_core.services import users
 
@@ -128,12 +129,23 @@ def register(app: Flask) -> None:
 
     @app.cli.command("plugins")
     def list_plugins() -> None:
-        """List loaded plugins, the hooks each implements, and any failures."""
+        """List loaded plugins, the hooks each implements, and any failures.
+
+        Plugins left out for not fitting the plugin API are listed as DISABLED, old
+        hook names that still work as DEPRECATED (both on stderr, with the reason).
+        """
         registry = current_app.extensions["helpdesk"]
+        click.echo(i18n.gettext("Plugin API %(version)s", version=PLUGIN_API_VERSION))
         for name in registry.plugin_names():
             click.echo(f"{name}: {', '.join(registry.hooks_of(name))}")
         for failure in registry.failures:
-            click.echo(f"FAILED {failure.plugin} ({failure.stage}): {failure.error}", err=True)
+            if failure.stage == STAGE_API:
+                click.echo(f"DISABLED {failure.plugin}: {failure.error}", err=True)
+            else:
+                click.echo(f"FAILED {failure.plugin} ({failure.stage}): {failure.error}",
+                           err=True)
+        for notice in registry.deprecations:
+            click.echo(f"DEPRECATED {notice.plugin}: {notice.error}", err=True)
 
     plugin_group = AppGroup("plugin", help="Write plugins.")
     app.cli.add_command(plugin_group)

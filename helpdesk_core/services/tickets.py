@@ -69,6 +69,30 @@ def priority_from(impact: str, urgency: str) -> int:
     return PRIORITY_MATRIX[(impact, urgency)]
 
 
+def initial_priority(registry: PluginRegistry, category: str, impact: str, urgency: str,
+                     triage: Mapping[str, Any]) -> tuple[int, str]:
+    """The priority a new ticket gets, and why (empty: the matrix alone), before staff
+    override it: the more urgent of
+
+    * the impact x urgency matrix (:func:`priority_from`; nothing ticked gives 4), and
+    * the triage's ``helpdesk_suggest_priority`` (with the plugin's reason) or, when the
+      triage suggests nothing, the category's ``priority_hint``.
+
+    Ticking impact or urgency can only make a ticket more urgent, never less.
+    """
+    priority, reason = priority_from(impact, urgency), ""
+    suggestion = registry.suggest_priority(category, triage)
+    known = registry.categories.get(category)
+    if suggestion is not None:
+        if suggestion.priority < priority:
+            priority, reason = suggestion.priority, str(suggestion.reason)
+    elif known is not None and known.priority_hint < priority:
+        priority = known.priority_hint
+        reason = i18n.gettext("Usual priority of the category %(category)s",
+                              category=str(known.label))
+    return priority, reason
+
+
 # --- events -----------------------------------------------------------------------
 
 def record_event(session: Session, registry: PluginRegistry | None, ticket: Ticket, kind: str,
@@ -247,11 +271,7 @@ def file_ticket(session: Session, registry: PluginRegistry, *, ward: Ward, categ
     if errors:
         raise ValidationFailed("Please check the highlighted answers.", field_errors=errors)
 
-    priority = priority_from(impact, urgency)
-    reason = ""
-    suggestion = registry.suggest_priority(category, triage_data)
-    if suggestion is not None and suggestion.priority < priority:
-        priority, reason = suggestion.priority, str(suggestion.reason)
+    priority, reason = initial_priority(registry, category, impact, urgency, triage_data)
     if priority_override is not None:
         priority, reason = priority_override, override_reason.strip()
 

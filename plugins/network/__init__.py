@@ -1,10 +1,13 @@
 """Network and Wi-Fi: triage, checklists, and TCP / HTTP / DNS / ping health checks."""
 
-from helpdesk_core import Category, HealthCheckType, hookimpl
-from helpdesk_core import lazy_gettext as _l
+from helpdesk_core import Category, HealthCheckType, hookimpl, translator
 
 from . import checks, forms
 from .resolutions import TEMPLATES
+
+HELPDESK_API = ">=1.1,<2"  # the plugin API versions this plugin works with
+
+_l = translator(__name__).lazy_gettext
 
 CATEGORY = "network"
 
@@ -13,7 +16,7 @@ CATEGORY = "network"
 def helpdesk_register_categories():
     return [Category(CATEGORY, _l("Network / Wi-Fi"), icon="🌐",
                      description=_l("No internet, Wi-Fi, internal systems unreachable"),
-                     priority_hint=2, order=20)]
+                     order=20)]  # no hint: the triage suggests 1-3, the rest is minor (4)
 
 
 @hookimpl

@@ -24,8 +24,9 @@ import dns.rcode
 import dns.rdatatype
 import icmplib
 
-from helpdesk_core import CheckResult, CheckStatus, CheckTarget, http
-from helpdesk_core import gettext as _
+from helpdesk_core import CheckResult, CheckStatus, CheckTarget, http, translator
+
+_ = translator(__name__).gettext
 
 PING_INTERVAL = 0.2  # seconds; iputils' minimum without privileges
 

@@ -15,8 +15,9 @@ from wtforms import (BooleanField, Form, IntegerField, SelectChoice, SelectField
                      StringField, ValidationError)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from helpdesk_core import PrioritySuggestion
-from helpdesk_core import lazy_gettext as _l
+from helpdesk_core import PrioritySuggestion, translator
+
+_l = translator(__name__).lazy_gettext
 
 SCOPES = [
     SelectChoice("one_device", _l("One computer or device")),

@@ -1,11 +1,14 @@
 """Printers and scanners: triage, checklists and device health checks."""
 
-from helpdesk_core import Category, hookimpl
-from helpdesk_core import lazy_gettext as _l
+from helpdesk_core import Category, hookimpl, translator
 
 from . import checks, forms
 from .triage import suggest_priority, summary_rows
 from .resolutions import TEMPLATES
+
+HELPDESK_API = ">=1.1,<2"  # the plugin API versions this plugin works with
+
+_l = translator(__name__).lazy_gettext
 
 CATEGORY = "printer"
 
@@ -16,7 +19,7 @@ def helpdesk_register_categories():
     # should not have to decide whether the copier's scanner counts as a printer.
     return [Category(CATEGORY, _l("Printer / scanner"), icon="🖨️",
                      description=_l("Paper jam, offline, toner, scanning"),
-                     priority_hint=2, order=10)]
+                     priority_hint=3, order=10)]  # the triage suggests 1-2 for the urgent
 
 
 @hookimpl

@@ -1,12 +1,13 @@
 """The health checks of printers and scanners: IPP, SNMP (Printer-MIB) and eSCL."""
 
-from helpdesk_core import HealthCheckType
-from helpdesk_core import lazy_gettext as _l
+from helpdesk_core import HealthCheckType, translator
 
 from . import forms
 from .escl import check_escl
 from .ipp import check_ipp
 from .snmp import check_snmp_printer
+
+_l = translator(__name__).lazy_gettext
 
 CATEGORY = "printer"
 

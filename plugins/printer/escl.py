@@ -7,11 +7,12 @@ import xml.etree.ElementTree as ET
 
 import requests
 
-from helpdesk_core import CheckResult, CheckStatus, CheckTarget
-from helpdesk_core import gettext as _
+from helpdesk_core import CheckResult, CheckStatus, CheckTarget, translator
 
 from . import reasons as reason_text
 from .transport import BodyTooLarge, DeadlineExceeded, elapsed_ms, parse_address, request
+
+_ = translator(__name__).gettext
 
 DEFAULT_PATH = "/eSCL"
 NS = {"scan": "http://schemas.hp.com/imaging/escl/2011/05/03",

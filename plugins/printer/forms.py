@@ -4,7 +4,9 @@ from wtforms import (BooleanField, Form, IntegerField, SelectChoice, SelectField
                      StringField)
 from wtforms.validators import DataRequired, Length, NumberRange, Regexp, StopValidation
 
-from helpdesk_core import lazy_gettext as _l
+from helpdesk_core import translator
+
+_l = translator(__name__).lazy_gettext
 
 
 class Blank:

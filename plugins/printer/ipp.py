@@ -14,12 +14,13 @@ from typing import Any
 
 import requests
 
-from helpdesk_core import CheckResult, CheckStatus, CheckTarget
-from helpdesk_core import gettext as _
+from helpdesk_core import CheckResult, CheckStatus, CheckTarget, translator
 
 from . import reasons as reason_text
 from .transport import (BodyTooLarge, DeadlineExceeded, Endpoint, elapsed_ms, parse_address,
                         request)
+
+_ = translator(__name__).gettext
 
 GET_PRINTER_ATTRIBUTES = 0x000B
 DEFAULT_PORT = 631

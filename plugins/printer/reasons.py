@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from helpdesk_core import lazy_gettext as _l
+from helpdesk_core import translator
+
+_l = translator(__name__).lazy_gettext
 
 # IPP printer-state-reasons keywords (RFC 8011 5.4.12 and PWG 5100.x), normalised
 # without their -report/-warning/-error suffix, and the Printer-MIB conditions.

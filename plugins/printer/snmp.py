@@ -17,10 +17,11 @@ import time
 import warnings
 from typing import Any
 
-from helpdesk_core import CheckResult, CheckStatus, CheckTarget
-from helpdesk_core import gettext as _
+from helpdesk_core import CheckResult, CheckStatus, CheckTarget, translator
 
 from . import reasons as reason_text
+
+_ = translator(__name__).gettext
 
 DEFAULT_PORT = 161
 DEFAULT_COMMUNITY = "public"

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from helpdesk_core import PrioritySuggestion
-from helpdesk_core import gettext as _
-from helpdesk_core import lazy_gettext as _l
+from helpdesk_core import PrioritySuggestion, translator
 
 from .forms import DEGRADED_SYMPTOMS, SCANNER_SYMPTOMS, PrinterTriageForm
 from .resolutions import TEMPLATE_FOR_SYMPTOM, TEMPLATES
+
+_ = translator(__name__).gettext
+_l = translator(__name__).lazy_gettext
 
 
 def summary_rows(triage: Mapping[str, Any]) -> list[tuple[str, str]]:

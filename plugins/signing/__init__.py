@@ -1,10 +1,13 @@
 """Digital signatures: specialised USB tokens and personal remote signing."""
 
-from helpdesk_core import Category, HealthCheckType, hookimpl
-from helpdesk_core import lazy_gettext as _l
+from helpdesk_core import Category, HealthCheckType, hookimpl, translator
 
 from . import checks, forms
 from .resolutions import TEMPLATES
+
+HELPDESK_API = ">=1.1,<2"  # the plugin API versions this plugin works with
+
+_l = translator(__name__).lazy_gettext
 
 CATEGORY = "signing"
 
@@ -13,7 +16,7 @@ CATEGORY = "signing"
 def helpdesk_register_categories():
     return [Category(CATEGORY, _l("Digital signature"), icon="🔏",
                      description=_l("USB token, remote signing, certificate"),
-                     priority_hint=1, order=30)]
+                     priority_hint=3, order=30)]  # the triage suggests 1-2 for the urgent
 
 
 @hookimpl

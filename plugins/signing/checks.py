@@ -22,8 +22,9 @@ from cryptography.x509.oid import NameOID
 from websockets.exceptions import InvalidURI, WebSocketException
 from websockets.sync.client import connect
 
-from helpdesk_core import CheckResult, CheckStatus, CheckTarget
-from helpdesk_core import gettext as _
+from helpdesk_core import CheckResult, CheckStatus, CheckTarget, translator
+
+_ = translator(__name__).gettext
 
 LOCAL_TIME = ZoneInfo("Asia/Ho_Chi_Minh")
 SIGN_SERVICE = "wss://127.0.0.1:8987"

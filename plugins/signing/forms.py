@@ -15,9 +15,10 @@ from wtforms import (Field, Form, IntegerField, RadioField, SelectChoice, Select
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import TextInput
 
-from helpdesk_core import PrioritySuggestion
-from helpdesk_core import gettext as _
-from helpdesk_core import lazy_gettext as _l
+from helpdesk_core import PrioritySuggestion, translator
+
+_ = translator(__name__).gettext
+_l = translator(__name__).lazy_gettext
 
 KINDS = [
     SelectChoice("token", _l("Specialised USB token (Ban Cơ yếu)")),

@@ -1,10 +1,14 @@
 """VNeID accounts: triage without collecting personal data, checklists, portal checks."""
 
 from helpdesk_core import Category, HealthCheckType, PrioritySuggestion, hookimpl
-from helpdesk_core import lazy_gettext as _l
+from helpdesk_core import translator
 
 from . import checks, forms
 from .resolutions import TEMPLATES
+
+HELPDESK_API = ">=1.1,<2"  # the plugin API versions this plugin works with
+
+_l = translator(__name__).lazy_gettext
 
 CATEGORY = "vneid"
 

@@ -11,8 +11,9 @@ import unicodedata
 
 import requests
 
-from helpdesk_core import CheckResult, CheckStatus, CheckTarget
-from helpdesk_core import gettext as _
+from helpdesk_core import CheckResult, CheckStatus, CheckTarget, translator
+
+_ = translator(__name__).gettext
 
 DEFAULT_MAINTENANCE_TEXT = "Hệ thống đang bảo trì"
 

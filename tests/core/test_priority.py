@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpdesk_core import PrioritySuggestion, hookimpl
+from helpdesk_core import PrioritySuggestion, hookimpl, i18n
 from helpdesk_core.errors import NotFound, TransitionNotAllowed, ValidationFailed
 from helpdesk_core.models import Role
 from helpdesk_core.services import tickets
@@ -84,3 +84,82 @@ def test_changing_the_priority_later(db_session, registry, cast, now):
     tickets.perform(db_session, registry, ticket, cast.staff, "cancel", now, reason="Trùng")
     with pytest.raises(TransitionNotAllowed):
         tickets.change_priority(db_session, registry, ticket, cast.coordinator, 1, "Gấp", now)
+
+
+# --- the category's priority_hint --------------------------------------------------------
+
+class _Hinted:
+    """Category "hinted" (priority_hint 2), whose triage suggests 1 only when "urgent"."""
+
+    def __init__(self, hint: int = 2) -> None:
+        self.hint = hint
+
+    @hookimpl
+    def helpdesk_register_categories(self):
+        from helpdesk_core import Category
+        return [Category("hinted", "Thiết bị có gợi ý", priority_hint=self.hint),
+                Category("plain", "Thiết bị thường")]
+
+    @hookimpl
+    def helpdesk_suggest_priority(self, category, triage):
+        if triage.get("urgent"):
+            return PrioritySuggestion(1 if triage["urgent"] == "yes" else 4, "Theo trả lời")
+        return None
+
+
+@pytest.fixture
+def hinted_registry(pm):
+    from helpdesk_core.plugins import PluginRegistry
+    pm.register(_Hinted(), name="hinted")
+    return PluginRegistry(pm)
+
+
+@pytest.mark.parametrize("impact, urgency, triage, expected", [
+    ("person", "normal", {}, (2, "Usual priority of the category Thiết bị có gợi ý")),
+    ("person", "today", {}, (2, "Usual priority of the category Thiết bị có gợi ý")),  # 3 in the matrix
+    ("person", "citizen_waiting", {}, (2, "")),  # as urgent as the hint: the matrix says it
+    ("center", "today", {}, (1, "")),  # more urgent boxes win over the hint
+    ("person", "normal", {"urgent": "yes"}, (1, "Theo trả lời")),
+    # The triage's own suggestion replaces the hint, even a less urgent one ...
+    ("person", "normal", {"urgent": "no"}, (4, "")),
+    # ... but never lowers what the boxes say.
+    ("several", "today", {"urgent": "no"}, (2, "")),
+])
+def test_priority_hint_applies_when_the_triage_suggests_nothing(impact, urgency, triage,
+                                                                 expected, hinted_registry):
+    with i18n.use_locale("en"):
+        assert tickets.initial_priority(hinted_registry, "hinted", impact, urgency,
+                                        triage) == expected
+
+
+def test_a_category_without_hint_keeps_the_matrix(hinted_registry):
+    assert tickets.initial_priority(hinted_registry, "plain", "person", "normal", {}) == (4, "")
+    assert tickets.initial_priority(hinted_registry, "plain", "several", "today", {}) == (2, "")
+
+
+def test_a_filed_ticket_gets_the_hint_with_a_translated_reason(db_session, cast, now, pm):
+    from helpdesk_core.plugins import PluginRegistry
+    pm.register(_Hinted(), name="hinted")
+    registry = PluginRegistry(pm)
+    with i18n.use_locale("vi"):
+        ticket = make_ticket(db_session, registry, cast.ward, now, category="hinted", triage={})
+    assert (ticket.priority, ticket.priority_reason) == (
+        2, "Mức ưu tiên thường lệ của nhóm Thiết bị có gợi ý")
+    assert ticket.events[0].data == {"priority": 2, "source": "front_desk"}
+
+
+@pytest.mark.parametrize("hint", [0, 5, "2"])
+def test_an_invalid_priority_hint_stops_startup_naming_the_plugin(pm, hint):
+    from helpdesk_core.errors import PluginError
+    from helpdesk_core.plugins import PluginRegistry
+    pm.register(_Hinted(hint), name="hinted")
+    with pytest.raises(PluginError) as error:
+        PluginRegistry(pm)
+    assert error.value.params["plugin"] == "hinted"
+
+
+def test_builtin_hints_agree_with_their_triage(registry):
+    """A hint is for answers the triage finds ordinary: never more urgent than what the
+    plugin suggests for the urgent ones (else those would rank below the ordinary)."""
+    assert {key: c.priority_hint for key, c in registry.categories.items()} == {
+        "printer": 3, "network": 4, "signing": 3, "vneid": 3}

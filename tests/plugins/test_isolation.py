@@ -468,8 +468,7 @@ def test_trace_hooks_logs_every_guarded_call(monkeypatch, database, caplog):
     assert "hook helpdesk_triage_form" not in caplog.text
 
 
-def test_misspelled_hook_stops_startup_naming_the_plugin(tmp_path, on_sys_path):
-    import pluggy
+def test_misspelled_hook_leaves_out_only_that_plugin_naming_the_hook(tmp_path, on_sys_path):
     site = write_distribution(tmp_path / "typo", "typo-plugin", {"typo": "helpdesk_typo"}, {
         "helpdesk_typo": '''
             from helpdesk_core import hookimpl
@@ -479,6 +478,9 @@ def test_misspelled_hook_stops_startup_naming_the_plugin(tmp_path, on_sys_path):
                 return None
         '''})
     on_sys_path(site, "helpdesk_typo")
-    with pytest.raises(pluggy.PluginValidationError) as error:
-        make_plugin_manager()
-    assert "helpdesk_trige_form" in str(error.value) and "helpdesk_typo" in str(error.value)
+    failures: list = []
+    pm = make_plugin_manager(failures=failures)  # starts: the other plugins load
+    assert pm.get_plugin("typo") is None
+    assert {"printer", "network", "signing", "vneid"} <= {n for n, p in pm.list_name_plugin() if p}
+    assert [(f.plugin, f.stage) for f in failures] == [("typo", "api")]
+    assert "helpdesk_trige_form" in str(failures[0].error)

@@ -5,10 +5,14 @@ Installed as its own package (``ward-helpdesk-kiosk``) and found through the
 """
 
 from helpdesk_core import Category, HealthCheckType, PrioritySuggestion, hookimpl
-from helpdesk_core import lazy_gettext as _l
+from helpdesk_core import translator
 
 from . import checks, forms
 from .resolutions import TEMPLATES
+
+HELPDESK_API = ">=1.1,<2"  # the plugin API versions this plugin works with
+
+_l = translator(__name__).lazy_gettext
 
 CATEGORY = "kiosk"
 
@@ -17,7 +21,7 @@ CATEGORY = "kiosk"
 def helpdesk_register_categories():
     return [Category(CATEGORY, _l("Queue kiosk"), icon="🎫",
                      description=_l("Ticket kiosk, counter caller, display board, speaker"),
-                     priority_hint=2, order=50)]
+                     priority_hint=3, order=50)]  # the triage suggests 1-2 for the urgent
 
 
 @hookimpl

@@ -20,8 +20,9 @@ from __future__ import annotations
 import socket
 import time
 
-from helpdesk_core import CheckResult, CheckStatus, CheckTarget
-from helpdesk_core import gettext as _
+from helpdesk_core import CheckResult, CheckStatus, CheckTarget, translator
+
+_ = translator(__name__).gettext
 
 REQUEST = b"\x10\x04\x04"  # DLE EOT 4
 FIXED_MASK, FIXED_VALUE = 0b1001_0011, 0b0001_0010

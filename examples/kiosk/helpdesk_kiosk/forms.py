@@ -4,8 +4,10 @@ from wtforms import (BooleanField, Form, IntegerField, SelectChoice, SelectField
                      StringField)
 from wtforms.validators import DataRequired, Length, NumberRange, ValidationError
 
-from helpdesk_core import gettext as _
-from helpdesk_core import lazy_gettext as _l
+from helpdesk_core import translator
+
+_ = translator(__name__).gettext
+_l = translator(__name__).lazy_gettext
 
 UNITS = [
     SelectChoice("kiosk", _l("Ticket kiosk (touch screen and printer)")),

@@ -1,7 +1,8 @@
 """Checklists for common network problems (DOMAIN §1.4): from the cable outwards."""
 
-from helpdesk_core import ResolutionTemplate
-from helpdesk_core import lazy_gettext as _l
+from helpdesk_core import ResolutionTemplate, translator
+
+_l = translator(__name__).lazy_gettext
 
 CATEGORY = "network"
 

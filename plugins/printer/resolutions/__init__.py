@@ -1,7 +1,8 @@
 """Checklists for the common printer and scanner problems of a ward centre."""
 
-from helpdesk_core import ResolutionTemplate
-from helpdesk_core import lazy_gettext as _l
+from helpdesk_core import ResolutionTemplate, translator
+
+_l = translator(__name__).lazy_gettext
 
 CATEGORY = "printer"
 

@@ -1,7 +1,8 @@
 """Checklists for common signing problems (DOMAIN §1.5, §1.6). None asks for a PIN."""
 
-from helpdesk_core import ResolutionTemplate
-from helpdesk_core import lazy_gettext as _l
+from helpdesk_core import ResolutionTemplate, translator
+
+_l = translator(__name__).lazy_gettext
 
 CATEGORY = "signing"
 

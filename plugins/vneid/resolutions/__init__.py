@@ -4,8 +4,9 @@ The citizen types every secret (password, passcode, OTP) on their own phone; the
 only guides.
 """
 
-from helpdesk_core import ResolutionTemplate
-from helpdesk_core import lazy_gettext as _l
+from helpdesk_core import ResolutionTemplate, translator
+
+_l = translator(__name__).lazy_gettext
 
 CATEGORY = "vneid"
 

@@ -53,7 +53,7 @@ def kiosk_installed(kiosk_site):
                      or m.startswith("helpdesk_kiosk.")]:
             del sys.modules[name]
         i18n._directories[:] = directories
-        i18n._cache.clear()
+        i18n.clear_cache()
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """Checklists for the queue-number system (DOMAIN §1.3)."""
 
-from helpdesk_core import ResolutionTemplate
-from helpdesk_core import lazy_gettext as _l
+from helpdesk_core import ResolutionTemplate, translator
+
+_l = translator(__name__).lazy_gettext
 
 CATEGORY = "kiosk"
 
