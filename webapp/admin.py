@@ -18,6 +18,7 @@ from helpdesk_core.plugin_api import STAGE_API
 from helpdesk_core.models import (Asset, AssetCheck, CalendarDay, PluginSetting, Role,
                                   SlaPolicy, StudentAssignment, User, Ward)
 from helpdesk_core.services import admin as service
+from helpdesk_core.services import plugin_settings
 from helpdesk_core.services import users
 
 from . import admin_forms as forms
@@ -413,6 +414,7 @@ def plugins():
     disabled = [f for f in reg.failures if f.stage == STAGE_API]
     failures = [f for f in reversed(reg.failures) if f.stage != STAGE_API]
     return render_template("admin/plugins.html", loaded=loaded, settings=settings,
+                           with_settings=set(reg.settings_forms),
                            switched_off=switched_off, failures=failures,
                            disabled=disabled, deprecations=reg.deprecations,
                            api_version=PLUGIN_API_VERSION, confirm=forms.ConfirmForm())
@@ -434,3 +436,34 @@ def plugin_toggle(name: str):
     flash(i18n.gettext("Saved. The change applies when the application next restarts."),
           "success")
     return redirect(url_for("admin.plugins"))
+
+
+def _settings_form(name: str) -> tuple[type, Any]:
+    """The plugin's settings form class and an instance for this request (404 if the
+    plugin is not loaded or has no settings). Secrets are never filled in."""
+    form_class = registry().settings_forms.get(name)
+    if form_class is None:
+        abort(404)
+    if request.method == "POST":
+        return form_class, form_class(request.form, meta=form_meta())
+    stored = plugin_settings.settings_of(db.session, registry(), name)
+    for secret in plugin_settings.secret_fields(form_class):
+        stored.pop(secret, None)
+    return form_class, form_class(data=stored, meta=form_meta())
+
+
+@bp.route("/plugins/<name>", methods=["GET"])
+@bp.route("/plugins/<name>/settings", methods=["POST"])
+@admins_only
+def plugin_settings_edit(name: str):
+    """A plugin's settings, validated by its own form and stored in the database."""
+    form_class, form = _settings_form(name)
+    done = _submit(form, lambda: plugin_settings.save_settings(
+        db.session, registry(), name,
+        {k: v for k, v in form.data.items() if k != "csrf_token"}),
+        i18n.gettext("The plugin's settings are saved."),
+        lambda row: url_for("admin.plugin_settings_edit", name=name))
+    return done or render_template(
+        "admin/plugin_settings.html", form=form, name=name,
+        secrets=plugin_settings.secret_fields(form_class),
+        action=url_for("admin.plugin_settings_edit", name=name, _method="POST"))

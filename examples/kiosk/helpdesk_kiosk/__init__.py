@@ -4,13 +4,13 @@ Installed as its own package (``ward-helpdesk-kiosk``) and found through the
 ``ward_helpdesk`` entry point group, exactly like the built-ins.
 """
 
-from helpdesk_core import Category, HealthCheckType, PrioritySuggestion, hookimpl
+from helpdesk_core import Category, HealthCheckType, Page, PrioritySuggestion, hookimpl
 from helpdesk_core import translator
 
-from . import checks, forms
+from . import checks, forms, pages, tables
 from .resolutions import TEMPLATES
 
-HELPDESK_API = ">=1.1,<2"  # the plugin API versions this plugin works with
+HELPDESK_API = ">=1.2,<2"  # the plugin API versions this plugin works with
 
 _l = translator(__name__).lazy_gettext
 
@@ -55,3 +55,19 @@ def helpdesk_suggest_priority(category, triage):
     if triage.get("unit") == "kiosk" and triage.get("symptom") in ("no_ticket", "touch_dead"):
         return PrioritySuggestion(2, _l("Citizens cannot take a number"))
     return None
+
+
+@hookimpl
+def helpdesk_register_pages():
+    return [Page("counters", "/", pages.counters, ("GET", "POST"), nav_label=_l("Queue counters")),
+            Page("counter", "/counters/<int:counter_id>", pages.counter)]
+
+
+@hookimpl
+def helpdesk_register_settings():
+    return forms.KioskSettingsForm
+
+
+@hookimpl
+def helpdesk_register_storage():
+    return tables.STORAGE
