@@ -458,12 +458,22 @@ def _settings_form(name: str) -> tuple[type, Any]:
 def plugin_settings_edit(name: str):
     """A plugin's settings, validated by its own form and stored in the database."""
     form_class, form = _settings_form(name)
-    done = _submit(form, lambda: plugin_settings.save_settings(
-        db.session, registry(), name,
-        {k: v for k, v in form.data.items() if k != "csrf_token"}),
-        i18n.gettext("The plugin's settings are saved."),
-        lambda row: url_for("admin.plugin_settings_edit", name=name))
-    return done or render_template(
+    if request.method == "POST":
+        if form.validate():
+            try:
+                plugin_settings.save_settings(
+                    db.session, registry(), name,
+                    {k: v for k, v in form.data.items() if k != "csrf_token"})
+                db.session.commit()
+            except HelpdeskError as error:
+                db.session.rollback()
+                flash_error(error, form)
+            else:
+                flash(i18n.gettext("The plugin's settings are saved."), "success")
+                return redirect(url_for("admin.plugin_settings_edit", name=name))
+        else:
+            flash(i18n.gettext("Please check the highlighted answers."), "error")
+    return render_template(
         "admin/plugin_settings.html", form=form, name=name,
         secrets=plugin_settings.secret_fields(form_class),
         action=url_for("admin.plugin_settings_edit", name=name, _method="POST"))
