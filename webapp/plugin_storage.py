@@ -25,7 +25,7 @@ def upgrade_plugins(sql: bool = False) -> list[str]:
     done = []
     for name, storage in sorted(registry.storages.items()):
         config = migrate.get_config()
-        config.set_main_option("version_path_separator", "os")
+        config.set_main_option("path_separator", "os")  # one folder; spaces allowed
         config.set_main_option("version_locations", str(storage.versions))
         config.attributes["plugin_storage"] = (name, storage)  # read by migrations/env.py
         command.upgrade(config, f"{name}@head", sql=sql)
