@@ -438,15 +438,19 @@ def plugin_toggle(name: str):
     return redirect(url_for("admin.plugins"))
 
 
-def _settings_form(name: str) -> tuple[type, Any]:
-    """The plugin's settings form class and an instance for this request (404 if the
-    plugin is not loaded or has no settings). Secrets are never filled in."""
-    form_class = registry().settings_forms.get(name)
-    if form_class is None:
+def _settings_form(name: str) -> tuple[type | None, Any]:
+    """The plugin's settings form class and an instance for this request; (None, None)
+    for a loaded plugin without settings; 404 if no such plugin is loaded. Secrets are
+    never filled in."""
+    reg = registry()
+    if name not in reg.plugin_names() or reg.pm.get_plugin(name) is None:
         abort(404)
+    form_class = reg.settings_forms.get(name)
+    if form_class is None:
+        return None, None
     if request.method == "POST":
         return form_class, form_class(request.form, meta=form_meta())
-    stored = plugin_settings.settings_of(db.session, registry(), name)
+    stored = plugin_settings.settings_of(db.session, reg, name)
     for secret in plugin_settings.secret_fields(form_class):
         stored.pop(secret, None)
     return form_class, form_class(data=stored, meta=form_meta())
@@ -458,7 +462,7 @@ def _settings_form(name: str) -> tuple[type, Any]:
 def plugin_settings_edit(name: str):
     """A plugin's settings, validated by its own form and stored in the database."""
     form_class, form = _settings_form(name)
-    if request.method == "POST":
+    if form is not None and request.method == "POST":
         if form.validate():
             try:
                 plugin_settings.save_settings(
@@ -474,6 +478,6 @@ def plugin_settings_edit(name: str):
         else:
             flash(i18n.gettext("Please check the highlighted answers."), "error")
     return render_template(
-        "admin/plugin_settings.html", form=form, name=name,
-        secrets=plugin_settings.secret_fields(form_class),
+        "admin/plugin_settings.html", form=form, name=name, hooks=registry().hooks_of(name),
+        secrets=plugin_settings.secret_fields(form_class) if form_class else set(),
         action=url_for("admin.plugin_settings_edit", name=name, _method="POST"))

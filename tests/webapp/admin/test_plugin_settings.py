@@ -104,11 +104,23 @@ def test_only_administrators_edit_settings(app, logged_in, client):
     assert stored(app) is None
 
 
-@pytest.mark.parametrize("name", ["printer", "nobody", "x" * 300, "%00", "pagetest%2F.."])
-def test_settings_of_a_plugin_without_a_form_are_not_found(logged_in, name):
+@pytest.mark.parametrize("name", ["nobody", "x" * 300, "%00", "pagetest%2F..", "None"])
+def test_settings_of_a_plugin_not_loaded_are_not_found(logged_in, name):
     admin = logged_in("admin")
     assert admin.get(f"/admin/plugins/{name}").status_code == 404
     assert admin.post(f"/admin/plugins/{name}/settings", data=VALID).status_code == 404
+
+
+def test_a_plugin_without_settings_says_so(app, logged_in):
+    admin = logged_in("admin")
+    for response in (admin.get("/admin/plugins/printer"),
+                     admin.post("/admin/plugins/printer/settings", data=VALID)):
+        assert response.status_code == 200
+        assert 'id="no-settings"' in text(response)
+        assert 'action="/admin/plugins/printer/settings"' not in text(response)
+    from webapp.extensions import db
+    with app.app_context():
+        assert db.session.get(PluginSetting, "printer") is None
 
 
 def test_settings_form_needs_the_csrf_token(app, logged_in):
