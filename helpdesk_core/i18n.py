@@ -193,7 +193,8 @@ def translator(module_name: str, directory: str | None = None) -> Translator:
     with _translators_lock:
         found = _translators.get(key)
         if found is None:
-            found = _translators[key] = Translator(directory, name=owner)
+            found = _translators[key] = Translator(directory,
+                                                   name=owner if directory else "core")
     return found
 
 

@@ -45,6 +45,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # Batch mode lets Alembic alter SQLite tables (it rebuilds them).
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
     i18n.add_translation_directory(os.path.join(os.path.dirname(__file__), "translations"))
+    # The core's and the web layer's catalogs only: each plugin has its own (i18n.translator).
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(i18n.translation_directories())
     babel.init_app(app, locale_selector=_select_locale,
                    timezone_selector=lambda: app.config["TIMEZONE"])

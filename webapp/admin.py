@@ -14,9 +14,9 @@ from wtforms import SelectChoice
 from helpdesk_core import PLUGIN_API_VERSION, i18n
 from helpdesk_core.errors import HelpdeskError, ValidationFailed
 from helpdesk_core.i18n import lazy_gettext as _l
-from helpdesk_core.plugin_api import STAGE_API
 from helpdesk_core.models import (Asset, AssetCheck, CalendarDay, PluginSetting, Role,
                                   SlaPolicy, StudentAssignment, User, Ward)
+from helpdesk_core.plugin_api import STAGE_API
 from helpdesk_core.services import admin as service
 from helpdesk_core.services import plugin_settings
 from helpdesk_core.services import users

@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from helpdesk_core import PLUGIN_API_VERSION, i18n
 from helpdesk_core.errors import HelpdeskError
-from helpdesk_core.plugin_api import STAGE_API
 from helpdesk_core.models import Role, Ward
+from helpdesk_core.plugin_api import STAGE_API
 from helpdesk_core.services import users
 
 from .extensions import db
