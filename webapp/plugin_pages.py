@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
 import sys
 from typing import Any, Callable
 
@@ -30,6 +31,9 @@ from .web import form_meta, now, today
 
 log = logging.getLogger(__name__)
 PREFIX = "/p"
+# A path of this site: no scheme, no "//" or "/\\" (another host to a browser), no
+# whitespace or control characters (browsers drop them, and "/\t/host" becomes "//host").
+LOCAL_PATH = re.compile(r"^/(?![/\\])[^\s\x00-\x1f\x7f\\]*$")
 
 
 def endpoint(plugin: str, key: str) -> str:
@@ -114,10 +118,9 @@ def _page_request(registry: Any, plugin: str) -> PageRequest:
 def _respond(registry: Any, plugin: str, result: Any) -> Response | tuple[str, int]:
     """Turn what a view returned into a response; anything else is the plugin's bug."""
     if isinstance(result, Redirect):
-        to = result.to
-        if to.startswith("/") and not to.startswith("//") and "\\" not in to:
-            return redirect(to)
-        return redirect(url_for(endpoint(plugin, to), **dict(result.values)))
+        if LOCAL_PATH.match(result.to):
+            return redirect(result.to)
+        return redirect(url_for(endpoint(plugin, result.to), **dict(result.values)))
     if isinstance(result, Render):
         if not result.template.startswith(f"{plugin}/") or ".." in result.template:
             raise ValueError(f"template {result.template!r} is not under {plugin}/")

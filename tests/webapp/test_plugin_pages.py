@@ -83,7 +83,9 @@ def test_nav_links_for_the_roles_the_plugin_chose(login, client):
 @pytest.mark.parametrize("path, stage", [("/p/pagetest/boom", "page:boom"),
                                          ("/p/pagetest/garbage", "page:garbage"),
                                          ("/p/pagetest/outside", "page:outside"),
-                                         ("/p/pagetest/away?to=//elsewhere.example", "page:away")])
+                                         ("/p/pagetest/away?to=//elsewhere.example", "page:away"),
+                                         ("/p/pagetest/away?to=/%09/elsewhere.example", "page:away"),
+                                         ("/p/pagetest/away?to=/%5Celsewhere.example", "page:away")])
 def test_a_broken_page_is_a_500_for_that_page_only_and_recorded(app, login, client, path, stage):
     registry = app.extensions["helpdesk"]
     login("staff_a")

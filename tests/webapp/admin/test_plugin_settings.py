@@ -181,3 +181,10 @@ def test_service_refuses_invalid_data(db_session, pm):
     with pytest.raises(ValidationFailed) as error:
         service.save_settings(db_session, PluginRegistry(pm), "strict", {"colour": ""})
     assert "colour" in error.value.field_errors
+
+
+def test_plugin_settings_needs_a_running_app(monkeypatch):
+    from helpdesk_core import settings
+    monkeypatch.setattr(settings, "_reader", [])
+    with pytest.raises(RuntimeError):
+        plugin_settings("pagetest")
