@@ -10,6 +10,9 @@ Plugins translate their strings with their own catalog::
     _ = translator(__name__).gettext
     _l = translator(__name__).lazy_gettext
 
+Pages, settings and tables of a plugin: :class:`Page`, ``plugin_settings(name)``,
+:class:`PluginStorage` (see docs/plugins.md).
+
 Coroutine health checks request web pages with :mod:`helpdesk_core.http`
 (``from helpdesk_core import http``), which honours the environment's proxies, CA
 bundle and netrc. Tests use the kit in :mod:`helpdesk_core.testing` (a pytest plugin).
@@ -22,12 +25,16 @@ from .hookspecs import PLUGIN_API_VERSION, hookimpl
 from .i18n import Translator, gettext, lazy_gettext, ngettext, translator
 from .neterrors import describe_error
 from .plugins import ENTRY_POINT_GROUP, PluginRegistry, load_registry, make_plugin_manager
+from .pages import Page, PageRequest, Redirect, Render
 from .privacy import mask_personal_data
+from .settings import plugin_settings
+from .storage import PluginStorage
 
 __all__ = [
     "Category", "CheckResult", "CheckStatus", "CheckTarget", "HealthCheckType",
     "PrioritySuggestion", "ResolutionTemplate", "PLUGIN_API_VERSION", "hookimpl", "gettext",
     "lazy_gettext", "ngettext", "Translator", "translator", "ENTRY_POINT_GROUP",
     "PluginRegistry", "load_registry", "make_plugin_manager", "mask_personal_data", "http",
-    "describe_error",
+    "describe_error", "Page", "PageRequest", "Redirect", "Render", "PluginStorage",
+    "plugin_settings",
 ]

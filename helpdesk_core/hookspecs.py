@@ -15,6 +15,8 @@ from wtforms import Form
 from .contracts import (Category, HealthCheckType, PrioritySuggestion,
                         ResolutionTemplate)
 from .i18n import N_
+from .pages import Page
+from .storage import PluginStorage
 
 PROJECT_NAME = "helpdesk"
 
@@ -25,7 +27,9 @@ PROJECT_NAME = "helpdesk"
 # major number when a hook is removed or changes what it takes or returns.
 # 1.0: the hooks as first published. 1.1: translator(__name__) (each plugin's own
 # catalog), Category.priority_hint used, renamed hooks and HELPDESK_API.
-PLUGIN_API_VERSION = "1.1"
+# 1.2: pages (helpdesk_register_pages), settings (helpdesk_register_settings) and storage
+# (helpdesk_register_storage).
+PLUGIN_API_VERSION = "1.2"
 
 # Hooks renamed in this minor version: old name -> (new name, version that renamed it).
 # An implementation under the old name is routed to the new spec with a
@@ -110,6 +114,69 @@ def helpdesk_register_health_checks() -> list[HealthCheckType]:
             return [HealthCheckType("kiosk_http", _l("Kiosk app"), "kiosk", run=check_kiosk),
                     HealthCheckType("kiosk_api", _l("Kiosk API"), "kiosk",
                                     run_async=check_kiosk_api)]  # async def check_kiosk_api
+    """
+
+
+@hookspec
+def helpdesk_register_pages() -> list[Page]:
+    """Return the pages this plugin serves under ``/p/<plugin>/``.
+
+    Called once when the plugins load. Each page is mounted behind the login, for the
+    roles it names (others get 403), with CSRF checked on every POST. Its view gets a
+    :class:`~helpdesk_core.pages.PageRequest` (the user, ``ward_ids`` in scope, the
+    session, the input, the plugin's settings) and returns
+    :class:`~helpdesk_core.pages.Render` (a template of the plugin's ``templates/``
+    folder that extends ``base.html``) or :class:`~helpdesk_core.pages.Redirect`. A view
+    that raises gives a 500 page for that page only, recorded for administrators.
+    Keys must be unique within the plugin; an invalid page stops startup naming the plugin.
+
+    :return: a list of :class:`~helpdesk_core.pages.Page`.
+
+    Example::
+
+        @hookimpl
+        def helpdesk_register_pages():
+            return [Page("counters", "/", views.counters, ("GET", "POST"), nav_label=_l("Counters"))]
+    """
+
+
+@hookspec
+def helpdesk_register_settings() -> type[Form] | None:
+    """Return the form of this plugin's settings, or None if it has none.
+
+    Called once when the plugins load. Administrators edit the settings at
+    ``/admin/plugins/<plugin>``; the form validates them (invalid input comes back with
+    the errors) and they are stored in the database. Field defaults are the values
+    before anyone saves. A ``PasswordField`` is a secret: never shown back, and left
+    unchanged when sent empty. Read the settings with ``request.settings`` in a page, or
+    ``helpdesk_core.plugin_settings("<plugin>")`` anywhere else.
+
+    :return: a ``wtforms.Form`` subclass, or None.
+
+    Example::
+
+        @hookimpl
+        def helpdesk_register_settings():
+            return KioskSettingsForm  # class KioskSettingsForm(Form): hotline = StringField(...)
+    """
+
+
+@hookspec
+def helpdesk_register_storage() -> PluginStorage | None:
+    """Return where this plugin's own tables and their migrations are, or None.
+
+    Called once when the plugins load, and by ``helpdesk db upgrade``, which upgrades
+    the core and then each loaded plugin's Alembic branch (labelled with the plugin's
+    name, recorded in its own ``alembic_version_<plugin>`` table). A plugin switched off
+    or removed is skipped; its tables stay. Table names start with ``<plugin>_``.
+
+    :return: a :class:`~helpdesk_core.storage.PluginStorage`, or None.
+
+    Example::
+
+        @hookimpl
+        def helpdesk_register_storage():
+            return PluginStorage(os.path.join(os.path.dirname(__file__), "migrations"), metadata)
     """
 
 

@@ -26,6 +26,8 @@ from .contracts import (Category, CheckResult, CheckStatus, CheckTarget,
                         HealthCheckType, PrioritySuggestion, ResolutionTemplate,
                         valid_key)
 from .errors import PluginError
+from .pages import Page, valid_page
+from .storage import PluginStorage, valid_storage
 from .plugin_api import (STAGE_API, STAGE_DEPRECATED, HelpdeskPluginManager,  # noqa: F401
                          PluginFailure)
 
@@ -98,7 +100,11 @@ class PluginRegistry:
         self.template_plugins: dict[tuple[str, str], str] = {}
         self.check_types: dict[str, HealthCheckType] = {}
         self.check_type_plugins: dict[str, str] = {}
+        self.pages: dict[str, list[Page]] = {}  # plugin name -> its pages
+        self.settings_forms: dict[str, type[Form]] = {}  # plugin name -> settings form
+        self.storages: dict[str, PluginStorage] = {}  # plugin name -> its tables
         self._collect()
+        self._collect_extensions()
 
     # -- registration -------------------------------------------------------------
 
@@ -153,6 +159,37 @@ class PluginRegistry:
             self.check_types[check_type.key] = check_type
             self.check_type_plugins[check_type.key] = plugin
 
+    def _each_plugin(self, hook_name: str) -> Iterable[tuple[str, Any]]:
+        """``(plugin, answer)`` for hooks each plugin answers once about itself."""
+        hook = getattr(self.pm.hook, hook_name)
+        for impl in reversed(hook.get_hookimpls()):
+            name = self.pm.get_name(impl.plugin) or repr(impl.plugin)
+            try:
+                answer = impl.function()
+            except Exception as exc:
+                raise PluginError("Plugin %(plugin)s failed in %(hook)s: %(error)s",
+                                  plugin=name, hook=hook_name, error=repr(exc)) from exc
+            if answer is not None:
+                yield name, answer
+
+    def _collect_extensions(self) -> None:
+        for plugin, page in self._registrations("helpdesk_register_pages"):
+            if not valid_key(plugin) or not valid_page(page) or page.key in {
+                    p.key for p in self.pages.get(plugin, ())}:
+                raise PluginError("Plugin %(plugin)s registered an invalid page: %(item)r",
+                                  plugin=plugin, item=page)
+            self.pages.setdefault(plugin, []).append(page)
+        for plugin, form_class in self._each_plugin("helpdesk_register_settings"):
+            if not (isinstance(form_class, type) and issubclass(form_class, Form)):
+                raise PluginError("Plugin %(plugin)s returned an invalid settings form: %(item)r",
+                                  plugin=plugin, item=form_class)
+            self.settings_forms[plugin] = form_class
+        for plugin, storage in self._each_plugin("helpdesk_register_storage"):
+            if not valid_key(plugin) or not valid_storage(plugin, storage):
+                raise PluginError("Plugin %(plugin)s returned an invalid storage: %(item)r",
+                                  plugin=plugin, item=storage)
+            self.storages[plugin] = storage
+
     # -- guarded calls ------------------------------------------------------------
 
     def _record(self, plugin: str, stage: str, exc: BaseException) -> None:
@@ -186,6 +223,11 @@ class PluginRegistry:
                 return result
             results.append(result)
         return None if firstresult else results
+
+    def record_failure(self, plugin: str, stage: str, exc: BaseException) -> None:
+        """Log and list *exc*, raised by *plugin* at *stage*, for administrators (the
+        web layer's guard around plugin pages uses it)."""
+        self._record(plugin, stage, exc)
 
     def plugin_names(self) -> list[str]:
         """Names of the loaded plugins, sorted (blocked ones are listed by pluggy as None)."""

@@ -96,6 +96,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(access_log.bp)
     app.register_blueprint(profile.bp)
+    from . import plugin_pages
+    plugin_pages.register(app)
+    _install_settings_reader(app)
     errors.register(app)
     headers.register(app)
     _register_template_helpers(app)
@@ -140,6 +143,23 @@ def _disabled_in_database(url: str) -> list[str]:
         return []
     finally:
         engine.dispose()
+
+
+def _install_settings_reader(app: Flask) -> None:
+    """``helpdesk_core.plugin_settings(name)`` reads this app's database."""
+    from flask import current_app, has_app_context
+
+    from helpdesk_core import settings
+    from helpdesk_core.services import plugin_settings
+
+    def read(name: str) -> Mapping[str, Any]:
+        registry = app.extensions["helpdesk"]
+        if has_app_context() and current_app._get_current_object() is app:
+            return plugin_settings.settings_of(db.session, registry, name)
+        with app.app_context():  # the scheduler's threads, the CLI
+            return plugin_settings.settings_of(db.session, registry, name)
+
+    settings.install_reader(read)
 
 
 def _select_locale() -> str:

@@ -18,6 +18,7 @@ from helpdesk_core.models import (Asset, AssetCheck, CalendarDay, PluginSetting,
                                   SlaPolicy, StudentAssignment, User, Ward)
 from helpdesk_core.plugin_api import STAGE_API
 from helpdesk_core.services import admin as service
+from helpdesk_core.services import plugin_settings
 from helpdesk_core.services import users
 
 from . import admin_forms as forms
@@ -418,6 +419,7 @@ def plugins():
     disabled = [f for f in reg.failures if f.stage == STAGE_API]
     failures = [f for f in reversed(reg.failures) if f.stage != STAGE_API]
     return render_template("admin/plugins.html", loaded=loaded, settings=settings,
+                           with_settings=set(reg.settings_forms),
                            switched_off=switched_off, failures=failures,
                            disabled=disabled, deprecations=reg.deprecations,
                            api_version=PLUGIN_API_VERSION, confirm=forms.ConfirmForm(),
@@ -448,3 +450,48 @@ def plugin_toggle(name: str):
     flash(i18n.gettext("Saved. The change applies when the application next restarts."),
           "success")
     return redirect(url_for("admin.plugins"))
+
+
+def _settings_form(name: str) -> tuple[type | None, Any]:
+    """The plugin's settings form class and an instance for this request; (None, None)
+    for a loaded plugin without settings; 404 if no such plugin is loaded. Secrets are
+    never filled in."""
+    reg = registry()
+    if name not in reg.plugin_names() or reg.pm.get_plugin(name) is None:
+        abort(404)
+    form_class = reg.settings_forms.get(name)
+    if form_class is None:
+        return None, None
+    if request.method == "POST":
+        return form_class, form_class(request.form, meta=form_meta())
+    stored = plugin_settings.settings_of(db.session, reg, name)
+    for secret in plugin_settings.secret_fields(form_class):
+        stored.pop(secret, None)
+    return form_class, form_class(data=stored, meta=form_meta())
+
+
+@bp.route("/plugins/<name>", methods=["GET"])
+@bp.route("/plugins/<name>/settings", methods=["POST"])
+@admins_only
+def plugin_settings_edit(name: str):
+    """A plugin's settings, validated by its own form and stored in the database."""
+    form_class, form = _settings_form(name)
+    if form is not None and request.method == "POST":
+        if form.validate():
+            try:
+                plugin_settings.save_settings(
+                    db.session, registry(), name,
+                    {k: v for k, v in form.data.items() if k != "csrf_token"})
+                db.session.commit()
+            except HelpdeskError as error:
+                db.session.rollback()
+                flash_error(error, form)
+            else:
+                flash(i18n.gettext("The plugin's settings are saved."), "success")
+                return redirect(url_for("admin.plugin_settings_edit", name=name))
+        else:
+            flash(i18n.gettext("Please check the highlighted answers."), "error")
+    return render_template(
+        "admin/plugin_settings.html", form=form, name=name, hooks=registry().hooks_of(name),
+        secrets=plugin_settings.secret_fields(form_class) if form_class else set(),
+        action=url_for("admin.plugin_settings_edit", name=name, _method="POST"))

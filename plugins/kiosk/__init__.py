@@ -3,13 +3,13 @@ and two checks: the kiosk's own status endpoint (``status.py``, a coroutine) and
 ticket printer's paper sensor over raw TCP (``checks.py``, ESC/POS).
 """
 
-from helpdesk_core import Category, HealthCheckType, PrioritySuggestion, hookimpl
+from helpdesk_core import Category, HealthCheckType, Page, PrioritySuggestion, hookimpl
 from helpdesk_core import translator
 
-from . import checks, forms, status
+from . import checks, forms, pages, status, tables
 from .resolutions import TEMPLATES
 
-HELPDESK_API = ">=1.1,<2"  # the plugin API versions this plugin works with
+HELPDESK_API = ">=1.2,<2"  # the plugin API versions this plugin works with
 
 _l = translator(__name__).lazy_gettext
 
@@ -57,3 +57,19 @@ def helpdesk_suggest_priority(category, triage):
     if triage.get("unit") == "kiosk" and triage.get("symptom") in ("no_ticket", "touch_dead"):
         return PrioritySuggestion(2, _l("Citizens cannot take a number"))
     return None
+
+
+@hookimpl
+def helpdesk_register_pages():
+    return [Page("counters", "/", pages.counters, ("GET", "POST"), nav_label=_l("Queue counters")),
+            Page("counter", "/counters/<int:counter_id>", pages.counter)]
+
+
+@hookimpl
+def helpdesk_register_settings():
+    return forms.KioskSettingsForm
+
+
+@hookimpl
+def helpdesk_register_storage():
+    return tables.STORAGE

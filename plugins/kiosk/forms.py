@@ -1,8 +1,9 @@
-"""Triage and check configuration forms of the kiosk plugin."""
+"""Triage, check configuration, settings and page forms of the kiosk plugin."""
 
-from wtforms import (BooleanField, Form, IntegerField, SelectChoice, SelectField,
-                     StringField)
-from wtforms.validators import DataRequired, Length, NumberRange, ValidationError
+from wtforms import (BooleanField, Form, IntegerField, PasswordField, SelectChoice,
+                     SelectField, StringField)
+from wtforms.validators import (DataRequired, Length, NumberRange, Optional, Regexp,
+                                ValidationError)
 
 from helpdesk_core import translator
 
@@ -81,3 +82,23 @@ class StatusCheckForm(Form):
 
     path = StringField(_l("Status page"), default="/status",
                        validators=[DataRequired(), Length(max=200)])
+
+
+class KioskSettingsForm(Form):
+    """The kiosk plugin's settings (edited at /admin/plugins/kiosk)."""
+
+    hotline = StringField(_l("Vendor hotline"), default="",
+                          validators=[Optional(), Regexp(r"^\+?[0-9][0-9 .]{5,19}$",
+                                                         message=_l("Enter a phone number."))])
+    max_counters = IntegerField(_l("Most counters per ward"), default=20,
+                                validators=[DataRequired(), NumberRange(1, 99)])
+    vendor_token = PasswordField(_l("Vendor API token"),
+                                 validators=[Optional(), Length(max=200)])
+
+
+class CounterForm(Form):
+    """A counter of a ward's queue system, added on the kiosk page."""
+
+    ward = SelectField(_l("Ward"), validators=[DataRequired()])
+    number = IntegerField(_l("Counter number"), validators=[DataRequired(), NumberRange(1, 99)])
+    label = StringField(_l("What it serves"), validators=[Length(max=80)])

@@ -30,6 +30,9 @@ def get_engine_url():
 # target_metadata = mymodel.Base.metadata
 config.set_main_option('sqlalchemy.url', get_engine_url())
 target_db = current_app.extensions['migrate'].db
+# Set by webapp/plugin_storage.py when it upgrades one plugin's own branch:
+# (plugin name, PluginStorage); its revisions go to the plugin's own version table.
+plugin_storage = config.attributes.get('plugin_storage')
 
 # other values from the config, defined by the needs of env.py,
 # can be acquired:
@@ -38,9 +41,18 @@ target_db = current_app.extensions['migrate'].db
 
 
 def get_metadata():
+    if plugin_storage is not None:
+        return plugin_storage[1].metadata
     if hasattr(target_db, 'metadatas'):
         return target_db.metadatas[None]
     return target_db.metadata
+
+
+def plugin_options():
+    if plugin_storage is None:
+        return {}
+    name, storage = plugin_storage
+    return {'version_table': storage.version_table(name)}
 
 
 def run_migrations_offline():
@@ -57,7 +69,8 @@ def run_migrations_offline():
     """
     url = config.get_main_option("sqlalchemy.url")
     context.configure(
-        url=url, target_metadata=get_metadata(), literal_binds=True
+        url=url, target_metadata=get_metadata(), literal_binds=True,
+        **plugin_options()
     )
 
     with context.begin_transaction():
@@ -92,7 +105,8 @@ def run_migrations_online():
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
-            **conf_args
+            **conf_args,
+            **plugin_options()
         )
 
         with context.begin_transaction():
