@@ -44,8 +44,18 @@ def test_upgrade_builds_the_schema_and_matches_the_models(empty_database_url):
     try:
         tables = set(inspect(engine).get_table_names())
         assert set(Base.metadata.tables) <= tables
+        # Plugins' own tables (the kiosk's) come with their own branches and metadata.
+        plugin_tables = {name for storage in app.extensions["helpdesk"].storages.values()
+                         for name in storage.metadata.tables}
+        plugin_tables |= {name for name in tables if name.startswith("alembic_version_")}
+
+        def core_only(obj, name, type_, reflected, compare_to) -> bool:
+            table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None)
+            return table not in plugin_tables
+
         with engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            context = MigrationContext.configure(
+                conn, opts={"compare_type": True, "include_object": core_only})
             diff = compare_metadata(context, Base.metadata)
         assert diff == [], f"models and migrations differ: {diff}"
     finally:

@@ -117,6 +117,9 @@ def test_every_check_type_saves_unchanged(app, world, extra_rows, admin_client, 
         fields = dict(post_form(admin_client.get(new).get_data(as_text=True)))
         if not fields.get("config-port"):
             fields["config-port"] = "80"
+        for required, value in (("config-keyword", "Đăng nhập"), ("config-path", "/status")):
+            if required in fields and not fields[required]:
+                fields[required] = value  # settings without a default (egov_page's keyword)
         assert admin_client.post(new, data=fields).status_code == 302, check_type
     with app.app_context():
         checks = db.session.scalars(select(AssetCheck.id)
