@@ -85,7 +85,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             reset_reads_only(token)
 
     from . import (access_log, admin, auth, dashboard, errors, headers, health, main, profile,
-                   tickets)
+                   stickers, tickets)
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
     app.register_blueprint(tickets.bp)
@@ -94,6 +94,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(access_log.bp)
     app.register_blueprint(profile.bp)
+    app.register_blueprint(stickers.bp)
     errors.register(app)
     headers.register(app)
     _register_template_helpers(app)

@@ -148,6 +148,8 @@ def file(category: str):
     form.asset.choices = [SelectChoice(0, i18n.gettext("Not sure / none"))] + [
         SelectChoice(a.id, f"{a.name} ({a.location})" if a.location else a.name)
         for a in assets]
+    if request.method == "GET":
+        _choose_scanned_asset(form, assets)
     triage_class = reg.triage_form(category)
     triage_form = (triage_class(formdata=request.form if request.method == "POST" else None,
                                 prefix="triage", meta=form_meta())
@@ -165,6 +167,14 @@ def file(category: str):
         status = 400
     return render_template("tickets/file.html", form=form, triage_form=triage_form,
                            category=reg.categories[category], ward=ward), status
+
+
+def _choose_scanned_asset(form: FileTicketForm, assets: list) -> None:
+    """``?asset=<id>`` (a scanned QR sticker) chooses that device, if it is one offered."""
+    chosen = request.args.get("asset", "")
+    if len(chosen) <= 9 and chosen.isascii() and chosen.isdigit() \
+            and int(chosen) in {a.id for a in assets}:
+        form.asset.data = int(chosen)
 
 
 @outage.keeps_form("tickets.file")
