@@ -170,11 +170,13 @@ def file(category: str):
 
 
 def _choose_scanned_asset(form: FileTicketForm, assets: list) -> None:
-    """``?asset=<id>`` (a scanned QR sticker) chooses that device, if it is one offered."""
+    """``?asset=<id>`` (a scanned QR sticker) chooses that device, if it is one offered,
+    and names the request after it: the symptom and "send" are all that is left to tap."""
     chosen = request.args.get("asset", "")
-    if len(chosen) <= 9 and chosen.isascii() and chosen.isdigit() \
-            and int(chosen) in {a.id for a in assets}:
+    offered = {a.id: a for a in assets}
+    if len(chosen) <= 9 and chosen.isascii() and chosen.isdigit() and int(chosen) in offered:
         form.asset.data = int(chosen)
+        form.title.data = offered[int(chosen)].name
 
 
 @outage.keeps_form("tickets.file")
