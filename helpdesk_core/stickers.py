@@ -146,7 +146,8 @@ def _draw_lines(pdf: canvas.Canvas, text: str, x: float, top: float, width: floa
     lines = simpleSplit(text, FONT_NAME, size, width) or [""]
     if len(lines) > max_lines:
         lines = lines[:max_lines]
-        lines[-1] = _shorten(lines[-1] + "…", width, size)
+        lines[-1] += "…"
+    lines = [_shorten(line, width, size) for line in lines]  # a word wider than the label
     pdf.setFont(FONT_NAME, size)
     for line in lines:
         top -= size * 1.15
@@ -155,9 +156,13 @@ def _draw_lines(pdf: canvas.Canvas, text: str, x: float, top: float, width: floa
 
 
 def _shorten(line: str, width: float, size: float) -> str:
-    while len(line) > 1 and pdfmetrics.stringWidth(line, FONT_NAME, size) > width:
-        line = line[:-2] + "…"
-    return line
+    """*line*, cut and ended with "…" until it fits *width*."""
+    if pdfmetrics.stringWidth(line, FONT_NAME, size) <= width:
+        return line
+    line = line.rstrip("…")
+    while len(line) > 1 and pdfmetrics.stringWidth(line + "…", FONT_NAME, size) > width:
+        line = line[:-1]
+    return line + "…"
 
 
 def _draw_qr(pdf: canvas.Canvas, url: str, x: float, y: float, size: float) -> None:
