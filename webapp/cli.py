@@ -128,7 +128,8 @@ def register(app: Flask) -> None:
 
     @app.cli.command("stickers")
     @click.argument("ward_code")
-    @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=pathlib.Path))
+    @click.argument("file", required=False,
+                    type=click.Path(dir_okay=False, path_type=pathlib.Path))
     @click.option("--base-url", help="Where phones reach the app (default: "
                   "HELPDESK_PUBLIC_URL, else SERVER_NAME).")
     def stickers(ward_code: str, file: pathlib.Path | None, base_url: str | None) -> None:
@@ -139,7 +140,10 @@ def register(app: Flask) -> None:
         except HelpdeskError as error:
             _fail(error)
         target = file or pathlib.Path(f"stickers-{ward.code}.pdf")
-        target.write_bytes(pdf)
+        try:
+            target.write_bytes(pdf)
+        except OSError as error:
+            raise click.ClickException(f"{target}: {error.strerror}") from error
         click.echo(i18n.gettext("Wrote the stickers of %(ward)s to %(file)s.",
                                 ward=ward.name, file=str(target)))
 

@@ -53,7 +53,10 @@ def devices(app, world) -> dict[str, list[int]]:
 
 def read_codes(pdf: bytes, tmp_path: pathlib.Path) -> list[str]:
     """Render every page at 150 dpi with pdftoppm, decode every QR code on it."""
-    zxingcpp = pytest.importorskip("zxingcpp")
+    try:
+        import zxingcpp
+    except ImportError:
+        missing("zxing-cpp is not installed (pip install -e '.[test]')")
     from PIL import Image
     if shutil.which("pdftoppm") is None:
         missing("pdftoppm is not installed (Debian: poppler-utils)")
@@ -264,3 +267,12 @@ def test_the_command_needs_to_know_where_the_app_is(app, runner, world):
     assert "HELPDESK_PUBLIC_URL" in result.output
     result = runner.invoke(args=["stickers", "NOPE", "--base-url", PUBLIC])
     assert result.exit_code != 0 and "NOPE" in result.output
+
+
+def test_the_command_says_when_it_cannot_write(app, runner, world, font, tmp_path):
+    with app.app_context():
+        code = db.session.get(Ward, world.ward_a).code
+    result = runner.invoke(args=["stickers", code, str(tmp_path / "no" / "such" / "x.pdf"),
+                                 "--base-url", PUBLIC])
+    assert result.exit_code == 1 and "x.pdf" in result.output
+    assert not isinstance(result.exception, OSError)
