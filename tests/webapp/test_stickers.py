@@ -276,3 +276,18 @@ def test_the_command_says_when_it_cannot_write(app, runner, world, font, tmp_pat
                                  "--base-url", PUBLIC])
     assert result.exit_code == 1 and "x.pdf" in result.output
     assert not isinstance(result.exception, OSError)
+
+
+def test_the_public_url_comes_from_the_configuration():
+    from flask import Flask
+
+    from webapp.stickers import PublicUrlMissing, public_base_url
+    app = Flask("probe")
+    with pytest.raises(PublicUrlMissing):
+        public_base_url(app)
+    assert public_base_url(app, "http://10.0.0.5:8000/") == "http://10.0.0.5:8000"
+    app.config.update(SERVER_NAME="helpdesk.danang.example", PREFERRED_URL_SCHEME="https",
+                      APPLICATION_ROOT="/hotro")
+    assert public_base_url(app, "http://10.0.0.5:8000/") == "https://helpdesk.danang.example/hotro"
+    app.config["PUBLIC_URL"] = PUBLIC + "/"
+    assert public_base_url(app) == PUBLIC
