@@ -99,12 +99,15 @@ def sheet():
                      download_name=f"stickers-{ward.code}.pdf")
 
 
-@bp.route(SCAN_PREFIX + "<code>")
+@bp.route(SCAN_PREFIX + "<asset_id>")
 @login_required
-def scan(code: str):
-    """What a scanned sticker opens, for the logged-in user (login keeps this target)."""
+def scan(asset_id: str):
+    """What a scanned sticker opens, for the logged-in user (login keeps this target).
+
+    *asset_id* is any text: what is not a device's code gets a message, never a 500.
+    """
     try:
-        found = service.scan(db.session, current_user, code, today(),
+        found = service.scan(db.session, current_user, asset_id, today(),
                              set(registry().categories))
     except HelpdeskError as error:
         return render_template("stickers/problem.html", message=error.localized(),

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from ..errors import NotFound, PermissionDenied
 from ..models import Asset, Role, Status, Ticket, User, Ward
@@ -56,27 +56,22 @@ def scan(session: Session, user: User, code: str, today: dt.date,
     """What *user* gets from scanning *code*, or a domain error that says why not.
 
     Unknown code or removed device: :class:`NotFound`; a device outside the user's wards
-    or of a category no loaded plugin handles: :class:`PermissionDenied`. Each message
-    tells the person what to do instead.
+    (named in no way) or of a category no loaded plugin handles: :class:`PermissionDenied`.
+    Each message tells the person what to do instead.
     """
-    asset = (session.get(Asset, int(code), options=[joinedload(Asset.ward)])
-             if _CODE.fullmatch(code or "") else None)
+    asset = session.get(Asset, int(code)) if _CODE.fullmatch(code or "") else None
     if asset is None:
         raise NotFound("This code is not one of our devices. Please choose the device "
                        "at the front desk instead.")
+    wards = scope.ward_ids_for(session, user, today)
+    if wards is not None and asset.ward_id not in wards:
+        # Neither its name nor its ward: what is outside one's wards is not shown.
+        raise PermissionDenied("This device belongs to a ward you do not work for. If it "
+                               "has moved here, please tell the administrator.")
     if not asset.active:
         raise NotFound("The device %(name)s has been taken out of service. If it is still "
                        "in use, please tell the administrator and choose it at the front "
                        "desk.", name=asset.name)
-    wards = scope.ward_ids_for(session, user, today)
-    if wards is not None and asset.ward_id not in wards:
-        where = asset.ward.name if asset.ward is not None else None
-        if where is None:
-            raise PermissionDenied("The device %(name)s is a city-wide service, not a "
-                                   "device of your ward.", name=asset.name)
-        raise PermissionDenied("The device %(name)s belongs to %(ward)s, which is not your "
-                               "ward. If it has moved, please tell the administrator.",
-                               name=asset.name, ward=where)
     if user.role == Role.STAFF:
         if asset.category not in categories:
             raise PermissionDenied("Requests about the device %(name)s cannot be filed "
@@ -89,7 +84,7 @@ def scan(session: Session, user: User, code: str, today: dt.date,
 def asset_tickets(session: Session, asset: Asset, limit: int = RECENT_TICKETS) -> list[Ticket]:
     """The device's latest tickets, open ones first, then newest first."""
     return list(session.scalars(
-        select(Ticket).options(joinedload(Ticket.assignee))
+        select(Ticket)
         .where(Ticket.asset_id == asset.id)
         .order_by(Ticket.status.in_(Status.OPEN).desc(), Ticket.created_at.desc(),
                   Ticket.id.desc()).limit(limit)))
