@@ -86,7 +86,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             reset_reads_only(token)
 
     from . import (access_log, admin, auth, dashboard, errors, headers, health, input_guard,
-                   main, profile, tickets)
+                   main, profile, stickers, tickets)
     input_guard.register(app)  # before the blueprints: their routes use its id converter
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
@@ -96,6 +96,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(access_log.bp)
     app.register_blueprint(profile.bp)
+    app.register_blueprint(stickers.bp)
     from . import plugin_pages
     plugin_pages.register(app)
     _install_settings_reader(app)

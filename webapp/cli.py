@@ -129,6 +129,27 @@ def register(app: Flask) -> None:
         for login, role, where in demo_data.LOGINS:
             click.echo(f"  {login:<18} {role:<12} {where}")
 
+    @app.cli.command("stickers")
+    @click.argument("ward_code")
+    @click.argument("file", required=False,
+                    type=click.Path(dir_okay=False, path_type=pathlib.Path))
+    @click.option("--base-url", help="Where phones reach the app (default: "
+                  "HELPDESK_PUBLIC_URL, else SERVER_NAME).")
+    def stickers(ward_code: str, file: pathlib.Path | None, base_url: str | None) -> None:
+        """Write the QR stickers of ward WARD_CODE as a PDF (default stickers-CODE.pdf)."""
+        from .stickers import cli_sheet
+        try:
+            ward, pdf = cli_sheet(current_app._get_current_object(), ward_code, base_url)
+        except HelpdeskError as error:
+            _fail(error)
+        target = file or pathlib.Path(f"stickers-{ward.code}.pdf")
+        try:
+            target.write_bytes(pdf)
+        except OSError as error:
+            raise click.ClickException(f"{target}: {error.strerror}") from error
+        click.echo(i18n.gettext("Wrote the stickers of %(ward)s to %(file)s.",
+                                ward=ward.name, file=str(target)))
+
     @app.cli.command("plugins")
     def list_plugins() -> None:
         """List loaded plugins, the hooks each implements, and any failures.

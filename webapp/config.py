@@ -81,6 +81,11 @@ DEFAULTS: dict[str, Any] = {
     # category). Empty: never (off by default: the centre decides its own periods).
     "PERSONAL_DATA_PURGE_DAYS": "",
     "PRIVACY_JOB_MINUTES": 60,       # how often the scheduler prunes and purges
+    # QR stickers (webapp/stickers.py): where phones reach the app, e.g.
+    # "https://helpdesk.danang.gov.vn" (empty: SERVER_NAME, else the admin's own request),
+    # and a TrueType font with Vietnamese letters (empty: Noto Sans or DejaVu Sans).
+    "PUBLIC_URL": "",
+    "STICKER_FONT": "",
 }
 
 

@@ -149,6 +149,8 @@ def file(category: str):
     form.asset.choices = [SelectChoice(0, i18n.gettext("Not sure / none"))] + [
         SelectChoice(a.id, f"{a.name} ({a.location})" if a.location else a.name)
         for a in assets]
+    if request.method == "GET":
+        _choose_scanned_asset(form, assets)
     triage_class = reg.triage_form(category)
     triage_form = (triage_class(formdata=request.form if request.method == "POST" else None,
                                 prefix="triage", meta=form_meta())
@@ -166,6 +168,16 @@ def file(category: str):
         status = 400
     return render_template("tickets/file.html", form=form, triage_form=triage_form,
                            category=reg.categories[category], ward=ward), status
+
+
+def _choose_scanned_asset(form: FileTicketForm, assets: list) -> None:
+    """``?asset=<id>`` (a scanned QR sticker) chooses that device, if it is one offered,
+    and names the request after it: the symptom and "send" are all that is left to tap."""
+    chosen = request.args.get("asset", "")
+    offered = {a.id: a for a in assets}
+    if len(chosen) <= 9 and chosen.isascii() and chosen.isdigit() and int(chosen) in offered:
+        form.asset.data = int(chosen)
+        form.title.data = offered[int(chosen)].name
 
 
 @outage.keeps_form("tickets.file")

@@ -52,6 +52,9 @@ EXPECTATIONS: dict[str, dict[str, object]] = {
     "access_log.": COORDINATORS,
     "profile.edit": SIGNED_IN,
     "admin.": ADMINS,
+    # A scanned sticker of ward A's device: a message (naming nothing) outside ward A.
+    "stickers.scan": dict(SIGNED_IN, staff_b=FORBIDDEN, student_expired=FORBIDDEN),
+    "stickers.sheet": ADMINS,
 }
 
 
