@@ -43,6 +43,8 @@ def _fail(error: HelpdeskError) -> None:
 
 def register(app: Flask) -> None:
     """Attach the commands to *app*'s CLI."""
+    from . import bulk_cli
+    bulk_cli.register(app)
 
     @app.cli.command("run")
     @click.option("--host", default="127.0.0.1", show_default=True)

@@ -6,6 +6,7 @@
 and templates. The web page and the CLI are thin entry points over these.
 """
 
+from . import reader
 from .exporter import FORMATS, export, template
 from .importer import CHANGED, CREATED, FAILED, UNCHANGED, Outcome, import_file
 from .registry import BY_KEY, KINDS

@@ -57,10 +57,10 @@ class Outcome:
 
 def import_file(session: Session, registry: PluginRegistry, data: bytes, filename: str,
                 now: dt.datetime, *, apply: bool,
-                progress: Callable[[int], None] | None = None) -> Outcome:
+                progress: Callable[[int, int], None] | None = None) -> Outcome:
     """Check (and with *apply*, store) every row of *data*; commit only without errors.
 
-    :param progress: called with the number of rows done since the last call.
+    :param progress: called with (rows done, rows in the file) every hundred rows.
     """
     outcome = Outcome()
     try:
@@ -72,14 +72,20 @@ def import_file(session: Session, registry: PluginRegistry, data: bytes, filenam
     outcome.errors += [RowError(sheet.name, 1, "", i18n.gettext(
         "No kind of data has these columns: %(headers)s.", headers=", ".join(sheet.header)))
         for kind, sheet in sheets if kind is None and sheet.header]
+    if not any(sheet.header for _, sheet in sheets):
+        outcome.errors.append(RowError("", 0, "", i18n.gettext("The file is empty.")))
     if outcome.errors:
         return outcome
     order = {kind.key: n for n, kind in enumerate(KINDS)}
     ctx = Context(session, registry, now)
     try:
         ctx.load()
+        total = sum(len(sheet.rows) for _, sheet in sheets)
+        tick = (lambda n: progress(n, total)) if progress else None
+        done = 0
         for kind, sheet in sorted(((k, s) for k, s in sheets if k), key=lambda p: order[p[0].key]):
-            _import_sheet(ctx, kind, sheet, outcome, progress)
+            _import_sheet(ctx, kind, sheet, outcome, tick, done)
+            done += len(sheet.rows)
         if apply and not outcome.errors:
             outcome.links = [(user, password_links.issue(session, user, now))
                              for user in ctx.new_accounts]
@@ -94,14 +100,14 @@ def import_file(session: Session, registry: PluginRegistry, data: bytes, filenam
 
 
 def _import_sheet(ctx: Context, kind: Kind, sheet: Sheet, outcome: Outcome,
-                  progress: Callable[[int], None] | None) -> None:
+                  progress: Callable[[int], None] | None, before: int) -> None:
     columns = _columns(kind, sheet, outcome)
     if columns is None:
         return
     seen: dict[tuple, int] = {}
     for done, (number, cells) in enumerate(sheet.rows, 1):
         if progress and done % 100 == 0:
-            progress(100)
+            progress(before + done)
         if _is_description(kind, cells, columns):
             continue
         values = _values(kind, sheet, number, cells, columns, outcome)
@@ -120,7 +126,7 @@ def _import_sheet(ctx: Context, kind: Kind, sheet: Sheet, outcome: Outcome,
         outcome.rows.append(RowResult(sheet.name, number, label,
                                       _apply_row(ctx, kind, sheet, number, values, outcome)))
     if progress:
-        progress(len(sheet.rows) % 100)
+        progress(before + len(sheet.rows))
 
 
 def _columns(kind: Kind, sheet: Sheet, outcome: Outcome) -> list[Column | None] | None:
