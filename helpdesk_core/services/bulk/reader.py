@@ -19,7 +19,7 @@ MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 50_000
 MAX_UNPACKED = 400 * 1024 * 1024  # an XLSX is a zip: refuse a zip bomb before opening
 MAX_COLUMNS = 60
-MAX_CELL = 2000
+
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
