@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template, request
 from flask_wtf.file import FileField
+from werkzeug.datastructures import FileStorage
 from wtforms import SubmitField
 
 from helpdesk_core.i18n import lazy_gettext as _l
@@ -42,8 +43,9 @@ def page():
     outcome, filename = None, ""
     if form.validate_on_submit():
         upload = form.file.data
-        filename = getattr(upload, "filename", "") or ""
-        data = upload.read(bulk.reader.MAX_BYTES + 1) if upload else b""
+        is_file = isinstance(upload, FileStorage)
+        filename = (upload.filename or "") if is_file else ""
+        data = upload.read(bulk.reader.MAX_BYTES + 1) if is_file else b""
         outcome = bulk.import_file(db.session, registry(), data, filename, now(),
                                    apply=bool(form.apply.data))
     links = [(user.login, request.url_root.rstrip("/") + SET_PASSWORD_PATH + token)

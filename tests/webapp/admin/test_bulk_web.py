@@ -78,6 +78,12 @@ def test_hostile_files_get_an_answer_not_a_crash(admin, data, name):
     assert response.status_code == 200
 
 
+def test_a_text_field_instead_of_a_file(admin):
+    response = admin.post("/admin/bulk/", data={"file": "\x00" * 10, "apply": "1"})
+    assert response.status_code == 200
+    assert "Hãy chọn tệp .xlsx hoặc .csv." in response.get_data(as_text=True)
+
+
 def test_templates_and_exports_download(app, admin):
     for path in ("/admin/bulk/template/all.xlsx", "/admin/bulk/template/wards.csv",
                  "/admin/bulk/export/all.xlsx", "/admin/bulk/export/devices.csv"):
