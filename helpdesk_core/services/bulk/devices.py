@@ -12,6 +12,7 @@ from typing import Any, Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ... import i18n
 from ...errors import ValidationFailed
@@ -88,7 +89,10 @@ class Devices(Kind):
     def save(self, ctx: Context, asset: Asset | None, values: dict[str, Any]) -> Asset:
         ward = ctx.ward(values["ward"], "ward", required=False)
         fields = {k: v for k, v in values.items() if k != "ward"}
+        new = asset is None
         asset = admin.save_asset(ctx.session, ctx.registry, asset, ward=ward, **fields)
+        if new:  # it has no checks yet: adding one must not query for them
+            set_committed_value(asset, "checks", [])
         _remember(_assets(ctx), asset)
         return asset
 
