@@ -90,7 +90,8 @@ class Devices(Kind):
         ward = ctx.ward(values["ward"], "ward", required=False)
         fields = {k: v for k, v in values.items() if k != "ward"}
         new = asset is None
-        asset = admin.save_asset(ctx.session, ctx.registry, asset, ward=ward, **fields)
+        asset = admin.save_asset(ctx.session, ctx.registry, asset, ward=ward, flush=False,
+                                 **fields)
         if new:  # it has no checks yet: adding one must not query for them
             set_committed_value(asset, "checks", [])
         _remember(_assets(ctx), asset)
@@ -180,7 +181,8 @@ class Checks(Kind):
     def save(self, ctx: Context, check: AssetCheck | None, values: dict[str, Any]) -> AssetCheck:
         asset = self._asset(ctx, values)
         fields = {k: v for k, v in values.items() if k not in ("ward", "device")}
-        return admin.save_check(ctx.session, ctx.registry, check, asset=asset, **fields)
+        return admin.save_check(ctx.session, ctx.registry, check, asset=asset, flush=False,
+                                **fields)
 
     def export(self, session: Session, registry: PluginRegistry) -> Iterable[dict[str, Any]]:
         query = (select(AssetCheck).join(Asset, AssetCheck.asset_id == Asset.id)

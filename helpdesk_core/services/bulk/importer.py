@@ -86,6 +86,7 @@ def import_file(session: Session, registry: PluginRegistry, data: bytes, filenam
         for kind, sheet in sorted(((k, s) for k, s in sheets if k), key=lambda p: order[p[0].key]):
             _import_sheet(ctx, kind, sheet, outcome, tick, done)
             done += len(sheet.rows)
+            session.flush()  # rows saved without a flush of their own: stored (or refused) here
         if apply and not outcome.errors:
             outcome.links = [(user, password_links.issue(session, user, now))
                              for user in ctx.new_accounts]
