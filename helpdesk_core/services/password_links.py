@@ -29,7 +29,10 @@ def _digest(token: str) -> str:
 
 def issue(session: Session, user: User, now: dt.datetime) -> str:
     """A new link token for *user* (older unused links of the account stop working)."""
-    session.execute(delete(PasswordLink).where(PasswordLink.user_id == user.id))
+    # synchronize_session=False: links are never loaded alongside (a bulk import holds
+    # thousands of objects the default would scan on every call).
+    session.execute(delete(PasswordLink).where(PasswordLink.user_id == user.id)
+                    .execution_options(synchronize_session=False))
     token = secrets.token_urlsafe(32)
     session.add(PasswordLink(user_id=user.id, token_hash=_digest(token),
                              expires_at=now + LIFETIME, created_at=now))

@@ -188,8 +188,8 @@ def test_settings_the_check_types_form_refuses(db_session, registry):
               ["HCH", "Router tầng 1", "ping", "[1]", "60"]]
     outcome = bad(db_session, registry, {"Phường xã": WARDS, "Thiết bị": DEVICES,
                                          "Kiểm tra": checks})
-    assert errors(outcome) == [("Kiểm tra", 2, "Kiểm tra"), ("Kiểm tra", 3, "Cài đặt")] or \
-        [(s, r) for s, r, _ in errors(outcome)] == [("Kiểm tra", 2), ("Kiểm tra", 3)]
+    assert errors(outcome) == [("Kiểm tra", 2, "Cài đặt"), ("Kiểm tra", 3, "Cài đặt")]
+    assert outcome.errors[0].message.startswith("port: ")
 
 
 def test_a_sheet_of_no_known_kind(db_session, registry):
@@ -207,8 +207,7 @@ def test_merged_cells_are_refused(db_session, registry):
     out = io.BytesIO()
     book.save(out)
     outcome = run(db_session, registry, out.getvalue())
-    assert not outcome.applied and "merged" in outcome.errors[0].message.lower() \
-        or "gộp" in outcome.errors[0].message
+    assert not outcome.applied and "gộp" in outcome.errors[0].message
     assert counts(db_session) == (0, 0, 0, 0, 0, 0)
 
 

@@ -148,6 +148,11 @@ class Checks(Kind):
     def natural_key(self, values: dict[str, Any]) -> tuple:
         return (values["ward"].upper(), values["device"], values["check_type"])
 
+    def column_of(self, field_name: str) -> str:
+        """The settings form's own fields (``port``...) are in the settings column."""
+        known = any(c.key == field_name for c in self.columns)
+        return field_name if known else "config"
+
     def _asset(self, ctx: Context, values: dict[str, Any]) -> Asset:
         ctx.ward(values["ward"], "ward", required=False)
         found = _assets(ctx)

@@ -182,8 +182,10 @@ def _apply_row(ctx: Context, kind: Kind, sheet: Sheet, number: int, values: dict
     except ValidationFailed as failure:
         by_key = {c.key: c.header for c in kind.columns}
         for field_name, messages in (failure.field_errors or {}).items():
-            header = by_key.get(kind.column_of(field_name), "")
-            outcome.errors += [RowError(sheet.name, number, header, str(m)) for m in messages]
+            column = kind.column_of(field_name)
+            prefix = "" if column == field_name else f"{field_name}: "
+            outcome.errors += [RowError(sheet.name, number, by_key.get(column, ""),
+                                        prefix + str(m)) for m in messages]
         if not failure.field_errors:
             outcome.errors.append(RowError(sheet.name, number, "", failure.localized()))
     except (HelpdeskError, CellError) as error:

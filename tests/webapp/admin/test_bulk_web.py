@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from helpdesk_core.models import PasswordLink, User, Ward
 from helpdesk_core.services import password_links, users
 from tests.conftest import FIXED_NOW
-from tests.core.test_bulk import ACCOUNTS, ALL, WARDS, csv_bytes, xlsx
+from tests.core.test_bulk import ACCOUNTS, ALL, CHECKS, DEVICES, WARDS, csv_bytes, xlsx
 from tests.webapp.admin.conftest import login_as
 from webapp.extensions import db
 
@@ -76,6 +76,13 @@ def test_errors_show_row_and_column_and_nothing_is_stored(app, admin):
 def test_hostile_files_get_an_answer_not_a_crash(admin, data, name):
     response = upload(admin, data, name, "apply")
     assert response.status_code == 200
+
+
+def test_settings_refused_by_the_check_types_form_are_explained(app, admin):
+    checks = [CHECKS[0], ["HCH", "VNB3K1", "tcp", '{"port": 70000}', "300"]]
+    body = upload(admin, xlsx({"Phường xã": WARDS, "Thiết bị": DEVICES, "Kiểm tra": checks}),
+                  "city.xlsx", "apply").get_data(as_text=True)
+    assert "port: Số phải từ 1 đến 65535." in body and "Không lưu gì" in body
 
 
 def test_a_text_field_instead_of_a_file(admin):
