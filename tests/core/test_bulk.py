@@ -193,7 +193,8 @@ def test_settings_the_check_types_form_refuses(db_session, registry):
 
 
 def test_a_sheet_of_no_known_kind(db_session, registry):
-    outcome = bad(db_session, registry, {"Phường xã": WARDS, "Sheet1": [["Foo", "Bar"], ["1", "2"]]})
+    outcome = bad(db_session, registry, {"Phường xã": WARDS,
+                                         "Sheet1": [["Foo", "Bar"], ["1", "2"]]})
     assert errors(outcome) == [("Sheet1", 1, "")]
 
 
@@ -229,8 +230,9 @@ def test_100000_rows_are_refused(db_session, registry):
     assert counts(db_session) == (0, 0, 0, 0, 0, 0)
 
 
-@pytest.mark.parametrize("data,name", [(b"\xff\xfe\x00garbage", "x.csv"), (b"PK\x03\x04nope", "x.xlsx"),
-                                       (b"hello", "x.pdf"), (b"", "x.csv")])
+@pytest.mark.parametrize("data,name", [(b"\xff\xfe\x00garbage", "x.csv"),
+                                       (b"PK\x03\x04nope", "x.xlsx"), (b"hello", "x.pdf"),
+                                       (b"", "x.csv")])
 def test_unreadable_files_get_a_clear_error(db_session, registry, data, name):
     outcome = run(db_session, registry, data, name)
     assert not outcome.applied and outcome.errors and outcome.errors[0].row == 0

@@ -46,7 +46,8 @@ class Column:
     help: str
     example: str = ""
     parse: Callable[[str], Any] = staticmethod(lambda text: text)  # type: ignore[assignment]
-    show: Callable[[Any], str] = staticmethod(lambda value: "" if value is None else str(value))  # type: ignore[assignment]
+    show: Callable[[Any], str] = staticmethod(  # type: ignore[assignment]
+        lambda value: "" if value is None else str(value))
     required: bool = False
     aliases: tuple[str, ...] = field(default=())
 

@@ -17,7 +17,7 @@ from typing import Any, Iterator
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 50_000
-MAX_UNPACKED = 400 * 1024 * 1024  # an XLSX is a zip: refuse a zip bomb before opening
+MAX_UNPACKED = 200 * 1024 * 1024  # an XLSX is a zip: refuse a zip bomb before opening
 MAX_COLUMNS = 60
 
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
