@@ -11,11 +11,12 @@ from typing import Any, Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from ... import i18n
 from ...models import Role, StudentAssignment, User, Ward
 from ...plugins import PluginRegistry
 from .. import admin, users
 from .columns import boolean, choice, date, text
-from .kinds import Context, Kind
+from .kinds import Context, Kind, refuse
 
 ROLES = {Role.STAFF: "cán bộ", Role.STUDENT: "sinh viên", Role.COORDINATOR: "điều phối",
          Role.ADMIN: "quản trị"}
@@ -80,7 +81,7 @@ class Accounts(Kind):
 class Placements(Kind):
     key = "placements"
     sheet = "Phân công sinh viên"
-    fields = {"student": "login", "starts_on": "starts_on"}
+    fields = {"student": "login"}
     columns = (
         text("login", "Tên đăng nhập sinh viên", "Tài khoản có vai trò sinh viên. "
              "Ví dụ: sv.tranthib", "sv.tranthib", max_len=80, required=True),
@@ -104,8 +105,6 @@ class Placements(Kind):
         return ctx.cache["placements"]
 
     def _student(self, ctx: Context, login: str) -> User:
-        from ... import i18n
-        from .kinds import refuse
         student = ctx.users.get(login.lower())
         if student is None:
             refuse("login", i18n.gettext("No account has the login %(login)s.", login=login))
