@@ -171,7 +171,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the generated databases")
     parser.add_argument("--no-sweep", action="store_true")
     parser.add_argument("--sweep-only", action="store_true")
+    parser.add_argument("--bulk", action="store_true",
+                        help="bench the bulk import instead (bench/bulk.py)")
     args = parser.parse_args(argv)
+    if args.bulk:
+        from bench import bulk
+        return bulk.main(["--engines", args.engines])
 
     ensure_wrk()
     engines = [] if args.sweep_only else [e.strip() for e in args.engines.split(",") if e.strip()]

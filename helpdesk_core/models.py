@@ -195,6 +195,25 @@ class User(Base):
         return f"<User {self.login} {self.role}>"
 
 
+class PasswordLink(Base):
+    """A one-time link to set an account's password (accounts made by a bulk import).
+
+    Only the SHA-256 of the token is stored; the link works once, until it expires.
+    """
+
+    __tablename__ = "password_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"),
+                                         index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
 class StudentAssignment(Base):
     """A student placed in a ward for a period, from a university."""
 

@@ -94,6 +94,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(admin.bp)
+    from . import bulk, password_link
+    app.register_blueprint(bulk.bp)
+    app.register_blueprint(password_link.bp)
     app.register_blueprint(access_log.bp)
     app.register_blueprint(profile.bp)
     app.register_blueprint(stickers.bp)

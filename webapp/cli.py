@@ -46,6 +46,8 @@ def register(app: Flask) -> None:
     """Attach the commands to *app*'s CLI."""
     from . import plugin_storage
     plugin_storage.register(app)  # `db upgrade` upgrades the plugins' own tables too
+    from . import bulk_cli
+    bulk_cli.register(app)
 
     @app.cli.command("run")
     @click.option("--host", default="127.0.0.1", show_default=True)

@@ -198,8 +198,12 @@ def save_assignment(session: Session, assignment: StudentAssignment | None, *,
 def save_asset(session: Session, registry: PluginRegistry, asset: Asset | None, *,
                ward: Ward | None, category: str, kind: str, name: str, location: str = "",
                vendor: str = "", model: str = "", serial: str = "", address: str = "",
-               criticality: str = Criticality.NORMAL, active: bool = True) -> Asset:
+               criticality: str = Criticality.NORMAL, active: bool = True,
+               flush: bool = True) -> Asset:
     """Create or update an asset (``ward`` None: a city-wide service).
+
+    *flush* False leaves the INSERT to the caller's next flush (bulk imports: thousands
+    of rows in a few round trips instead of one each).
 
     :raises ValidationFailed: unknown category or criticality, empty kind or name.
     """
@@ -222,7 +226,8 @@ def save_asset(session: Session, registry: PluginRegistry, asset: Asset | None, 
     asset.location, asset.vendor, asset.model = _clean(location), _clean(vendor), _clean(model)
     asset.serial, asset.address = _clean(serial), _clean(address)
     asset.criticality, asset.active = criticality, bool(active)
-    session.flush()
+    if flush:
+        session.flush()
     return asset
 
 
@@ -253,12 +258,12 @@ def save_check(session: Session, registry: PluginRegistry, check: AssetCheck | N
                asset: Asset, check_type: str, config: Mapping[str, Any] | None,
                interval_seconds: int | None, timeout_seconds: float | None,
                failure_threshold: int | None, recovery_threshold: int | None,
-               enabled: bool = True) -> AssetCheck:
+               enabled: bool = True, flush: bool = True) -> AssetCheck:
     """Create or update a health check on *asset*.
 
     Settings are validated by the check type's plugin form (errors come back under the
     form's own field names); interval 30 s - 1 day, timeout 0.5-120 s and below the
-    interval, thresholds 1-20.
+    interval, thresholds 1-20. *flush* as for :func:`save_asset`.
 
     :raises ValidationFailed: with field errors.
     """
@@ -295,7 +300,8 @@ def save_check(session: Session, registry: PluginRegistry, check: AssetCheck | N
     check.failure_threshold = int(failure_threshold)
     check.recovery_threshold = int(recovery_threshold)
     check.enabled = bool(enabled)
-    session.flush()
+    if flush:
+        session.flush()
     return check
 
 

@@ -28,6 +28,8 @@ ESTIMATED_LENGTH = 72
 # What an attacker of this service tries first, besides the person's own words.
 SERVICE_WORDS = ("matkhau", "danang", "vietnam", "helpdesk", "phuong", "ubnd", "quantri",
                  "admin", "canbo", "sinhvien", "dieuphoi")
+# No hash matches it: the account waits for its owner to set a password.
+NO_PASSWORD = "!"
 SESSION_ID = re.compile(r"(?P<user>[0-9]{1,18}):(?P<version>[0-9]{1,18})")
 
 
@@ -85,10 +87,13 @@ def profile_errors(name: str | None, role: str, ward: Ward | None,
     return errors
 
 
-def create_user(session: Session, *, login: str, name: str, password: str, role: str,
+def create_user(session: Session, *, login: str, name: str, password: str | None, role: str,
                 ward: Ward | None = None, locale: str = i18n.DEFAULT_LOCALE,
                 email: str = "", phone: str = "") -> User:
     """Create an account. Staff must belong to a ward.
+
+    *password* None: the account has no usable password until its owner sets one
+    through a one-time link (services/password_links.py; bulk imports do this).
 
     :raises ValidationFailed: bad login, short password, unknown role, login taken.
     """
@@ -99,13 +104,15 @@ def create_user(session: Session, *, login: str, name: str, password: str, role:
             "Use 3-80 lowercase letters, digits, dots, dashes or underscores.")]
     elif session.scalar(select(func.count()).select_from(User).where(User.login == login)):
         errors["login"] = [i18n.gettext("This login is already taken.")]
-    password_problems = password_errors(password, login=login, name=name or "", email=email)
+    password_problems = ([] if password is None else
+                         password_errors(password, login=login, name=name or "", email=email))
     if password_problems:
         errors["password"] = password_problems
     errors.update(profile_errors(name, role, ward, locale))
     if errors:
         raise ValidationFailed("Please check the highlighted answers.", field_errors=errors)
-    user = User(login=login, name=nfc(name).strip(), password_hash=hash_password(password),
+    user = User(login=login, name=nfc(name).strip(),
+                password_hash=NO_PASSWORD if password is None else hash_password(password),
                 role=role, ward=ward if role == Role.STAFF else None, locale=locale,
                 email=email.strip(), phone=phone.strip())
     session.add(user)
@@ -121,7 +128,7 @@ def authenticate(session: Session, login: str | None, password: str | None) -> U
     an answer takes does not tell which logins exist.
     """
     user = session.scalar(select(User).where(User.login == (login or "").strip().lower()))
-    usable = user is not None and user.active
+    usable = user is not None and user.active and user.password_hash != NO_PASSWORD
     stored = user.password_hash if usable else _stand_in_hash()
     if not check_password_hash(stored, password or "") or not usable:
         return None

@@ -55,6 +55,9 @@ EXPECTATIONS: dict[str, dict[str, object]] = {
     # A scanned sticker of ward A's device: a message (naming nothing) outside ward A.
     "stickers.scan": dict(SIGNED_IN, staff_b=FORBIDDEN, student_expired=FORBIDDEN),
     "stickers.sheet": ADMINS,
+    "bulk.": ADMINS,
+    # A one-time link's page is public; the token of the test is nobody's.
+    "password_link.set_password": dict.fromkeys(ROLES, MISSING),
 }
 
 
@@ -70,7 +73,8 @@ def parameters(world) -> dict[str, object]:
             "asset_id": world.asset_a, "check_id": world.check_a, "day_id": world.day_a,
             "assignment_id": world.assignment_a, "policy_id": world.policy,
             "name": "network", "locale": "vi", "filename": "app.css", "action": "claim",
-            "category": "network", "step": 0, "attachment_id": 999_999}
+            "category": "network", "step": 0, "attachment_id": 999_999,
+            "kind": "wards", "fmt": "csv", "token": "x" * 43}
 
 
 def _outcome(response) -> object:
