@@ -94,6 +94,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(access_log.bp)
     app.register_blueprint(profile.bp)
+    from . import api
+    api.init_app(app)
     errors.register(app)
     headers.register(app)
     _register_template_helpers(app)
@@ -141,6 +143,10 @@ def _disabled_in_database(url: str) -> list[str]:
 
 
 def _select_locale() -> str:
+    if request.path.startswith("/api/"):
+        # Other systems, not people: no account or session, Accept-Language decides.
+        return request.accept_languages.best_match(i18n.SUPPORTED_LOCALES,
+                                                   default=i18n.DEFAULT_LOCALE)
     if current_user and current_user.is_authenticated:
         return current_user.locale
     chosen = session.get("locale")

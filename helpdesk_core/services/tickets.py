@@ -76,9 +76,17 @@ def record_event(session: Session, registry: PluginRegistry | None, ticket: Tick
                  actor: User | None, now: dt.datetime, *, old: str | None = None,
                  new: str | None = None, body: str = "", internal: bool = False,
                  data: Mapping[str, Any] | None = None) -> TicketEvent:
-    """Append one entry to the ticket's history (and queue it for plugins)."""
+    """Append one entry to the ticket's history (and queue it for plugins).
+
+    Inside :func:`.api_tokens.acting_as`, the entry's ``data["via"]`` names the
+    integration the system acts for.
+    """
+    data = dict(data or {})
+    via = session.info.get("helpdesk_via")
+    if via is not None:
+        data["via"] = dict(via)
     event = TicketEvent(ticket=ticket, kind=kind, actor=actor, old_value=old, new_value=new,
-                        body=body, internal=internal, data=dict(data or {}), created_at=now)
+                        body=body, internal=internal, data=data, created_at=now)
     session.add(event)
     ticket.updated_at = now
     if registry is not None:
