@@ -94,8 +94,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(access_log.bp)
     app.register_blueprint(profile.bp)
-    from . import api
+    from . import api, api_tokens_admin
     api.init_app(app)
+    app.register_blueprint(api_tokens_admin.bp)
     errors.register(app)
     headers.register(app)
     _register_template_helpers(app)
