@@ -22,6 +22,7 @@ from . import auth
 from .blueprint import api_blueprint
 from .schemas import (AssetListArgs, AssetPage, AssetSchema, BoardArgs, BoardSchema,
                       CheckResultArgs, CheckResultList, Strict, WardRef)
+from .schemas import ID_MAX
 from .tickets import PAGE_SIZE, _cursor, bounded_id
 
 bp = api_blueprint("catalog", __name__, description="Wards, categories, assets and checks.")
@@ -137,7 +138,7 @@ class Assets(MethodView):
             query = query.where(Asset.category == args["category"])
         after = _cursor(args.get("cursor"))
         if after is not None:
-            query = query.where(Asset.id > after)
+            query = query.where(Asset.id > min(after, ID_MAX))
         size = args.get("limit", PAGE_SIZE)
         rows = list(db.session.scalars(query.limit(size + 1)))
         more = len(rows) > size

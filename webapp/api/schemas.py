@@ -17,6 +17,7 @@ from helpdesk_core.services.tickets import COMMENT_MAX, DESCRIPTION_MAX, TITLE_M
 
 ID_MAX = 2**31 - 1
 PAGE_MAX = 200
+CURSOR_PATTERN = r"^[0-9]{1,12}$"  # an id: where the next page starts
 ACTIONS = ("assign", "escalate", "resolve")  # what the system may do (services/workflow)
 
 
@@ -38,8 +39,17 @@ class Text(fields.String):
         return text
 
 
-def Id(**kwargs: Any) -> fields.Integer:  # noqa: N802 (a field factory reads as a type)
-    return fields.Integer(strict=True, validate=validate.Range(min=1, max=ID_MAX), **kwargs)
+class QueryText(fields.String):
+    """Text of a query string: NUL characters (which no database stores) are dropped."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs).replace("\x00", "")
+        return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def Id(strict: bool = True, **kwargs: Any) -> fields.Integer:  # noqa: N802 (reads as a type)
+    """An id: a JSON integer in bodies; *strict* False for query strings (always text)."""
+    return fields.Integer(strict=strict, validate=validate.Range(min=1, max=ID_MAX), **kwargs)
 
 
 class Strict(Schema):
@@ -69,14 +79,14 @@ STATUS_FILTERS = ("open",) + tuple(Status.ALL)
 class TicketListArgs(Strict):
     status = fields.String(validate=validate.OneOf(STATUS_FILTERS),
                            metadata={"description": "A status, or `open` (the default)."})
-    ward_id = Id()
-    category = Text(validate=validate.Length(max=40))
-    q = Text(validate=validate.Length(max=200), metadata={"description": "Search words."})
-    number = Text(validate=validate.Length(max=30), metadata={
+    ward_id = Id(strict=False)
+    category = QueryText(validate=validate.Length(max=40))
+    q = QueryText(validate=validate.Length(max=200), metadata={"description": "Search words."})
+    number = QueryText(validate=validate.Length(max=30), metadata={
         "description": "A ticket number (`KIT-2026-00042`): that ticket only."})
     updated_since = fields.AwareDateTime(metadata={
         "description": "Only tickets changed at or after this moment (polling)."})
-    cursor = Text(validate=validate.Length(max=40), metadata={
+    cursor = fields.String(validate=validate.Regexp(CURSOR_PATTERN), metadata={
         "description": "`next_cursor` of the previous page."})
     limit = fields.Integer(strict=False, validate=validate.Range(min=1, max=PAGE_MAX))
 
@@ -182,9 +192,9 @@ class ActionSchema(Strict):
 # --- assets, checks, the status board -----------------------------------------------
 
 class AssetListArgs(Strict):
-    ward_id = Id()
-    category = Text(validate=validate.Length(max=40))
-    cursor = Text(validate=validate.Length(max=40))
+    ward_id = Id(strict=False)
+    category = QueryText(validate=validate.Length(max=40))
+    cursor = fields.String(validate=validate.Regexp(CURSOR_PATTERN))
     limit = fields.Integer(strict=False, validate=validate.Range(min=1, max=PAGE_MAX))
 
 
@@ -238,7 +248,7 @@ class CheckResultList(Strict):
 
 
 class BoardArgs(Strict):
-    ward_id = Id()
+    ward_id = Id(strict=False)
 
 
 class BoardWardSchema(Strict):

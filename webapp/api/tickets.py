@@ -101,12 +101,14 @@ def write(change: Callable[[], T]) -> T:
 
 
 def _cursor(value: str | None) -> int | None:
+    """The id a page starts after (the schema allows only digits); beyond every id, the
+    first page."""
     if value is None:
         return None
-    if not value.isdigit() or not 0 < int(value) <= ID_MAX + 1:
+    if not value.isdigit():
         raise ValidationFailed("Invalid cursor.", field_errors={
             "cursor": [i18n.gettext("Invalid cursor.")]})
-    return int(value)
+    return min(int(value), ID_MAX + 1)  # the database's integers end at ID_MAX
 
 
 def _ward_for_filing(ward_id: int) -> Ward:
@@ -141,8 +143,10 @@ class Tickets(MethodView):
             except NotFound:
                 return {"items": [], "next_cursor": None}
             return {"items": [ticket_json(found)], "next_cursor": None}
+        after = _cursor(args.get("cursor"))
         rows, more = queries.list_tickets_after(
-            db.session, None, today(), filters, after_id=_cursor(args.get("cursor")),
+            db.session, None, today(), filters,
+            after_id=None if after is not None and after > ID_MAX else after,
             page_size=args.get("limit", PAGE_SIZE))
         return {"items": [ticket_json(t) for t in rows],
                 "next_cursor": str(rows[-1].id) if more and rows else None}

@@ -178,3 +178,22 @@ def test_documentation_is_served_by_the_app(client):
     bundle = client.get("/api/v1/docs/static/swagger-ui-bundle.js")
     bundle.close()
     assert bundle.status_code == 200
+
+
+def test_query_filters_read_their_text(client, world, make_token):
+    headers = {"Authorization": f"Bearer {make_token(wards=('a', 'b'))}"}
+    listed = client.get(f"/api/v1/tickets?ward_id={world.ward_b}&limit=5", headers=headers)
+    assert [t["id"] for t in listed.get_json()["items"]] == [world.ticket_b]
+    assets = client.get(f"/api/v1/assets?ward_id={world.ward_a}", headers=headers).get_json()
+    assert [a["id"] for a in assets["items"]] == [world.printer_a]
+    board = client.get(f"/api/v1/status-board?ward_id={world.ward_a}", headers=headers)
+    assert [b["ward"]["id"] for b in board.get_json()["wards"]] == [world.ward_a]
+    results = client.get(f"/api/v1/assets/{world.printer_a}/results?limit=3", headers=headers)
+    assert len(results.get_json()["items"]) == 3
+
+
+@pytest.mark.parametrize("path", ["/api/v1/tickets?cursor=2147483648",
+                                  "/api/v1/tickets?cursor=999999999999",
+                                  "/api/v1/assets?cursor=999999999999"])
+def test_cursors_beyond_every_id_are_no_error(client, bearer, path):
+    assert client.get(path, headers=bearer).status_code == 200

@@ -86,3 +86,11 @@ def test_an_idempotency_key_files_once(client, world, bearer):
     again = client.post("/api/v1/tickets", headers=headers, json=body)
     assert first.status_code == again.status_code == 201
     assert first.get_json()["id"] == again.get_json()["id"]
+
+
+def test_the_ticket_page_names_the_integration(client, world, bearer, login):
+    client.post(f"/api/v1/tickets/{world.ticket_a}/comments", headers=bearer,
+                json={"body": "Công dân gọi lại lần hai."})
+    login("staff_a")
+    page = client.get(f"/tickets/{world.ticket_a}").get_data(as_text=True)
+    assert "Hệ thống · Tổng đài 1022" in page
