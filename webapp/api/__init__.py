@@ -12,7 +12,6 @@ import http
 import importlib.util
 import os
 
-from apispec.ext.marshmallow import MarshmallowPlugin  # noqa: F401 (flask-smorest's own)
 from flask import Blueprint, Flask, abort, render_template, send_from_directory, url_for
 from flask_smorest import Api
 

@@ -11,8 +11,7 @@ from marshmallow import fields
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from helpdesk_core import i18n
-from helpdesk_core.models import Asset, AssetCheck, Ticket, Status, Ward
+from helpdesk_core.models import Asset, Ticket, Ward
 from helpdesk_core.services import api_tokens, health, queries
 
 from .. import registry

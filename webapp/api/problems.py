@@ -6,7 +6,6 @@ app's locale selector reads that header for paths under :data:`PREFIX`.
 
 from __future__ import annotations
 
-import logging
 from typing import Any, Mapping
 
 from flask import Response, current_app, json, request
@@ -16,7 +15,6 @@ from helpdesk_core import i18n
 from helpdesk_core.errors import HelpdeskError, ValidationFailed
 from helpdesk_core.i18n import N_, gettext
 
-log = logging.getLogger(__name__)
 
 PREFIX = "/api/"
 MEDIA_TYPE = "application/problem+json"
@@ -115,37 +113,32 @@ def from_domain_error(error: HelpdeskError) -> Response:
     return problem(status, detail=error.localized(), errors=errors)
 
 
-def flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
-    """Validation messages by field (``triage.answer``), without the request location."""
+LOCATIONS = frozenset({"json", "query", "path", "headers", "form", "files"})
+
+
+def flatten(messages: Any) -> dict[str, list[str]]:
+    """Validation messages by field (``triage.symptom``), whatever the request location."""
     if not isinstance(messages, dict):
         return {}
-    if prefix == "" and set(messages) <= {"json", "query", "path", "headers", "form", "files"}:
+    if set(messages) <= LOCATIONS:
         merged: dict[str, list[str]] = {}
         for part in messages.values():
-            merged.update(flatten(part, ""))
+            if isinstance(part, dict):
+                merged.update(_by_field(part, ""))
         return merged
+    return _by_field(messages, "")
+
+
+def _by_field(messages: dict, prefix: str) -> dict[str, list[str]]:
     result: dict[str, list[str]] = {}
     for key, value in messages.items():
         name = f"{prefix}.{key}" if prefix else str(key)
         if isinstance(value, dict):
-            result.update(_nested(value, name))
+            result.update(_by_field(value, name))
         elif isinstance(value, (list, tuple)):
             result[name] = [_translate(v) for v in value]
         else:
             result[name] = [_translate(value)]
-    return result
-
-
-def _nested(value: dict, name: str) -> dict[str, list[str]]:
-    result: dict[str, list[str]] = {}
-    for key, inner in value.items():
-        child = f"{name}.{key}"
-        if isinstance(inner, dict):
-            result.update(_nested(inner, child))
-        elif isinstance(inner, (list, tuple)):
-            result[child] = [_translate(v) for v in inner]
-        else:
-            result[child] = [_translate(inner)]
     return result
 
 

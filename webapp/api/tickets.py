@@ -11,7 +11,7 @@ from typing import Any, Callable, TypeVar
 
 from flask import abort, request, url_for
 from flask.views import MethodView
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, validate
 
 from helpdesk_core import i18n
 from helpdesk_core.errors import NotFound, ValidationFailed
