@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from ..errors import NotFound, ValidationFailed
 from ..i18n import gettext
 from ..models import ApiScope, ApiToken, Ticket, User, Ward
+from .tickets import VIA_KEY
 
 SECRET_PREFIX = "whd_"
 PREFIX_SHOWN = 12          # characters of the secret kept to tell tokens apart
@@ -31,7 +32,6 @@ ADDRESS_MAX = 45
 # Last use is written at most this often per token: a busy integration does not turn
 # every read into a write.
 TOUCH_INTERVAL = dt.timedelta(minutes=1)
-VIA_KEY = "helpdesk_via"   # session.info: who the system acts for (tickets.record_event)
 
 
 def hash_secret(secret: str) -> str:

@@ -58,6 +58,8 @@ DESCRIPTION_MAX = 5000
 COMMENT_MAX = 5000
 
 _PENDING = "helpdesk_pending_events"
+# session.info key: who the system acts for (an integration's token, api_tokens.acting_as).
+VIA_KEY = "helpdesk_via"
 
 
 def role_of(actor: User | None) -> str:
@@ -82,7 +84,7 @@ def record_event(session: Session, registry: PluginRegistry | None, ticket: Tick
     integration the system acts for.
     """
     data = dict(data or {})
-    via = session.info.get("helpdesk_via")
+    via = session.info.get(VIA_KEY)
     if via is not None:
         data["via"] = dict(via)
     event = TicketEvent(ticket=ticket, kind=kind, actor=actor, old_value=old, new_value=new,
