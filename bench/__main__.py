@@ -27,7 +27,8 @@ from . import generate, load, sweep
 
 PG_ADMIN_URL = os.environ.get("HELPDESK_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 # p95 latency targets in ms on PostgreSQL with 1m tickets; SQLite (100k) gets twice the time.
-P95_TARGET_MS = {"queue": 50, "ticket": 50, "dashboard": 150}
+P95_TARGET_MS = {"queue": 50, "ticket": 50, "dashboard": 150,
+                 "list": 50, "api_list": 50, "api_ticket": 50}
 FILE_TARGET_RPS = 200
 SWEEP_RATIO_TARGET = 1.5
 SWEEP_MEMORY_TARGET_MB = 200
@@ -130,7 +131,8 @@ def header() -> list[str]:
 def load_rows(engine: str, size: str, measured: list[load.Measured]) -> list[str]:
     rows = []
     labels = {"queue": "student queue", "ticket": "ticket page", "dashboard": "coord. dashboard",
-              "file": "filing (POST)"}
+              "file": "filing (POST)", "list": "ward's open tickets (web)",
+              "api_list": "ward's open tickets (API)", "api_ticket": "ticket (API)"}
     for m in measured:
         r = m.result
         target, ok = verdict(engine, r.name, m)
@@ -159,7 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sqlite-size", choices=generate.SIZES, help="override --size for SQLite")
     parser.add_argument("--pg-size", choices=generate.SIZES, help="override --size for PostgreSQL")
     parser.add_argument("--engines", default="sqlite,postgresql")
-    parser.add_argument("--scenarios", default="queue,ticket,dashboard,file")
+    parser.add_argument("--scenarios",
+                        default="queue,ticket,dashboard,file,list,api_list,api_ticket")
     parser.add_argument("--seconds", type=int, default=10, help="per scenario (default 10)")
     parser.add_argument("--max-requests", type=int, default=20000, help="per scenario")
     parser.add_argument("--connections", type=int, default=2,

@@ -7,7 +7,11 @@ Scenarios, each logged in as the role that uses the page:
 * ``dashboard``: the coordinators' dashboard (``/dashboard/``);
 * ``file``: filing a printer ticket at the front desk (POST ``/tickets/new/printer``) as
   ward staff, with the form's CSRF token; afterwards the number of tickets in the
-  database must have grown by exactly the number of filings wrk saw succeed.
+  database must have grown by exactly the number of filings wrk saw succeed;
+* ``list``: the list of the student's ward's open tickets (``/tickets/?ward=<id>``);
+* ``api_list`` and ``api_ticket``: the same list and the same ticket through the REST API
+  (``/api/v1/tickets?ward_id=<id>``, ``/api/v1/tickets/<id>``) with a read token of the
+  ward, beside the web pages in the same run.
 
 Each scenario runs wrk for a bounded time and a bounded number of requests.
 """
@@ -110,6 +114,7 @@ class Subjects:
     ticket_id: int
     staff: str
     coordinator: str = "coord0"
+    ward_id: int = 0
 
 
 def pick_subjects(url: str) -> Subjects:
@@ -134,7 +139,25 @@ def pick_subjects(url: str) -> Subjects:
         engine.dispose()
     if ticket_id is None or staff is None:
         raise RuntimeError("the generated data has no open ticket or no staff in the ward")
-    return Subjects(student=student, ticket_id=ticket_id, staff=staff)
+    return Subjects(student=student, ticket_id=ticket_id, staff=staff, ward_id=ward_id)
+
+
+def make_api_token(url: str, ward_id: int) -> str:
+    """A read token of the ward (the REST API scenarios), made through the service."""
+    import datetime as dt
+
+    from helpdesk_core.db import make_session_factory
+    from helpdesk_core.services import api_tokens
+    engine = make_engine(url)
+    try:
+        with make_session_factory(engine)() as session:
+            _, secret = api_tokens.create_token(
+                session, name="bench", scope="read", ward_ids=[ward_id], all_wards=False,
+                created_by=None, now=dt.datetime.now(dt.timezone.utc))
+            session.commit()
+    finally:
+        engine.dispose()
+    return secret
 
 
 def count_tickets(url: str) -> int:
@@ -168,7 +191,14 @@ def run(url: str, *, seconds: int = 10, max_requests: int = 20000, connections: 
                      ("staff", subjects.staff))}
         gets = {"queue": ("student", "/tickets/queue"),
                 "ticket": ("student", f"/tickets/{subjects.ticket_id}"),
-                "dashboard": ("coordinator", "/dashboard/")}
+                "dashboard": ("coordinator", "/dashboard/"),
+                "list": ("student", f"/tickets/?ward={subjects.ward_id}"),
+                "api_list": ("api", f"/api/v1/tickets?ward_id={subjects.ward_id}"),
+                "api_ticket": ("api", f"/api/v1/tickets/{subjects.ticket_id}")}
+        if any(name.startswith("api_") for name in scenarios):
+            token = {"Authorization": f"Bearer {make_api_token(url, subjects.ward_id)}"}
+            sessions["api"] = requests.Session()
+            sessions["api"].headers.update(token)
         for name in scenarios:
             if name in gets:
                 role, path = gets[name]
@@ -176,10 +206,14 @@ def run(url: str, *, seconds: int = 10, max_requests: int = 20000, connections: 
                     r = sessions[role].get(base + path, timeout=60, allow_redirects=False)
                     if r.status_code != 200:
                         raise RuntimeError(f"{name}: {path} answered HTTP {r.status_code}")
+                headers = dict(sessions["api"].headers) if role == "api" else {}
                 with MemoryWatcher(server.process.pid) as memory:
-                    result = run_wrk(name, base + path, cookie_header(sessions[role]),
+                    result = run_wrk(name, base + path,
+                                     "" if role == "api" else cookie_header(sessions[role]),
                                      seconds=seconds, connections=connections,
-                                     max_requests=max_requests)
+                                     max_requests=max_requests,
+                                     extra_headers={"Authorization": headers["Authorization"]}
+                                     if role == "api" else None)
                 results.append(Measured(result, memory.peak_kb / 1024))
             elif name == "file":
                 results.append(_run_filing(url, base, sessions["staff"], seconds, connections,

@@ -59,14 +59,17 @@ def _lua_string(value: str) -> str:
 def run_wrk(name: str, url: str, cookie: str, *, method: str = "GET", body: str | None = None,
             content_type: str | None = None, seconds: int = 10, connections: int = 4,
             threads: int = 1, max_requests: int = 20000,
-            ok_status: tuple[int, ...] = (200,)) -> LoadResult:
+            ok_status: tuple[int, ...] = (200,),
+            extra_headers: dict[str, str] | None = None) -> LoadResult:
     """Load *url* for at most *seconds* and about *max_requests* responses per thread.
 
     A response whose status is not in *ok_status* counts as an error, as do socket errors.
     """
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: `apt-get install wrk` (make bench installs it)")
-    headers = [f'headers["Cookie"] = {_lua_string(cookie)}']
+    headers = [f'headers["Cookie"] = {_lua_string(cookie)}'] if cookie else []
+    headers += [f'headers[{_lua_string(k)}] = {_lua_string(v)}'
+                for k, v in (extra_headers or {}).items()]
     if content_type:
         headers.append(f'headers["Content-Type"] = {_lua_string(content_type)}')
     script = LUA % {"method": method, "body": _lua_string(body) if body is not None else "nil",

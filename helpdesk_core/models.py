@@ -557,3 +557,51 @@ class PluginSetting(Base):
     name: Mapped[str] = mapped_column(String(60), primary_key=True)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+# --- Integrations -----------------------------------------------------------------
+
+class ApiScope:
+    """What an :class:`ApiToken` may do: read, or read and write (file, comment, act)."""
+
+    READ = "read"
+    WRITE = "write"
+    ALL = (READ, WRITE)
+
+
+class ApiToken(Base):
+    """A bearer token of one integration (the 1022 hotline, the Smart City app, ...).
+
+    Only the SHA-256 of the secret is kept (the secret is 256 random bits, shown once).
+    The token reaches the wards in ``ward_ids``, or every ward with ``all_wards``; it
+    acts as the system, and what it records carries its id (services/api_tokens.py).
+    """
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    prefix: Mapped[str] = mapped_column(String(16))  # the secret's start, to tell tokens apart
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scope: Mapped[str] = mapped_column(String(10), default=ApiScope.READ)
+    all_wards: Mapped[bool] = mapped_column(Boolean, default=False)
+    ward_ids: Mapped[list[Any]] = mapped_column(default=list)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[dt.datetime | None]
+    last_used_address: Mapped[str] = mapped_column(String(45), default="")
+    revoked_at: Mapped[dt.datetime | None]
+
+    created_by: Mapped[User | None] = relationship()
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope == ApiScope.WRITE
+
+    def __repr__(self) -> str:
+        return f"<ApiToken {self.name} {self.scope}>"

@@ -103,6 +103,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from . import plugin_pages
     plugin_pages.register(app)
     _install_settings_reader(app)
+    from . import api, api_tokens_admin
+    api.init_app(app)
+    app.register_blueprint(api_tokens_admin.bp)
     errors.register(app)
     headers.register(app)
     _register_template_helpers(app)
@@ -167,6 +170,10 @@ def _install_settings_reader(app: Flask) -> None:
 
 
 def _select_locale() -> str:
+    if request.path.startswith("/api/"):
+        # Other systems, not people: no account or session, Accept-Language decides.
+        return request.accept_languages.best_match(i18n.SUPPORTED_LOCALES,
+                                                   default=i18n.DEFAULT_LOCALE)
     if current_user and current_user.is_authenticated:
         return current_user.locale
     chosen = session.get("locale")

@@ -54,6 +54,9 @@ DEFAULTS: dict[str, Any] = {
     # there really are lets clients choose their own address.
     "TRUSTED_PROXIES": 0,
     "RATELIMIT_HEADERS_ENABLED": True,
+    # Requests per REST API token (webapp/api), in Flask-Limiter's notation ("; " between
+    # several); clients without a token count per address.
+    "API_RATE_LIMIT": "300 per minute; 10000 per hour",
     "QUEUE_REFRESH_SECONDS": 30,
     "DASHBOARD_CACHE_SECONDS": 60,   # dashboard's SLA compliance and weekly volumes (0: off)
     "AUTO_CLOSE_WORKING_DAYS": 3,    # resolved tickets close after this many working days

@@ -39,19 +39,31 @@ def render_error(code: int, detail: str | None = None):
 
 
 def register(app: Flask) -> None:
+    from .api import problems
+
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):
+        if problems.is_api_request():
+            return problems.problem(400)
         i18n.set_locale(str(get_locale()))
         return render_error(400, gettext("The form expired. Please reload the page and try again."))
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
+        if problems.is_api_request():
+            return problems.from_http_exception(error)
         return render_error(error.code or 500)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
         if outage.is_database_unavailable(error):
+            if problems.is_api_request():
+                log.warning("database unavailable: %s", error.__class__.__name__)
+                db.session.rollback()
+                return problems.problem(503, headers={"Retry-After": "30"})
             return outage.respond(error)  # one log line, no traceback per request
         log.exception("unhandled error")
         db.session.rollback()
+        if problems.is_api_request():
+            return problems.problem(500)
         return render_error(500)

@@ -872,15 +872,19 @@ def colour_of(status: str | None) -> str:
     return "grey"
 
 
-def status_board(session: Session, user: User, today: dt.date,
-                 ward_id: int | None = None) -> Board:
+def status_board(session: Session, user: User | None, today: dt.date,
+                 ward_id: int | None = None,
+                 only_wards: frozenset[int] | None = None) -> Board:
     """Every active asset with checks that *user* may see, grouped by ward.
 
     Staff see their ward, students their assigned wards, coordinators and
-    administrators every ward and the city-wide services. A fixed number of queries,
-    whatever the number of wards, assets and checks.
+    administrators every ward and the city-wide services. *only_wards* narrows it further
+    (an integration's token). A fixed number of queries, whatever the number of wards,
+    assets and checks.
     """
     wards = scope.ward_ids_for(session, user, today)
+    if only_wards is not None:
+        wards = only_wards if wards is None else wards & only_wards
     query = (select(Asset).where(Asset.active.is_(True), Asset.checks.any())
              .options(selectinload(Asset.checks), joinedload(Asset.ward))
              .order_by(Asset.ward_id.is_(None), Asset.ward_id, Asset.name, Asset.id))

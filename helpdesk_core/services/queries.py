@@ -28,6 +28,9 @@ class TicketFilter:
     category: str | None = None
     search: str = ""
     assignee_id: int | None = None
+    # Only these wards, on top of the user's scope (an integration's token: api_tokens).
+    ward_ids: frozenset[int] | None = None
+    updated_since: dt.datetime | None = None
 
 
 def ticket_query(session: Session, user: User | None, today: dt.date,
@@ -47,6 +50,10 @@ def ticket_query(session: Session, user: User | None, today: dt.date,
         query = query.where(Ticket.category == filters.category)
     if filters.assignee_id:
         query = query.where(Ticket.assignee_id == filters.assignee_id)
+    if filters.ward_ids is not None:
+        query = query.where(Ticket.ward_id.in_(filters.ward_ids or [-1]))
+    if filters.updated_since is not None:
+        query = query.where(Ticket.updated_at >= filters.updated_since)
     for term in search_terms(filters.search)[:8]:
         query = query.where(Ticket.search_text.contains(term, autoescape=True))
     return query
@@ -66,6 +73,23 @@ def list_tickets(session: Session, user: User | None, today: dt.date, filters: T
              .options(joinedload(Ticket.ward), joinedload(Ticket.assignee))
              .order_by(*QUEUE_ORDER)
              .limit(page_size + 1).offset((max(page, 1) - 1) * page_size))
+    rows = list(session.scalars(query).unique())
+    return rows[:page_size], len(rows) > page_size
+
+
+def list_tickets_after(session: Session, user: User | None, today: dt.date,
+                       filters: TicketFilter, after_id: int | None = None,
+                       page_size: int = PAGE_SIZE) -> tuple[list[Ticket], bool]:
+    """Newest first, the tickets before ticket *after_id* (and whether there are more).
+
+    Keyset pagination on the primary key for the API's cursors: a page costs the same
+    however deep it is, and tickets filed meanwhile do not shift the pages.
+    """
+    query = ticket_query(session, user, today, filters)
+    if after_id is not None:
+        query = query.where(Ticket.id < after_id)
+    query = (query.options(joinedload(Ticket.ward), joinedload(Ticket.assignee))
+             .order_by(Ticket.id.desc()).limit(page_size + 1))
     rows = list(session.scalars(query).unique())
     return rows[:page_size], len(rows) > page_size
 

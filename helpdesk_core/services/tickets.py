@@ -58,6 +58,8 @@ DESCRIPTION_MAX = 5000
 COMMENT_MAX = 5000
 
 _PENDING = "helpdesk_pending_events"
+# session.info key: who the system acts for (an integration's token, api_tokens.acting_as).
+VIA_KEY = "helpdesk_via"
 
 
 def role_of(actor: User | None) -> str:
@@ -100,9 +102,17 @@ def record_event(session: Session, registry: PluginRegistry | None, ticket: Tick
                  actor: User | None, now: dt.datetime, *, old: str | None = None,
                  new: str | None = None, body: str = "", internal: bool = False,
                  data: Mapping[str, Any] | None = None) -> TicketEvent:
-    """Append one entry to the ticket's history (and queue it for plugins)."""
+    """Append one entry to the ticket's history (and queue it for plugins).
+
+    Inside :func:`.api_tokens.acting_as`, the entry's ``data["via"]`` names the
+    integration the system acts for.
+    """
+    data = dict(data or {})
+    via = session.info.get(VIA_KEY)
+    if via is not None:
+        data["via"] = dict(via)
     event = TicketEvent(ticket=ticket, kind=kind, actor=actor, old_value=old, new_value=new,
-                        body=body, internal=internal, data=dict(data or {}), created_at=now)
+                        body=body, internal=internal, data=data, created_at=now)
     session.add(event)
     ticket.updated_at = now
     if registry is not None:

@@ -24,6 +24,7 @@ WORKERS = dict(SIGNED_IN, staff_a=FORBIDDEN, staff_b=FORBIDDEN)  # the students'
 FRONT_DESK = dict(SIGNED_IN, student_a=FORBIDDEN, student_expired=FORBIDDEN,
                   coordinator=FORBIDDEN, admin=FORBIDDEN)
 NOBODYS = dict.fromkeys(ROLES, MISSING) | {"anonymous": LOGIN}  # an id that does not exist
+API = dict.fromkeys(ROLES, 401)  # the REST API: only a token counts, never a web session
 
 # Exact endpoint first, then the longest matching prefix ("blueprint.").
 EXPECTATIONS: dict[str, dict[str, object]] = {
@@ -58,6 +59,13 @@ EXPECTATIONS: dict[str, dict[str, object]] = {
     "bulk.": ADMINS,
     # A one-time link's page is public; the token of the test is nobody's.
     "password_link.set_password": dict.fromkeys(ROLES, MISSING),
+    "api_tokens.index": ADMINS,
+    "api_tokens.revoke": dict(ADMINS, admin=MISSING),  # token 999999 does not exist
+    "api-tickets.": API,
+    "api-catalog.": API,
+    "api-docs.openapi_json": PUBLIC,
+    "api_docs_ui.page": PUBLIC,
+    "api_docs_ui.asset": dict.fromkeys(ROLES, MISSING),  # "network" is no Swagger UI file
 }
 
 
@@ -74,7 +82,8 @@ def parameters(world) -> dict[str, object]:
             "assignment_id": world.assignment_a, "policy_id": world.policy,
             "name": "network", "locale": "vi", "filename": "app.css", "action": "claim",
             "category": "network", "step": 0, "attachment_id": 999_999,
-            "kind": "wards", "fmt": "csv", "token": "x" * 43}
+            "kind": "wards", "fmt": "csv", "token": "x" * 43,
+            "token_id": 999_999}
 
 
 def _outcome(response) -> object:
