@@ -117,6 +117,8 @@ class _SnmpRunner:
             with _import_lock, warnings.catch_warnings():
                 warnings.simplefilter("ignore", DeprecationWarning)
                 add_mib_compiler(view.mibBuilder, ifAvailable=True, ifNotAdded=True)
+                # The first OID resolved loads the base MIB modules: also once, here.
+                hlapi.ObjectType(hlapi.ObjectIdentity(HR_PRINTER_STATUS)).resolve_with_mib(view)
             self._engine = engine
         return self._engine
 

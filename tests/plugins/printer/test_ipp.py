@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import struct
 
 import pytest
@@ -11,7 +12,7 @@ from plugins.printer import ipp
 
 
 def run(address: str, timeout: float = 5.0, **config):
-    return ipp.check_ipp(CheckTarget(address, config, timeout, name="Ward5-Printer"))
+    return asyncio.run(ipp.check_ipp(CheckTarget(address, config, timeout, name="Ward5-Printer")))
 
 
 # --- codec ------------------------------------------------------------------------
