@@ -133,17 +133,23 @@ def test_helpdesk_check_runs_an_assets_checks_once(app, runner, http_server):
         asset_id = db.session.scalar(select(Asset.id))
 
     dry = runner.invoke(args=["check", "Cổng thông tin", "--no-record"])
-    assert dry.exit_code == 0, dry.output
+    assert dry.exit_code == 1, dry.output  # a check failed
     assert "http: FAILURE" in dry.output and "tcp: OK" in dry.output
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(CheckRecord)) == 0
 
     result = runner.invoke(args=["check", str(asset_id)])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(CheckRecord)) == 2
         ticket = db.session.scalar(select(Ticket))
-    assert f"#{ticket.id}" in result.output
+    assert f"[yêu cầu hỗ trợ {ticket.number}]" in result.output  # its number, not its id
+    assert ticket.number.startswith("CLI-")
+
+    http_server.set("/portal", "ok")
+    healthy = runner.invoke(args=["check", str(asset_id), "--no-record"])
+    assert healthy.exit_code == 0, healthy.output
+    assert "http: OK" in healthy.output
 
     missing = runner.invoke(args=["check", "Máy không có"])
     assert missing.exit_code != 0
