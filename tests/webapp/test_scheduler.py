@@ -169,3 +169,17 @@ def test_the_retention_job_prunes_old_results(app):
     app.config["HEALTH_RETENTION_DAYS"] = 14
     assert scheduler_module.prune(app) == 3
     assert scheduler_module.prune(app) == 0
+
+
+def test_helpdesk_check_says_why_in_vietnamese_with_the_address_as_typed(app, runner, closed_port):
+    typed = f"ipp://127.0.0.1:{closed_port}/ipp/print"
+    with app.app_context():
+        add_asset(db.session, Ward(code="IPP", name="Phường Thử"), "Máy in quầy 1", typed,
+                  AssetCheck(check_type="ipp", failure_threshold=1),
+                  AssetCheck(check_type="tcp", config={"port": closed_port}))
+        db.session.commit()
+    result = runner.invoke(args=["check", "Máy in quầy 1", "--no-record"])
+    assert result.exit_code == 1, result.output
+    assert typed in result.output and "http://" not in result.output
+    assert "kết nối bị từ chối" in result.output
+    assert "refused" not in result.output.lower()
