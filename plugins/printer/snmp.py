@@ -15,10 +15,10 @@ most of a 3 s budget and reported a healthy printer as silent.
 from __future__ import annotations
 
 import asyncio
-import atexit
 import concurrent.futures
 import functools
 import ipaddress
+import socket
 import threading
 import time
 import warnings
@@ -85,6 +85,14 @@ def supply_percent(level: int | None, maximum: int | None) -> int | None:
 # --- the process-wide SNMP loop ------------------------------------------------------
 
 
+class _NoMibCompiler:
+    """Stands in for pysmi's MIB compiler: numeric OIDs need no MIB, so none is compiled
+    (a missing module stays missing, as without pysmi)."""
+
+    def compile(self, *names: str, **options: Any) -> dict:
+        return {}
+
+
 class _SnmpRunner:
     """A daemon thread running one asyncio loop that owns one ``SnmpEngine``."""
 
@@ -93,6 +101,7 @@ class _SnmpRunner:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._engine: Any = None
+        self._warm = False
 
     def _start(self) -> asyncio.AbstractEventLoop:
         with self._lock:
@@ -102,6 +111,7 @@ class _SnmpRunner:
                                           daemon=True)
                 thread.start()
                 self._loop, self._thread, self._engine = loop, thread, None
+                self._warm = False
             return self._loop
 
     def engine(self) -> Any:
@@ -109,14 +119,16 @@ class _SnmpRunner:
         if self._engine is None:
             hlapi = _hlapi()
             engine = hlapi.SnmpEngine()
-            # The first request attaches pysmi's MIB compiler to the engine (~0.4 s, once);
-            # do it here so pysmi's deprecation warnings stay out of the checks.
+            # The first request would attach pysmi's MIB compiler (a lark parser, ~0.4 s)
+            # when pysmi is installed. The check asks by numeric OID and never compiles
+            # a MIB, so it gets a compiler that compiles nothing.
             from pysnmp.hlapi.varbinds import CommandGeneratorVarBinds
-            from pysnmp.smi.compiler import add_mib_compiler
             view = CommandGeneratorVarBinds.get_mib_view_controller(engine.cache)
             with _import_lock, warnings.catch_warnings():
                 warnings.simplefilter("ignore", DeprecationWarning)
-                add_mib_compiler(view.mibBuilder, ifAvailable=True, ifNotAdded=True)
+                builder = view.mibBuilder
+                if not builder.get_mib_compiler():
+                    builder._MibBuilder__mibCompiler = _NoMibCompiler()
                 # The first OID resolved loads the base MIB modules: also once, here.
                 hlapi.ObjectType(hlapi.ObjectIdentity(HR_PRINTER_STATUS)).resolve_with_mib(view)
             self._engine = engine
@@ -128,13 +140,31 @@ class _SnmpRunner:
         loop = self._start()
 
         async def bounded() -> Any:
-            self.engine()  # once per process, not counted against the device
+            await self.ready()  # once per process, not counted against the device
             try:
                 return await asyncio.wait_for(coroutine_function(*args), timeout)
             except (asyncio.TimeoutError, TimeoutError) as exc:
                 raise NoAnswer() from exc
 
         return asyncio.run_coroutine_threadsafe(bounded(), loop)
+
+    async def ready(self) -> None:
+        """Start the engine and send one request, once: the first request loads more of
+        pysnmp's MIB modules (0.1-0.5 s), which no device should be blamed for."""
+        self.engine()
+        if self._warm:
+            return
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sink:  # hears, never answers
+            sink.bind(("127.0.0.1", 0))
+            try:
+                await _query("127.0.0.1", sink.getsockname()[1], DEFAULT_COMMUNITY, 1, 0.05)
+            except (NoAnswer, SnmpFailed, asyncio.TimeoutError, TimeoutError):
+                pass
+        self._warm = True
+
+    def warm_up(self) -> None:
+        """Start the engine in the background now, so the first check finds it ready."""
+        asyncio.run_coroutine_threadsafe(self.ready(), self._start())
 
     def run(self, coroutine_function, timeout: float, *args: Any) -> Any:
         """:meth:`submit` and wait for the answer (blocking callers)."""
@@ -150,7 +180,8 @@ class _SnmpRunner:
         return await asyncio.wrap_future(self.submit(coroutine_function, timeout, *args))
 
     def close(self) -> None:
-        """Stop the loop thread and release the engine's sockets (at interpreter exit)."""
+        """Stop the loop thread and release the engine's sockets (tests; a process that
+        ends needs none of it: the thread is a daemon and the system closes its sockets)."""
         with self._lock:
             loop, thread, engine = self._loop, self._thread, self._engine
             self._loop = self._thread = self._engine = None
@@ -173,7 +204,6 @@ class _SnmpRunner:
 
 
 _runner = _SnmpRunner()
-atexit.register(_runner.close)
 _import_lock = threading.Lock()
 
 
@@ -269,6 +299,11 @@ async def _query(host: str, port: int, community: str, device: int, timeout: flo
                       _number(levels.get(index)))
                      for index in sorted(descriptions, key=lambda i: [int(p) for p in i.split(".")])],
     }
+
+
+def warm_up() -> None:
+    """Start the process's SNMP engine in the background (it takes about a second)."""
+    _runner.warm_up()
 
 
 def query_printer(host: str, port: int, community: str, device: int,
