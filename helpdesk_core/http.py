@@ -144,12 +144,25 @@ async def _read_body(response: aiohttp.ClientResponse, limit: int) -> bytes:
 async def get(url: str, *, timeout: float, verify_tls: bool = True,
               follow_redirects: bool = True, read_body: bool = True,
               max_body: int = MAX_BODY_BYTES,
-              headers: dict[str, str] | None = None) -> HttpAnswer:
+              headers: dict[str, str] | None = None, use_proxy: bool = True) -> HttpAnswer:
     """GET *url* within *timeout* seconds in all, on a fresh connection.
 
     A URL without a scheme gets ``http://``. Redirects are followed (at most
     ``MAX_REDIRECTS``) unless *follow_redirects* is off; the body is read (at most
-    *max_body* bytes) unless *read_body* is off.
+    *max_body* bytes) unless *read_body* is off. *use_proxy* off ignores the
+    environment's proxies (a device on the office network is asked directly).
+    """
+    return await request("GET", url, timeout=timeout, verify_tls=verify_tls,
+                         follow_redirects=follow_redirects, read_body=read_body,
+                         max_body=max_body, headers=headers, use_proxy=use_proxy)
+
+
+async def request(method: str, url: str, *, timeout: float, data: bytes | None = None,
+                  verify_tls: bool = True, follow_redirects: bool = True,
+                  read_body: bool = True, max_body: int = MAX_BODY_BYTES,
+                  headers: dict[str, str] | None = None,
+                  use_proxy: bool = True) -> HttpAnswer:
+    """:func:`get` with any *method* and a request body *data* (e.g. an IPP POST).
 
     :raises HttpError: the certificate is not valid (``tls``), no answer in time
         (``timeout``), no connection (``connect``), or a broken answer or URL
@@ -159,6 +172,8 @@ async def get(url: str, *, timeout: float, verify_tls: bool = True,
     if "://" not in url:
         url = "http://" + url
     proxies, ca_bundle, logins = environment()
+    if not use_proxy:
+        proxies = {}
     tls: ssl.SSLContext | bool = True  # aiohttp's own verifying context
     if not verify_tls:
         tls = False
@@ -169,14 +184,17 @@ async def get(url: str, *, timeout: float, verify_tls: bool = True,
     try:
         async with asyncio.timeout(max(float(timeout), 0.1)):
             # A fresh connection per request (no keep-alive): checks are about reaching it.
-            connector = aiohttp.TCPConnector(force_close=True, limit=0)
+            connector = aiohttp.TCPConnector(force_close=True, limit=0,
+                                             happy_eyeballs_delay=None)
             async with aiohttp.ClientSession(connector=connector, trust_env=False) as session:
                 current = url
                 while True:
-                    response = await session.get(
-                        current, allow_redirects=False, ssl=tls,
+                    response = await session.request(
+                        method, current, data=data, allow_redirects=False, ssl=tls,
                         proxy=_proxy_for(current, proxies),
                         headers={**(_login_for(current, logins) or {}), **(headers or {})})
+                    # Kept now: the connection lets go of it once the body is read.
+                    transport = response.connection.transport if response.connection else None
                     if (follow_redirects and response.status in REDIRECT_STATUSES
                             and "location" in response.headers and redirects < MAX_REDIRECTS):
                         redirects += 1
@@ -185,8 +203,14 @@ async def get(url: str, *, timeout: float, verify_tls: bool = True,
                         continue
                     break
                 latency = round((time.monotonic() - started) * 1000, 2)
-                body = await _read_body(response, max_body) if read_body else b""
-                response.release()
+                try:
+                    body = await _read_body(response, max_body) if read_body else b""
+                finally:  # cut off at the deadline too: the connection goes with it
+                    response.close()
+                    if transport is not None:
+                        # Not a TLS goodbye, which waits for the peer: a caller's
+                        # asyncio.run() would close the loop on a half-closed socket.
+                        transport.abort()
     except aiohttp.ClientSSLError as exc:
         raise HttpError("tls", describe_error(exc), redirects, exc) from exc
     except (TimeoutError, aiohttp.ServerTimeoutError) as exc:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from helpdesk_core import PLUGIN_API_VERSION, i18n
 from helpdesk_core.errors import HelpdeskError
-from helpdesk_core.models import Role, Ward
+from helpdesk_core.models import Role, Ticket, Ward
 from helpdesk_core.plugin_api import STAGE_API
 from helpdesk_core.services import users
 
@@ -93,7 +93,9 @@ def register(app: Flask) -> None:
     @click.option("--no-record", is_flag=True,
                   help="Only show the results; store nothing and file no ticket.")
     def check_asset(asset_ref: str, no_record: bool) -> None:
-        """Run the health checks of ASSET (its id or exact name) once and show the results."""
+        """Run the health checks of ASSET (its id or exact name) once and show the results.
+
+        Exits with status 1 when a check fails (or cannot run), 0 otherwise."""
         from helpdesk_core.services import health
         from . import scheduler
         asset = _find_asset(asset_ref)
@@ -106,6 +108,7 @@ def register(app: Flask) -> None:
         check_ids = [(check.id, check.check_type) for check in asset.checks]
         if not check_ids:
             click.echo(i18n.gettext("This device has no health checks."))
+        failed = False
         for check_id, check_type in check_ids:
             outcome = health.check_now(db.session, registry, check_id, record=not no_record,
                                        force=True, policy=scheduler.health_policy(app))
@@ -113,11 +116,15 @@ def register(app: Flask) -> None:
                 click.echo(f"  {check_type}: " + i18n.gettext(
                     "skipped (disabled, or running elsewhere right now)"))
                 continue
+            failed = failed or outcome.status in ("failure", "error")
             latency = "" if outcome.latency_ms is None else f" ({outcome.latency_ms:.0f} ms)"
             line = f"  {check_type}: {outcome.status.upper()} {outcome.message}{latency}"
-            if outcome.ticket_id is not None:
-                line += " " + i18n.gettext("[ticket #%(id)s]", id=outcome.ticket_id)
+            ticket = db.session.get(Ticket, outcome.ticket_id) if outcome.ticket_id else None
+            if ticket is not None:
+                line += " " + i18n.gettext("[ticket %(number)s]", number=ticket.number)
             click.echo(line)
+        if failed:  # scripts and monitoring read the exit status
+            raise SystemExit(1)
 
     @app.cli.command("demo")
     @click.option("--base-url", default="http://127.0.0.1:5000", show_default=True,

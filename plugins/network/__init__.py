@@ -42,13 +42,13 @@ def helpdesk_register_resolution_templates():
 @hookimpl
 def helpdesk_register_health_checks():
     return [
-        HealthCheckType("tcp", _l("TCP port open"), CATEGORY, run=checks.check_tcp,
+        HealthCheckType("tcp", _l("TCP port open"), CATEGORY, run_async=checks.check_tcp,
                         config_form=forms.TcpCheckForm, default_interval=300),
         HealthCheckType("http", _l("Web page or service (HTTP/HTTPS)"), CATEGORY,
                         run_async=checks.check_http, config_form=forms.HttpCheckForm,
                         default_interval=300),
-        HealthCheckType("dns", _l("Name lookup (DNS)"), CATEGORY, run=checks.check_dns,
+        HealthCheckType("dns", _l("Name lookup (DNS)"), CATEGORY, run_async=checks.check_dns,
                         config_form=forms.DnsCheckForm, default_interval=300),
-        HealthCheckType("ping", _l("Ping (ICMP)"), CATEGORY, run=checks.check_ping,
+        HealthCheckType("ping", _l("Ping (ICMP)"), CATEGORY, run_async=checks.check_ping,
                         config_form=forms.PingCheckForm, default_interval=120),
     ]

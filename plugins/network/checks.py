@@ -6,20 +6,21 @@ steps), so a dead peer gives a ``failure`` result rather than the runner's timeo
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import os
 import re
 import shutil
 import socket
-import subprocess
 import time
 from typing import Any
 from urllib.parse import urlsplit
 
+import dns.asyncbackend
+import dns.asyncquery
 import dns.exception
 import dns.flags
 import dns.message
-import dns.query
 import dns.rcode
 import dns.rdatatype
 import icmplib
@@ -68,16 +69,17 @@ def _host_port(address: str, default_port: int | None) -> tuple[str, int | None]
 
 # --- TCP ------------------------------------------------------------------------------
 
-def check_tcp(target: CheckTarget) -> CheckResult:
-    """Open a TCP connection to the asset's host and the configured port."""
+async def check_tcp(target: CheckTarget) -> CheckResult:
+    """Open a TCP connection to the asset's host and the configured port (a coroutine)."""
     host, port = _host_port(target.address, target.config.get("port"))
     if not host or not port:
         return CheckResult(CheckStatus.ERROR, _("No host or port configured."))
     started = time.monotonic()
     try:
-        with socket.create_connection((host, int(port)), timeout=target.timeout):
-            pass
-    except OSError as exc:
+        async with asyncio.timeout(max(float(target.timeout), 0.1)):
+            _reader, writer = await asyncio.open_connection(host, int(port))
+        writer.transport.abort()  # nothing to say: reaching it was the test
+    except (OSError, TimeoutError) as exc:
         return CheckResult(CheckStatus.FAILURE,
                            _("Cannot connect to %(host)s:%(port)s (%(error)s)",
                              host=host, port=port, error=describe_error(exc)))
@@ -146,7 +148,7 @@ def _failure_message(error: "http.HttpError", url: str, timeout: float) -> str:
 
 # --- DNS ------------------------------------------------------------------------------
 
-def _resolve_server(server: str) -> tuple[str, int]:
+async def _resolve_server(server: str) -> tuple[str, int]:
     host, port = _host_port(server, 53)
     try:
         ipaddress.ip_address(host)
@@ -155,16 +157,17 @@ def _resolve_server(server: str) -> tuple[str, int]:
         pass
     # A name: ask the system once for its address (the DNS server itself is not DNS-named
     # in practice, but a hostname in the asset list should still work).
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_DGRAM)
     return infos[0][4][0], int(port or 53)
 
 
-def check_dns(target: CheckTarget) -> CheckResult:
+async def check_dns(target: CheckTarget) -> CheckResult:
     """Look a name up through one DNS server; optionally expect a given address.
 
-    Config: ``name`` (what to look up), ``server`` (``ip`` or ``ip:port``; empty: the
-    asset's address), ``record_type`` (A or AAAA), ``expect_address``.
-    Values: ``addresses``, ``latency_ms``, ``server``, ``rcode``.
+    A coroutine (dnspython's asyncio queries). Config: ``name`` (what to look up),
+    ``server`` (``ip`` or ``ip:port``; empty: the asset's address), ``record_type``
+    (A or AAAA), ``expect_address``. Values: ``addresses``, ``latency_ms``, ``server``,
+    ``rcode``.
     """
     config = target.config
     name = (config.get("name") or "").strip().rstrip(".")
@@ -175,7 +178,7 @@ def check_dns(target: CheckTarget) -> CheckResult:
         return CheckResult(CheckStatus.ERROR, _("No DNS server or name configured."))
     deadline = _Deadline(target.timeout)
     try:
-        server, port = _resolve_server(server_text)
+        server, port = await _resolve_server(server_text)
     except OSError as exc:
         return CheckResult(CheckStatus.FAILURE,
                            _("Cannot find the DNS server %(server)s (%(error)s)",
@@ -187,14 +190,14 @@ def check_dns(target: CheckTarget) -> CheckResult:
     try:
         # A connected socket hears "port unreachable", so a server that is down fails at
         # once instead of waiting out the timeout.
-        with socket.socket(family, socket.SOCK_DGRAM) as sock:
-            sock.setblocking(False)  # dnspython waits with select on its own deadline
-            sock.connect((server, port))
-            response = dns.query.udp(query, server, port=port, sock=sock,
-                                     timeout=max(deadline.left(), 0.05))
+        backend = dns.asyncbackend.get_default_backend()
+        sock = await backend.make_socket(family, socket.SOCK_DGRAM, 0, None, (server, port))
+        async with sock:
+            response = await dns.asyncquery.udp(query, server, port=port, sock=sock,
+                                                timeout=max(deadline.left(), 0.05))
         if response.flags & dns.flags.TC:  # too big for UDP: ask again over TCP
-            response = dns.query.tcp(query, server, port=port,
-                                     timeout=max(deadline.left(), 0.05))
+            response = await dns.asyncquery.tcp(query, server, port=port,
+                                                timeout=max(deadline.left(), 0.05))
     except dns.exception.Timeout:
         return CheckResult(CheckStatus.FAILURE,
                            _("The DNS server %(server)s did not answer within %(seconds)s s",
@@ -231,11 +234,11 @@ def check_dns(target: CheckTarget) -> CheckResult:
 
 # --- ICMP ping ------------------------------------------------------------------------
 
-def _ping_icmplib(host: str, count: int, reply_timeout: float) -> dict[str, Any]:
+async def _ping_icmplib(host: str, count: int, reply_timeout: float) -> dict[str, Any]:
     # Raw sockets as root; otherwise datagram ICMP sockets, which the kernel allows only
     # for the groups in net.ipv4.ping_group_range (none, on stock Debian).
-    result = icmplib.ping(host, count=count, interval=PING_INTERVAL, timeout=reply_timeout,
-                          privileged=(os.geteuid() == 0))
+    result = await icmplib.async_ping(host, count=count, interval=PING_INTERVAL,
+                                      timeout=reply_timeout, privileged=(os.geteuid() == 0))
     # icmplib swallows send errors (e.g. no route): trust the counters, not packet_loss.
     return {"method": "icmp", "packets_sent": result.packets_sent,
             "packets_received": result.packets_received,
@@ -247,28 +250,38 @@ _TRANSMITTED = re.compile(r"(\d+) packets transmitted, (\d+) (?:packets )?receiv
 _RTT = re.compile(r"= ([\d.]+)/([\d.]+)/([\d.]+)/")
 
 
-def _ping_binary(host: str, count: int, reply_timeout: float, deadline: float) -> dict[str, Any]:
+async def _ping_binary(host: str, count: int, reply_timeout: float,
+                       deadline: float) -> dict[str, Any]:
     """The system ``ping`` (iputils, set-uid or with cap_net_raw) when ICMP sockets are denied."""
     binary = shutil.which("ping")
     if binary is None:
         raise FileNotFoundError("ping")
     command = [binary, "-n", "-q", "-c", str(count), "-i", str(PING_INTERVAL),
                "-W", str(max(1, round(reply_timeout))), "-w", str(max(1, int(deadline))), host]
-    completed = subprocess.run(command, capture_output=True, text=True, timeout=deadline + 0.5,
-                               env={"LC_ALL": "C", "PATH": os.environ.get("PATH", "")})
-    counts = _TRANSMITTED.search(completed.stdout)
+    process = await asyncio.create_subprocess_exec(
+        *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env={"LC_ALL": "C", "PATH": os.environ.get("PATH", "")})
+    try:
+        async with asyncio.timeout(deadline + 0.5):
+            out, err = await process.communicate()
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise
+    stdout, stderr = out.decode(errors="replace"), err.decode(errors="replace")
+    counts = _TRANSMITTED.search(stdout)
     if counts is None:  # unknown host, no route, ...: ping says why on stderr
-        reason = (completed.stderr or completed.stdout).strip().splitlines()
-        raise OSError(reason[-1] if reason else f"ping exited {completed.returncode}")
-    rtt = _RTT.search(completed.stdout)
+        reason = (stderr or stdout).strip().splitlines()
+        raise OSError(reason[-1] if reason else f"ping exited {process.returncode}")
+    rtt = _RTT.search(stdout)
     low, avg, high = (float(v) for v in rtt.groups()) if rtt else (0.0, 0.0, 0.0)
     return {"method": "ping", "packets_sent": int(counts.group(1)),
             "packets_received": int(counts.group(2)),
             "rtt_min_ms": low, "rtt_avg_ms": avg, "rtt_max_ms": high}
 
 
-def check_ping(target: CheckTarget) -> CheckResult:
-    """Send ICMP echo requests; report round-trip times and loss.
+async def check_ping(target: CheckTarget) -> CheckResult:
+    """Send ICMP echo requests; report round-trip times and loss (a coroutine).
 
     Config: ``count`` (default 3), ``slow_ms`` (warn above this average).
     Values: ``packets_sent``, ``packets_received``, ``loss_percent``, ``rtt_min_ms``,
@@ -283,12 +296,12 @@ def check_ping(target: CheckTarget) -> CheckResult:
     reply_timeout = max((budget - (count - 1) * PING_INTERVAL) / count, 0.1)
     try:
         try:
-            values = _ping_icmplib(host, count, reply_timeout)
+            values = await _ping_icmplib(host, count, reply_timeout)
         except icmplib.SocketPermissionError:
-            values = _ping_binary(host, count, reply_timeout, budget)
+            values = await _ping_binary(host, count, reply_timeout, budget)
     except icmplib.NameLookupError:
         return CheckResult(CheckStatus.FAILURE, _("Unknown host %(host)s", host=host))
-    except (OSError, icmplib.ICMPLibError, subprocess.TimeoutExpired) as exc:
+    except (OSError, icmplib.ICMPLibError, TimeoutError) as exc:
         return CheckResult(CheckStatus.FAILURE,
                            _("Cannot ping %(host)s (%(error)s)", host=host,
                              error=describe_error(exc)))

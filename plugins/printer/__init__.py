@@ -2,7 +2,7 @@
 
 from helpdesk_core import Category, hookimpl, translator
 
-from . import checks, forms
+from . import checks, forms, snmp
 from .triage import suggest_priority, suggest_template, summary_rows
 from .resolutions import TEMPLATES
 
@@ -49,5 +49,8 @@ def helpdesk_register_resolution_templates():
 
 @hookimpl
 def helpdesk_register_health_checks():
+    # Called once as the plugins load: start the SNMP engine meanwhile, so the first
+    # check (the scheduler's, or `helpdesk check`'s) does not wait for it.
+    snmp.warm_up()
     return checks.CHECK_TYPES
 

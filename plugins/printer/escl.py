@@ -5,12 +5,10 @@ from __future__ import annotations
 import time
 import xml.etree.ElementTree as ET
 
-import requests
-
-from helpdesk_core import CheckResult, CheckStatus, CheckTarget, describe_error, translator
+from helpdesk_core import CheckResult, CheckStatus, CheckTarget, http, translator
 
 from . import reasons as reason_text
-from .transport import BodyTooLarge, DeadlineExceeded, elapsed_ms, parse_address, request
+from .transport import BodyTooLarge, elapsed_ms, get, parse_address
 
 _ = translator(__name__).gettext
 
@@ -63,11 +61,12 @@ def interpret(body: bytes) -> tuple[CheckStatus, str, dict]:
     return status, text + (": " + ", ".join(adf_text) if adf_text else ""), values
 
 
-def check_escl(target: CheckTarget) -> CheckResult:
-    """Read the scanner's eSCL status: state (Idle, Processing, Stopped...) and ADF state."""
+async def check_escl(target: CheckTarget) -> CheckResult:
+    """Read the scanner's eSCL status: state (Idle, Processing, Stopped...) and ADF state.
+
+    A coroutine. Messages name the scanner's status page as it is asked for."""
     config = target.config or {}
     started = time.monotonic()
-    deadline = started + max(float(target.timeout), 0.1)
     try:
         url = status_url(target.address, config.get("path") or DEFAULT_PATH,
                          bool(config.get("use_tls")))
@@ -76,21 +75,23 @@ def check_escl(target: CheckTarget) -> CheckResult:
         return CheckResult(CheckStatus.ERROR,
                            _("“%(address)s” is not a scanner address", address=target.address))
     try:
-        status_code, _type, body = request("GET", endpoint, deadline,
-                                           headers={"Accept": "text/xml, application/xml"})
-    except (requests.Timeout, DeadlineExceeded):
-        return CheckResult(CheckStatus.FAILURE,
-                           _("No answer from the scanner within %(seconds)s s",
-                             seconds=f"{target.timeout:g}"),
-                           {"latency_ms": elapsed_ms(started)})
-    except requests.ConnectionError:
-        return CheckResult(CheckStatus.FAILURE,
-                           _("Cannot connect to the scanner at %(url)s", url=url),
-                           {"latency_ms": elapsed_ms(started)})
-    except (BodyTooLarge, requests.RequestException) as exc:
+        status_code, _type, body = await get(endpoint, max(float(target.timeout), 0.1),
+                                             {"Accept": "text/xml, application/xml"})
+    except http.HttpError as exc:
+        if exc.kind == "timeout":
+            message = _("No answer from the scanner within %(seconds)s s",
+                        seconds=f"{target.timeout:g}")
+        elif exc.kind == "connect":
+            message = _("Cannot connect to the scanner at %(url)s (%(error)s)", url=url,
+                        error=exc.reason)
+        else:
+            message = _("The device at %(url)s does not answer like an eSCL scanner "
+                        "(%(error)s)", url=url, error=exc.reason)
+        return CheckResult(CheckStatus.FAILURE, message, {"latency_ms": elapsed_ms(started)})
+    except BodyTooLarge:
         return CheckResult(CheckStatus.FAILURE,
                            _("The device at %(url)s does not answer like an eSCL scanner (%(error)s)",
-                             url=url, error=describe_error(exc)),
+                             url=url, error=_("the answer is too large")),
                            {"latency_ms": elapsed_ms(started)})
     latency = elapsed_ms(started)
     if status_code != 200:

@@ -12,13 +12,10 @@ import struct
 import time
 from typing import Any
 
-import requests
-
-from helpdesk_core import CheckResult, CheckStatus, CheckTarget, describe_error, translator
+from helpdesk_core import CheckResult, CheckStatus, CheckTarget, http, translator
 
 from . import reasons as reason_text
-from .transport import (BodyTooLarge, DeadlineExceeded, Endpoint, elapsed_ms, parse_address,
-                        request)
+from .transport import BodyTooLarge, Endpoint, elapsed_ms, parse_address, post
 
 _ = translator(__name__).gettext
 
@@ -239,13 +236,14 @@ def interpret(attributes: dict[str, list[Any]], low_marker: int) -> tuple[CheckS
     return status, text + (": " + ", ".join(details) if details else ""), values
 
 
-def get_printer_attributes(endpoint: Endpoint, printer_uri: str,
-                           deadline: float) -> dict[str, list[Any]]:
-    """Send Get-Printer-Attributes; return the attributes or raise ``IppError``."""
+async def get_printer_attributes(endpoint: Endpoint, printer_uri: str,
+                                 timeout: float) -> dict[str, list[Any]]:
+    """Send Get-Printer-Attributes; return the attributes or raise ``IppError``
+    (``http.HttpError`` when no answer came)."""
     request_id = next(_request_ids) % 0x7FFFFFFF or 1
-    status, content_type, body = request(
-        "POST", endpoint, deadline, data=encode_get_printer_attributes(printer_uri, request_id),
-        headers={"Content-Type": "application/ipp"})
+    status, _type, body = await post(
+        endpoint, timeout, encode_get_printer_attributes(printer_uri, request_id),
+        {"Content-Type": "application/ipp"})
     if status != 200:
         raise IppError(f"HTTP {status}")
     ipp_status, answered_id, attributes = decode_response(body)
@@ -256,11 +254,10 @@ def get_printer_attributes(endpoint: Endpoint, printer_uri: str,
     return attributes
 
 
-def check_ipp(target: CheckTarget) -> CheckResult:
-    """Ask the printer for its state, reasons and marker levels over IPP."""
+async def check_ipp(target: CheckTarget) -> CheckResult:
+    """Ask the printer for its state, reasons and marker levels over IPP (a coroutine)."""
     config = target.config or {}
     started = time.monotonic()
-    deadline = started + max(float(target.timeout), 0.1)
     try:
         endpoint = parse_address(target.address, default_port=DEFAULT_PORT,
                                  default_path=(config.get("path") or DEFAULT_PATH),
@@ -273,23 +270,26 @@ def check_ipp(target: CheckTarget) -> CheckResult:
         endpoint.url.split("://", 1)[1]
     low_marker = config.get("low_marker_percent")
     low_marker = DEFAULT_LOW_MARKER if low_marker is None else int(low_marker)
+    # Messages name the printer as the administrator typed it (ipp://..., not http://...).
+    address = target.address.strip()
     try:
-        attributes = get_printer_attributes(endpoint, printer_uri, deadline)
-    except (requests.Timeout, DeadlineExceeded):
-        return CheckResult(CheckStatus.FAILURE,
-                           _("No answer from the printer within %(seconds)s s",
-                             seconds=f"{target.timeout:g}"),
-                           {"latency_ms": elapsed_ms(started)})
-    except requests.ConnectionError:
-        return CheckResult(CheckStatus.FAILURE,
-                           _("Cannot connect to the printer at %(url)s", url=endpoint.url),
-                           {"latency_ms": elapsed_ms(started)})
-    except (IppError, BodyTooLarge, requests.RequestException) as exc:
+        attributes = await get_printer_attributes(endpoint, printer_uri,
+                                                  max(float(target.timeout), 0.1))
+    except http.HttpError as exc:
+        if exc.kind == "timeout":
+            message = _("No answer from the printer within %(seconds)s s",
+                        seconds=f"{target.timeout:g}")
+        elif exc.kind == "connect":
+            message = _("Cannot connect to the printer at %(address)s (%(error)s)",
+                        address=address, error=exc.reason)
+        else:
+            message = _("The device at %(url)s does not answer like an IPP printer (%(error)s)",
+                        url=address, error=exc.reason)
+        return CheckResult(CheckStatus.FAILURE, message, {"latency_ms": elapsed_ms(started)})
+    except (IppError, BodyTooLarge) as exc:
         return CheckResult(CheckStatus.FAILURE,
                            _("The device at %(url)s does not answer like an IPP printer (%(error)s)",
-                             url=endpoint.url, error=(describe_error(exc)
-                                                    if isinstance(exc, requests.RequestException)
-                                                    else str(exc) or exc.__class__.__name__)),
+                             url=address, error=str(exc) or exc.__class__.__name__),
                            {"latency_ms": elapsed_ms(started)})
     status, message, values = interpret(attributes, low_marker)
     return CheckResult(status, message, {"latency_ms": elapsed_ms(started), **values})

@@ -1,17 +1,24 @@
 """SNMP printer check: HOST-RESOURCES-MIB printer status and Printer-MIB supply levels.
 
 pysnmp 7 is asyncio-only, and an ``SnmpEngine`` belongs to the event loop it first ran
-on: reusing it from another loop hangs. The core runs every check in a fresh thread, so
-a per-thread loop would rebuild the engine (0.3-0.6 s with pysmi installed) on every
-call. Instead one background thread owns one loop and one engine for the process, and
-each check hands it a coroutine with its own timeout.
+on: reusing it from another loop hangs. Its callers each have a loop of their own (the
+scheduler's, ``helpdesk check``'s, a thread of the web's "check now"), and a new engine
+costs 0.3-0.6 s with pysmi installed. So one background thread owns one loop and the one
+engine of the process; the coroutine check (:func:`check_snmp_printer_async`) awaits its
+query there without holding a thread of its own, the blocking one waits for it.
+
+Starting the engine (importing pysnmp, attaching pysmi's MIB compiler) happens once, and
+outside the check's time budget: it is not the device's fault, and under load it took
+most of a 3 s budget and reported a healthy printer as silent.
 """
 
 from __future__ import annotations
 
 import asyncio
-import atexit
 import concurrent.futures
+import functools
+import ipaddress
+import socket
 import threading
 import time
 import warnings
@@ -26,6 +33,8 @@ _ = translator(__name__).gettext
 DEFAULT_PORT = 161
 DEFAULT_COMMUNITY = "public"
 DEFAULT_LOW_SUPPLY = 10
+# Seconds a blocking caller also waits for the engine to start (once per process).
+ENGINE_START_ALLOWANCE = 30.0
 
 HR_DEVICE_STATUS = "1.3.6.1.2.1.25.3.2.1.5"        # .hrDeviceIndex
 HR_PRINTER_STATUS = "1.3.6.1.2.1.25.3.5.1.1"       # .hrDeviceIndex
@@ -77,6 +86,14 @@ def supply_percent(level: int | None, maximum: int | None) -> int | None:
 # --- the process-wide SNMP loop ------------------------------------------------------
 
 
+class _NoMibCompiler:
+    """Stands in for pysmi's MIB compiler: numeric OIDs need no MIB, so none is compiled
+    (a missing module stays missing, as without pysmi)."""
+
+    def compile(self, *names: str, **options: Any) -> dict:
+        return {}
+
+
 class _SnmpRunner:
     """A daemon thread running one asyncio loop that owns one ``SnmpEngine``."""
 
@@ -85,6 +102,7 @@ class _SnmpRunner:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._engine: Any = None
+        self._warm = False
 
     def _start(self) -> asyncio.AbstractEventLoop:
         with self._lock:
@@ -94,6 +112,7 @@ class _SnmpRunner:
                                           daemon=True)
                 thread.start()
                 self._loop, self._thread, self._engine = loop, thread, None
+                self._warm = False
             return self._loop
 
     def engine(self) -> Any:
@@ -101,30 +120,69 @@ class _SnmpRunner:
         if self._engine is None:
             hlapi = _hlapi()
             engine = hlapi.SnmpEngine()
-            # The first request attaches pysmi's MIB compiler to the engine (~0.4 s, once);
-            # do it here so pysmi's deprecation warnings stay out of the checks.
+            # The first request would attach pysmi's MIB compiler (a lark parser, ~0.4 s)
+            # when pysmi is installed. The check asks by numeric OID and never compiles
+            # a MIB, so it gets a compiler that compiles nothing.
             from pysnmp.hlapi.varbinds import CommandGeneratorVarBinds
-            from pysnmp.smi.compiler import add_mib_compiler
             view = CommandGeneratorVarBinds.get_mib_view_controller(engine.cache)
             with _import_lock, warnings.catch_warnings():
                 warnings.simplefilter("ignore", DeprecationWarning)
-                add_mib_compiler(view.mibBuilder, ifAvailable=True, ifNotAdded=True)
+                builder = view.mibBuilder
+                if not builder.get_mib_compiler():
+                    builder._MibBuilder__mibCompiler = _NoMibCompiler()
+                # The first OID resolved loads the base MIB modules: also once, here.
+                hlapi.ObjectType(hlapi.ObjectIdentity(HR_PRINTER_STATUS)).resolve_with_mib(view)
             self._engine = engine
         return self._engine
 
-    def run(self, coroutine_function, timeout: float, *args: Any) -> Any:
-        """Run ``coroutine_function(*args)`` on the loop; give up after *timeout* seconds."""
+    def submit(self, coroutine_function, timeout: float, *args: Any) -> concurrent.futures.Future:
+        """Run ``coroutine_function(*args)`` on the loop, giving it *timeout* seconds once
+        the engine is ready; the future raises ``NoAnswer`` past that."""
         loop = self._start()
-        future = asyncio.run_coroutine_threadsafe(
-            asyncio.wait_for(coroutine_function(*args), timeout), loop)
+
+        async def bounded() -> Any:
+            await self.ready()  # once per process, not counted against the device
+            try:
+                return await asyncio.wait_for(coroutine_function(*args), timeout)
+            except (asyncio.TimeoutError, TimeoutError) as exc:
+                raise NoAnswer() from exc
+
+        return asyncio.run_coroutine_threadsafe(bounded(), loop)
+
+    async def ready(self) -> None:
+        """Start the engine and send one request, once: the first request loads more of
+        pysnmp's MIB modules (0.1-0.5 s), which no device should be blamed for."""
+        self.engine()
+        if self._warm:
+            return
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sink:  # hears, never answers
+            sink.bind(("127.0.0.1", 0))
+            try:
+                await _query("127.0.0.1", sink.getsockname()[1], DEFAULT_COMMUNITY, 1, 0.05)
+            except (NoAnswer, SnmpFailed, asyncio.TimeoutError, TimeoutError):
+                pass
+        self._warm = True
+
+    def warm_up(self) -> None:
+        """Start the engine in the background now, so the first check finds it ready."""
+        asyncio.run_coroutine_threadsafe(self.ready(), self._start())
+
+    def run(self, coroutine_function, timeout: float, *args: Any) -> Any:
+        """:meth:`submit` and wait for the answer (blocking callers)."""
+        future = self.submit(coroutine_function, timeout, *args)
         try:
-            return future.result(timeout + 0.5)
-        except (concurrent.futures.TimeoutError, asyncio.TimeoutError) as exc:
+            return future.result(timeout + ENGINE_START_ALLOWANCE)
+        except concurrent.futures.TimeoutError as exc:
             future.cancel()
             raise NoAnswer() from exc
 
+    async def run_async(self, coroutine_function, timeout: float, *args: Any) -> Any:
+        """:meth:`submit` and await the answer from another event loop, holding no thread."""
+        return await asyncio.wrap_future(self.submit(coroutine_function, timeout, *args))
+
     def close(self) -> None:
-        """Stop the loop thread and release the engine's sockets (at interpreter exit)."""
+        """Stop the loop thread and release the engine's sockets (tests; a process that
+        ends needs none of it: the thread is a daemon and the system closes its sockets)."""
         with self._lock:
             loop, thread, engine = self._loop, self._thread, self._engine
             self._loop = self._thread = self._engine = None
@@ -147,7 +205,6 @@ class _SnmpRunner:
 
 
 _runner = _SnmpRunner()
-atexit.register(_runner.close)
 _import_lock = threading.Lock()
 
 
@@ -160,6 +217,22 @@ def _hlapi() -> Any:
             from pysnmp.hlapi.v3arch import asyncio as hlapi
             from pysnmp.proto import rfc1905  # noqa: F401  (loaded for _query)
         return hlapi
+
+
+@functools.lru_cache(maxsize=1)
+def _transport_class(base: type) -> type:
+    """pysnmp's UDP target, taking an IP address as it is: pysnmp looks every address up
+    with the loop's ``getaddrinfo``, which runs in a thread of the loop's pool."""
+
+    class LiteralUdpTarget(base):
+        async def _resolve_address(self, address: tuple) -> tuple[str, int]:
+            try:
+                ipaddress.IPv4Address(address[0])
+            except ValueError:
+                return await super()._resolve_address(address)
+            return address[0], int(address[1])
+
+    return LiteralUdpTarget
 
 
 def _text(value: Any) -> str:
@@ -186,8 +259,8 @@ async def _query(host: str, port: int, community: str, device: int, timeout: flo
     engine = _runner.engine()
     auth = CommunityData(community, mpModel=1)  # v2c
     # One try per request: the check's own timeout bounds the whole exchange.
-    transport = await UdpTransportTarget.create((host, port), timeout=max(timeout, 0.2),
-                                                retries=0)
+    transport = await _transport_class(UdpTransportTarget).create(
+        (host, port), timeout=max(timeout, 0.2), retries=0)
     missing = (NoSuchObject, NoSuchInstance, EndOfMibView)
 
     oids = [f"{HR_PRINTER_STATUS}.{device}", f"{HR_PRINTER_ERRORS}.{device}",
@@ -229,10 +302,21 @@ async def _query(host: str, port: int, community: str, device: int, timeout: flo
     }
 
 
+def warm_up() -> None:
+    """Start the process's SNMP engine in the background (it takes about a second)."""
+    _runner.warm_up()
+
+
 def query_printer(host: str, port: int, community: str, device: int,
                   timeout: float) -> dict:
     """GET the printer status OIDs and walk the supply table; raise ``NoAnswer`` on silence."""
     return _runner.run(_query, timeout, host, port, community, device, timeout)
+
+
+async def query_printer_async(host: str, port: int, community: str, device: int,
+                              timeout: float) -> dict:
+    """:func:`query_printer` for a coroutine: awaits the process's SNMP loop."""
+    return await _runner.run_async(_query, timeout, host, port, community, device, timeout)
 
 
 def _host_port(address: str, default_port: int) -> tuple[str, int]:
@@ -282,40 +366,78 @@ def interpret(data: dict, low_supply: int) -> tuple[CheckStatus, str, dict]:
     return status, text + (": " + ", ".join(details) if details else ""), values
 
 
-def check_snmp_printer(target: CheckTarget) -> CheckResult:
-    """Read printer status, error bits and supply levels over SNMP v2c."""
-    config = target.config or {}
-    started = time.monotonic()
-    try:
-        host, port = _host_port(target.address, int(config.get("port") or DEFAULT_PORT))
-    except ValueError:
-        host, port = "", 0
-    if not host or not 0 < port < 65536:
-        return CheckResult(CheckStatus.ERROR,
-                           _("“%(address)s” is not a printer address", address=target.address))
-    community = config.get("community") or DEFAULT_COMMUNITY
-    device = int(config.get("device_index") or 1)
-    low_supply = config.get("low_supply_percent")
-    low_supply = DEFAULT_LOW_SUPPLY if low_supply is None else int(low_supply)
-    # Leave a margin inside the runner's own hard timeout.
-    budget = max(float(target.timeout) - 0.3, 0.2)
-    try:
-        data = query_printer(host, port, community, device, budget)
-    except NoAnswer:
+class _Poll:
+    """One run of the check: what the target asks for, then what the answer means."""
+
+    def __init__(self, target: CheckTarget) -> None:
+        config = target.config or {}
+        self.started = time.monotonic()
+        self.address = target.address
+        try:
+            self.host, self.port = _host_port(target.address,
+                                              int(config.get("port") or DEFAULT_PORT))
+        except ValueError:
+            self.host, self.port = "", 0
+        self.community = config.get("community") or DEFAULT_COMMUNITY
+        self.device = int(config.get("device_index") or 1)
+        low_supply = config.get("low_supply_percent")
+        self.low_supply = DEFAULT_LOW_SUPPLY if low_supply is None else int(low_supply)
+        # Leave a margin inside the runner's own hard timeout.
+        self.budget = max(float(target.timeout) - 0.3, 0.2)
+
+    @property
+    def invalid(self) -> CheckResult | None:
+        if not self.host or not 0 < self.port < 65536:
+            return CheckResult(CheckStatus.ERROR,
+                               _("“%(address)s” is not a printer address", address=self.address))
+        return None
+
+    @property
+    def query(self) -> tuple:
+        return self.host, self.port, self.community, self.device, self.budget
+
+    def _latency(self) -> dict:
+        return {"latency_ms": round((time.monotonic() - self.started) * 1000, 2)}
+
+    def failed(self, exc: Exception) -> CheckResult:
+        if isinstance(exc, SnmpFailed):
+            return CheckResult(CheckStatus.FAILURE,
+                               _("The SNMP agent at %(host)s answered with an error: %(error)s",
+                                 host=self.host, error=str(exc)), self._latency())
         return CheckResult(CheckStatus.FAILURE,
                            _("No answer from %(host)s:%(port)s over SNMP (device off, wrong "
-                             "address or wrong community)", host=host, port=port),
-                           {"latency_ms": round((time.monotonic() - started) * 1000, 2)})
-    except SnmpFailed as exc:
-        return CheckResult(CheckStatus.FAILURE,
-                           _("The SNMP agent at %(host)s answered with an error: %(error)s",
-                             host=host, error=str(exc)),
-                           {"latency_ms": round((time.monotonic() - started) * 1000, 2)})
-    if data["printer_status"] is None and data["device_status"] is None:
-        return CheckResult(CheckStatus.ERROR,
-                           _("The SNMP agent at %(host)s knows no printer with device index "
-                             "%(index)s", host=host, index=device),
-                           {"latency_ms": round((time.monotonic() - started) * 1000, 2)})
-    status, message, values = interpret(data, low_supply)
-    return CheckResult(status, message,
-                       {"latency_ms": round((time.monotonic() - started) * 1000, 2), **values})
+                             "address or wrong community)", host=self.host, port=self.port),
+                           self._latency())
+
+    def result(self, data: dict) -> CheckResult:
+        if data["printer_status"] is None and data["device_status"] is None:
+            return CheckResult(CheckStatus.ERROR,
+                               _("The SNMP agent at %(host)s knows no printer with device "
+                                 "index %(index)s", host=self.host, index=self.device),
+                               self._latency())
+        status, message, values = interpret(data, self.low_supply)
+        return CheckResult(status, message, {**self._latency(), **values})
+
+
+async def check_snmp_printer_async(target: CheckTarget) -> CheckResult:
+    """Read printer status, error bits and supply levels over SNMP v2c (a coroutine)."""
+    poll = _Poll(target)
+    if poll.invalid is not None:
+        return poll.invalid
+    try:
+        data = await query_printer_async(*poll.query)
+    except (NoAnswer, SnmpFailed) as exc:
+        return poll.failed(exc)
+    return poll.result(data)
+
+
+def check_snmp_printer(target: CheckTarget) -> CheckResult:
+    """:func:`check_snmp_printer_async` for a blocking caller (the same engine and loop)."""
+    poll = _Poll(target)
+    if poll.invalid is not None:
+        return poll.invalid
+    try:
+        data = query_printer(*poll.query)
+    except (NoAnswer, SnmpFailed) as exc:
+        return poll.failed(exc)
+    return poll.result(data)

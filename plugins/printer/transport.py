@@ -1,26 +1,14 @@
-"""Small helpers the device checks share: addresses, deadlines, bounded HTTP reads."""
+"""Small helpers the device checks share: addresses, and HTTP to a device (coroutines)."""
 
 from __future__ import annotations
 
-import threading
 import time
-import warnings
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import requests
-from urllib3.exceptions import InsecureRequestWarning
+from helpdesk_core import http
 
 MAX_BODY = 1024 * 1024  # a status answer is a few kB; anything bigger is not a printer
-CHUNK = 16 * 1024
-
-# catch_warnings() swaps a process-wide list; serialise our own use of it so two
-# unverified requests in parallel cannot leave a stray filter behind.
-_insecure_lock = threading.Lock()
-
-
-class DeadlineExceeded(Exception):
-    """The device kept the connection open past the check's time budget."""
 
 
 class BodyTooLarge(Exception):
@@ -76,72 +64,36 @@ def parse_address(address: str, *, default_port: int | dict[str, int], default_p
     return Endpoint(scheme, host, port, path)
 
 
-def read_limited(response: requests.Response, deadline: float) -> bytes:
-    """Read a streamed body, giving up at *deadline* (monotonic) or past :data:`MAX_BODY`.
-
-    The read timeout of requests bounds each ``recv``, not the whole body: a device that
-    trickles bytes would keep us forever. A timer shuts the socket down at the deadline,
-    which unblocks the read.
-    """
-    fired = threading.Event()
-
-    def abort() -> None:
-        fired.set()
-        try:
-            response.raw.shutdown()
-        except Exception:  # already finished or released: nothing to unblock
-            pass
-
-    timer = threading.Timer(max(deadline - time.monotonic(), 0.0), abort)
-    timer.daemon = True
-    timer.start()
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        for chunk in response.iter_content(CHUNK):
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > MAX_BODY:
-                raise BodyTooLarge(size)
-    except (requests.RequestException, OSError) as exc:
-        if fired.is_set():
-            raise DeadlineExceeded() from exc
-        raise
-    finally:
-        timer.cancel()
-    if fired.is_set():
-        raise DeadlineExceeded()
-    return b"".join(chunks)
-
-
-def request(method: str, endpoint: Endpoint, deadline: float, *, data: bytes | None = None,
-            headers: dict[str, str] | None = None) -> tuple[int, str, bytes]:
-    """One HTTP request that ends by *deadline*: returns status, content type and body.
+async def post(endpoint: Endpoint, timeout: float, data: bytes,
+               headers: dict[str, str]) -> tuple[int, str, bytes]:
+    """POST *data* within *timeout* seconds: status, content type and body.
 
     TLS certificates are not verified: printers and scanners ship self-signed ones, and
-    the check is about the device being up, not about its identity.
+    the check is about the device being up, not about its identity. No proxy: the device
+    is on the office network.
+
+    :raises http.HttpError: no answer in time or no connection.
+    :raises BodyTooLarge: more than :data:`MAX_BODY` bytes came.
     """
-    remaining = max(deadline - time.monotonic(), 0.05)
-    kwargs = dict(data=data, headers=headers or {}, timeout=(remaining, remaining),
-                  stream=True, allow_redirects=False)
-    with requests.Session() as session:
-        session.trust_env = False  # a proxy from the environment must not sit in between
-        if endpoint.scheme == "https":
-            if not _insecure_lock.acquire(timeout=remaining):
-                raise DeadlineExceeded()
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", InsecureRequestWarning)
-                    response = session.request(method, endpoint.url, verify=False, **kwargs)
-                    with response:
-                        body = read_limited(response, deadline)
-            finally:
-                _insecure_lock.release()
-        else:
-            response = session.request(method, endpoint.url, **kwargs)
-            with response:
-                body = read_limited(response, deadline)
-    return response.status_code, response.headers.get("Content-Type", ""), body
+    return _answer(await http.request("POST", endpoint.url, timeout=timeout, data=data,
+                                      headers=headers, **_DEVICE))
+
+
+async def get(endpoint: Endpoint, timeout: float,
+              headers: dict[str, str]) -> tuple[int, str, bytes]:
+    """:func:`post` for a GET."""
+    return _answer(await http.get(endpoint.url, timeout=timeout, headers=headers, **_DEVICE))
+
+
+# How devices are asked: certificates unverified, no redirects, no proxy, a bounded body.
+_DEVICE = dict(verify_tls=False, follow_redirects=False, use_proxy=False,
+               max_body=MAX_BODY + 1)
+
+
+def _answer(answer: "http.HttpAnswer") -> tuple[int, str, bytes]:
+    if len(answer.body) > MAX_BODY:
+        raise BodyTooLarge(len(answer.body))
+    return answer.status, answer.headers.get("Content-Type", ""), answer.body
 
 
 def elapsed_ms(started: float) -> float:

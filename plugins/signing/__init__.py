@@ -43,8 +43,8 @@ def helpdesk_register_resolution_templates():
 def helpdesk_register_health_checks():
     return [
         HealthCheckType("cert_expiry", _l("Certificate expiry"), CATEGORY,
-                        run=checks.check_cert_expiry, config_form=forms.CertExpiryCheckForm,
+                        run_async=checks.check_cert_expiry, config_form=forms.CertExpiryCheckForm,
                         default_interval=86400),
         HealthCheckType("sign_service", _l("Local signing service (VGCA Sign Service)"),
-                        CATEGORY, run=checks.check_sign_service, default_interval=600),
+                        CATEGORY, run_async=checks.check_sign_service, default_interval=600),
     ]

@@ -6,6 +6,7 @@ certificate is exactly what they must be able to look at.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import ipaddress
 import json
@@ -19,8 +20,8 @@ from zoneinfo import ZoneInfo
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
+from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidURI, WebSocketException
-from websockets.sync.client import connect
 
 from helpdesk_core import CheckResult, CheckStatus, CheckTarget, describe_error, translator
 
@@ -86,12 +87,16 @@ def _is_ip(host: str) -> bool:
     return True
 
 
-def _fetch_peer(host: str, port: int, deadline: _Deadline) -> x509.Certificate:
-    with socket.create_connection((host, port), timeout=deadline.left()) as raw:
-        raw.settimeout(deadline.left())
-        with _no_verify_context().wrap_socket(
-                raw, server_hostname=None if _is_ip(host) else host) as tls:
-            return x509.load_der_x509_certificate(tls.getpeercert(binary_form=True))
+async def _fetch_peer(host: str, port: int, deadline: _Deadline) -> x509.Certificate:
+    async with asyncio.timeout(deadline.left()):
+        _reader, writer = await asyncio.open_connection(
+            host, port, ssl=_no_verify_context(),
+            server_hostname=None if _is_ip(host) else host)
+    try:
+        der = writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
+    finally:
+        writer.transport.abort()  # no TLS goodbye: the certificate was all we wanted
+    return x509.load_der_x509_certificate(der)
 
 
 def _common_name(name: x509.Name) -> str:
@@ -103,8 +108,8 @@ def _local_date(moment: dt.datetime) -> str:
     return moment.astimezone(LOCAL_TIME).strftime("%d/%m/%Y")
 
 
-def check_cert_expiry(target: CheckTarget) -> CheckResult:
-    """How long a certificate stays valid: from a file, or from a TLS endpoint.
+async def check_cert_expiry(target: CheckTarget) -> CheckResult:
+    """How long a certificate stays valid: from a file, or from a TLS endpoint (a coroutine).
 
     Config: ``cert_file`` (PEM or DER path; empty: the asset's address as ``host:port``,
     port 443 by default; an address starting with ``/`` is a file too), ``warn_days``
@@ -129,7 +134,7 @@ def check_cert_expiry(target: CheckTarget) -> CheckResult:
                 return CheckResult(CheckStatus.ERROR,
                                    _("No certificate file or address configured."))
             source = f"{host}:{port}"
-            cert = _fetch_peer(host, port, deadline)
+            cert = await _fetch_peer(host, port, deadline)
     except (socket.timeout, TimeoutError):
         return CheckResult(CheckStatus.FAILURE,
                            _("%(source)s did not answer within %(seconds)s s",
@@ -179,7 +184,7 @@ def _service_url(address: str) -> str:
     return f"{scheme}://{host}:{port}/GetVersion"
 
 
-def check_sign_service(target: CheckTarget) -> CheckResult:
+async def check_sign_service(target: CheckTarget) -> CheckResult:
     """Ask the local signing service for its version (``"version"`` to ``/GetVersion``).
 
     The VGCA Sign Service answers JSON ``{"Status": 0, "Message": ...}``; any other
@@ -191,11 +196,12 @@ def check_sign_service(target: CheckTarget) -> CheckResult:
     deadline = _Deadline(target.timeout)
     started = time.monotonic()
     try:
-        with connect(url, ssl=_no_verify_context() if url.startswith("wss:") else None,
-                     open_timeout=deadline.left(), close_timeout=min(deadline.left(), 1.0),
-                     proxy=None) as websocket:
-            websocket.send("version")
-            reply = websocket.recv(timeout=deadline.left())
+        async with asyncio.timeout(deadline.left()):
+            async with connect(url, ssl=_no_verify_context() if url.startswith("wss:") else None,
+                               open_timeout=None, close_timeout=min(deadline.left(), 1.0),
+                               proxy=None) as websocket:
+                await websocket.send("version")
+                reply = await websocket.recv()
     except ConnectionRefusedError:
         return CheckResult(CheckStatus.FAILURE,
                            _("The signing service is not running at %(url)s", url=url),

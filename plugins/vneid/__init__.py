@@ -37,7 +37,7 @@ def helpdesk_register_resolution_templates():
 @hookimpl
 def helpdesk_register_health_checks():
     return [HealthCheckType("portal", _l("VNeID / public service portal reachable"), CATEGORY,
-                            run=checks.check_portal, config_form=forms.PortalCheckForm,
+                            run_async=checks.check_portal, config_form=forms.PortalCheckForm,
                             default_interval=600)]
 
 

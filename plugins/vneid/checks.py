@@ -6,12 +6,9 @@ the status code and looks for the maintenance notice the portals show.
 
 from __future__ import annotations
 
-import time
 import unicodedata
 
-import requests
-
-from helpdesk_core import CheckResult, CheckStatus, CheckTarget, describe_error, translator
+from helpdesk_core import CheckResult, CheckStatus, CheckTarget, http, translator
 
 _ = translator(__name__).gettext
 
@@ -22,8 +19,10 @@ def _fold(text: str) -> str:
     return unicodedata.normalize("NFC", text).casefold()
 
 
-def check_portal(target: CheckTarget) -> CheckResult:
-    """Request the portal page; a maintenance notice is a warning, a wrong status a failure."""
+async def check_portal(target: CheckTarget) -> CheckResult:
+    """Request the portal page; a maintenance notice is a warning, a wrong status a failure.
+
+    A coroutine, on :mod:`helpdesk_core.http`."""
     config = target.config
     url = (config.get("url") or "").strip() or target.address
     if not url:
@@ -32,33 +31,31 @@ def check_portal(target: CheckTarget) -> CheckResult:
     keyword = (config.get("keyword") or "").strip()
     maintenance = config.get("maintenance_text")
     maintenance = DEFAULT_MAINTENANCE_TEXT if maintenance is None else maintenance.strip()
-    started = time.monotonic()
     try:
-        response = requests.get(url, timeout=target.timeout, allow_redirects=True,
-                                headers={"User-Agent": "ward-helpdesk-healthcheck"})
-    except requests.Timeout:
+        response = await http.get(url, timeout=target.timeout,
+                                  headers={"User-Agent": "ward-helpdesk-healthcheck"})
+    except http.HttpError as exc:
+        if exc.kind == "timeout":
+            return CheckResult(CheckStatus.FAILURE,
+                               _("%(url)s did not answer within %(seconds)s s",
+                                 url=url, seconds=f"{target.timeout:g}"))
         return CheckResult(CheckStatus.FAILURE,
-                           _("%(url)s did not answer within %(seconds)s s",
-                             url=url, seconds=f"{target.timeout:g}"))
-    except requests.RequestException as exc:
-        return CheckResult(CheckStatus.FAILURE,
-                           _("Cannot reach %(url)s (%(error)s)", url=url,
-                             error=describe_error(exc)))
-    latency = round((time.monotonic() - started) * 1000, 2)
-    values = {"latency_ms": latency, "status_code": response.status_code}
+                           _("Cannot reach %(url)s (%(error)s)", url=url, error=exc.reason))
+    latency = response.latency_ms
+    values = {"latency_ms": latency, "status_code": response.status}
     body = _fold(response.text or "")
     if maintenance and _fold(maintenance) in body:
         return CheckResult(CheckStatus.WARNING,
                            _("%(url)s shows its maintenance notice", url=url),
                            dict(values, maintenance=True))
-    if response.status_code != expect:
+    if response.status != expect:
         return CheckResult(CheckStatus.FAILURE,
                            _("%(url)s answered %(status)s instead of %(expected)s",
-                             url=url, status=response.status_code, expected=expect), values)
+                             url=url, status=response.status, expected=expect), values)
     if keyword and _fold(keyword) not in body:
         return CheckResult(CheckStatus.FAILURE,
                            _("%(url)s does not contain “%(keyword)s”", url=url, keyword=keyword),
                            values)
     return CheckResult(CheckStatus.OK, _("%(url)s answered %(status)s in %(ms)s ms",
-                                         url=url, status=response.status_code, ms=latency),
+                                         url=url, status=response.status, ms=latency),
                        values)

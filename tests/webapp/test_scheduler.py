@@ -133,17 +133,23 @@ def test_helpdesk_check_runs_an_assets_checks_once(app, runner, http_server):
         asset_id = db.session.scalar(select(Asset.id))
 
     dry = runner.invoke(args=["check", "Cổng thông tin", "--no-record"])
-    assert dry.exit_code == 0, dry.output
+    assert dry.exit_code == 1, dry.output  # a check failed
     assert "http: FAILURE" in dry.output and "tcp: OK" in dry.output
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(CheckRecord)) == 0
 
     result = runner.invoke(args=["check", str(asset_id)])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(CheckRecord)) == 2
         ticket = db.session.scalar(select(Ticket))
-    assert f"#{ticket.id}" in result.output
+    assert f"[yêu cầu hỗ trợ {ticket.number}]" in result.output  # its number, not its id
+    assert ticket.number.startswith("CLI-")
+
+    http_server.set("/portal", "ok")
+    healthy = runner.invoke(args=["check", str(asset_id), "--no-record"])
+    assert healthy.exit_code == 0, healthy.output
+    assert "http: OK" in healthy.output
 
     missing = runner.invoke(args=["check", "Máy không có"])
     assert missing.exit_code != 0
@@ -163,3 +169,17 @@ def test_the_retention_job_prunes_old_results(app):
     app.config["HEALTH_RETENTION_DAYS"] = 14
     assert scheduler_module.prune(app) == 3
     assert scheduler_module.prune(app) == 0
+
+
+def test_helpdesk_check_says_why_in_vietnamese_with_the_address_as_typed(app, runner, closed_port):
+    typed = f"ipp://127.0.0.1:{closed_port}/ipp/print"
+    with app.app_context():
+        add_asset(db.session, Ward(code="IPP", name="Phường Thử"), "Máy in quầy 1", typed,
+                  AssetCheck(check_type="ipp", failure_threshold=1),
+                  AssetCheck(check_type="tcp", config={"port": closed_port}))
+        db.session.commit()
+    result = runner.invoke(args=["check", "Máy in quầy 1", "--no-record"])
+    assert result.exit_code == 1, result.output
+    assert typed in result.output and "http://" not in result.output
+    assert "kết nối bị từ chối" in result.output
+    assert "refused" not in result.output.lower()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from helpdesk_core import CheckStatus, CheckTarget
@@ -9,7 +11,7 @@ from plugins.printer import escl
 
 
 def run(address: str, timeout: float = 3.0, **config):
-    return escl.check_escl(CheckTarget(address, config, timeout, name="Quầy 1 scanner"))
+    return asyncio.run(escl.check_escl(CheckTarget(address, config, timeout, name="Quầy 1 scanner")))
 
 
 @pytest.mark.parametrize("address, config, url", [

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import struct
+import threading
+import time
 
 import pytest
 
@@ -11,7 +14,7 @@ from plugins.printer import ipp
 
 
 def run(address: str, timeout: float = 5.0, **config):
-    return ipp.check_ipp(CheckTarget(address, config, timeout, name="Ward5-Printer"))
+    return asyncio.run(ipp.check_ipp(CheckTarget(address, config, timeout, name="Ward5-Printer")))
 
 
 # --- codec ------------------------------------------------------------------------
@@ -246,3 +249,28 @@ def test_a_printer_refusing_jobs_is_a_failure_and_duplicate_marker_names_are_kep
     assert status is CheckStatus.FAILURE
     assert values["markers"] == {"Black": 50, "Black #2": 60}
     assert values["accepting_jobs"] is False
+
+
+def test_hung_printers_are_polled_without_a_thread_each(registry, http_server):
+    http_server.hang("/ipp/print")
+    address = "ipp://127.0.0.1:%d/ipp/print" % http_server.server.server_address[1]
+
+    def our_threads() -> int:  # the server answers each request in a thread of its own
+        return sum(1 for t in threading.enumerate() if "process_request" not in t.name)
+
+    before = our_threads()
+
+    async def poll_ten() -> tuple[int, list]:
+        runs = [asyncio.ensure_future(registry.run_check_async(
+            "ipp", CheckTarget(address, {}, 30))) for _ in range(10)]
+        deadline = time.monotonic() + 20
+        while http_server.pending("/ipp/print") < 10 and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        assert http_server.pending("/ipp/print") == 10
+        while_waiting = our_threads()
+        http_server.release.set()
+        return while_waiting, await asyncio.gather(*runs)
+
+    while_waiting, results = asyncio.run(poll_ten())
+    assert while_waiting == before
+    assert len(results) == 10

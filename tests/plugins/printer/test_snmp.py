@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import socket
 import threading
+import time
 
 import pytest
 
@@ -132,3 +135,52 @@ def test_wrong_device_index_is_a_configuration_error(snmp_agent):
     result = run(snmp_agent.address, device_index=7)
     assert result.status is CheckStatus.ERROR
     assert "7" in result.message
+
+
+def test_the_coroutine_check_reads_the_same_printer(snmp_agent):
+    result = asyncio.run(snmp.check_snmp_printer_async(CheckTarget(
+        snmp_agent.address, {"community": "faulty"}, 3.0)))
+    assert result.status is CheckStatus.FAILURE
+    assert result.values["conditions"] == ["noPaper", "lowToner"]
+
+
+def test_starting_the_engine_is_not_counted_against_the_device(snmp_agent):
+    # A fresh engine (pysnmp, pysmi's MIB compiler, the base MIBs) took longer than this
+    # whole budget; it used to eat it and report a healthy printer as silent.
+    snmp._runner.close()
+    assert snmp._runner._engine is None
+    result = run(snmp_agent.address, timeout=1.0)
+    assert result.status is CheckStatus.OK, result.message
+    snmp._runner.close()
+    result = asyncio.run(snmp.check_snmp_printer_async(CheckTarget(
+        snmp_agent.address, {"community": "public"}, 1.0)))
+    assert result.status is CheckStatus.OK, result.message
+
+
+def test_hung_printers_are_polled_without_a_thread_each(registry, snmp_agent):
+    run(snmp_agent.address)  # the process's one SNMP loop thread is running
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    silent.bind(("127.0.0.1", 0))
+    silent.setblocking(False)
+    address = "127.0.0.1:%d" % silent.getsockname()[1]
+    threads_before = threading.active_count()
+
+    async def poll_ten() -> tuple[int, int, list]:
+        runs = [asyncio.ensure_future(registry.run_check_async(
+            "snmp_printer", CheckTarget(address, {}, 3.0))) for _ in range(10)]
+        received, deadline = 0, time.monotonic() + 20
+        while received < 10 and time.monotonic() < deadline:
+            try:
+                silent.recvfrom(4096)
+                received += 1
+            except BlockingIOError:
+                await asyncio.sleep(0.01)
+        threads_while_waiting = threading.active_count()
+        return received, threads_while_waiting, await asyncio.gather(*runs)
+
+    with silent:
+        received, threads_while_waiting, results = asyncio.run(poll_ten())
+    assert received == 10  # all ten asked, none answered yet
+    assert threads_while_waiting == threads_before
+    assert [r.status for r, _ms in results] == [CheckStatus.FAILURE] * 10
+    assert "SNMP" in results[0][0].message

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import pytest
@@ -11,7 +12,7 @@ from helpdesk_core import CheckStatus, CheckTarget, i18n
 from helpdesk_core.services import tickets
 from helpdesk_core.testing import run_check
 from plugins.vneid import forms
-from plugins.vneid.checks import check_portal
+from plugins.vneid.checks import check_portal as check_portal_async
 from tests.factories import make_ward
 
 VALID = {"level": "2", "step": "login", "phone_os": "android", "nfc": "yes",
@@ -151,6 +152,10 @@ def test_templates_guide_without_asking_for_secrets(registry):
 
 def target(url, **config):
     return CheckTarget(url, config=config, timeout=2.0, name="VNeID")
+
+
+def check_portal(target: CheckTarget):
+    return asyncio.run(check_portal_async(target))
 
 
 @pytest.fixture
