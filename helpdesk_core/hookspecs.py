@@ -51,6 +51,9 @@ HOOK_DESCRIPTIONS = {
     "helpdesk_suggest_priority": N_("Suggests a priority from the answers"),
     "helpdesk_suggest_template": N_("Suggests a checklist from the answers"),
     "helpdesk_on_ticket_event": N_("Reacts when a ticket changes"),
+    "helpdesk_register_pages": N_("Adds pages of its own"),
+    "helpdesk_register_settings": N_("Has settings that administrators can change"),
+    "helpdesk_register_storage": N_("Keeps data in tables of its own"),
 }
 
 

@@ -66,6 +66,9 @@ EXPECTATIONS: dict[str, dict[str, object]] = {
     "api-docs.openapi_json": PUBLIC,
     "api_docs_ui.page": PUBLIC,
     "api_docs_ui.asset": dict.fromkeys(ROLES, MISSING),  # "network" is no Swagger UI file
+    # The built-in kiosk plugin's pages: every signed-in role; counter 999999 is nobody's.
+    "plugin_kiosk.counters": SIGNED_IN,
+    "plugin_kiosk.counter": NOBODYS,
 }
 
 
@@ -83,7 +86,7 @@ def parameters(world) -> dict[str, object]:
             "name": "network", "locale": "vi", "filename": "app.css", "action": "claim",
             "category": "network", "step": 0, "attachment_id": 999_999,
             "kind": "wards", "fmt": "csv", "token": "x" * 43,
-            "token_id": 999_999}
+            "token_id": 999_999, "counter_id": 999_999}
 
 
 def _outcome(response) -> object:
