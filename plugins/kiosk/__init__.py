@@ -36,7 +36,7 @@ def helpdesk_register_resolution_templates():
 @hookimpl
 def helpdesk_register_health_checks():
     return [HealthCheckType("kiosk_paper", _l("Ticket printer paper (ESC/POS)"), CATEGORY,
-                            run=checks.check_paper, config_form=forms.PaperCheckForm,
+                            run_async=checks.check_paper, config_form=forms.PaperCheckForm,
                             default_interval=300),
             HealthCheckType("kiosk_status", _l("Kiosk status endpoint (HTTP)"), CATEGORY,
                             run_async=status.check_status, config_form=forms.StatusCheckForm,

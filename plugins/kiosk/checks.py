@@ -17,10 +17,10 @@ So ``0x12`` is "paper adequate", ``0x1E`` near end, ``0x72`` out of paper.
 
 from __future__ import annotations
 
-import socket
+import asyncio
 import time
 
-from helpdesk_core import CheckResult, CheckStatus, CheckTarget, translator
+from helpdesk_core import CheckResult, CheckStatus, CheckTarget, describe_error, translator
 
 _ = translator(__name__).gettext
 
@@ -49,35 +49,33 @@ def _host_port(target: CheckTarget) -> tuple[str, int]:
     return target.address.strip("[]"), int(target.config.get("port") or DEFAULT_PORT)
 
 
-def check_paper(target: CheckTarget) -> CheckResult:
-    """Send ``DLE EOT 4`` to the printer and read its paper sensor status."""
+async def check_paper(target: CheckTarget) -> CheckResult:
+    """Send ``DLE EOT 4`` to the printer and read its paper sensor status.
+
+    A coroutine on the scheduler's event loop: no thread waits on a silent printer.
+    """
     host, port = _host_port(target)
     if not host:
         return CheckResult(CheckStatus.ERROR, _("No printer address configured."))
-    deadline = time.monotonic() + target.timeout
     started = time.monotonic()
+    writer = None
     try:
-        with socket.create_connection((host, port), timeout=target.timeout) as sock:
-            sock.sendall(REQUEST)
-            answer = b""
-            while not answer:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise socket.timeout
-                sock.settimeout(remaining)
-                chunk = sock.recv(1)
-                if not chunk:
-                    break
-                answer = chunk
-    except socket.timeout:
+        async with asyncio.timeout(max(float(target.timeout), 0.1)):
+            reader, writer = await asyncio.open_connection(host, port)
+            writer.write(REQUEST)
+            await writer.drain()
+            answer = await reader.read(1)
+    except TimeoutError:
         return CheckResult(CheckStatus.FAILURE,
                            _("The ticket printer at %(host)s:%(port)s did not answer",
                              host=host, port=port))
     except OSError as exc:
         return CheckResult(CheckStatus.FAILURE,
                            _("Cannot connect to the ticket printer at %(host)s:%(port)s (%(error)s)",
-                             host=host, port=port,
-                             error=exc.strerror or exc.__class__.__name__))
+                             host=host, port=port, error=describe_error(exc)))
+    finally:
+        if writer is not None:
+            writer.close()
     latency = round((time.monotonic() - started) * 1000, 2)
     if not answer:
         return CheckResult(CheckStatus.FAILURE,
