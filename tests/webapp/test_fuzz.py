@@ -115,6 +115,10 @@ def _real_values(app, world: World) -> dict[str, list[str]]:
         "check_id": [str(ids["check_id"])], "policy_id": [str(ids["policy_id"])],
         "category": ["network", "printer"], "action": ["assign", "resolve", "cancel", "claim"],
         "locale": ["vi"], "name": ["printer"], "filename": ["app.css"],
+        # Routes added since: bulk import/export, one-time links, API tokens, the
+        # kiosk's pages (ids that need not exist: hostile values matter there).
+        "kind": ["wards", "devices"], "fmt": ["csv", "xlsx"], "token": ["x" * 43],
+        "token_id": ["1"], "counter_id": ["1"],
     }
 
 
