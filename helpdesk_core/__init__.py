@@ -19,6 +19,7 @@ bundle and netrc. Tests use the kit in :mod:`helpdesk_core.testing` (a pytest pl
 """
 
 from . import http
+from .channels import AddressGone, Channel, DeliveryError, Message
 from .contracts import (Category, CheckResult, CheckStatus, CheckTarget, HealthCheckType,
                         PrioritySuggestion, ResolutionTemplate)
 from .hookspecs import PLUGIN_API_VERSION, hookimpl
@@ -36,5 +37,5 @@ __all__ = [
     "lazy_gettext", "ngettext", "Translator", "translator", "ENTRY_POINT_GROUP",
     "PluginRegistry", "load_registry", "make_plugin_manager", "mask_personal_data", "http",
     "describe_error", "Page", "PageRequest", "Redirect", "Render", "PluginStorage",
-    "plugin_settings",
+    "plugin_settings", "Channel", "Message", "DeliveryError", "AddressGone",
 ]

@@ -12,6 +12,7 @@ from typing import Any, Mapping
 import pluggy
 from wtforms import Form
 
+from .channels import Channel
 from .contracts import (Category, HealthCheckType, PrioritySuggestion,
                         ResolutionTemplate)
 from .i18n import N_
@@ -29,7 +30,8 @@ PROJECT_NAME = "helpdesk"
 # catalog), Category.priority_hint used, renamed hooks and HELPDESK_API.
 # 1.2: pages (helpdesk_register_pages), settings (helpdesk_register_settings) and storage
 # (helpdesk_register_storage).
-PLUGIN_API_VERSION = "1.2"
+# 1.3: notification channels (helpdesk_register_channels).
+PLUGIN_API_VERSION = "1.3"
 
 # Hooks renamed in this minor version: old name -> (new name, version that renamed it).
 # An implementation under the old name is routed to the new spec with a
@@ -54,6 +56,7 @@ HOOK_DESCRIPTIONS = {
     "helpdesk_register_pages": N_("Adds pages of its own"),
     "helpdesk_register_settings": N_("Has settings that administrators can change"),
     "helpdesk_register_storage": N_("Keeps data in tables of its own"),
+    "helpdesk_register_channels": N_("Sends notifications through a channel of its own"),
 }
 
 
@@ -180,6 +183,27 @@ def helpdesk_register_storage() -> PluginStorage | None:
         @hookimpl
         def helpdesk_register_storage():
             return PluginStorage(os.path.join(os.path.dirname(__file__), "migrations"), metadata)
+    """
+
+
+@hookspec
+def helpdesk_register_channels() -> list[Channel]:
+    """Return the notification channels this plugin delivers through.
+
+    Called once when the plugins load. Keys must be unique across all plugins. The
+    outbox writes a row per message and address in the transaction of the event and
+    the scheduler calls ``channel.send`` for it, retrying with backoff; see
+    :class:`~helpdesk_core.channels.Channel` for what a channel gives and
+    :class:`~helpdesk_core.channels.Message` for what it receives (already translated
+    and masked).
+
+    :return: a list of :class:`~helpdesk_core.channels.Channel`.
+
+    Example::
+
+        @hookimpl
+        def helpdesk_register_channels():
+            return [Channel("sms", _l("SMS"), send=send_sms, addresses=phone_of)]
     """
 
 

@@ -22,6 +22,7 @@ import pluggy
 from wtforms import Form
 
 from . import hookspecs, i18n
+from .channels import Channel, valid_channel
 from .contracts import (Category, CheckResult, CheckStatus, CheckTarget,
                         HealthCheckType, PrioritySuggestion, ResolutionTemplate,
                         valid_key)
@@ -103,6 +104,8 @@ class PluginRegistry:
         self.pages: dict[str, list[Page]] = {}  # plugin name -> its pages
         self.settings_forms: dict[str, type[Form]] = {}  # plugin name -> settings form
         self.storages: dict[str, PluginStorage] = {}  # plugin name -> its tables
+        self.channels: dict[str, Channel] = {}  # channel key -> channel
+        self.channel_plugins: dict[str, str] = {}
         self._collect()
         self._collect_extensions()
 
@@ -189,6 +192,16 @@ class PluginRegistry:
                 raise PluginError("Plugin %(plugin)s returned an invalid storage: %(item)r",
                                   plugin=plugin, item=storage)
             self.storages[plugin] = storage
+        for plugin, channel in self._registrations("helpdesk_register_channels"):
+            if not valid_channel(channel):
+                raise PluginError("Plugin %(plugin)s registered an invalid channel: %(item)r",
+                                  plugin=plugin, item=channel)
+            if channel.key in self.channels:
+                raise PluginError("Plugins %(first)s and %(second)s both register channel %(key)s",
+                                  first=self.channel_plugins[channel.key], second=plugin,
+                                  key=channel.key)
+            self.channels[channel.key] = channel
+            self.channel_plugins[channel.key] = plugin
 
     # -- guarded calls ------------------------------------------------------------
 

@@ -17,9 +17,10 @@ import pytest
 from wtforms import Form, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired
 
-from helpdesk_core import (ENTRY_POINT_GROUP, Category, CheckResult, CheckStatus,
-                           CheckTarget, HealthCheckType, PrioritySuggestion,
+from helpdesk_core import (ENTRY_POINT_GROUP, Category, Channel, CheckResult, CheckStatus,
+                           CheckTarget, HealthCheckType, Message, PrioritySuggestion,
                            ResolutionTemplate, hookimpl, hookspecs)
+from helpdesk_core.errors import PluginError
 from helpdesk_core.plugins import PluginRegistry
 from helpdesk_core.services import tickets
 from tests.factories import make_ward
@@ -134,6 +135,7 @@ class TempPlugin:
     """Implements every hook for the category ``temp``."""
 
     def __init__(self) -> None:
+        self.sent: list[Message] = []
         self.events: list[tuple[str, str]] = []
 
     @hookimpl
@@ -176,6 +178,11 @@ class TempPlugin:
     def helpdesk_on_ticket_event(self, ticket, event):
         self.events.append((ticket.number, event.kind))
 
+    @hookimpl
+    def helpdesk_register_channels(self):
+        return [Channel("temp_pigeon", "Pigeon", send=self.sent.append,
+                        addresses=lambda session, user: [f"loft-{user}"])]
+
 
 @pytest.fixture
 def temp_plugin(builtin_pm):
@@ -206,6 +213,42 @@ def test_hook_helpdesk_register_resolution_templates(temp_registry):
     [template] = temp_registry.templates_for("temp")
     assert template.steps == ("Turn off", "Turn on")
     assert temp_registry.templates[("temp", "restart")] is template
+
+
+def test_hook_helpdesk_register_channels(temp_registry, temp_plugin):
+    channel = temp_registry.channels["temp_pigeon"]
+    assert temp_registry.channel_plugins["temp_pigeon"] == "temp"
+    assert channel.addresses(None, 7) == ["loft-7"]
+    channel.send(Message("n1-temp_pigeon", "test", "loft-7", "Hi", "Body"))
+    assert [m.key for m in temp_plugin.sent] == ["n1-temp_pigeon"]
+
+
+@pytest.mark.parametrize("bad", [
+    "not a channel", Channel("Bad Key", "x", send=print), Channel("ok_key", "x", send=None)])
+def test_an_invalid_channel_stops_startup(builtin_pm, bad):
+    class Broken:
+        @hookimpl
+        def helpdesk_register_channels(self):
+            return [bad]
+    builtin_pm.register(Broken(), name="broken")
+    try:
+        with pytest.raises(PluginError, match="invalid channel"):
+            PluginRegistry(builtin_pm)
+    finally:
+        builtin_pm.unregister(name="broken")
+
+
+def test_two_plugins_cannot_register_one_channel_key(builtin_pm, temp_plugin):
+    class Twin:
+        @hookimpl
+        def helpdesk_register_channels(self):
+            return [Channel("temp_pigeon", "Other pigeon", send=print)]
+    builtin_pm.register(Twin(), name="twin")
+    try:
+        with pytest.raises(PluginError, match="both register channel temp_pigeon"):
+            PluginRegistry(builtin_pm)
+    finally:
+        builtin_pm.unregister(name="twin")
 
 
 def test_hook_helpdesk_register_health_checks(temp_registry):
