@@ -213,6 +213,19 @@ def _find_translations(module_name: str) -> tuple[str, str | None]:
     return module_name, None
 
 
+# WTForms' built-in messages, translated in the core's catalog: the core validates
+# plugins' forms itself (the API, the CLI), and WTForms ships no Vietnamese.
+WTFORMS_MESSAGES = (
+    N_("This field is required."), N_("Not a valid integer value."),
+    N_("Not a valid float value."), N_("Not a valid date value."), N_("Not a valid choice."),
+    N_("Invalid Choice: could not coerce."), N_("The CSRF token is missing."),
+    N_("The CSRF token is invalid."), N_("The CSRF token has expired."),
+    N_("The CSRF tokens do not match."), N_("Number must be between %(min)s and %(max)s."),
+    N_("Number must be at least %(min)s."), N_("Number must be at most %(max)s."),
+    N_("Invalid input."),
+)
+
+
 class WTFormsTranslations:
     """Adapter that lets WTForms translate its built-in messages through these catalogs."""
 

@@ -20,7 +20,7 @@ from helpdesk_core.models import AccessKind, AccessRecord, Role, Ticket, User
 from helpdesk_core.services import access_log, tickets
 
 from .admin_forms import TranslatedForm
-from .dashboard import DATE_FORMAT, _csv_response, _local
+from .downloads import DATE_FORMAT, csv_response, local_datetime
 from .extensions import db
 from .input_guard import int_arg
 from .web import now, roles_required
@@ -135,7 +135,7 @@ def export():
         yield from _csv_rows(batch, labels, system)
 
     day = now().strftime("%Y%m%d")
-    return _csv_response(f"access_log_{day}.csv", header, rows())
+    return csv_response(f"access_log_{day}.csv", header, rows())
 
 
 def _csv_rows(batch: list[AccessRecord], labels: dict[str, str],
@@ -143,7 +143,7 @@ def _csv_rows(batch: list[AccessRecord], labels: dict[str, str],
     numbers = access_log.ticket_numbers(db.session, batch)
     for item in batch:
         user = item.user
-        yield [_local(item.at), user.login if user else "", user.name if user else system,
+        yield [local_datetime(item.at), user.login if user else "", user.name if user else system,
                labels.get(item.kind, item.kind), numbers.get(item.ticket_id, ""),
                item.target,
                "; ".join(f"{k}={v}" for k, v in sorted((item.details or {}).items())),

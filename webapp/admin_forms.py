@@ -11,24 +11,12 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import TextInput
 
 from helpdesk_core import i18n
-from helpdesk_core.i18n import N_
 from helpdesk_core.i18n import lazy_gettext as _l
 from helpdesk_core.models import Criticality, Role
 
 from .input_guard import SafeForm
 
 DATE_FORMAT = "%d/%m/%Y"
-
-# WTForms' built-in messages, translated in the webapp catalog.
-WTFORMS_MESSAGES = (
-    N_("This field is required."), N_("Not a valid integer value."),
-    N_("Not a valid float value."), N_("Not a valid date value."), N_("Not a valid choice."),
-    N_("Invalid Choice: could not coerce."), N_("The CSRF token is missing."),
-    N_("The CSRF token is invalid."), N_("The CSRF token has expired."),
-    N_("The CSRF tokens do not match."), N_("Number must be between %(min)s and %(max)s."),
-    N_("Number must be at least %(min)s."), N_("Number must be at most %(max)s."),
-    N_("Invalid input."),
-)
 
 REQUIRED = _l("Please fill in this field.")
 

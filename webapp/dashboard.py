@@ -25,6 +25,9 @@ from helpdesk_core.services import reports, workflow
 
 from . import registry
 from .admin_forms import TranslatedForm
+from .downloads import DATE_FORMAT
+from .downloads import csv_response as _csv_response
+from .downloads import local_datetime as _local
 from .errors import render_error
 from .extensions import db
 from .input_guard import int_arg
@@ -32,8 +35,6 @@ from .web import flash_error, now, roles_required, today
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
-DATE_FORMAT = "%d/%m/%Y"
-CSV_DATETIME = "%d/%m/%Y %H:%M"
 # Colour-blind-safe palette (Okabe-Ito), one colour per category in chart order.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
            "#000000")
@@ -205,12 +206,6 @@ def volume_chart(volumes: reports.WeeklyVolumes) -> dict[str, Any]:
 
 # --- CSV exports ---------------------------------------------------------------------
 
-def _local(value: dt.datetime | None) -> str:
-    if value is None:
-        return ""
-    return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime(CSV_DATETIME)
-
-
 def _minutes(value: float | None) -> str:
     return "" if value is None else f"{value:.1f}"
 
@@ -230,20 +225,6 @@ def _export_period(form: PeriodForm) -> reports.Period:
 def _refuse(message: str) -> NoReturn:
     response, code = render_error(400, str(message))
     abort(Response(response, code))
-
-
-def _csv_response(filename: str, header: list[str], rows: Iterator[list[Any]]) -> Response:
-    # The header is written before streaming, while the request's locale is known; the
-    # first rows are fetched before it too, so a failing query is an error page, not a
-    # 200 whose download breaks off.
-    body = stream_with_context(exports.csv_chunks([str(h) for h in header],
-                                                  exports.started(rows),
-                                                  reports.EXPORT_BATCH))
-    response = Response(body, mimetype="text/csv")
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def _record_export(name: str, period: reports.Period, **filters: Any) -> None:

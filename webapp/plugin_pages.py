@@ -27,15 +27,12 @@ from helpdesk_core.services import plugin_settings, scope
 from . import outage
 from .errors import render_error
 from .extensions import db
-from .web import form_meta, now, today
+from .web import form_meta, local_target, now, today
 
 log = logging.getLogger(__name__)
 PREFIX = "/p"
 # A path of this site: no scheme, no "//" or "/\\" (another host to a browser), no
 # whitespace or control characters (browsers drop them, and "/\t/host" becomes "//host").
-LOCAL_PATH = re.compile(r"^/(?![/\\])[^\s\x00-\x1f\x7f\\]*$")
-
-
 def endpoint(plugin: str, key: str) -> str:
     """The Flask endpoint of page *key* of *plugin*."""
     return f"plugin_{plugin}.{key}"
@@ -118,7 +115,7 @@ def _page_request(registry: Any, plugin: str) -> PageRequest:
 def _respond(registry: Any, plugin: str, result: Any) -> Response | tuple[str, int]:
     """Turn what a view returned into a response; anything else is the plugin's bug."""
     if isinstance(result, Redirect):
-        if LOCAL_PATH.match(result.to):
+        if local_target(result.to):  # a path of this site, judged like login's "next"
             return redirect(result.to)
         return redirect(url_for(endpoint(plugin, result.to), **dict(result.values)))
     if isinstance(result, Render):

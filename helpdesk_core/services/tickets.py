@@ -197,7 +197,10 @@ def validate_triage(registry: PluginRegistry, category: str,
     form_class = registry.triage_form(category)
     if form_class is None:
         return {}
-    form = form_class(data=dict(triage or {}), meta={"csrf": False})
+    # WTForms' own messages ("Not a valid choice.") in the caller's language too: the
+    # web wraps plugin forms itself, but the API and the CLI come straight here.
+    form = form_class(data=dict(triage or {}), meta={
+        "csrf": False, "get_translations": lambda _form: i18n.WTFormsTranslations()})
     for field in form:
         # Built from data= (not a request), fields have no raw input, and validators such
         # as Optional() would then stop the chain before Length() and the like run.

@@ -60,6 +60,14 @@ def test_messages_are_vietnamese_by_default(registry):
     assert error.value.field_errors["device"] == ["Tối đa 120 ký tự."]
 
 
+def test_wtforms_own_messages_are_vietnamese_too(registry):
+    # "Not a valid choice." comes from WTForms itself, not from the plugin's catalog.
+    with pytest.raises(ValidationFailed) as error:
+        tickets.validate_triage(registry, "printer", {"symptom": "on_fire"})
+    [message] = error.value.field_errors["symptom"]
+    assert message != "Not a valid choice." and "hợp lệ" in message
+
+
 def test_every_field_has_a_label_and_no_field_asks_for_secrets():
     form = forms.PrinterTriageForm()
     for field in form:
