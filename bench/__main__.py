@@ -1,5 +1,6 @@
-"""``make bench``: generate data, load the main pages on SQLite and PostgreSQL, sweep
-1,000 health-check targets, and print one table.
+"""``make bench``: generate data, load the main pages on SQLite and PostgreSQL beside a
+bare Flask route served the same way, sweep 1,000 health-check targets, print the tables
+and rewrite the generated part of bench/RESULTS.md.
 
     python -m bench                       # quick size (10k tickets) on both engines
     python -m bench --size 1m             # 1,000,000 tickets on both engines
@@ -23,13 +24,9 @@ import time
 
 from sqlalchemy.engine import make_url
 
-from . import generate, load, sweep
+from . import generate, load, report, sweep
 
 PG_ADMIN_URL = os.environ.get("HELPDESK_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-# p95 latency targets in ms on PostgreSQL with 1m tickets; SQLite (100k) gets twice the time.
-P95_TARGET_MS = {"queue": 50, "ticket": 50, "dashboard": 150,
-                 "list": 50, "api_list": 50, "api_ticket": 50}
-FILE_TARGET_RPS = 200
 SWEEP_RATIO_TARGET = 1.5
 SWEEP_MEMORY_TARGET_MB = 200
 ROW = "| {:<10} | {:<6} | {:<28} | {:>8} | {:>7} | {:>7} | {:>7} | {:>6} | {:>8} | {:<27} |"
@@ -109,39 +106,11 @@ def machine() -> str:
             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
 
 
-def verdict(engine: str, name: str, m: load.Measured) -> tuple[str, str]:
-    factor = 2 if engine == "sqlite" else 1
-    r = m.result
-    if name == "file":
-        target = FILE_TARGET_RPS / factor
-        ok = r.rps >= target and r.errors == 0
-        return f">= {target:g}/s, 0 errors", "ok" if ok else "MISSED"
-    target = P95_TARGET_MS[name] * factor
-    ok = r.p95_ms < target and r.errors == 0
-    return f"p95 < {target:g} ms", "ok" if ok else "MISSED"
-
-
 def header() -> list[str]:
     return [ROW.format("engine", "size", "scenario", "req/s", "p50 ms", "p95 ms", "p99 ms",
                        "errors", "peak MB", "target"),
             ROW.format(*["-" * 10, "-" * 6, "-" * 28, "-" * 8, "-" * 7, "-" * 7, "-" * 7, "-" * 6,
                          "-" * 8, "-" * 27]).replace(" ", "-").replace("|-", "| ").replace("-|", " |")]
-
-
-def load_rows(engine: str, size: str, measured: list[load.Measured]) -> list[str]:
-    rows = []
-    labels = {"queue": "student queue", "ticket": "ticket page", "dashboard": "coord. dashboard",
-              "file": "filing (POST)", "list": "ward's open tickets (web)",
-              "api_list": "ward's open tickets (API)", "api_ticket": "ticket (API)"}
-    for m in measured:
-        r = m.result
-        target, ok = verdict(engine, r.name, m)
-        rows.append(ROW.format(engine, size, labels.get(r.name, r.name), f"{r.rps:.0f}",
-                               f"{r.p50_ms:.1f}", f"{r.p95_ms:.1f}", f"{r.p99_ms:.1f}", r.errors,
-                               f"{m.peak_rss_mb:.0f}", f"{target} {ok}"))
-        if m.note:
-            rows.append(f"|   note: {m.note}")
-    return rows
 
 
 def sweep_row(engine: str, s: sweep.SweepResult) -> str:
@@ -163,10 +132,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engines", default="sqlite,postgresql")
     parser.add_argument("--scenarios",
                         default="queue,ticket,dashboard,file,list,api_list,api_ticket")
-    parser.add_argument("--seconds", type=int, default=10, help="per scenario (default 10)")
-    parser.add_argument("--max-requests", type=int, default=20000, help="per scenario")
-    parser.add_argument("--connections", type=int, default=2,
-                        help="concurrent connections (default 2, one per gunicorn worker)")
+    parser.add_argument("--shape", choices=sorted(load.SHAPES), default="reference",
+                        help="wrk load: reference = -t2 -c8 for 20 s per page (default), "
+                             "legacy = -t1 -c2 for 10 s (the earlier benches)")
+    parser.add_argument("--seconds", type=int, help="per page (default: the shape's)")
+    parser.add_argument("--connections", type=int, help="wrk connections (default: the shape's)")
+    parser.add_argument("--runs", type=int, default=3,
+                        help="runs of every page, back to back, for the spread (default 3)")
+    parser.add_argument("--max-requests", type=int, default=100000, help="per page and run")
+    parser.add_argument("--no-preload", action="store_true",
+                        help="workers build the app after the fork (gunicorn without --preload)")
+    parser.add_argument("--no-write", action="store_true",
+                        help="print the table only; do not rewrite bench/RESULTS.md")
     parser.add_argument("--pg-db", help="PostgreSQL database name (default: a fresh one, dropped)")
     parser.add_argument("--sqlite-path", help="SQLite file (default: a fresh one, deleted)")
     parser.add_argument("--reuse", action="store_true",
@@ -182,6 +159,11 @@ def main(argv: list[str] | None = None) -> int:
         return bulk.main(["--engines", args.engines])
 
     ensure_wrk()
+    shape = load.SHAPES[args.shape]
+    shape = load.Shape(shape.threads, args.connections or shape.connections,
+                       args.seconds or shape.seconds)
+    page_rows: list[report.Row] = []
+    process: list[str] = []
     engines = [] if args.sweep_only else [e.strip() for e in args.engines.split(",") if e.strip()]
     scenarios = tuple(s.strip() for s in args.scenarios.split(",") if s.strip())
     lines = header()
@@ -211,9 +193,12 @@ def main(argv: list[str] | None = None) -> int:
                     tickets = load.count_tickets(url)
                     size = f"{tickets / 1e6:.2g}m" if tickets >= 1e6 else f"{tickets // 1000}k"
                 print(f"bench: loading {engine} ({size}) ...", flush=True)
-                measured = load.run(url, seconds=args.seconds, max_requests=args.max_requests,
-                                    connections=args.connections, scenarios=scenarios)
-                lines += load_rows(engine, size, measured)
+                runs = load.run(url, seconds=shape.seconds, max_requests=args.max_requests,
+                                connections=shape.connections, threads=shape.threads,
+                                scenarios=scenarios, runs=args.runs, reference=True,
+                                preload=not args.no_preload)
+                page_rows += report.rows(engine, size, runs)
+                process += report.process_lines(engine, runs)
             finally:
                 if not args.keep and not args.reuse:
                     if engine == "postgresql":
@@ -240,9 +225,15 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(tmpdir, ignore_errors=True)
     print()
     print(f"Machine: {machine()}")
-    print(f"gunicorn -w 2 on loopback, wrk with {args.connections} connections, "
-          f"{args.seconds} s per scenario")
-    print("\n".join(lines))
+    page_lines = report.table(page_rows) + [""] + process if page_rows else []
+    print("\n".join(page_lines))
+    if len(lines) > 2:
+        print("\n".join(lines))
+    if page_rows and not args.no_write:
+        report.write_results(machine(), report.versions(pg_version()),
+                             "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:]),
+                             shape, args.runs, page_lines)
+        print(f"bench: wrote {report.RESULTS}")
     if not args.no_sweep:
         print("sweep row: p50 column = wall time of one run of every check, p95 column = wall "
               "time / per-check timeout (2 s), errors = checks without a result, peak MB = "

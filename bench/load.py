@@ -18,6 +18,7 @@ Each scenario runs wrk for a bounded time and a bounded number of requests.
 
 from __future__ import annotations
 
+import contextlib
 import html.parser
 import urllib.parse
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from helpdesk_core.models import Status, StudentAssignment, Ticket, User
 
 from . import generate
 from .loadgen import LoadResult, run_wrk
-from .server import Gunicorn, MemoryWatcher
+from .server import Gunicorn, MemoryWatcher, process_tree_rss_kb
 
 FILE_CATEGORY = "printer"
 
@@ -177,13 +178,44 @@ class Measured:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass
+class Shape:
+    """How wrk loads each page: threads, connections, seconds."""
+
+    threads: int
+    connections: int
+    seconds: int
+
+
+# The issue's reference measurement (wrk -t2 -c8, 20 s), and the shape of the earlier
+# benches (one connection per worker, 10 s), kept to compare with older results.
+SHAPES = {"reference": Shape(2, 8, 20), "legacy": Shape(1, 2, 10)}
+
+
+@dataclass
+class PageRuns:
+    """Every run of every scenario, with the bare route's beside them."""
+
+    scenarios: dict[str, list[Measured]] = field(default_factory=dict)
+    bare: list[LoadResult] = field(default_factory=list)
+    rss_after_mb: float = 0.0  # master + workers after the last run
+    ready_s: list[float] = field(default_factory=list)  # fork -> ready, per worker
+
+    def runs(self, name: str) -> list[Measured]:
+        return self.scenarios.setdefault(name, [])
+
+
 def run(url: str, *, seconds: int = 10, max_requests: int = 20000, connections: int = 2,
         scenarios: tuple[str, ...] = ("queue", "ticket", "dashboard", "file"),
-        workers: int = 2) -> list[Measured]:
-    """Serve *url* with gunicorn and load each scenario in turn."""
+        workers: int = 2, threads: int = 1, runs: int = 1, reference: bool = False,
+        preload: bool = True) -> PageRuns:
+    """Serve *url* with gunicorn and load each scenario in turn, *runs* times; with
+    *reference*, the bare Flask route (bench.bare) first in each run, same settings."""
     subjects = pick_subjects(url)
-    results: list[Measured] = []
-    with Gunicorn(url, workers=workers) as server:
+    out = PageRuns()
+    bare = Gunicorn(url, workers=workers, app="bench.bare:app") if reference else None
+    with Gunicorn(url, workers=workers, preload=preload) as server, \
+            (bare or contextlib.nullcontext()):
         base = server.base_url
         # Warm the workers (imports, caches, first connections) outside the measurement.
         sessions = {role: login(base, who) for role, who in
@@ -199,30 +231,39 @@ def run(url: str, *, seconds: int = 10, max_requests: int = 20000, connections: 
             token = {"Authorization": f"Bearer {make_api_token(url, subjects.ward_id)}"}
             sessions["api"] = requests.Session()
             sessions["api"].headers.update(token)
-        for name in scenarios:
-            if name in gets:
-                role, path = gets[name]
-                for _ in range(4):
-                    r = sessions[role].get(base + path, timeout=60, allow_redirects=False)
-                    if r.status_code != 200:
-                        raise RuntimeError(f"{name}: {path} answered HTTP {r.status_code}")
-                headers = dict(sessions["api"].headers) if role == "api" else {}
-                with MemoryWatcher(server.process.pid) as memory:
-                    result = run_wrk(name, base + path,
-                                     "" if role == "api" else cookie_header(sessions[role]),
-                                     seconds=seconds, connections=connections,
-                                     max_requests=max_requests,
-                                     extra_headers={"Authorization": headers["Authorization"]}
-                                     if role == "api" else None)
-                results.append(Measured(result, memory.peak_kb / 1024))
-            elif name == "file":
-                results.append(_run_filing(url, base, sessions["staff"], seconds, connections,
-                                           max_requests, server))
-    return results
+        wrk = dict(seconds=seconds, connections=connections, threads=threads,
+                   max_requests=max_requests)
+        for _ in range(runs):
+            if bare is not None:
+                out.bare.append(run_wrk("bare", bare.base_url + "/", "", **wrk))
+            for name in scenarios:
+                if name in gets:
+                    out.runs(name).append(_run_get(name, gets[name], sessions, base, server, wrk))
+                elif name == "file":
+                    out.runs(name).append(_run_filing(url, base, sessions["staff"], server, wrk))
+        out.rss_after_mb = process_tree_rss_kb(server.process.pid) / 1024
+        out.ready_s = list(server.ready_seconds().values())
+        out.ready_s.append(server.replace_a_worker())
+    return out
 
 
-def _run_filing(url: str, base: str, session: requests.Session, seconds: int,
-                connections: int, max_requests: int, server: Gunicorn) -> Measured:
+def _run_get(name: str, role_path: tuple[str, str], sessions: dict[str, requests.Session],
+             base: str, server: Gunicorn, wrk: dict[str, int]) -> Measured:
+    role, path = role_path
+    for _ in range(4):
+        r = sessions[role].get(base + path, timeout=60, allow_redirects=False)
+        if r.status_code != 200:
+            raise RuntimeError(f"{name}: {path} answered HTTP {r.status_code}")
+    api = role == "api"
+    with MemoryWatcher(server.process.pid) as memory:
+        result = run_wrk(name, base + path, "" if api else cookie_header(sessions[role]),
+                         extra_headers={"Authorization": sessions["api"].headers["Authorization"]}
+                         if api else None, **wrk)
+    return Measured(result, memory.peak_kb / 1024)
+
+
+def _run_filing(url: str, base: str, session: requests.Session, server: Gunicorn,
+                wrk: dict[str, int]) -> Measured:
     path = f"/tickets/new/{FILE_CATEGORY}"
     page = session.get(base + path, timeout=60)
     page.raise_for_status()
@@ -233,13 +274,14 @@ def _run_filing(url: str, base: str, session: requests.Session, seconds: int,
     trial = session.post(base + path, data=fields, timeout=60, allow_redirects=False)
     if trial.status_code != 302 or "/filed" not in trial.headers.get("Location", ""):
         raise RuntimeError(f"filing failed: HTTP {trial.status_code}; fields {sorted(fields)}")
+    # Every filing a new form: the form key says "the same filing again" otherwise.
+    fields["form_key"] = "__UNIQUE__"
     body = urllib.parse.urlencode(fields)
     before = count_tickets(url)
     with MemoryWatcher(server.process.pid) as memory:
         result = run_wrk("file", base + path, cookie_header(session), method="POST", body=body,
-                         content_type="application/x-www-form-urlencoded", seconds=seconds,
-                         connections=connections, max_requests=max_requests,
-                         ok_status=(302,))
+                         content_type="application/x-www-form-urlencoded",
+                         ok_status=(302,), **wrk)
     # wrk stops with up to one request in flight per connection: the server still files it.
     created = count_tickets(url) - before
     answered_ok = result.requests - result.errors
@@ -247,9 +289,9 @@ def _run_filing(url: str, base: str, session: requests.Session, seconds: int,
     if created < answered_ok:
         note = f"only {created} tickets created for {answered_ok} successful filings"
         result.errors += answered_ok - created
-    elif created > result.requests + connections:
+    elif created > result.requests + wrk["connections"]:
         note = f"{created} tickets created for {result.requests} filings"
-        result.errors += created - result.requests - connections
+        result.errors += created - result.requests - wrk["connections"]
     return Measured(result, memory.peak_kb / 1024, note, {"created": created})
 
 

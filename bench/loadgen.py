@@ -17,13 +17,18 @@ local limit = %(limit)d
 local threads = {}
 setup = function(thread)
   table.insert(threads, thread)
+  thread:set("tid", #threads)
 end
 init = function(args)
   bad = 0
   seen = 0
+  sent = 0
 end
 request = function()
-  return wrk.format(method, nil, headers, body)
+  -- A form key per request (UNIQUE in the body): each filing is a new one, not a resend.
+  sent = sent + 1
+  local b = body and (body:gsub("__UNIQUE__", string.format("bench%%02d%%012d", tid or 0, sent)))
+  return wrk.format(method, nil, headers, b)
 end
 response = function(status, hdrs, resp_body)
   seen = seen + 1
@@ -64,6 +69,7 @@ def run_wrk(name: str, url: str, cookie: str, *, method: str = "GET", body: str 
     """Load *url* for at most *seconds* and about *max_requests* responses per thread.
 
     A response whose status is not in *ok_status* counts as an error, as do socket errors.
+    ``__UNIQUE__`` in *body* becomes a value of its own in every request (a form key).
     """
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: `apt-get install wrk` (make bench installs it)")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -68,18 +70,28 @@ class MemoryWatcher:
 
 
 class Gunicorn:
-    """``gunicorn -w 2 'webapp:create_app()'`` on 127.0.0.1:<free port> for *database_url*."""
+    """``gunicorn -w 2`` on 127.0.0.1:<free port>: the app for *database_url* with
+    production's settings (``bench.gunicorn_bench``: webapp/gunicorn_conf.py, quiet), or
+    the bare reference route (``app="bench.bare:app"``, the same worker settings)."""
 
-    def __init__(self, database_url: str, workers: int = 2, instance_path: str | None = None) -> None:
+    def __init__(self, database_url: str, workers: int = 2, instance_path: str | None = None,
+                 app: str = "webapp:create_app()", preload: bool = True) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
+        self.ready_log = tempfile.NamedTemporaryFile(prefix="hd_ready_", delete=False).name
         env = dict(os.environ, DATABASE_URL=database_url, HELPDESK_SECRET_KEY="bench-secret",
-                   HELPDESK_SCHEDULER="false", HELPDESK_RATELIMIT_ENABLED="false")
+                   HELPDESK_SCHEDULER="false", HELPDESK_RATELIMIT_ENABLED="false",
+                   BENCH_READY_LOG=self.ready_log)
         gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
-        self.process = subprocess.Popen(
-            [gunicorn, "-w", str(workers), "-b", f"127.0.0.1:{self.port}", "--log-level", "warning",
-             "--access-logfile", "-" if os.environ.get("BENCH_ACCESS_LOG") else "/dev/null",
-             "webapp:create_app()"], env=env)
+        command = [gunicorn, "-w", str(workers), "-b", f"127.0.0.1:{self.port}",
+                   "--log-level", "warning", "--max-requests", "0",
+                   "--access-logfile", "-" if os.environ.get("BENCH_ACCESS_LOG") else "/dev/null"]
+        if app.startswith("webapp:"):
+            command += ["-c", "python:bench.gunicorn_bench"]
+            env["BENCH_PRELOAD"] = "1" if preload else "0"
+        elif preload:
+            command.append("--preload")
+        self.process = subprocess.Popen(command + [app], env=env)
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
@@ -93,6 +105,46 @@ class Gunicorn:
                 time.sleep(0.2)
         raise TimeoutError("gunicorn did not answer /healthz/web")
 
+    def workers(self) -> list[int]:
+        """The pids of the master's children."""
+        children = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat") as handle:
+                        if int(handle.read().rsplit(")", 1)[1].split()[1]) == self.process.pid:
+                            children.append(int(entry))
+                except (OSError, ValueError, IndexError):
+                    continue
+        return children
+
+    def ready_seconds(self) -> dict[int, float]:
+        """Per worker pid: seconds from its fork to ready to serve (bench.gunicorn_bench)."""
+        forks: dict[int, float] = {}
+        ready: dict[int, float] = {}
+        try:
+            with open(self.ready_log, encoding="ascii") as handle:
+                for line in handle:
+                    kind, pid, at = line.split()
+                    (forks if kind == "fork" else ready)[int(pid)] = float(at)
+        except OSError:
+            return {}
+        return {pid: ready[pid] - forks[pid] for pid in ready if pid in forks}
+
+    def replace_a_worker(self, timeout: float = 60.0) -> float:
+        """kill -9 one worker, as a crash would, and return the seconds its replacement
+        took from fork to ready."""
+        victim = self.workers()[0]
+        known = set(self.ready_seconds())
+        os.kill(victim, signal.SIGKILL)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            fresh = {pid: s for pid, s in self.ready_seconds().items() if pid not in known}
+            if fresh:
+                return next(iter(fresh.values()))
+            time.sleep(0.05)
+        raise TimeoutError("no worker replaced the killed one")
+
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)
         try:
@@ -100,6 +152,8 @@ class Gunicorn:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        with contextlib.suppress(OSError):
+            os.unlink(self.ready_log)
 
     def __enter__(self) -> "Gunicorn":
         self.wait_ready()

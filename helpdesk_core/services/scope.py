@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from ..errors import NotFound
 from ..models import Role, StudentAssignment, Ticket, User
+
+
+# A page asks the same question many times (every action shown checks the ticket's
+# ward): the answer is kept on the session until it writes, commits or rolls back.
+_CACHE = "scope.ward_ids"
 
 
 def ward_ids_for(session: Session, user: User | None, today: dt.date) -> frozenset[int] | None:
@@ -20,6 +25,21 @@ def ward_ids_for(session: Session, user: User | None, today: dt.date) -> frozens
         return None
     if user.role == Role.STAFF:
         return frozenset({user.ward_id}) if user.ward_id else frozenset()
+    cache = session.info.setdefault(_CACHE, {})
+    key = (user.id, today)
+    if key not in cache:
+        cache[key] = _student_wards(session, user, today)
+    return cache[key]
+
+
+@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session, *_: object) -> None:
+    session.info.pop(_CACHE, None)
+
+
+def _student_wards(session: Session, user: User, today: dt.date) -> frozenset[int]:
     rows = session.scalars(select(StudentAssignment.ward_id).where(
         StudentAssignment.student_id == user.id,
         StudentAssignment.starts_on <= today,
