@@ -106,7 +106,7 @@ def test_docs_list_every_field_of_the_contract_objects():
     import dataclasses
     docs = DOCS.read_text(encoding="utf-8")
     for cls in (Category, ResolutionTemplate, HealthCheckType, CheckTarget, CheckResult,
-                PrioritySuggestion):
+                PrioritySuggestion, Channel, Message):
         for field in dataclasses.fields(cls):
             assert f"`{field.name}`" in docs, f"{cls.__name__}.{field.name}"
     for status in CheckStatus:
