@@ -35,8 +35,10 @@ run: compile
 	@echo "Open http://$(HOST):$(PORT)/ and log in with a demo login above."
 	$(BIN)/helpdesk run --host $(HOST) --port $(PORT)
 
+# Parallel test processes: many tests wait on sockets and browsers, so more than the cores.
+PYTEST_WORKERS ?= 3
 test: compile
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # Extract new strings and merge them into every catalog (then translate the .po files).
 messages: $(STAMP)
