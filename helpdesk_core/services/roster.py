@@ -243,11 +243,11 @@ def set_shift(session: Session, actor: User, assignment: StudentAssignment, week
     """
     _require_editor(actor)
     if part not in ShiftPart.ALL:
-        raise _invalid("part", "Choose the morning or the afternoon.")
+        raise _invalid("part", N_("Choose the morning or the afternoon."))
     ward = assignment.ward
     if not 0 <= weekday <= 5 or (weekday == 5 and not (ward.saturday_morning
                                                         and part == ShiftPart.MORNING)):
-        raise _invalid("weekday", "The ward does not work on that day or half-day.")
+        raise _invalid("weekday", N_("The ward does not work on that day or half-day."))
     existing = session.scalar(select(Shift).where(
         Shift.assignment_id == assignment.id, Shift.weekday == weekday, Shift.part == part))
     if existing is not None:
@@ -289,28 +289,28 @@ def request_change(session: Session, actor: User, ward: Ward, day: dt.date, part
     else:
         _require_editor(actor)
     if part not in ShiftPart.ALL:
-        raise _invalid("part", "Choose the morning or the afternoon.")
+        raise _invalid("part", N_("Choose the morning or the afternoon."))
     if off is None and on is None:
-        raise _invalid("on", "Choose who comes instead, or who does not come.")
+        raise _invalid("on", N_("Choose who comes instead, or who does not come."))
     if off is not None and on is not None and off.id == on.id:
-        raise _invalid("on", "Choose someone else to come instead.")
+        raise _invalid("on", N_("Choose someone else to come instead."))
     if day < today:
-        raise _invalid("day", "Choose today or a later day.")
+        raise _invalid("day", N_("Choose today or a later day."))
     calendar = sla.calendar_for(session, ward, tz_name or DEFAULT_TIMEZONE)
     if part not in parts_on(calendar, day):
-        raise _invalid("day", "The ward does not work on that day or half-day.")
+        raise _invalid("day", N_("The ward does not work on that day or half-day."))
     cell = rostered(session, [ward.id], day, day).get((ward.id, day, part), set())
     if off is not None and off.id not in cell:
-        raise _invalid("off", "%(name)s is not on duty then.", name=off.name)
+        raise _invalid("off", N_("%(name)s is not on duty then."), name=off.name)
     if on is not None:
         if not _placed(session, ward.id, on.id, day) or on.role != Role.STUDENT:
-            raise _invalid("on", "%(name)s is not placed in this ward on that day.",
+            raise _invalid("on", N_("%(name)s is not placed in this ward on that day."),
                            name=on.name)
         if on.id in cell:
-            raise _invalid("on", "%(name)s is already on duty then.", name=on.name)
+            raise _invalid("on", N_("%(name)s is already on duty then."), name=on.name)
     note = (note or "").strip()
     if len(note) > NOTE_MAX:
-        raise _invalid("note", "At most %(num)d characters.", num=NOTE_MAX)
+        raise _invalid("note", N_("At most %(num)d characters."), num=NOTE_MAX)
     from ..privacy import mask_personal_data
     editor = actor.role in EDITORS
     change = ShiftChange(ward_id=ward.id, day=day, part=part, off_id=off.id if off else None,

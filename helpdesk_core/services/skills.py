@@ -87,3 +87,13 @@ def pending(session: Session, student_ids: Iterable[int] | None = None) -> list[
     if student_ids is not None:
         query = query.where(Skill.student_id.in_(list(student_ids)))
     return list(session.scalars(query.order_by(Skill.declared_at, Skill.id)))
+
+
+def skills_by_student(session: Session, student_ids: Iterable[int]) -> dict[int, dict[str, Skill]]:
+    """Skills of several students: student id -> category -> skill."""
+    ids = list(student_ids)
+    result: dict[int, dict[str, Skill]] = {i: {} for i in ids}
+    if ids:
+        for skill in session.scalars(select(Skill).where(Skill.student_id.in_(ids))):
+            result[skill.student_id][skill.category] = skill
+    return result
