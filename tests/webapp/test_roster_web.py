@@ -140,3 +140,23 @@ def test_dashboard_lists_tickets_waiting_with_nobody_on_duty(app, client, world,
     page = client.get("/dashboard/").get_data(as_text=True)
     section = page.split('id="waiting-no-one-on-duty"')[1].split("</section>")[0]
     assert world.number_a not in section and world.number_b in section
+
+
+def test_the_demo_has_a_roster_skills_and_counter_help(app, runner):
+    from helpdesk_core.models import User, Ward
+    from tests.webapp.admin.conftest import login_as
+    from webapp.extensions import db
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    with app.app_context():
+        assert db.session.query(Shift).count() == 25
+        assert db.session.query(Skill).filter(Skill.confirmed_at.isnot(None)).count() == 5
+        assert db.session.query(CounterHelp).count() == 6
+        ward_id = db.session.scalar(select(Ward.id).where(Ward.code == "HCH"))
+        coordinator = db.session.scalar(select(User.id).where(User.login == "dieuphoi"))
+        db.session.remove()
+    client = app.test_client()
+    login_as(client, coordinator)
+    # The demo places its students around the real date (the app's clock is frozen).
+    this_week = dt.date.today().strftime("%d/%m/%Y")
+    page = client.get(f"/roster/{ward_id}?start={this_week}").get_data(as_text=True)
+    assert "Võ Minh Tuấn" in page and "Đặng Thu Trang" in page
