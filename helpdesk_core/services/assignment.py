@@ -14,10 +14,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Sequence
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..calendar import DEFAULT_TIMEZONE
 from ..models import Status, StudentAssignment, Ticket, User
 from ..plugins import PluginRegistry
 from . import roster, skills
@@ -66,7 +68,7 @@ def candidates_for(session: Session, ward_id: int, category: str, now: dt.dateti
                    tz_name: str | None = None) -> list[Candidate]:
     """The students placed in the ward today, with duty, skill and load."""
     duty = {u.id for u in roster.on_duty(session, ward_id, now, tz_name)}
-    today = now.astimezone(roster._tz(tz_name)).date()
+    today = now.astimezone(ZoneInfo(tz_name or DEFAULT_TIMEZONE)).date()
     placed = sorted(set(session.scalars(select(StudentAssignment.student_id).where(
         StudentAssignment.ward_id == ward_id, StudentAssignment.starts_on <= today,
         StudentAssignment.ends_on >= today))) | duty)

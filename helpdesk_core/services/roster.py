@@ -360,14 +360,21 @@ def waiting_unstaffed(session: Session, now: dt.datetime, tz_name: str | None = 
     """New, unassigned tickets of wards where nobody is on duty at *now*, oldest first.
 
     What the coordinators' dashboard lists as "waiting, no one on duty". At most
-    ``WAITING_LIMIT`` tickets.
+    ``WAITING_LIMIT`` tickets. The wards with such tickets come first (one grouped read
+    of the queue's index), then who is on duty in those wards only.
     """
-    query = select(Ticket).where(Ticket.status == Status.NEW, Ticket.assignee_id.is_(None))
+    waiting = select(Ticket.ward_id).where(Ticket.status == Status.NEW,
+                                           Ticket.assignee_id.is_(None))
     if ward_ids is not None:
-        query = query.where(Ticket.ward_id.in_(list(ward_ids)))
-    waiting = list(session.scalars(query.order_by(Ticket.created_at, Ticket.id)
-                                   .limit(WAITING_LIMIT * 5)))
-    if not waiting:
+        waiting = waiting.where(Ticket.ward_id.in_(list(ward_ids)))
+    wards = set(session.scalars(waiting.distinct()))
+    if not wards:
         return []
-    staffed = on_duty_by_ward(session, {t.ward_id for t in waiting}, now, tz_name)
-    return [t for t in waiting if not staffed.get(t.ward_id)][:WAITING_LIMIT]
+    staffed = on_duty_by_ward(session, wards, now, tz_name)
+    empty = [w for w in wards if not staffed.get(w)]
+    if not empty:
+        return []
+    return list(session.scalars(
+        select(Ticket).where(Ticket.status == Status.NEW, Ticket.assignee_id.is_(None),
+                             Ticket.ward_id.in_(empty))
+        .order_by(Ticket.created_at, Ticket.id).limit(WAITING_LIMIT)))
