@@ -25,14 +25,14 @@ from dataclasses import dataclass, field
 from typing import Iterable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from .. import i18n
-from ..calendar import DEFAULT_TIMEZONE, Period, WorkingCalendar
+from ..calendar import DEFAULT_TIMEZONE, Period, WorkingCalendar, parse_hhmm
 from ..errors import NotFound, PermissionDenied, ValidationFailed
 from ..i18n import N_
-from ..models import (ChangeStatus, Role, Shift, ShiftChange, ShiftPart, Status,
+from ..models import (CalendarDay, ChangeStatus, Role, Shift, ShiftChange, ShiftPart, Status,
                       StudentAssignment, Ticket, User, Ward)
 from . import sla
 
@@ -64,75 +64,104 @@ def part_at(calendar: WorkingCalendar, at: dt.datetime) -> tuple[dt.date, str] |
 
 # --- who is on duty -------------------------------------------------------------------
 
-def _placements(session: Session, ward_ids: Iterable[int], first: dt.date,
-                last: dt.date) -> list[StudentAssignment]:
-    """Active placements in *ward_ids* overlapping the days *first*..*last*."""
-    return list(session.scalars(
-        select(StudentAssignment).join(User, User.id == StudentAssignment.student_id)
-        .where(StudentAssignment.ward_id.in_(list(ward_ids)),
-               StudentAssignment.on_duty.is_(True), User.active.is_(True),
-               User.role == Role.STUDENT,
-               StudentAssignment.starts_on <= last, StudentAssignment.ends_on >= first)))
-
-
 def rostered(session: Session, ward_ids: Iterable[int], first: dt.date,
              last: dt.date) -> dict[tuple[int, dt.date, str], set[int]]:
     """Student ids on the roster per (ward, day, half-day), days *first*..*last*.
 
     Pattern and approved changes only: the ward's calendar is not applied here (the
-    callers know which half-days the ward works). A few queries, whatever the range.
+    callers know which half-days the ward works). Two queries, whatever the range.
     """
     ward_ids = list(ward_ids)
-    placements = _placements(session, ward_ids, first, last)
-    shifts: dict[int, list[Shift]] = defaultdict(list)
-    if placements:
-        for shift in session.scalars(select(Shift).where(
-                Shift.assignment_id.in_([p.id for p in placements]))):
-            shifts[shift.assignment_id].append(shift)
+    # Active placements overlapping the days, each with its weekly shifts (if any).
+    rows = session.execute(
+        select(StudentAssignment.ward_id, StudentAssignment.student_id,
+               StudentAssignment.starts_on, StudentAssignment.ends_on, Shift.weekday,
+               Shift.part)
+        .join(User, User.id == StudentAssignment.student_id)
+        .outerjoin(Shift, Shift.assignment_id == StudentAssignment.id)
+        .where(StudentAssignment.ward_id.in_(ward_ids), StudentAssignment.on_duty.is_(True),
+               User.active.is_(True), User.role == Role.STUDENT,
+               StudentAssignment.starts_on <= last, StudentAssignment.ends_on >= first)).all()
     placed: dict[tuple[int, dt.date], set[int]] = defaultdict(set)
     result: dict[tuple[int, dt.date, str], set[int]] = defaultdict(set)
     day = first
     while day <= last:
-        for p in placements:
-            if p.starts_on <= day <= p.ends_on:
-                placed[(p.ward_id, day)].add(p.student_id)
-                for shift in shifts[p.id]:
-                    if shift.weekday == day.weekday():
-                        result[(p.ward_id, day, shift.part)].add(p.student_id)
+        for ward_id, student_id, starts_on, ends_on, weekday, part in rows:
+            if starts_on <= day <= ends_on:
+                placed[(ward_id, day)].add(student_id)
+                if weekday == day.weekday():
+                    result[(ward_id, day, part)].add(student_id)
         day += dt.timedelta(days=1)
-    changes = session.scalars(select(ShiftChange).where(
+    changes = session.execute(select(
+        ShiftChange.ward_id, ShiftChange.day, ShiftChange.part, ShiftChange.off_id,
+        ShiftChange.on_id).where(
         ShiftChange.ward_id.in_(ward_ids), ShiftChange.day >= first, ShiftChange.day <= last,
-        ShiftChange.status == ChangeStatus.APPROVED).order_by(ShiftChange.id))
-    for change in changes:  # in the order they were made: a later one wins
-        cell = result[(change.ward_id, change.day, change.part)]
-        if change.off_id is not None:
-            cell.discard(change.off_id)
-        if change.on_id is not None and change.on_id in placed[(change.ward_id, change.day)]:
-            cell.add(change.on_id)
+        ShiftChange.status == ChangeStatus.APPROVED).order_by(ShiftChange.id)).all()
+    for ward_id, day, part, off_id, on_id in changes:  # in the order made: a later one wins
+        cell = result[(ward_id, day, part)]
+        if off_id is not None:
+            cell.discard(off_id)
+        if on_id is not None and on_id in placed[(ward_id, day)]:
+            cell.add(on_id)
     return {key: ids for key, ids in result.items() if ids}
+
+
+def calendars_on(session: Session, wards: Iterable[Ward], day: dt.date,
+                 tz_name: str | None = None) -> dict[int, WorkingCalendar]:
+    """Each ward's working calendar, right for *day* only (its declared day, if any).
+
+    One query for any number of wards (``sla.calendar_for`` reads one ward's whole year).
+    """
+    wards = list(wards)
+    rows = session.execute(select(CalendarDay.ward_id, CalendarDay.is_working).where(
+        CalendarDay.day == day,
+        or_(CalendarDay.ward_id.in_([w.id for w in wards]), CalendarDay.ward_id.is_(None)))).all()
+    city = next((r.is_working for r in rows if r.ward_id is None), None)
+    own = {r.ward_id: r.is_working for r in rows if r.ward_id is not None}
+    result = {}
+    for ward in wards:
+        declared = own.get(ward.id, city)  # the ward's own declaration wins
+        weekday = ((parse_hhmm(ward.morning_start), parse_hhmm(ward.morning_end)),
+                   (parse_hhmm(ward.afternoon_start), parse_hhmm(ward.afternoon_end)))
+        result[ward.id] = WorkingCalendar(
+            weekday_periods=weekday, saturday_periods=weekday[:1] if ward.saturday_morning else (),
+            days_off=frozenset({day}) if declared is False else frozenset(),
+            working_days=frozenset({day}) if declared is True else frozenset(),
+            tz=_tz(tz_name))
+    return result
+
+
+def on_duty_ids(session: Session, wards: Iterable[Ward], at: dt.datetime,
+                tz_name: str | None = None) -> dict[int, set[int]]:
+    """Ids of the students on duty at *at*, per ward: three queries for any number."""
+    wards = list(wards)
+    day = at.astimezone(_tz(tz_name)).date()
+    slots: dict[int, str] = {}
+    for ward_id, calendar in calendars_on(session, wards, day, tz_name).items():
+        slot = part_at(calendar, at)
+        if slot is not None:
+            slots[ward_id] = slot[1]
+    result: dict[int, set[int]] = {ward.id: set() for ward in wards}
+    if slots:
+        cells = rostered(session, slots, day, day)
+        for ward_id, part in slots.items():
+            result[ward_id] = set(cells.get((ward_id, day, part), ()))
+    return result
 
 
 def on_duty_by_ward(session: Session, ward_ids: Iterable[int], at: dt.datetime,
                     tz_name: str | None = None) -> dict[int, list[User]]:
-    """:func:`on_duty` for several wards at once: ward id -> students (by name)."""
+    """:func:`on_duty` for several wards at once: ward id -> students (by name).
+
+    A fixed number of queries, whatever the number of wards.
+    """
     wards = list(session.scalars(select(Ward).where(Ward.id.in_(list(ward_ids)))))
-    slots: dict[int, tuple[dt.date, str]] = {}
-    for ward in wards:
-        slot = part_at(sla.calendar_for(session, ward, tz_name or DEFAULT_TIMEZONE), at)
-        if slot is not None:
-            slots[ward.id] = slot
-    result: dict[int, list[User]] = {ward.id: [] for ward in wards}
-    if not slots:
-        return result
-    day = at.astimezone(_tz(tz_name)).date()
-    cells = rostered(session, slots, day, day)
-    ids = {uid for key, uids in cells.items() for uid in uids}
+    by_ward = on_duty_ids(session, wards, at, tz_name)
+    ids = set().union(*by_ward.values()) if by_ward else set()
     people = {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))} if ids \
         else {}
-    for ward_id, (slot_day, part) in slots.items():
-        result[ward_id] = sorted((people[i] for i in cells.get((ward_id, slot_day, part), ())),
-                                 key=lambda u: (u.name, u.id))
-    return result
+    return {ward_id: sorted((people[i] for i in uids), key=lambda u: (u.name, u.id))
+            for ward_id, uids in by_ward.items()}
 
 
 def on_duty(session: Session, ward_id: int, at: dt.datetime,
@@ -355,26 +384,42 @@ def get_shift(session: Session, ward_id: int, shift_id: int) -> Shift:
 
 # --- tickets nobody is there for --------------------------------------------------------------
 
+@dataclass(frozen=True)
+class Waiting:
+    """A new ticket nobody is on duty for: what the dashboard's list shows."""
+
+    id: int
+    number: str
+    title: str
+    priority: int
+    created_at: dt.datetime
+    ward_id: int
+    ward_name: str
+
+
 def waiting_unstaffed(session: Session, now: dt.datetime, tz_name: str | None = None,
-                      ward_ids: Iterable[int] | None = None) -> list[Ticket]:
+                      ward_ids: Iterable[int] | None = None) -> list[Waiting]:
     """New, unassigned tickets of wards where nobody is on duty at *now*, oldest first.
 
     What the coordinators' dashboard lists as "waiting, no one on duty". At most
-    ``WAITING_LIMIT`` tickets. The wards with such tickets come first (one grouped read
-    of the queue's index), then who is on duty in those wards only.
+    ``WAITING_LIMIT`` tickets. Five queries, whatever the number of wards: the wards
+    with such tickets, their calendars for today, the roster, its changes, the tickets.
     """
     waiting = select(Ticket.ward_id).where(Ticket.status == Status.NEW,
                                            Ticket.assignee_id.is_(None))
     if ward_ids is not None:
         waiting = waiting.where(Ticket.ward_id.in_(list(ward_ids)))
-    wards = set(session.scalars(waiting.distinct()))
+    wards = list(session.scalars(select(Ward).where(Ward.id.in_(waiting.distinct()))))
     if not wards:
         return []
-    staffed = on_duty_by_ward(session, wards, now, tz_name)
-    empty = [w for w in wards if not staffed.get(w)]
+    staffed = on_duty_ids(session, wards, now, tz_name)
+    empty = [w.id for w in wards if not staffed.get(w.id)]
     if not empty:
         return []
-    return list(session.scalars(
-        select(Ticket).where(Ticket.status == Status.NEW, Ticket.assignee_id.is_(None),
-                             Ticket.ward_id.in_(empty))
-        .order_by(Ticket.created_at, Ticket.id).limit(WAITING_LIMIT)))
+    rows = session.execute(
+        select(Ticket.id, Ticket.number, Ticket.title, Ticket.priority, Ticket.created_at,
+               Ticket.ward_id, Ward.name).join(Ward, Ward.id == Ticket.ward_id)
+        .where(Ticket.status == Status.NEW, Ticket.assignee_id.is_(None),
+               Ticket.ward_id.in_(empty))
+        .order_by(Ticket.created_at, Ticket.id).limit(WAITING_LIMIT))
+    return [Waiting(*row) for row in rows]

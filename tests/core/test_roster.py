@@ -160,11 +160,12 @@ def test_nobody_on_duty_the_ticket_waits_and_is_listed(db_session, registry, now
     taken = make_ticket(db_session, registry, staffed, now)
     assert (waiting.status, waiting.assignee_id) == (Status.NEW, None)
     assert taken.assignee_id == student.id
-    assert roster.waiting_unstaffed(db_session, now) == [waiting]
+    assert [w.id for w in roster.waiting_unstaffed(db_session, now)] == [waiting.id]
     # In the evening nobody is on duty anywhere: both new tickets would be listed.
     late = make_ticket(db_session, registry, staffed, local(today, 19))
     assert late.assignee_id is None
-    assert set(roster.waiting_unstaffed(db_session, local(today, 19))) == {waiting, late}
+    assert {w.number for w in roster.waiting_unstaffed(db_session, local(today, 19))} == {
+        waiting.number, late.number}
 
 
 def test_automatic_assignment_prefers_a_confirmed_skill(db_session, registry, now):
