@@ -17,7 +17,7 @@ from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
 from helpdesk_core import i18n
-from helpdesk_core.errors import HelpdeskError, NotFound, PermissionDenied
+from helpdesk_core.errors import HelpdeskError, NotFound
 from helpdesk_core.i18n import lazy_gettext as _l
 from helpdesk_core.models import ChangeStatus, Role, ShiftPart, StudentAssignment, Ward
 from helpdesk_core.services import counter_help, queries, reports, roster, scope, tickets
@@ -245,7 +245,7 @@ def decide(ward_id: int, change_id: int):
         return _page(ward, 400)
     try:
         roster.decide(db.session, current_user, found, form.decision.data == "approve", now())
-    except (HelpdeskError, PermissionDenied) as exc:
+    except HelpdeskError as exc:
         tickets.rollback(db.session)
         flash_error(exc)
         return _page(ward, 409)

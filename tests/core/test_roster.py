@@ -7,9 +7,8 @@ import datetime as dt
 import pytest
 
 from helpdesk_core.errors import PermissionDenied, ValidationFailed
-from helpdesk_core.models import (CalendarDay, ChangeStatus, Role, Shift, ShiftPart, Status,
-                                  StudentAssignment)
-from helpdesk_core.services import assignment, counter_help, reports, roster, skills
+from helpdesk_core.models import CalendarDay, ChangeStatus, Role, ShiftPart, Status
+from helpdesk_core.services import counter_help, reports, roster, skills
 from helpdesk_core.services.assignment import Candidate, choose
 
 from ..factories import make_ticket, make_ward

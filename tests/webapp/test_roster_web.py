@@ -6,8 +6,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from helpdesk_core.models import ChangeStatus, CounterHelp, Shift, ShiftChange, Skill, Ticket
-from tests.conftest import FIXED_NOW
+from helpdesk_core.models import ChangeStatus, CounterHelp, Shift, ShiftChange, Skill
 
 TUESDAY = dt.date(2026, 3, 10)  # FIXED_NOW's local day
 
