@@ -113,6 +113,7 @@ def load(session: Session, registry: PluginRegistry, base_url: str = "http://127
     session.flush()
 
     _demo_tickets(session, registry, wards, people, assets, now)
+    _demo_duty(session, registry, wards, people, now)
     session.commit()
     return True
 
@@ -218,6 +219,52 @@ def _egov_tickets(file, now: dt.datetime) -> None:
          now - 3 * dt.timedelta(hours=1))
     file("STR", "other", "Máy chiếu phòng họp không nhận tín hiệu",
          {"kind": "device", "subject": "Máy chiếu Epson phòng họp"}, now - 6 * dt.timedelta(hours=1))
+
+
+# Weekly pattern: login -> (weekday, half-day) pairs (0 = Monday). Sơn Trà has one
+# student, mornings only: its afternoon tickets wait "with no one on duty".
+ROSTER = {
+    "sv.haichau1": [(0, "morning"), (1, "afternoon"), (2, "morning"), (3, "afternoon"),
+                    (4, "morning")],
+    "sv.haichau2": [(0, "afternoon"), (1, "morning"), (2, "afternoon"), (3, "morning"),
+                    (4, "afternoon")],
+    "sv.hoakhanh1": [(d, "morning") for d in range(5)],
+    "sv.hoakhanh2": [(d, "afternoon") for d in range(5)],
+    "sv.sontra1": [(d, "morning") for d in range(5)],
+}
+# login -> categories declared; the first of each list is confirmed by the coordinator.
+SKILLS = {"sv.haichau1": ["signing", "printer"], "sv.haichau2": ["vneid", "network"],
+          "sv.hoakhanh1": ["printer"], "sv.hoakhanh2": ["vneid", "smart_city"],
+          "sv.sontra1": ["network", "kiosk"]}
+# login, ward, kind, people, hours ago
+COUNTER_HELP = [("sv.haichau1", "HCH", "vneid_level2", 3, 2),
+                ("sv.haichau1", "HCH", "online_filing", 1, 5),
+                ("sv.haichau2", "HCH", "digital_literacy", 4, 26),
+                ("sv.hoakhanh1", "HKH", "smart_city", 2, 3),
+                ("sv.hoakhanh2", "HKH", "staff_question", 1, 1),
+                ("sv.sontra1", "STR", "vneid_level2", 5, 28)]
+
+
+def _demo_duty(session: Session, registry: PluginRegistry, wards: dict[str, Ward],
+               people: dict[str, User], now: dt.datetime) -> None:
+    """The roster, skills and a few entries of help at the counter."""
+    from .models import Shift, Skill
+    from .services import counter_help
+    for login, slots in ROSTER.items():
+        (placement,) = people[login].assignments
+        session.add_all(Shift(assignment=placement, weekday=weekday, part=part)
+                        for weekday, part in slots)
+    coordinator = people["dieuphoi"]
+    for login, categories in SKILLS.items():
+        for index, category in enumerate(c for c in categories if c in registry.categories):
+            session.add(Skill(student_id=people[login].id, category=category, declared_at=now,
+                              confirmed_by_id=coordinator.id if index == 0 else None,
+                              confirmed_at=now if index == 0 else None))
+    kinds = counter_help.kinds(registry.categories)
+    for login, code, kind, count, hours in COUNTER_HELP:
+        counter_help.log_help(session, people[login], wards[code], kind, kinds, people=count,
+                              now=now - dt.timedelta(hours=hours))
+    session.flush()
 
 
 def _staff(code: str) -> str:

@@ -605,3 +605,125 @@ class ApiToken(Base):
 
     def __repr__(self) -> str:
         return f"<ApiToken {self.name} {self.scope}>"
+
+
+# --- Duty roster, skills and help at the counter (issue 17, sections 2 and 5) ---------
+
+class ShiftPart:
+    """Half-days of a ward's working day: its first and its second opening period."""
+
+    MORNING = "morning"
+    AFTERNOON = "afternoon"
+    ALL = (MORNING, AFTERNOON)
+
+
+class Shift(Base):
+    """A half-day a placed student is on duty every week (the weekly pattern).
+
+    Tied to the placement, so it ends when the placement ends. ``weekday``: 0 Monday ...
+    5 Saturday (Sunday is never worked).
+    """
+
+    __tablename__ = "shift"
+    __table_args__ = (UniqueConstraint("assignment_id", "weekday", "part"),
+                      CheckConstraint("weekday BETWEEN 0 AND 5", name="weekday"),
+                      CheckConstraint("part IN ('morning', 'afternoon')", name="part"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(
+        ForeignKey("student_assignment.id", ondelete="CASCADE"), index=True)
+    weekday: Mapped[int] = mapped_column(Integer)
+    part: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    assignment: Mapped[StudentAssignment] = relationship()
+
+
+class ChangeStatus:
+    """Where a dated roster change stands. Coordinators' own changes start approved."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REFUSED = "refused"
+    ALL = (PENDING, APPROVED, REFUSED)
+
+
+class ShiftChange(Base):
+    """A dated exception to the weekly pattern of a ward: one half-day.
+
+    ``off_id`` does not come (NULL: nobody), ``on_id`` comes instead (NULL: nobody).
+    Both set: a swap or a stand-in; only ``on_id``: an extra shift; only ``off_id``: a day
+    off. A student's request waits for a coordinator; only approved changes count.
+    """
+
+    __tablename__ = "shift_change"
+    __table_args__ = (Index("ix_shift_change_ward_day", "ward_id", "day"),
+                      CheckConstraint("part IN ('morning', 'afternoon')", name="part"),
+                      CheckConstraint("off_id IS NOT NULL OR on_id IS NOT NULL", name="someone"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ward_id: Mapped[int] = mapped_column(ForeignKey("ward.id", ondelete="CASCADE"))
+    day: Mapped[dt.date] = mapped_column(Date)
+    part: Mapped[str] = mapped_column(String(10))
+    off_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"))
+    on_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(10), default=ChangeStatus.PENDING)
+    note: Mapped[str] = mapped_column(String(200), default="")
+    requested_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"))
+    decided_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[dt.datetime | None]
+
+    off: Mapped[User | None] = relationship(foreign_keys=[off_id])
+    on: Mapped[User | None] = relationship(foreign_keys=[on_id])
+    requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id])
+
+
+class Skill(Base):
+    """A category a student says they can handle; counts fully once a coordinator confirms."""
+
+    __tablename__ = "skill"
+    __table_args__ = (UniqueConstraint("student_id", "category"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    category: Mapped[str] = mapped_column(String(40))
+    declared_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    confirmed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"))
+    confirmed_at: Mapped[dt.datetime | None]
+
+    student: Mapped[User] = relationship(foreign_keys=[student_id])
+    confirmed_by: Mapped[User | None] = relationship(foreign_keys=[confirmed_by_id])
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+
+class CounterHelp(Base):
+    """Help a student gave at the counter without a ticket: a kind, how many people.
+
+    No personal data: the note is masked when stored (privacy.mask_personal_data).
+    """
+
+    __tablename__ = "counter_help"
+    __table_args__ = (Index("ix_counter_help_ward_at", "ward_id", "at"),
+                      Index("ix_counter_help_student_at", "student_id", "at"),
+                      CheckConstraint("people BETWEEN 1 AND 100", name="people"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    ward_id: Mapped[int] = mapped_column(ForeignKey("ward.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    people: Mapped[int] = mapped_column(Integer, default=1)
+    note: Mapped[str] = mapped_column(String(300), default="")
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    student: Mapped[User] = relationship()
+    ward: Mapped[Ward] = relationship()

@@ -23,7 +23,7 @@ from helpdesk_core.i18n import lazy_gettext as _l
 from helpdesk_core.models import AccessKind, Role, Status, Ward
 from helpdesk_core.services import reports, workflow
 
-from . import registry
+from . import registry, roster
 from .admin_forms import TranslatedForm
 from .downloads import DATE_FORMAT
 from .downloads import csv_response as _csv_response
@@ -150,7 +150,8 @@ def index():
     return render_template("dashboard/index.html", form=form, period=period, load=load,
                            totals=totals, compliance=compliance, overall=overall,
                            chart=volume_chart(volumes), health=health,
-                           period_args=_period_args(period))
+                           period_args=_period_args(period),
+                           **roster.dashboard_context(period, moment))
 
 
 @bp.route("/students")

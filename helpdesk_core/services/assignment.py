@@ -1,60 +1,90 @@
-"""Automatic assignment: a new ticket goes to the on-duty student with the least work.
+"""Automatic assignment: a new ticket goes to a student on duty, skilled first, least busy.
 
 Wards switch it on with ``Ward.auto_assign``. :func:`~.tickets.file_ticket` calls
 :func:`auto_assign` right after filing; the assignment is an ordinary ``assign`` action
 done by the system (``actor=None``), so it leaves the same ``assigned`` and ``status``
 events as a coordinator's (the ``status`` event carries ``data["auto"] = True``).
+
+The choice itself is :func:`choose`, a pure function of the candidates (on duty or not,
+skill in the ticket's category, open tickets): tested with a table of cases.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from typing import Sequence
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..models import Role, Status, StudentAssignment, Ticket, User
+from ..calendar import DEFAULT_TIMEZONE
+from ..models import Status, StudentAssignment, Ticket, User
 from ..plugins import PluginRegistry
+from . import roster, skills
+
+# Lower is better: a confirmed skill, then a declared one, then none.
+SKILL_RANK = {skills.CONFIRMED: 0, skills.DECLARED: 1, skills.NONE: 2}
 
 
-def open_ticket_count():
-    """Correlated count of a student's open tickets (all wards), for ordering."""
-    return (select(func.count(Ticket.id))
-            .where(Ticket.assignee_id == User.id, Ticket.status.in_(Status.OPEN))
-            .correlate(User).scalar_subquery())
+@dataclass(frozen=True)
+class Candidate:
+    """A student placed in the ticket's ward, as automatic assignment sees them."""
+
+    user_id: int
+    on_duty: bool
+    skill: str  # skills.CONFIRMED, DECLARED or NONE, in the ticket's category
+    load: int   # open tickets assigned to them, all wards
 
 
-def on_duty_students(session: Session, ward_id: int, today: dt.date) -> list[tuple[User, int]]:
-    """Active students on duty in the ward *today*, with their open ticket counts.
+def choose(candidates: Sequence[Candidate]) -> int | None:
+    """The user id to assign, or None when nobody is on duty.
 
-    On duty: a :class:`~helpdesk_core.models.StudentAssignment` of the ward with
-    ``on_duty`` set whose period covers *today*. Fewest open tickets first, then the
-    lowest user id (so the choice is reproducible).
+    Only students on duty count. Among them: the best skill in the category first
+    (confirmed, declared, none), then the fewest open tickets, then the lowest user id,
+    so the choice is reproducible.
     """
-    placed = select(StudentAssignment.student_id).where(
-        StudentAssignment.ward_id == ward_id, StudentAssignment.on_duty.is_(True),
-        StudentAssignment.starts_on <= today, StudentAssignment.ends_on >= today)
-    load = open_ticket_count()
-    rows = session.execute(
-        select(User, load)
-        .where(User.id.in_(placed), User.role == Role.STUDENT, User.active.is_(True))
-        .order_by(load, User.id)).all()
-    return [(user, count) for user, count in rows]
+    pool = [c for c in candidates if c.on_duty]
+    if not pool:
+        return None
+    return min(pool, key=lambda c: (SKILL_RANK[c.skill], c.load, c.user_id)).user_id
 
 
-def choose_student(session: Session, ward_id: int, today: dt.date) -> User | None:
-    """The on-duty student of the ward with the fewest open tickets, or None."""
-    candidates = on_duty_students(session, ward_id, today)
-    return candidates[0][0] if candidates else None
+def open_loads(session: Session, user_ids: Sequence[int]) -> dict[int, int]:
+    """Open tickets assigned to each of *user_ids* (all wards)."""
+    loads = dict.fromkeys(user_ids, 0)
+    if not user_ids:
+        return loads
+    rows = session.execute(select(Ticket.assignee_id, func.count(Ticket.id))
+                           .where(Ticket.assignee_id.in_(list(user_ids)),
+                                  Ticket.status.in_(Status.OPEN))
+                           .group_by(Ticket.assignee_id))
+    loads.update({uid: int(n) for uid, n in rows})
+    return loads
+
+
+def candidates_for(session: Session, ward_id: int, category: str, now: dt.datetime,
+                   tz_name: str | None = None) -> list[Candidate]:
+    """The students placed in the ward today, with duty, skill and load."""
+    duty = {u.id for u in roster.on_duty(session, ward_id, now, tz_name)}
+    today = now.astimezone(ZoneInfo(tz_name or DEFAULT_TIMEZONE)).date()
+    placed = sorted(set(session.scalars(select(StudentAssignment.student_id).where(
+        StudentAssignment.ward_id == ward_id, StudentAssignment.starts_on <= today,
+        StudentAssignment.ends_on >= today))) | duty)
+    levels = skills.levels_for(session, placed, category)
+    loads = open_loads(session, placed)
+    return [Candidate(uid, uid in duty, levels[uid], loads[uid]) for uid in placed]
 
 
 def auto_assign(session: Session, registry: PluginRegistry | None, ticket: Ticket,
                 now: dt.datetime) -> User | None:
-    """Assign a new, unassigned ticket to :func:`choose_student`; return the student.
+    """Assign a new, unassigned ticket to the student :func:`choose` picks; return them.
 
     Does nothing (returns None) when the ticket is not new, already has an assignee, or
-    nobody is on duty: it then waits in the queue to be claimed. Does not look at
-    ``Ward.auto_assign`` (the caller decides); does not commit.
+    nobody is on duty: it then waits in the ward's queue, and the coordinators' dashboard
+    lists it (``roster.waiting_unstaffed``). Does not look at ``Ward.auto_assign`` (the
+    caller decides); does not commit.
 
     Two tickets filed at the same moment may both go to the same student (the counts are
     read without a lock); the balance evens out with the next tickets.
@@ -64,10 +94,11 @@ def auto_assign(session: Session, registry: PluginRegistry | None, ticket: Ticke
     if ticket.status != Status.NEW or ticket.assignee_id is not None:
         return None
     session.flush()  # count the tickets filed in this transaction too
-    today = now.astimezone(tickets.sla_timezone()).date()
-    student = choose_student(session, ticket.ward_id, today)
-    if student is None:
+    chosen = choose(candidates_for(session, ticket.ward_id, ticket.category, now,
+                                   tickets.sla_timezone().key))
+    if chosen is None:
         return None
+    student = session.get(User, chosen)
     tickets.perform(session, registry, ticket, None, "assign", now, assignee=student,
                     data={"auto": True})
     return student

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from helpdesk_core.models import Role, StudentAssignment, User, Ward
+from helpdesk_core.models import Role, Shift, ShiftPart, StudentAssignment, User, Ward
 from helpdesk_core.services import users
 
 from ..factories import PASSWORD, make_ward
@@ -33,11 +33,16 @@ def quick_user(session, role: str, ward: Ward | None = None) -> User:
 
 
 def quick_student(session, ward: Ward, today: dt.date, *, on_duty: bool = True) -> User:
-    """A student placed in *ward* from a month ago to three months ahead."""
+    """A student placed in *ward* from a month ago to three months ahead; on the roster
+    every weekday, morning and afternoon (unless *on_duty* is False)."""
     student = quick_user(session, Role.STUDENT)
-    session.add(StudentAssignment(student=student, ward=ward, university="Đại học Duy Tân",
+    placement = StudentAssignment(student=student, ward=ward, university="Đại học Duy Tân",
                                   starts_on=today - dt.timedelta(days=30),
-                                  ends_on=today + dt.timedelta(days=90), on_duty=on_duty))
+                                  ends_on=today + dt.timedelta(days=90), on_duty=on_duty)
+    session.add(placement)
+    if on_duty:
+        session.add_all(Shift(assignment=placement, weekday=day, part=part)
+                        for day in range(5) for part in ShiftPart.ALL)
     session.flush()
     return student
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from helpdesk_core.errors import Conflict
 from helpdesk_core.models import CalendarDay, Role, Status, StudentAssignment
-from helpdesk_core.services import assignment, tickets
+from helpdesk_core.services import assignment, roster, tickets
 
 from ..factories import make_ticket, make_ward
 from .conftest import quick_student, quick_user
@@ -119,8 +119,8 @@ def test_new_tickets_go_to_the_on_duty_student_with_fewest_open_tickets(
     assert second.assignee_id == free.id  # 1 open against 2
     third = make_ticket(db_session, registry, ward, now)
     assert third.assignee_id == min(busy.id, free.id)  # 2 against 2: the lower id
-    loads = dict((u.id, n) for u, n in assignment.on_duty_students(db_session, ward.id, today))
-    assert set(loads) == {busy.id, free.id} and off_duty.id not in loads
+    duty = {u.id for u in roster.on_duty(db_session, ward.id, now)}
+    assert duty == {busy.id, free.id} and off_duty.id not in duty
 
 
 def test_no_auto_assignment_when_off_or_nobody_is_on_duty(db_session, registry, cast, now):

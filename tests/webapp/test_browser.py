@@ -243,8 +243,9 @@ document.addEventListener("securitypolicyviolation", function (e) {
 CSP_PAGES = {
     "canbo.haichau": ["/tickets/new", "/tickets/new/printer", "/tickets/new/network",
                       "/tickets/?status=", "/health/"],
-    "sv.haichau1": ["/tickets/?status=", "/health/"],
-    "dieuphoi": ["/dashboard/", "/dashboard/students", "/tickets/?status="],
+    "sv.haichau1": ["/tickets/?status=", "/health/", "/roster/1", "/counter/", "/skills/"],
+    "dieuphoi": ["/dashboard/", "/dashboard/students", "/tickets/?status=", "/roster/1",
+                 "/skills/"],
     "quantri": ["/admin/", "/admin/wards", "/admin/calendar", "/admin/users",
                 "/admin/users/new", "/admin/assignments", "/admin/assets", "/admin/assets/new",
                 "/admin/sla", "/admin/plugins", "/dashboard/"],

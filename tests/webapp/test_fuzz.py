@@ -19,8 +19,8 @@ from urllib.parse import quote, urlencode
 import pytest
 from sqlalchemy import select
 
-from helpdesk_core.models import (AssetCheck, CalendarDay, SlaPolicy, StudentAssignment, Ticket,
-                                  User)
+from helpdesk_core.models import (AssetCheck, CalendarDay, Shift, ShiftChange, Skill, SlaPolicy,
+                                  StudentAssignment, Ticket, User)
 from helpdesk_core.services import attachments
 from tests.conftest import FIXED_NOW
 
@@ -101,10 +101,19 @@ def _real_values(app, world: World) -> dict[str, list[str]]:
                           note="Lễ")
         policy = SlaPolicy(priority=4, category="printer", response_minutes=60,
                            resolution_minutes=480)
-        s.add_all([day, policy])
+        placement = s.scalar(select(StudentAssignment).where(
+            StudentAssignment.student_id == world.user_ids["student_a"]))
+        shift = Shift(assignment=placement, weekday=3, part="morning")
+        change = ShiftChange(ward_id=world.ward_a, day=dt.date(2026, 3, 12), part="morning",
+                             off_id=world.user_ids["student_a"],
+                             on_id=world.user_ids["student_a2"])
+        skill = Skill(student_id=world.user_ids["student_a"], category="printer")
+        s.add_all([day, policy, shift, change, skill])
         s.commit()
         check_id = s.scalar(select(AssetCheck.id))
         assignment_id = s.scalar(select(StudentAssignment.id))
+        roster_ids = {"shift_id": [str(shift.id)], "change_id": [str(change.id)],
+                      "skill_id": [str(skill.id)]}
         ids = {"attachment_id": item.id, "day_id": day.id, "policy_id": policy.id,
                "check_id": check_id, "assignment_id": assignment_id}
     return {
@@ -119,6 +128,7 @@ def _real_values(app, world: World) -> dict[str, list[str]]:
         # kiosk's pages (ids that need not exist: hostile values matter there).
         "kind": ["wards", "devices"], "fmt": ["csv", "xlsx"], "token": ["x" * 43],
         "token_id": ["1"], "counter_id": ["1"],
+        **roster_ids,  # the duty roster and skills
     }
 
 

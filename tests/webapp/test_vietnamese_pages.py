@@ -71,12 +71,13 @@ def lived_in(app, world, registry, closed_port):
 PAGES = {
     "staff_a": ["/tickets/new", "/tickets/", "/tickets/?status=", "/tickets/new/printer",
                 "/tickets/new/network", "/tickets/new/signing", "/tickets/new/vneid",
-                "/tickets/{ticket_a}", "/health/"],
+                "/tickets/{ticket_a}", "/health/", "/roster/{ward_a}"],
     "student_a": ["/tickets/queue", "/tickets/?status=", "/tickets/{ticket_a}", "/health/",
-                  "/d/{printer_a}"],
+                  "/d/{printer_a}", "/roster/{ward_a}", "/counter/", "/skills/"],
     "coordinator": ["/dashboard/", "/dashboard/students", "/tickets/?status=",
                     "/tickets/{ticket_b}", "/health/", "/d/{printer_a}",
-                    "/dashboard/export/tickets.csv?start=01/03/2026&end=10/03/2026"],
+                    "/dashboard/export/tickets.csv?start=01/03/2026&end=10/03/2026",
+                    "/roster/{ward_a}", "/skills/"],
     "admin": ["/admin/", "/admin/wards", "/admin/calendar", "/admin/users",
               "/admin/assignments", "/admin/assets", "/admin/assets/{printer_a}",
               "/admin/checks/{check}", "/admin/sla", "/admin/plugins", "/health/"],
@@ -87,7 +88,7 @@ PAGES = {
 def test_main_pages_say_everything_in_vietnamese(client, world, login, lived_in, who):
     login(who)
     ids = {"ticket_a": world.ticket_a, "ticket_b": world.ticket_b,
-           "printer_a": world.printer_a, "check": lived_in["check"]}
+           "printer_a": world.printer_a, "check": lived_in["check"], "ward_a": world.ward_a}
     for path in PAGES[who]:
         path = path.format(**ids)
         response = client.get(path)

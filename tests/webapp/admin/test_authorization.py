@@ -23,6 +23,7 @@ WARD_A_ONLY = dict(SIGNED_IN, staff_b=MISSING, student_expired=MISSING)
 WORKERS = dict(SIGNED_IN, staff_a=FORBIDDEN, staff_b=FORBIDDEN)  # the students' queue
 FRONT_DESK = dict(SIGNED_IN, student_a=FORBIDDEN, student_expired=FORBIDDEN,
                   coordinator=FORBIDDEN, admin=FORBIDDEN)
+ROSTER_EDIT = dict(WARD_A_ONLY, staff_a=FORBIDDEN, student_a=FORBIDDEN)
 NOBODYS = dict.fromkeys(ROLES, MISSING) | {"anonymous": LOGIN}  # an id that does not exist
 API = dict.fromkeys(ROLES, 401)  # the REST API: only a token counts, never a web session
 
@@ -69,6 +70,17 @@ EXPECTATIONS: dict[str, dict[str, object]] = {
     # The built-in kiosk plugin's pages: every signed-in role; counter 999999 is nobody's.
     "plugin_kiosk.counters": SIGNED_IN,
     "plugin_kiosk.counter": NOBODYS,
+    # The duty roster: ward A's for those who work for it; coordinators edit; students ask
+    # for swaps. Shift, change and skill 999999 are nobody's.
+    "roster.index": SIGNED_IN,
+    "roster.ward": WARD_A_ONLY,
+    "roster.add_shift": ROSTER_EDIT,
+    "roster.remove_shift": dict(ROSTER_EDIT, coordinator=MISSING, admin=MISSING),
+    "roster.change": dict(WARD_A_ONLY, staff_a=FORBIDDEN),
+    "roster.decide": dict(ROSTER_EDIT, coordinator=MISSING, admin=MISSING),
+    "skills.index": WORKERS,
+    "skills.confirm": dict(COORDINATORS, coordinator=MISSING, admin=MISSING),
+    "counter.log": dict(WORKERS, coordinator=FORBIDDEN, admin=FORBIDDEN),
 }
 
 
@@ -86,7 +98,8 @@ def parameters(world) -> dict[str, object]:
             "name": "network", "locale": "vi", "filename": "app.css", "action": "claim",
             "category": "network", "step": 0, "attachment_id": 999_999,
             "kind": "wards", "fmt": "csv", "token": "x" * 43,
-            "token_id": 999_999, "counter_id": 999_999}
+            "token_id": 999_999, "counter_id": 999_999,
+            "shift_id": 999_999, "change_id": 999_999, "skill_id": 999_999}
 
 
 def _outcome(response) -> object:

@@ -1,0 +1,425 @@
+"""Duty roster per ward: a weekly pattern per placement, plus dated changes and swaps.
+
+A ward's working day has up to two half-days (:class:`~helpdesk_core.models.ShiftPart`):
+its first opening period is the morning, its second the afternoon, as the ward's
+calendar says (``services/sla.calendar_for``: hours, Saturdays, holidays, days off).
+A student is on duty in a half-day when
+
+- the student is placed in the ward that day (a ``StudentAssignment`` covering it, with
+  ``on_duty`` set) and the account is active, and
+- the weekly pattern of that placement has the half-day (:class:`Shift`) and no approved
+  :class:`ShiftChange` takes the student off it, or an approved change puts the student
+  on it;
+- and the ward works in that half-day (nobody is on duty on holidays or at night).
+
+Coordinators edit the pattern and make dated changes (approved at once); students ask to
+hand one of their half-days to a colleague or to take it off, and a coordinator decides.
+:func:`on_duty` is what automatic assignment and notifications ask.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Iterable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from .. import i18n
+from ..calendar import DEFAULT_TIMEZONE, Period, WorkingCalendar, parse_hhmm
+from ..errors import NotFound, PermissionDenied, ValidationFailed
+from ..i18n import N_
+from ..models import (CalendarDay, ChangeStatus, Role, Shift, ShiftChange, ShiftPart, Status,
+                      StudentAssignment, Ticket, User, Ward)
+from . import sla
+
+PART_LABELS = {ShiftPart.MORNING: N_("Morning"), ShiftPart.AFTERNOON: N_("Afternoon")}
+WEEKDAY_LABELS = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"),
+                  N_("Friday"), N_("Saturday"))
+NOTE_MAX = 200
+WAITING_LIMIT = 200
+EDITORS = (Role.COORDINATOR, Role.ADMIN)
+
+
+def _tz(tz_name: str | None) -> ZoneInfo:
+    return ZoneInfo(tz_name or DEFAULT_TIMEZONE)
+
+
+def parts_on(calendar: WorkingCalendar, day: dt.date) -> dict[str, Period]:
+    """The half-days the ward works on *day*, with their hours (empty on a day off)."""
+    return dict(zip(ShiftPart.ALL, calendar.periods_on(day)))
+
+
+def part_at(calendar: WorkingCalendar, at: dt.datetime) -> tuple[dt.date, str] | None:
+    """The (local day, half-day) *at* falls in, or None outside working hours."""
+    local = at.astimezone(calendar.tz)
+    for part, (start, end) in parts_on(calendar, local.date()).items():
+        if start <= local.time().replace(tzinfo=None) <= end:
+            return local.date(), part
+    return None
+
+
+# --- who is on duty -------------------------------------------------------------------
+
+def rostered(session: Session, ward_ids: Iterable[int], first: dt.date,
+             last: dt.date) -> dict[tuple[int, dt.date, str], set[int]]:
+    """Student ids on the roster per (ward, day, half-day), days *first*..*last*.
+
+    Pattern and approved changes only: the ward's calendar is not applied here (the
+    callers know which half-days the ward works). Two queries, whatever the range.
+    """
+    ward_ids = list(ward_ids)
+    # Active placements overlapping the days, each with its weekly shifts (if any).
+    rows = session.execute(
+        select(StudentAssignment.ward_id, StudentAssignment.student_id,
+               StudentAssignment.starts_on, StudentAssignment.ends_on, Shift.weekday,
+               Shift.part)
+        .join(User, User.id == StudentAssignment.student_id)
+        .outerjoin(Shift, Shift.assignment_id == StudentAssignment.id)
+        .where(StudentAssignment.ward_id.in_(ward_ids), StudentAssignment.on_duty.is_(True),
+               User.active.is_(True), User.role == Role.STUDENT,
+               StudentAssignment.starts_on <= last, StudentAssignment.ends_on >= first)).all()
+    placed: dict[tuple[int, dt.date], set[int]] = defaultdict(set)
+    result: dict[tuple[int, dt.date, str], set[int]] = defaultdict(set)
+    day = first
+    while day <= last:
+        for ward_id, student_id, starts_on, ends_on, weekday, part in rows:
+            if starts_on <= day <= ends_on:
+                placed[(ward_id, day)].add(student_id)
+                if weekday == day.weekday():
+                    result[(ward_id, day, part)].add(student_id)
+        day += dt.timedelta(days=1)
+    changes = session.execute(select(
+        ShiftChange.ward_id, ShiftChange.day, ShiftChange.part, ShiftChange.off_id,
+        ShiftChange.on_id).where(
+        ShiftChange.ward_id.in_(ward_ids), ShiftChange.day >= first, ShiftChange.day <= last,
+        ShiftChange.status == ChangeStatus.APPROVED).order_by(ShiftChange.id)).all()
+    for ward_id, day, part, off_id, on_id in changes:  # in the order made: a later one wins
+        cell = result[(ward_id, day, part)]
+        if off_id is not None:
+            cell.discard(off_id)
+        if on_id is not None and on_id in placed[(ward_id, day)]:
+            cell.add(on_id)
+    return {key: ids for key, ids in result.items() if ids}
+
+
+def calendars_on(session: Session, wards: Iterable[Ward], day: dt.date,
+                 tz_name: str | None = None) -> dict[int, WorkingCalendar]:
+    """Each ward's working calendar, right for *day* only (its declared day, if any).
+
+    One query for any number of wards (``sla.calendar_for`` reads one ward's whole year).
+    """
+    wards = list(wards)
+    rows = session.execute(select(CalendarDay.ward_id, CalendarDay.is_working).where(
+        CalendarDay.day == day,
+        or_(CalendarDay.ward_id.in_([w.id for w in wards]), CalendarDay.ward_id.is_(None)))).all()
+    city = next((r.is_working for r in rows if r.ward_id is None), None)
+    own = {r.ward_id: r.is_working for r in rows if r.ward_id is not None}
+    result = {}
+    for ward in wards:
+        declared = own.get(ward.id, city)  # the ward's own declaration wins
+        weekday = ((parse_hhmm(ward.morning_start), parse_hhmm(ward.morning_end)),
+                   (parse_hhmm(ward.afternoon_start), parse_hhmm(ward.afternoon_end)))
+        result[ward.id] = WorkingCalendar(
+            weekday_periods=weekday, saturday_periods=weekday[:1] if ward.saturday_morning else (),
+            days_off=frozenset({day}) if declared is False else frozenset(),
+            working_days=frozenset({day}) if declared is True else frozenset(),
+            tz=_tz(tz_name))
+    return result
+
+
+def on_duty_ids(session: Session, wards: Iterable[Ward], at: dt.datetime,
+                tz_name: str | None = None) -> dict[int, set[int]]:
+    """Ids of the students on duty at *at*, per ward: three queries for any number."""
+    wards = list(wards)
+    day = at.astimezone(_tz(tz_name)).date()
+    slots: dict[int, str] = {}
+    for ward_id, calendar in calendars_on(session, wards, day, tz_name).items():
+        slot = part_at(calendar, at)
+        if slot is not None:
+            slots[ward_id] = slot[1]
+    result: dict[int, set[int]] = {ward.id: set() for ward in wards}
+    if slots:
+        cells = rostered(session, slots, day, day)
+        for ward_id, part in slots.items():
+            result[ward_id] = set(cells.get((ward_id, day, part), ()))
+    return result
+
+
+def on_duty_by_ward(session: Session, ward_ids: Iterable[int], at: dt.datetime,
+                    tz_name: str | None = None) -> dict[int, list[User]]:
+    """:func:`on_duty` for several wards at once: ward id -> students (by name).
+
+    A fixed number of queries, whatever the number of wards.
+    """
+    wards = list(session.scalars(select(Ward).where(Ward.id.in_(list(ward_ids)))))
+    by_ward = on_duty_ids(session, wards, at, tz_name)
+    ids = set().union(*by_ward.values()) if by_ward else set()
+    people = {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))} if ids \
+        else {}
+    return {ward_id: sorted((people[i] for i in uids), key=lambda u: (u.name, u.id))
+            for ward_id, uids in by_ward.items()}
+
+
+def on_duty(session: Session, ward_id: int, at: dt.datetime,
+            tz_name: str | None = None) -> list[User]:
+    """The students on duty in ward *ward_id* at the moment *at* (aware), by name.
+
+    Empty outside the ward's working hours, on its days off, and when nobody is on the
+    roster for that half-day (see the module's docstring for the rule).
+    """
+    return on_duty_by_ward(session, [ward_id], at, tz_name).get(ward_id, [])
+
+
+# --- the week's grid --------------------------------------------------------------------
+
+@dataclass
+class Cell:
+    """One half-day of the grid: its hours and who is on duty (None hours: closed)."""
+
+    part: str
+    hours: Period | None
+    students: list[User] = field(default_factory=list)
+
+
+@dataclass
+class Day:
+    """One day of the grid."""
+
+    day: dt.date
+    cells: list[Cell]
+
+    @property
+    def closed(self) -> bool:
+        return all(c.hours is None for c in self.cells)
+
+
+def monday_of(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+def week(session: Session, ward: Ward, monday: dt.date, tz_name: str | None = None) -> list[Day]:
+    """Monday to Saturday of the week starting *monday*: who is on duty, when."""
+    calendar = sla.calendar_for(session, ward, tz_name or DEFAULT_TIMEZONE)
+    saturday = monday + dt.timedelta(days=5)
+    cells = rostered(session, [ward.id], monday, saturday)
+    ids = {uid for uids in cells.values() for uid in uids}
+    people = {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))} if ids \
+        else {}
+    days = []
+    for offset in range(6):
+        day = monday + dt.timedelta(days=offset)
+        hours = parts_on(calendar, day)
+        row = []
+        for part in ShiftPart.ALL:
+            students = sorted((people[i] for i in cells.get((ward.id, day, part), ())),
+                              key=lambda u: (u.name, u.id)) if part in hours else []
+            row.append(Cell(part, hours.get(part), students))
+        days.append(Day(day, row))
+    return days
+
+
+def placements_of(session: Session, ward_id: int, day: dt.date) -> list[StudentAssignment]:
+    """Placements of the ward covering *day* (who may be on its roster), by name."""
+    return list(session.scalars(
+        select(StudentAssignment).join(User, User.id == StudentAssignment.student_id)
+        .where(StudentAssignment.ward_id == ward_id, StudentAssignment.starts_on <= day,
+               StudentAssignment.ends_on >= day, User.active.is_(True))
+        .order_by(User.name, User.id)))
+
+
+def pattern_of(session: Session, ward_id: int, day: dt.date) -> list[Shift]:
+    """The weekly pattern of the ward's placements covering *day*."""
+    return list(session.scalars(
+        select(Shift).join(StudentAssignment, StudentAssignment.id == Shift.assignment_id)
+        .join(User, User.id == StudentAssignment.student_id)
+        .where(StudentAssignment.ward_id == ward_id, StudentAssignment.starts_on <= day,
+               StudentAssignment.ends_on >= day)
+        .order_by(Shift.weekday, Shift.part, User.name)))
+
+
+def changes_of(session: Session, ward_id: int, first: dt.date, *,
+               status: str | None = None) -> list[ShiftChange]:
+    """Dated changes of the ward from *first* on (optionally of one status), by date."""
+    query = select(ShiftChange).where(ShiftChange.ward_id == ward_id, ShiftChange.day >= first)
+    if status is not None:
+        query = query.where(ShiftChange.status == status)
+    return list(session.scalars(query.order_by(ShiftChange.day, ShiftChange.part,
+                                               ShiftChange.id)))
+
+
+# --- changing the roster --------------------------------------------------------------------
+
+def _require_editor(actor: User) -> None:
+    if actor.role not in EDITORS:
+        raise PermissionDenied("Only coordinators can change the roster.")
+
+
+def _invalid(field_name: str, message: str, **params: object) -> ValidationFailed:
+    return ValidationFailed(message, field_errors={field_name: [i18n.gettext(message, **params)]},
+                            **params)
+
+
+def set_shift(session: Session, actor: User, assignment: StudentAssignment, weekday: int,
+              part: str) -> Shift:
+    """Put a placed student on duty every *weekday* (0 Monday) in half-day *part*.
+
+    Idempotent: an existing shift is returned as it is.
+    :raises ValidationFailed: a day or half-day the ward never works.
+    """
+    _require_editor(actor)
+    if part not in ShiftPart.ALL:
+        raise _invalid("part", N_("Choose the morning or the afternoon."))
+    ward = assignment.ward
+    if not 0 <= weekday <= 5 or (weekday == 5 and not (ward.saturday_morning
+                                                        and part == ShiftPart.MORNING)):
+        raise _invalid("weekday", N_("The ward does not work on that day or half-day."))
+    existing = session.scalar(select(Shift).where(
+        Shift.assignment_id == assignment.id, Shift.weekday == weekday, Shift.part == part))
+    if existing is not None:
+        return existing
+    shift = Shift(assignment=assignment, weekday=weekday, part=part)
+    session.add(shift)
+    session.flush()
+    return shift
+
+
+def remove_shift(session: Session, actor: User, shift: Shift) -> None:
+    """Take a half-day out of the weekly pattern."""
+    _require_editor(actor)
+    session.delete(shift)
+    session.flush()
+
+
+def _placed(session: Session, ward_id: int, student_id: int, day: dt.date) -> bool:
+    return session.scalar(select(StudentAssignment.id).where(
+        StudentAssignment.ward_id == ward_id, StudentAssignment.student_id == student_id,
+        StudentAssignment.starts_on <= day, StudentAssignment.ends_on >= day).limit(1)) is not None
+
+
+def request_change(session: Session, actor: User, ward: Ward, day: dt.date, part: str, *,
+                   off: User | None, on: User | None, note: str, today: dt.date,
+                   now: dt.datetime, tz_name: str | None = None) -> ShiftChange:
+    """A dated change of one half-day: *off* does not come, *on* comes instead.
+
+    A coordinator's change is approved at once. A student may only hand over a half-day
+    of their own (``off`` is the student), to a colleague placed in the ward or to
+    nobody; it waits for a coordinator (:func:`decide`).
+    :raises ValidationFailed: a past day, a half-day the ward does not work, *off* not on
+        duty then, *on* not placed in the ward that day or already on duty.
+    :raises PermissionDenied: a student asking for someone else, or staff.
+    """
+    if actor.role == Role.STUDENT:
+        if off is None or off.id != actor.id:
+            raise PermissionDenied("You can only ask to change your own shifts.")
+    else:
+        _require_editor(actor)
+    if part not in ShiftPart.ALL:
+        raise _invalid("part", N_("Choose the morning or the afternoon."))
+    if off is None and on is None:
+        raise _invalid("on", N_("Choose who comes instead, or who does not come."))
+    if off is not None and on is not None and off.id == on.id:
+        raise _invalid("on", N_("Choose someone else to come instead."))
+    if day < today:
+        raise _invalid("day", N_("Choose today or a later day."))
+    calendar = sla.calendar_for(session, ward, tz_name or DEFAULT_TIMEZONE)
+    if part not in parts_on(calendar, day):
+        raise _invalid("day", N_("The ward does not work on that day or half-day."))
+    cell = rostered(session, [ward.id], day, day).get((ward.id, day, part), set())
+    if off is not None and off.id not in cell:
+        raise _invalid("off", N_("%(name)s is not on duty then."), name=off.name)
+    if on is not None:
+        if not _placed(session, ward.id, on.id, day) or on.role != Role.STUDENT:
+            raise _invalid("on", N_("%(name)s is not placed in this ward on that day."),
+                           name=on.name)
+        if on.id in cell:
+            raise _invalid("on", N_("%(name)s is already on duty then."), name=on.name)
+    note = (note or "").strip()
+    if len(note) > NOTE_MAX:
+        raise _invalid("note", N_("At most %(num)d characters."), num=NOTE_MAX)
+    from ..privacy import mask_personal_data
+    editor = actor.role in EDITORS
+    change = ShiftChange(ward_id=ward.id, day=day, part=part, off_id=off.id if off else None,
+                         on_id=on.id if on else None, note=mask_personal_data(note),
+                         requested_by_id=actor.id, created_at=now,
+                         status=ChangeStatus.APPROVED if editor else ChangeStatus.PENDING,
+                         decided_by_id=actor.id if editor else None,
+                         decided_at=now if editor else None)
+    session.add(change)
+    session.flush()
+    return change
+
+
+def decide(session: Session, actor: User, change: ShiftChange, approve: bool,
+           now: dt.datetime) -> ShiftChange:
+    """Approve or refuse a student's pending request.
+
+    :raises ValidationFailed: it was decided already.
+    """
+    _require_editor(actor)
+    if change.status != ChangeStatus.PENDING:
+        raise ValidationFailed("This request has already been decided.")
+    change.status = ChangeStatus.APPROVED if approve else ChangeStatus.REFUSED
+    change.decided_by_id, change.decided_at = actor.id, now
+    session.flush()
+    return change
+
+
+def get_change(session: Session, ward_id: int, change_id: int) -> ShiftChange:
+    change = session.get(ShiftChange, change_id)
+    if change is None or change.ward_id != ward_id:
+        raise NotFound("Not found.")
+    return change
+
+
+def get_shift(session: Session, ward_id: int, shift_id: int) -> Shift:
+    shift = session.get(Shift, shift_id)
+    if shift is None or shift.assignment.ward_id != ward_id:
+        raise NotFound("Not found.")
+    return shift
+
+
+# --- tickets nobody is there for --------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Waiting:
+    """A new ticket nobody is on duty for: what the dashboard's list shows."""
+
+    id: int
+    number: str
+    title: str
+    priority: int
+    created_at: dt.datetime
+    ward_id: int
+    ward_name: str
+
+
+def waiting_unstaffed(session: Session, now: dt.datetime, tz_name: str | None = None,
+                      ward_ids: Iterable[int] | None = None) -> list[Waiting]:
+    """New, unassigned tickets of wards where nobody is on duty at *now*, oldest first.
+
+    What the coordinators' dashboard lists as "waiting, no one on duty". At most
+    ``WAITING_LIMIT`` tickets. Five queries, whatever the number of wards: the wards
+    with such tickets, their calendars for today, the roster, its changes, the tickets.
+    """
+    waiting = select(Ticket.ward_id).where(Ticket.status == Status.NEW,
+                                           Ticket.assignee_id.is_(None))
+    if ward_ids is not None:
+        waiting = waiting.where(Ticket.ward_id.in_(list(ward_ids)))
+    wards = list(session.scalars(select(Ward).where(Ward.id.in_(waiting.distinct()))))
+    if not wards:
+        return []
+    staffed = on_duty_ids(session, wards, now, tz_name)
+    empty = [w.id for w in wards if not staffed.get(w.id)]
+    if not empty:
+        return []
+    rows = session.execute(
+        select(Ticket.id, Ticket.number, Ticket.title, Ticket.priority, Ticket.created_at,
+               Ticket.ward_id, Ward.name).join(Ward, Ward.id == Ticket.ward_id)
+        .where(Ticket.status == Status.NEW, Ticket.assignee_id.is_(None),
+               Ticket.ward_id.in_(empty))
+        .order_by(Ticket.created_at, Ticket.id).limit(WAITING_LIMIT))
+    return [Waiting(*row) for row in rows]
