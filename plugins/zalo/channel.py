@@ -9,7 +9,7 @@ from typing import Any, Mapping
 
 from sqlalchemy import delete, select
 from wtforms import Form, PasswordField, StringField, URLField
-from wtforms.validators import Length, Optional, Regexp, URL
+from wtforms.validators import URL, Length, Regexp
 
 from helpdesk_core import DeliveryError, Message, mask_personal_data, translator
 
@@ -22,21 +22,30 @@ KEY = "zalo"
 ZALO_ID = r"^[0-9]{1,40}$"  # Zalo's user ids for an OA are long decimal numbers
 
 
+def _when_given(check: Any) -> Any:
+    """Run *check* only on a non-empty value: ``Optional()`` would also skip it when the
+    form validates ``data=`` (stored settings), which has no raw input."""
+    def validate(form: Form, field: Any) -> None:
+        if (field.data or "").strip():
+            check(form, field)
+    return validate
+
+
 class ZaloSettingsForm(Form):
     """Credentials of the OA's app (developers.zalo.me); the secret key and refresh
     token are stored encrypted and never shown back (the outbox's settings page)."""
 
-    app_id = StringField(_l("App ID"), validators=[Optional(), Length(max=40),
-                                                   Regexp(r"^[0-9]+$", message=_l("Digits only."))])
-    secret_key = PasswordField(_l("App secret key"), validators=[Optional(), Length(max=200)])
+    app_id = StringField(_l("App ID"), validators=[Length(max=40), _when_given(
+                             Regexp(r"^[0-9]+$", message=_l("Digits only.")))])
+    secret_key = PasswordField(_l("App secret key"), validators=[Length(max=200)])
     refresh_token = PasswordField(
-        _l("OA refresh token"), validators=[Optional(), Length(max=2000)],
+        _l("OA refresh token"), validators=[Length(max=2000)],
         description=_l("From the OA's authorisation of the app. It is renewed by itself "
                        "while the channel is used; paste a new one only if Zalo refuses it."))
     oauth_url = URLField(_l("Zalo OAuth address"), default=client.OAUTH_URL,
-                         validators=[Optional(), URL(require_tld=False), Length(max=200)])
+                         validators=[_when_given(URL(require_tld=False)), Length(max=200)])
     api_url = URLField(_l("Zalo OA API address"), default=client.API_URL,
-                       validators=[Optional(), URL(require_tld=False), Length(max=200)])
+                       validators=[_when_given(URL(require_tld=False)), Length(max=200)])
 
 
 def text_of(message: Message) -> str:
