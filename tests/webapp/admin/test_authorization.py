@@ -52,6 +52,12 @@ EXPECTATIONS: dict[str, dict[str, object]] = {
     "dashboard.": COORDINATORS,
     "access_log.": COORDINATORS,
     "profile.edit": SIGNED_IN,
+    # Push subscriptions of one's own browsers (JSON without a body: a 400 message).
+    "profile.push_subscribe": SIGNED_IN,
+    "profile.push_unsubscribe": SIGNED_IN,
+    "profile.push_remove": SIGNED_IN,
+    # The installable web app's files: browsers fetch them without an account.
+    "pwa.": PUBLIC,
     "admin.": ADMINS,
     # A scanned sticker of ward A's device: a message (naming nothing) outside ward A.
     "stickers.scan": dict(SIGNED_IN, staff_b=FORBIDDEN, student_expired=FORBIDDEN),
@@ -69,6 +75,8 @@ EXPECTATIONS: dict[str, dict[str, object]] = {
     # The built-in kiosk plugin's pages: every signed-in role; counter 999999 is nobody's.
     "plugin_kiosk.counters": SIGNED_IN,
     "plugin_kiosk.counter": NOBODYS,
+    # The Zalo plugin's opt-in page: everyone links their own Zalo id.
+    "plugin_zalo.link": SIGNED_IN,
 }
 
 
