@@ -9,6 +9,7 @@ web app stores them when a user subscribes, this channel only delivers to them.
 from __future__ import annotations
 
 import email.utils
+import logging
 import json
 import re
 import time
@@ -18,6 +19,7 @@ from typing import Any, Mapping
 import requests
 from py_vapid import Vapid
 from pywebpush import WebPushException, webpush
+from sqlalchemy.exc import SQLAlchemyError
 from wtforms import Form, IntegerField, StringField
 from wtforms.validators import Length, NumberRange, ValidationError
 
@@ -26,6 +28,8 @@ from helpdesk_core import (AddressGone, DeliveryError, Message, mask_personal_da
 
 _ = translator(__name__).gettext
 _l = translator(__name__).lazy_gettext
+
+log = logging.getLogger(__name__)
 
 KEY = "webpush"
 TIMEOUT = 10.0
@@ -123,9 +127,13 @@ def send(message: Message, settings: Mapping[str, Any]) -> None:
         raise DeliveryError(_("The push service did not answer in time.")) from None
     except requests.RequestException:
         raise DeliveryError(_("The push service could not be reached.")) from None
-    with plugin_session() as session:
-        web_push.record_success(session, message.address)
-        session.commit()
+    try:
+        with plugin_session() as session:
+            web_push.record_success(session, message.address)
+            session.commit()
+    except SQLAlchemyError:  # delivered all the same: a retry would notify twice
+        log.warning("webpush: could not record the delivery of %s", message.key,
+                    exc_info=True)
 
 
 def _raise_for(response: Any) -> None:

@@ -209,3 +209,20 @@ def test_settings_form_validates_the_contact():
     assert form_class(data={"contact": "mailto:it@danang.gov.vn", "ttl_hours": 24}).validate()
     assert not form_class(data={"contact": "it@danang", "ttl_hours": 24}).validate()
     assert not form_class(data={"contact": "", "ttl_hours": 500}).validate()
+
+
+def test_a_delivery_that_cannot_be_recorded_still_counts(db_session, plugin_sessions,
+                                                          push_service, channel, student,
+                                                          monkeypatch, caplog):
+    """The push went out: failing to note it must not make the outbox send it again."""
+    from sqlalchemy.exc import OperationalError
+    subscribe(db_session, push_service, student)
+    [address] = addresses_of(channel, db_session, student)
+
+    def locked(*_args, **_kwargs):
+        raise OperationalError("UPDATE push_subscription", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(web_push, "record_success", locked)
+    channel.send(message(address), SETTINGS)
+    assert len(push_service.deliveries) == 1
+    assert "could not record the delivery of n1-webpush" in caplog.text
