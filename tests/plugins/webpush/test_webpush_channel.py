@@ -226,3 +226,8 @@ def test_a_delivery_that_cannot_be_recorded_still_counts(db_session, plugin_sess
     channel.send(message(address), SETTINGS)
     assert len(push_service.deliveries) == 1
     assert "could not record the delivery of n1-webpush" in caplog.text
+
+
+def test_the_catalog_translates_everything_as_the_others_do():
+    from helpdesk_core.testing import assert_catalog
+    assert_catalog("plugins.webpush")

@@ -91,3 +91,8 @@ def test_migrations_make_the_tables_of_the_metadata(empty_database_url):  # noqa
             engine.dispose()
     finally:
         dispose(app)
+
+
+def test_the_catalog_translates_everything_as_the_others_do():
+    from helpdesk_core.testing import assert_catalog
+    assert_catalog("plugins.zalo")
