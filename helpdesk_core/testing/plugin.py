@@ -214,15 +214,15 @@ def push_service():
 
 
 @pytest.fixture
-def plugin_sessions(database):
+def plugin_sessions(database, db_session):
     """Points :func:`helpdesk_core.plugin_session` at the test database (what the app
-    factory does for a running app); after the test, back to nothing, tables emptied."""
+    factory does for a running app); after the test, back to nothing. Tables are emptied
+    with ``db_session``'s, after it is closed."""
     from ..db import make_session_factory
     from ..plugin_db import install_session_source
     install_session_source(make_session_factory(database.engine))
     yield
     install_session_source(None)
-    database.clean()
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import urllib.parse
 from typing import Any, Mapping
 
 import requests
-from py_vapid import Vapid
+from py_vapid import Vapid, VapidException
 from pywebpush import WebPushException, webpush
 from sqlalchemy.exc import SQLAlchemyError
 from wtforms import Form, IntegerField, StringField
@@ -80,8 +80,8 @@ def _contact(settings: Mapping[str, Any], message: Message) -> str:
     if contact:
         return contact
     site = urllib.parse.urlsplit(message.url or "")
-    if site.scheme in ("http", "https") and site.netloc:
-        return f"https://{site.netloc}"
+    if site.scheme in ("http", "https") and site.hostname:
+        return f"https://{site.hostname}"  # no port: push services want a plain origin
     raise DeliveryError(_("Set the contact address of the Web Push channel."), permanent=True)
 
 
@@ -123,6 +123,9 @@ def send(message: Message, settings: Mapping[str, Any]) -> None:
                 timeout=TIMEOUT, content_encoding="aes128gcm")
     except WebPushException as exc:
         _raise_for(exc.response)
+    except VapidException:
+        raise DeliveryError(_("Set the contact address of the Web Push channel."),
+                            permanent=True) from None
     except requests.Timeout:
         raise DeliveryError(_("The push service did not answer in time.")) from None
     except requests.RequestException:

@@ -178,9 +178,13 @@ def test_the_contact_defaults_to_the_site(db_session, plugin_sessions, push_serv
                                           student):
     subscribe(db_session, push_service, student)
     [address] = addresses_of(channel, db_session, student)
-    channel.send(message(address), {"contact": "", "ttl_hours": 2})
+    channel.send(message(address, url="https://helpdesk.danang.gov.vn:8443/tickets/1"),
+                 {"contact": "", "ttl_hours": 2})
     [delivery] = push_service.deliveries
     assert delivery.claims["sub"] == "https://helpdesk.danang.gov.vn" and delivery.ttl == 7200
+    with pytest.raises(DeliveryError) as caught:  # no contact and no address to make one
+        channel.send(message(address, url=""), {"contact": "", "ttl_hours": 2})
+    assert caught.value.permanent
 
 
 def test_the_vapid_key_is_made_once_even_by_racing_processes(session_factory):
