@@ -11,7 +11,9 @@ Plugins translate their strings with their own catalog::
     _l = translator(__name__).lazy_gettext
 
 Pages, settings and tables of a plugin: :class:`Page`, ``plugin_settings(name)``,
-:class:`PluginStorage` (see docs/plugins.md).
+:class:`PluginStorage`, and ``plugin_session()`` for code that runs outside a page
+(a channel's ``send``); see docs/plugins.md. The Web Push subscriptions the web app
+stores are read through ``web_push`` (:mod:`helpdesk_core.services.push`).
 
 Coroutine health checks request web pages with :mod:`helpdesk_core.http`
 (``from helpdesk_core import http``), which honours the environment's proxies, CA
@@ -27,8 +29,10 @@ from .i18n import Translator, gettext, lazy_gettext, ngettext, translator
 from .neterrors import describe_error
 from .plugins import ENTRY_POINT_GROUP, PluginRegistry, load_registry, make_plugin_manager
 from .pages import Page, PageRequest, Redirect, Render
+from .plugin_db import plugin_session
 from .privacy import mask_personal_data
 from .settings import plugin_settings
+from .services import push as web_push
 from .storage import PluginStorage
 
 __all__ = [
@@ -38,4 +42,5 @@ __all__ = [
     "PluginRegistry", "load_registry", "make_plugin_manager", "mask_personal_data", "http",
     "describe_error", "Page", "PageRequest", "Redirect", "Render", "PluginStorage",
     "plugin_settings", "Channel", "Message", "DeliveryError", "AddressGone",
+    "plugin_session", "web_push",
 ]

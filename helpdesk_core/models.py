@@ -727,3 +727,45 @@ class CounterHelp(Base):
 
     student: Mapped[User] = relationship()
     ward: Mapped[Ward] = relationship()
+# --- Web Push: phones that asked for notifications (issue 14) ---------------------------
+
+class PushSubscription(Base):
+    """One browser's push subscription (a phone, a laptop) of one user.
+
+    What the browser's ``PushManager.subscribe()`` gave: the push service's
+    ``endpoint`` and the keys the payload is encrypted to (RFC 8291). Nothing else about
+    the device but its user agent, so the user can tell their devices apart.
+    """
+
+    __tablename__ = "push_subscription"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"),
+                                         index=True)
+    endpoint: Mapped[str] = mapped_column(String(1024), unique=True)
+    p256dh: Mapped[str] = mapped_column(String(128))  # the browser's public key, base64url
+    auth: Mapped[str] = mapped_column(String(64))  # the 16-byte auth secret, base64url
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_success_at: Mapped[dt.datetime | None]
+
+    user: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<PushSubscription {self.id} user={self.user_id}>"
+
+
+class VapidKey(Base):
+    """The application server's VAPID key pair (RFC 8292), made once on first use.
+
+    One row (``id`` 1): every process signs with the same key, because browsers bind
+    each subscription to the public key it was made with. The primary key makes two
+    processes generating at once harmless: one insert wins, the other reads it.
+    """
+
+    __tablename__ = "vapid_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    private_key: Mapped[str] = mapped_column(Text)  # PEM (PKCS#8), P-256
+    public_key: Mapped[str] = mapped_column(String(128))  # uncompressed point, base64url
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

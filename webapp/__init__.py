@@ -99,6 +99,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(password_link.bp)
     app.register_blueprint(access_log.bp)
     app.register_blueprint(profile.bp)
+    from . import pwa
+    app.register_blueprint(pwa.bp)
     app.register_blueprint(stickers.bp)
     from . import counter, roster, skills
     app.register_blueprint(roster.bp)
@@ -107,6 +109,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from . import plugin_pages
     plugin_pages.register(app)
     _install_settings_reader(app)
+    _install_session_source(app)
     from . import api, api_tokens_admin
     api.init_app(app)
     app.register_blueprint(api_tokens_admin.bp)
@@ -171,6 +174,16 @@ def _install_settings_reader(app: Flask) -> None:
             return plugin_settings.settings_of(db.session, registry, name)
 
     settings.install_reader(read)
+
+
+def _install_session_source(app: Flask) -> None:
+    """``helpdesk_core.plugin_session()`` opens sessions on this app's database (a
+    channel's ``send`` in the scheduler keeps its state there)."""
+    from helpdesk_core.db import make_session_factory
+    from helpdesk_core.plugin_db import install_session_source
+
+    with app.app_context():
+        install_session_source(make_session_factory(db.engine))
 
 
 def _select_locale() -> str:

@@ -89,6 +89,10 @@ DEFAULTS: dict[str, Any] = {
     # and a TrueType font with Vietnamese letters (empty: Noto Sans or DejaVu Sans).
     "PUBLIC_URL": "",
     "STICKER_FONT": "",
+    # Web Push: the push services a browser's subscription may point at (comma-separated
+    # hosts, subdomains included); the server POSTs to them, so nothing else is accepted.
+    # Empty: the browsers' own (FCM, Mozilla, Apple, Windows; services/push.py).
+    "PUSH_SERVICE_HOSTS": "",
 }
 
 

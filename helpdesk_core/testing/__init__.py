@@ -14,11 +14,12 @@ from .databases import Database, missing
 from .peers import (HttpServer, Request, TcpServer, TlsServer, closed_port, make_cert,
                     server_context)
 from .plugin import FIXED_NOW, FrozenClock
+from .push import BrowserSubscription, Delivery, PushService
 from .web import TEST_PASSWORD
 
 __all__ = [
     "assert_catalog", "catalog_problems", "compile_catalogs", "registry_for", "run_check",
     "Database", "missing", "HttpServer", "Request", "TcpServer", "TlsServer",
     "closed_port", "make_cert", "server_context", "FIXED_NOW", "FrozenClock",
-    "TEST_PASSWORD",
+    "TEST_PASSWORD", "PushService", "BrowserSubscription", "Delivery",
 ]

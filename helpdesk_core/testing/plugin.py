@@ -16,7 +16,7 @@ import pytest
 from .. import http as http_helper
 from ..db import make_session_factory
 from ..plugins import PluginRegistry, make_plugin_manager
-from . import databases, peers
+from . import databases, peers, push
 from .web import accounts, app, client, logged_in, runner, ward  # noqa: F401 (fixtures)
 
 # Tuesday 10/03/2026, 09:00 in Da Nang: inside working hours.
@@ -201,6 +201,28 @@ def tls_server(tmp_path):
     yield start
     for server in servers:
         server.close()
+
+
+@pytest.fixture
+def push_service():
+    """A loopback Web Push service (:class:`~helpdesk_core.testing.push.PushService`):
+    ``push_service.subscribe(vapid_public_key)`` gives a browser's subscription; it
+    checks VAPID, decrypts and records each push in ``deliveries``."""
+    service = push.PushService().start()
+    yield service
+    service.stop()
+
+
+@pytest.fixture
+def plugin_sessions(database, db_session):
+    """Points :func:`helpdesk_core.plugin_session` at the test database (what the app
+    factory does for a running app); after the test, back to nothing. Tables are emptied
+    with ``db_session``'s, after it is closed."""
+    from ..db import make_session_factory
+    from ..plugin_db import install_session_source
+    install_session_source(make_session_factory(database.engine))
+    yield
+    install_session_source(None)
 
 
 @pytest.fixture

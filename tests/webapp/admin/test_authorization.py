@@ -53,6 +53,12 @@ EXPECTATIONS: dict[str, dict[str, object]] = {
     "dashboard.": COORDINATORS,
     "access_log.": COORDINATORS,
     "profile.edit": SIGNED_IN,
+    # Push subscriptions of one's own browsers (JSON without a body: a 400 message).
+    "profile.push_subscribe": SIGNED_IN,
+    "profile.push_unsubscribe": SIGNED_IN,
+    "profile.push_remove": SIGNED_IN,
+    # The installable web app's files: browsers fetch them without an account.
+    "pwa.": PUBLIC,
     "admin.": ADMINS,
     # A scanned sticker of ward A's device: a message (naming nothing) outside ward A.
     "stickers.scan": dict(SIGNED_IN, staff_b=FORBIDDEN, student_expired=FORBIDDEN),
@@ -81,6 +87,8 @@ EXPECTATIONS: dict[str, dict[str, object]] = {
     "skills.index": WORKERS,
     "skills.confirm": dict(COORDINATORS, coordinator=MISSING, admin=MISSING),
     "counter.log": dict(WORKERS, coordinator=FORBIDDEN, admin=FORBIDDEN),
+    # The Zalo plugin's opt-in page: everyone links their own Zalo id.
+    "plugin_zalo.link": SIGNED_IN,
 }
 
 
