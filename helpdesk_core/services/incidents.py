@@ -71,10 +71,10 @@ def service_name(key: str) -> str:
 def banner_text(incident: Incident) -> str:
     """The banner on the front desk, the queue and the status board."""
     if incident.service_key:
-        return i18n.gettext("%(service)s is disrupted: no need to restart your computer.",
+        return i18n.gettext("%(service)s is disrupted: no need to restart your computer",
                             service=service_name(incident.service_key))
     return i18n.gettext("A problem affects several wards (%(title)s): no need to restart "
-                        "your computer.", title=incident.title)
+                        "your computer", title=incident.title)
 
 
 # --- reading --------------------------------------------------------------------------
