@@ -298,6 +298,10 @@ def _describe(event: TicketEvent, names: dict[int, User]) -> str:
         return i18n.gettext("File attached.")
     if kind == "triage":
         return i18n.gettext("Triage answers changed.")
+    if kind == "incident":
+        return (i18n.gettext("Waiting on a city-wide incident: the SLA clock is paused.")
+                if event.new_value == "linked"
+                else i18n.gettext("The city-wide incident is over."))
     if kind == "purged":
         data = event.data or {}
         return i18n.gettext("Citizens' personal data erased after the retention period "
