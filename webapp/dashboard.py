@@ -21,13 +21,12 @@ from helpdesk_core import exports, i18n
 from helpdesk_core.errors import ValidationFailed
 from helpdesk_core.i18n import lazy_gettext as _l
 from helpdesk_core.models import AccessKind, Role, Status, Ward
-from helpdesk_core.services import incidents, reports, workflow
+from helpdesk_core.services import reports, workflow
 
 from . import registry
 from .admin_forms import TranslatedForm
 from .errors import render_error
 from .extensions import db
-from .incidents import SuggestionForm
 from .input_guard import int_arg
 from .web import flash_error, now, roles_required, today
 
@@ -151,8 +150,7 @@ def index():
                            totals=totals, compliance=compliance, overall=overall,
                            chart=volume_chart(volumes), health=health,
                            period_args=_period_args(period),
-                           incident_suggestions=incidents.suggestions(db.session, moment),
-                           suggestion_form=SuggestionForm())
+                           refresh=max(int(current_app.config["QUEUE_REFRESH_SECONDS"]), 1))
 
 
 @bp.route("/students")

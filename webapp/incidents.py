@@ -69,6 +69,15 @@ def index():
                            suggestion_form=SuggestionForm(), now=moment)
 
 
+@bp.route("/suggestions")
+@coordinators
+def suggestion_rows():
+    """The suggestions alone, for the dashboard (htmx loads and refreshes them)."""
+    return render_template("incidents/_suggestion_rows.html",
+                           suggestions=incidents.suggestions(db.session, now()),
+                           suggestion_form=SuggestionForm())
+
+
 @bp.route("/<int:incident_id>")
 @coordinators
 def show(incident_id: int):

@@ -298,8 +298,7 @@ def _open(session: Session, key: str, state, now: dt.datetime) -> Incident:
 # --- suggestions from staff tickets ---------------------------------------------------
 
 def _signals(session: Session, now: dt.datetime) -> list[TicketSignal]:
-    """Open staff tickets of the last day not waiting on an incident yet, minus those a
-    coordinator already turned down (filed up to the dismissal of their group)."""
+    """Open staff tickets of the last day not waiting on an incident yet."""
     waiting = (select(IncidentTicket.id)
                .join(Incident, Incident.id == IncidentTicket.incident_id)
                .where(IncidentTicket.ticket_id == Ticket.id,
@@ -309,27 +308,35 @@ def _signals(session: Session, now: dt.datetime) -> list[TicketSignal]:
                Ticket.created_at)
         .where(Ticket.status.in_(Status.OPEN), Ticket.source != Source.HEALTH_CHECK,
                Ticket.created_at >= now - SUGGEST_LOOKBACK, ~waiting)).all()
-    dismissed: dict[tuple[str, str], dt.datetime] = {}
-    for d in session.execute(select(IncidentDismissal.category, IncidentDismissal.match_text,
-                                    func.max(IncidentDismissal.dismissed_at).label("at"))
-                             .where(IncidentDismissal.dismissed_at >= now - SUGGEST_LOOKBACK)
-                             .group_by(IncidentDismissal.category,
-                                       IncidentDismissal.match_text)):
-        dismissed[(d.category, d.match_text)] = d.at
-    signals = []
-    for row in rows:
-        text = match_text(error_text(row.title, row.triage))
-        cut = dismissed.get((row.category, text))
-        if cut is not None and row.created_at <= cut:
-            continue
-        signals.append(TicketSignal(row.id, row.ward_id, row.category, text, row.created_at))
-    return signals
+    return [TicketSignal(row.id, row.ward_id, row.category,
+                         match_text(error_text(row.title, row.triage)), row.created_at)
+            for row in rows]
+
+
+def _dismissed(session: Session, now: dt.datetime) -> dict[tuple[str, str], dt.datetime]:
+    """(category, text) -> the latest dismissal of the last day."""
+    return {(d.category, d.match_text): d.at for d in session.execute(
+        select(IncidentDismissal.category, IncidentDismissal.match_text,
+               func.max(IncidentDismissal.dismissed_at).label("at"))
+        .where(IncidentDismissal.dismissed_at >= now - SUGGEST_LOOKBACK)
+        .group_by(IncidentDismissal.category, IncidentDismissal.match_text))}
 
 
 def suggestions(session: Session, now: dt.datetime,
                 policy: IncidentPolicy | None = None) -> list[Suggestion]:
-    """What to suggest to coordinators now (see :func:`.incident_rules.suggest`)."""
-    return suggest(_signals(session, now), policy or current_policy())
+    """What to suggest to coordinators now (see :func:`.incident_rules.suggest`).
+
+    Tickets a coordinator already turned down (filed up to the dismissal of their
+    group) are left out; the dismissals are read only when some group qualifies.
+    """
+    policy = policy or current_policy()
+    signals = _signals(session, now)
+    if not suggest(signals, policy):
+        return []
+    dismissed = _dismissed(session, now)
+    return suggest([s for s in signals
+                    if not ((cut := dismissed.get((s.category, s.text))) is not None
+                            and s.created_at <= cut)], policy)
 
 
 def _find(session: Session, key: str, now: dt.datetime,

@@ -69,6 +69,11 @@ EXPECTATIONS: dict[str, dict[str, object]] = {
     # The built-in kiosk plugin's pages: every signed-in role; counter 999999 is nobody's.
     "plugin_kiosk.counters": SIGNED_IN,
     "plugin_kiosk.counter": NOBODYS,
+    # City-wide incidents: coordinators' pages (everyone else sees only the banner);
+    # incident 999999 does not exist.
+    "incidents.": COORDINATORS,
+    "incidents.show": dict(COORDINATORS, coordinator=MISSING, admin=MISSING),
+    "incidents.close": dict(COORDINATORS, coordinator=MISSING, admin=MISSING),
 }
 
 
@@ -86,7 +91,7 @@ def parameters(world) -> dict[str, object]:
             "name": "network", "locale": "vi", "filename": "app.css", "action": "claim",
             "category": "network", "step": 0, "attachment_id": 999_999,
             "kind": "wards", "fmt": "csv", "token": "x" * 43,
-            "token_id": 999_999, "counter_id": 999_999}
+            "token_id": 999_999, "counter_id": 999_999, "incident_id": 999_999}
 
 
 def _outcome(response) -> object:
