@@ -19,6 +19,7 @@ from helpdesk_core.services import health, incidents, tickets
 from tests.factories import make_student, make_ticket, make_user, make_ward
 
 MINUTE = dt.timedelta(minutes=1)
+FIXED = dt.datetime(2026, 3, 10, 2, 0, tzinfo=dt.timezone.utc)
 
 
 def portal_check(session, ward, url, service_key="dvcqg"):
@@ -236,3 +237,36 @@ def test_health_tickets_are_not_suggested(db_session, registry, now, closed_port
     assert db_session.scalar(select(func.count()).select_from(Ticket).where(
         Ticket.source == Source.HEALTH_CHECK)) == 3
     assert incidents.suggestions(db_session, now + 5 * MINUTE) == []
+
+
+def test_devices_are_marked_with_a_service_in_a_bulk_import(db_session, registry):
+    from helpdesk_core.services import bulk
+    from tests.core.test_bulk import csv_bytes
+    make_ward(db_session, code="HCH")
+    db_session.commit()
+    rows = [["Mã phường", "Tên thiết bị", "Nhóm", "Loại", "Địa chỉ mạng", "Dịch vụ chung"],
+            ["HCH", "Cổng DVC từ phường", "network", "portal", "https://dichvucong.gov.vn",
+             "dvcqg"],
+            ["HCH", "Router tầng 1", "network", "router", "10.0.1.1", ""]]
+    outcome = bulk.import_file(db_session, registry, csv_bytes(rows), "devices.csv", FIXED,
+                               apply=True)
+    assert outcome.applied and not outcome.errors
+    keys = dict(db_session.execute(select(Asset.name, Asset.service_key)).all())
+    assert keys == {"Cổng DVC từ phường": "dvcqg", "Router tầng 1": ""}
+    rows[2][5] = "zalo"
+    outcome = bulk.import_file(db_session, registry, csv_bytes(rows), "devices.csv", FIXED,
+                               apply=True)
+    assert [(e.row, e.column) for e in outcome.errors] == [(3, "Dịch vụ chung")]
+
+
+def test_the_admin_service_refuses_an_unknown_service(db_session, registry):
+    from helpdesk_core.errors import ValidationFailed
+    from helpdesk_core.services import admin
+    ward = make_ward(db_session)
+    asset = admin.save_asset(db_session, registry, None, ward=ward, category="network",
+                             kind="portal", name="Cổng", service_key="vneid")
+    assert asset.service_key == "vneid"
+    with pytest.raises(ValidationFailed) as caught:
+        admin.save_asset(db_session, registry, asset, ward=ward, category="network",
+                         kind="portal", name="Cổng", service_key="zalo")
+    assert "service_key" in caught.value.field_errors

@@ -19,9 +19,9 @@ from urllib.parse import quote, urlencode
 import pytest
 from sqlalchemy import select
 
-from helpdesk_core.models import (AssetCheck, CalendarDay, SlaPolicy, StudentAssignment, Ticket,
-                                  User)
-from helpdesk_core.services import attachments
+from helpdesk_core.models import (AssetCheck, CalendarDay, Incident, SlaPolicy,
+                                  StudentAssignment, Ticket, User)
+from helpdesk_core.services import attachments, incidents
 from tests.conftest import FIXED_NOW
 
 from .conftest import World
@@ -101,11 +101,17 @@ def _real_values(app, world: World) -> dict[str, list[str]]:
                           note="Lễ")
         policy = SlaPolicy(priority=4, category="printer", response_minutes=60,
                            resolution_minutes=480)
-        s.add_all([day, policy])
+        # A city-wide incident with ward A's ticket waiting on it.
+        incident = Incident(service_key="dvcqg", title="Cổng DVC", started_at=FIXED_NOW,
+                            ward_ids=[world.ward_a])
+        s.add_all([day, policy, incident])
+        s.flush()
+        incidents.link(s, None, incident, ticket, None, FIXED_NOW)
         s.commit()
         check_id = s.scalar(select(AssetCheck.id))
         assignment_id = s.scalar(select(StudentAssignment.id))
         ids = {"attachment_id": item.id, "day_id": day.id, "policy_id": policy.id,
+               "incident_id": incident.id,
                "check_id": check_id, "assignment_id": assignment_id}
     return {
         "ticket_id": [str(world.ticket_a)], "attachment_id": [str(ids["attachment_id"])],
@@ -119,6 +125,7 @@ def _real_values(app, world: World) -> dict[str, list[str]]:
         # kiosk's pages (ids that need not exist: hostile values matter there).
         "kind": ["wards", "devices"], "fmt": ["csv", "xlsx"], "token": ["x" * 43],
         "token_id": ["1"], "counter_id": ["1"],
+        "incident_id": [str(ids["incident_id"])],
     }
 
 

@@ -147,3 +147,20 @@ def test_a_suggestion_is_dismissed_and_students_cannot_do_either(app, client, wo
     with app.app_context():
         assert db.session.scalar(select(IncidentDismissal.match_text)) == "loi dang nhap vneid ma"
         assert db.session.scalar(select(Incident)) is None
+
+
+def test_an_administrator_marks_a_device_with_its_shared_service(app, client, world, login):
+    login("admin")
+    html = client.get(f"/admin/assets/{world.printer_a}").get_data(as_text=True)
+    assert 'name="service_key"' in html and "Cổng dịch vụ công quốc gia" in html
+    form = {"ward": str(world.ward_a), "category": "network", "kind": "portal",
+            "name": "Cổng DVC từ phường", "address": "https://dichvucong.gov.vn",
+            "criticality": "high", "service_key": "dvcqg", "active": "y"}
+    assert client.post(f"/admin/assets/{world.printer_a}", data=form).status_code == 302
+    response = client.post(f"/admin/assets/{world.printer_a}", data=dict(form,
+                                                                         service_key="zalo"))
+    assert response.status_code in (200, 400)
+    assert "Chọn một dịch vụ dùng chung trong danh sách." in response.get_data(as_text=True)
+    with app.app_context():
+        from helpdesk_core.models import Asset
+        assert db.session.get(Asset, world.printer_a).service_key == "dvcqg"
