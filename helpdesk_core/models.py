@@ -457,7 +457,8 @@ class TicketEvent(Base):
     """One entry of a ticket's append-only history.
 
     ``kind`` is one of: filed, status, assigned, comment, escalated, priority, sla_at_risk,
-    sla_breached, checklist, health, recovery, attachment, triage, purged.
+    sla_breached, checklist, health, recovery, attachment, triage, purged, incident
+    (linked to a city-wide incident, or released when it ended).
     """
 
     __tablename__ = "ticket_event"
