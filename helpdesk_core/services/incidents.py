@@ -25,11 +25,11 @@ import logging
 from typing import Sequence
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, joinedload
 
 from .. import i18n
-from ..errors import Conflict, NotFound, PermissionDenied
+from ..errors import Conflict, HelpdeskError, NotFound, PermissionDenied
 from ..models import (Asset, AssetCheck, Incident, IncidentDismissal, IncidentStatus,
                       IncidentTicket, Role, Source, Status, Ticket, User)
 from ..plugins import PluginRegistry
@@ -236,11 +236,22 @@ def observe_check(session: Session, registry: PluginRegistry | None, check: Asse
 
     Nothing happens (and nothing is queried) unless the check's asset is marked with a
     shared service. Returns the service's open incident, if there is one afterwards.
+    It runs in a savepoint: should it fail, the result is still recorded (and the rule is
+    applied again with the check's next result).
     """
     key = check.asset.service_key if check.asset is not None else ""
     if not key:
         return None
-    policy = policy or current_policy()
+    try:
+        with tickets.savepoint(session):
+            return _observe(session, registry, check, key, now, policy or current_policy())
+    except (HelpdeskError, SQLAlchemyError):
+        log.exception("city-wide incident rule failed after check %s", check.id)
+        return None
+
+
+def _observe(session: Session, registry: PluginRegistry | None, check: AssetCheck, key: str,
+             now: dt.datetime, policy: IncidentPolicy) -> Incident | None:
     checks = _service_checks(session, key)
     state = service_state([c for _, c in checks], now, policy)
     latest = session.scalar(select(Incident).where(Incident.service_key == key)

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from helpdesk_core.errors import Conflict, PermissionDenied
-from helpdesk_core.models import (Asset, AssetCheck, Incident, IncidentStatus, IncidentTicket,
+from helpdesk_core.models import (Asset, AssetCheck, Incident, IncidentTicket,
                                   Role, Source, Status, Ticket, TicketEvent)
 from helpdesk_core.services import health, incidents, tickets
 from tests.factories import make_student, make_ticket, make_user, make_ward
@@ -270,3 +270,19 @@ def test_the_admin_service_refuses_an_unknown_service(db_session, registry):
         admin.save_asset(db_session, registry, asset, ward=ward, category="network",
                          kind="portal", name="Cổng", service_key="zalo")
     assert "service_key" in caught.value.field_errors
+
+
+def test_a_failing_incident_rule_never_loses_the_check_result(db_session, registry, now,
+                                                               closed_port, monkeypatch):
+    from helpdesk_core.errors import HelpdeskError
+
+    def broken(*args, **kwargs):
+        raise HelpdeskError("broken on purpose")
+
+    monkeypatch.setattr(incidents, "_observe", broken)
+    ward = make_ward(db_session)
+    check = portal_check(db_session, ward, f"http://127.0.0.1:{closed_port}/")
+    poll(db_session, registry, check, now, 3)
+    db_session.refresh(check)
+    assert check.consecutive_failures == 3
+    assert auto_ticket(db_session, check) is not None
