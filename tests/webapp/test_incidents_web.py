@@ -49,6 +49,9 @@ def test_the_banner_shows_on_the_front_desk_queue_and_board_while_open(app, clie
             assert BANNER in html, (who, path)
             # Only coordinators get the link to the incident's page.
             assert (f"/incidents/{incident_id}" in html) == (who == "coordinator"), (who, path)
+    login("student_a")  # the queue marks the ticket that waits on it
+    html = client.get("/tickets/queue/rows").get_data(as_text=True)
+    assert html.count("Chờ sự cố chung toàn thành phố") == 1 and world.number_a in html
     with app.app_context():
         incident = db.session.get(Incident, incident_id)
         incident.status = IncidentStatus.RESOLVED
