@@ -254,6 +254,9 @@ class Asset(Base):
     criticality: Mapped[str] = mapped_column(String(10), default=Criticality.NORMAL)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # City-wide incidents: the shared service this asset reaches ("dvcqg", "vneid", "sso",
+    # "motcua"; "" for none), so failures from several wards become one incident.
+    service_key: Mapped[str] = mapped_column(String(20), default="", server_default="")
 
     ward: Mapped[Ward | None] = relationship()
     checks: Mapped[list["AssetCheck"]] = relationship(
@@ -454,7 +457,8 @@ class TicketEvent(Base):
     """One entry of a ticket's append-only history.
 
     ``kind`` is one of: filed, status, assigned, comment, escalated, priority, sla_at_risk,
-    sla_breached, checklist, health, recovery, attachment, triage, purged.
+    sla_breached, checklist, health, recovery, attachment, triage, purged, incident
+    (linked to a city-wide incident, or released when it ended).
     """
 
     __tablename__ = "ticket_event"
@@ -769,3 +773,93 @@ class VapidKey(Base):
     private_key: Mapped[str] = mapped_column(Text)  # PEM (PKCS#8), P-256
     public_key: Mapped[str] = mapped_column(String(128))  # uncompressed point, base64url
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+# --- City-wide incidents ------------------------------------------------------------
+
+class IncidentStatus:
+    OPEN = "open"
+    RESOLVED = "resolved"  # the service works again (its checks recovered)
+    CLOSED = "closed"      # a coordinator closed it by hand
+    ALL = (OPEN, RESOLVED, CLOSED)
+
+
+_open_incident_sql = "status = 'open' AND service_key <> ''"
+
+
+class Incident(Base):
+    """One outage of a shared service (or one problem) seen from several wards at once.
+
+    Opened by the health checks of a service's assets (``source`` "health") or by a
+    coordinator confirming a suggestion from staff tickets (``source`` "tickets").
+    Ward tickets link to it (:class:`IncidentTicket`) and their SLA clocks wait on it.
+    """
+
+    __tablename__ = "incident"
+    __table_args__ = (
+        Index("ix_incident_status", "status", "started_at"),
+        # At most one open incident per service, even when two processes open it at once.
+        Index("uq_incident_open_service", "service_key", unique=True,
+              sqlite_where=text(_open_incident_sql), postgresql_where=text(_open_incident_sql)),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_key: Mapped[str] = mapped_column(String(20), default="")
+    source: Mapped[str] = mapped_column(String(20), default="health")
+    # Suggestions from staff tickets: the category and the normalised error text matched.
+    category: Mapped[str] = mapped_column(String(40), default="")
+    match_text: Mapped[str] = mapped_column(String(200), default="")
+    title: Mapped[str] = mapped_column(String(200))
+    message: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(10), default=IncidentStatus.OPEN)
+    ward_ids: Mapped[list[Any]] = mapped_column(default=list)  # wards affected so far
+    started_at: Mapped[dt.datetime]
+    resolved_at: Mapped[dt.datetime | None]
+    # When every check of the service worked again; after a close by hand, no new
+    # incident opens for the service before this is set.
+    recovered_at: Mapped[dt.datetime | None]
+    opened_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"))
+    closed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"))
+
+    links: Mapped[list["IncidentTicket"]] = relationship(
+        back_populates="incident", cascade="all, delete-orphan", order_by="IncidentTicket.id")
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == IncidentStatus.OPEN
+
+    def __repr__(self) -> str:
+        return f"<Incident {self.id} {self.service_key or self.category} {self.status}>"
+
+
+class IncidentTicket(Base):
+    """A ward ticket linked to an incident; its SLA clock waits while the incident is open."""
+
+    __tablename__ = "incident_ticket"
+    __table_args__ = (UniqueConstraint("incident_id", "ticket_id"),
+                      Index("ix_incident_ticket_ticket", "ticket_id", "released_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"))
+    linked_at: Mapped[dt.datetime]
+    # When the incident ended for this ticket (its clock may run again); NULL: still waiting.
+    released_at: Mapped[dt.datetime | None]
+
+    incident: Mapped[Incident] = relationship(back_populates="links")
+    ticket: Mapped[Ticket] = relationship()
+
+
+class IncidentDismissal(Base):
+    """A coordinator's "not an incident" for a suggestion: tickets of this category and
+    text filed up to ``dismissed_at`` are not suggested again."""
+
+    __tablename__ = "incident_dismissal"
+    __table_args__ = (Index("ix_incident_dismissal_key", "category", "match_text"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category: Mapped[str] = mapped_column(String(40))
+    match_text: Mapped[str] = mapped_column(String(200))
+    dismissed_at: Mapped[dt.datetime]
+    dismissed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"))

@@ -102,10 +102,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from . import pwa
     app.register_blueprint(pwa.bp)
     app.register_blueprint(stickers.bp)
-    from . import counter, roster, skills
+    from . import counter, incidents, roster, skills
     app.register_blueprint(roster.bp)
     app.register_blueprint(skills.bp)
     app.register_blueprint(counter.bp)
+    incidents.register(app)
     from . import plugin_pages
     plugin_pages.register(app)
     _install_settings_reader(app)

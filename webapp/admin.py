@@ -306,7 +306,7 @@ def asset_edit(asset_id: int | None = None):
     form.ward.choices = _ward_choices(blank=_l("City-wide service"))
     form.category.choices = _category_choices(blank=_l("Choose a category"))
     fields = ("category", "kind", "name", "location", "vendor", "model", "serial", "address",
-              "criticality", "active")
+              "criticality", "service_key", "active")
     done = _submit(form, lambda: service.save_asset(
         db.session, registry(), asset, ward=_ward(form.ward.data),
         **{f: form[f].data or ("" if f != "active" else False) for f in fields}),

@@ -139,7 +139,17 @@ class AssetForm(TranslatedForm):
     criticality = SelectField(_l("Criticality"), default=Criticality.NORMAL, choices=lambda: [
         SelectChoice(key, CRITICALITY_LABELS[key]) for key in Criticality.ALL],
         validate_choice=False)
+    service_key = SelectField(
+        _l("Shared service it reaches (city-wide incidents)"), default="",
+        choices=lambda: _service_choices(), validate_choice=False,
+        description=_l("Failing from several wards at once, it becomes one city-wide "
+                       "incident."))
     active = BooleanField(_l("Active"), default=True)
+
+
+def _service_choices() -> list[SelectChoice]:
+    from .incidents import service_choices  # incidents imports this module
+    return service_choices(_l("None"))
 
 
 class CheckForm(TranslatedForm):

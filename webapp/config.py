@@ -58,6 +58,15 @@ DEFAULTS: dict[str, Any] = {
     # several); clients without a token count per address.
     "API_RATE_LIMIT": "300 per minute; 10000 per hour",
     "QUEUE_REFRESH_SECONDS": 30,
+    # City-wide incidents (services/incident_rules.py): a shared service confirmed down in
+    # this many wards, with results at most this old, is one incident; staff tickets alike
+    # (category and error text), this many from this many wards within this period, are
+    # suggested to coordinators.
+    "INCIDENT_MIN_WARDS": 2,
+    "INCIDENT_CHECK_WINDOW_MINUTES": 30,
+    "INCIDENT_SUGGEST_TICKETS": 3,
+    "INCIDENT_SUGGEST_WARDS": 2,
+    "INCIDENT_SUGGEST_WINDOW_MINUTES": 30,
     "DASHBOARD_CACHE_SECONDS": 60,   # dashboard's SLA compliance and weekly volumes (0: off)
     "AUTO_CLOSE_WORKING_DAYS": 3,    # resolved tickets close after this many working days
     "SQLALCHEMY_RECORD_QUERIES": False,

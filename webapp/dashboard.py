@@ -151,6 +151,7 @@ def index():
                            totals=totals, compliance=compliance, overall=overall,
                            chart=volume_chart(volumes), health=health,
                            period_args=_period_args(period),
+                           refresh=max(int(current_app.config["QUEUE_REFRESH_SECONDS"]), 1),
                            **roster.dashboard_context(period, moment))
 
 

@@ -17,7 +17,7 @@ from wtforms import SelectChoice
 from helpdesk_core import i18n
 from helpdesk_core.errors import HelpdeskError, NotFound, ValidationFailed
 from helpdesk_core.models import AccessKind, Role, Status, Ticket, TicketEvent, User
-from helpdesk_core.services import attachments, queries, scope, tickets, workflow
+from helpdesk_core.services import attachments, incidents, queries, scope, tickets, workflow
 
 from . import access_log, outage, registry
 from .extensions import db
@@ -89,6 +89,8 @@ def _queue_context() -> dict[str, Any]:
     filters = _list_filters("open")
     rows, has_next = queries.list_tickets(db.session, current_user, today(), filters, 1)
     return {"tickets": rows, "has_next": has_next, "filters": filters, "now": now(),
+            # Tickets whose SLA clock waits on a city-wide incident (one query).
+            "upstream": incidents.waiting_ticket_ids(db.session, [t.id for t in rows]),
             "sla_state": queries.sla_state, "refresh": _refresh_seconds(),
             "can_claim": lambda t: workflow.is_allowed("claim", current_user.role, t.status)
             and t.assignee_id is None}
@@ -298,6 +300,10 @@ def _describe(event: TicketEvent, names: dict[int, User]) -> str:
         return i18n.gettext("File attached.")
     if kind == "triage":
         return i18n.gettext("Triage answers changed.")
+    if kind == "incident":
+        return (i18n.gettext("Waiting on a city-wide incident: the SLA clock is paused.")
+                if event.new_value == "linked"
+                else i18n.gettext("The city-wide incident is over."))
     if kind == "purged":
         data = event.data or {}
         return i18n.gettext("Citizens' personal data erased after the retention period "

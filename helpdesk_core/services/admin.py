@@ -199,14 +199,18 @@ def save_asset(session: Session, registry: PluginRegistry, asset: Asset | None, 
                ward: Ward | None, category: str, kind: str, name: str, location: str = "",
                vendor: str = "", model: str = "", serial: str = "", address: str = "",
                criticality: str = Criticality.NORMAL, active: bool = True,
-               flush: bool = True) -> Asset:
+               service_key: str = "", flush: bool = True) -> Asset:
     """Create or update an asset (``ward`` None: a city-wide service).
 
     *flush* False leaves the INSERT to the caller's next flush (bulk imports: thousands
     of rows in a few round trips instead of one each).
 
-    :raises ValidationFailed: unknown category or criticality, empty kind or name.
+    *service_key*: the shared service the asset reaches (city-wide incidents,
+    :data:`.incident_rules.SERVICES`), "" for none.
+
+    :raises ValidationFailed: unknown category, criticality or service, empty kind or name.
     """
+    from .incident_rules import SERVICES
     errors: dict[str, list[str]] = {}
     if category not in registry.categories:
         errors["category"] = [i18n.gettext("Choose a category.")]
@@ -216,6 +220,9 @@ def save_asset(session: Session, registry: PluginRegistry, asset: Asset | None, 
         errors["name"] = [i18n.gettext("Please give the device or service a name.")]
     if criticality not in Criticality.ALL:
         errors["criticality"] = [i18n.gettext("Choose a criticality.")]
+    service_key = _clean(service_key or "")
+    if service_key and service_key not in SERVICES:
+        errors["service_key"] = [i18n.gettext("Choose a shared service from the list.")]
     if any(ch.isspace() for ch in _clean(address)):
         errors["address"] = [i18n.gettext("Write a host name, host:port or URL without spaces.")]
     _raise(errors)
@@ -226,6 +233,7 @@ def save_asset(session: Session, registry: PluginRegistry, asset: Asset | None, 
     asset.location, asset.vendor, asset.model = _clean(location), _clean(vendor), _clean(model)
     asset.serial, asset.address = _clean(serial), _clean(address)
     asset.criticality, asset.active = criticality, bool(active)
+    asset.service_key = service_key
     if flush:
         session.flush()
     return asset

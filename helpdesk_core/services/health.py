@@ -51,7 +51,7 @@ from ..models import (Asset, AssetCheck, CheckRecord, Criticality, Source, Statu
                       TicketEvent, User, Ward)
 from ..plugins import PluginRegistry
 from ..privacy import mask_in, mask_personal_data
-from . import scope, tickets
+from . import incidents, scope, tickets
 
 log = logging.getLogger(__name__)
 
@@ -263,6 +263,10 @@ def _record(session: Session, registry: PluginRegistry, check: AssetCheck,
     outcome = Outcome(check.id, status, message, latency, now, values=values)
     _apply_ticket_rules(session, registry, check, ticket, status, message, values, now,
                         policy, flapping, outcome)
+    # --- city-wide incidents (services/incidents.py): the ONE call from the health code.
+    # After the result and its ticket rules: a shared service failing in several wards
+    # opens one incident and links the wards' tickets; its recovery resolves it.
+    incidents.observe_check(session, registry, check, now)
     return outcome
 
 

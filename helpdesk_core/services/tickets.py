@@ -463,7 +463,10 @@ def _move(session: Session, registry: PluginRegistry | None, ticket: Ticket,
           action: str, data: Mapping[str, Any] | None = None) -> None:
     stopped_before, stopped_after = old in sla.CLOCK_STOPPED, new in sla.CLOCK_STOPPED
     if stopped_before and not stopped_after:
-        sla.resume(session, ticket, now)
+        from . import incidents  # incidents imports this module
+        # A ticket waiting on a city-wide incident keeps its clock stopped until it ends.
+        if not incidents.holds_clock(session, ticket):
+            sla.resume(session, ticket, now)
     if (actor is not None and actor.role != Role.STAFF
             and new not in (Status.NEW, Status.CANCELLED)):
         sla.mark_responded(session, registry, ticket, now)

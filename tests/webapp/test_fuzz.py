@@ -19,9 +19,9 @@ from urllib.parse import quote, urlencode
 import pytest
 from sqlalchemy import select
 
-from helpdesk_core.models import (AssetCheck, CalendarDay, Shift, ShiftChange, Skill, SlaPolicy,
-                                  StudentAssignment, Ticket, User)
-from helpdesk_core.services import attachments
+from helpdesk_core.models import (AssetCheck, CalendarDay, Incident, Shift, ShiftChange, Skill,
+                                  SlaPolicy, StudentAssignment, Ticket, User)
+from helpdesk_core.services import attachments, incidents
 from tests.conftest import FIXED_NOW
 
 from .conftest import World
@@ -108,13 +108,19 @@ def _real_values(app, world: World) -> dict[str, list[str]]:
                              off_id=world.user_ids["student_a"],
                              on_id=world.user_ids["student_a2"])
         skill = Skill(student_id=world.user_ids["student_a"], category="printer")
-        s.add_all([day, policy, shift, change, skill])
+        # A city-wide incident with ward A's ticket waiting on it.
+        incident = Incident(service_key="dvcqg", title="Cổng DVC", started_at=FIXED_NOW,
+                            ward_ids=[world.ward_a])
+        s.add_all([day, policy, shift, change, skill, incident])
+        s.flush()
+        incidents.link(s, None, incident, ticket, None, FIXED_NOW)
         s.commit()
         check_id = s.scalar(select(AssetCheck.id))
         assignment_id = s.scalar(select(StudentAssignment.id))
         roster_ids = {"shift_id": [str(shift.id)], "change_id": [str(change.id)],
                       "skill_id": [str(skill.id)]}
         ids = {"attachment_id": item.id, "day_id": day.id, "policy_id": policy.id,
+               "incident_id": incident.id,
                "check_id": check_id, "assignment_id": assignment_id}
     return {
         "ticket_id": [str(world.ticket_a)], "attachment_id": [str(ids["attachment_id"])],
@@ -129,6 +135,7 @@ def _real_values(app, world: World) -> dict[str, list[str]]:
         "kind": ["wards", "devices"], "fmt": ["csv", "xlsx"], "token": ["x" * 43],
         "token_id": ["1"], "counter_id": ["1"],
         **roster_ids,  # the duty roster and skills
+        "incident_id": [str(ids["incident_id"])],
     }
 
 

@@ -19,9 +19,12 @@ from ...errors import ValidationFailed
 from ...models import Asset, AssetCheck, Criticality, Ward
 from ...plugins import PluginRegistry
 from .. import admin
+from ..incident_rules import SERVICES
 from .columns import CellError, Column, boolean, choice, number, text
 from .kinds import Context, Kind, refuse
 
+# Shared services (city-wide incidents): written as their keys.
+SERVICE_KEYS = {key: key for key in SERVICES}
 CRITICALITY = {Criticality.LOW: "thấp", Criticality.NORMAL: "bình thường",
                Criticality.HIGH: "cao", Criticality.CRITICAL: "nghiêm trọng"}
 
@@ -69,6 +72,9 @@ class Devices(Kind):
              "10.0.1.20"),
         choice("criticality", "Mức quan trọng", "thấp, bình thường, cao hoặc nghiêm trọng",
                CRITICALITY, Criticality.NORMAL, "bình thường"),
+        choice("service_key", "Dịch vụ chung",
+               "Sự cố chung toàn thành phố: để trống, hoặc dvcqg (Cổng DVC quốc gia), vneid, "
+               "sso, motcua (một cửa điện tử). Ví dụ: dvcqg", SERVICE_KEYS, "", "dvcqg"),
         boolean("active", "Hoạt động", "có hoặc không", True),
     )
 

@@ -89,6 +89,11 @@ EXPECTATIONS: dict[str, dict[str, object]] = {
     "counter.log": dict(WORKERS, coordinator=FORBIDDEN, admin=FORBIDDEN),
     # The Zalo plugin's opt-in page: everyone links their own Zalo id.
     "plugin_zalo.link": SIGNED_IN,
+    # City-wide incidents: coordinators' pages (everyone else sees only the banner);
+    # incident 999999 does not exist.
+    "incidents.": COORDINATORS,
+    "incidents.show": dict(COORDINATORS, coordinator=MISSING, admin=MISSING),
+    "incidents.close": dict(COORDINATORS, coordinator=MISSING, admin=MISSING),
 }
 
 
@@ -107,7 +112,8 @@ def parameters(world) -> dict[str, object]:
             "category": "network", "step": 0, "attachment_id": 999_999,
             "kind": "wards", "fmt": "csv", "token": "x" * 43,
             "token_id": 999_999, "counter_id": 999_999,
-            "shift_id": 999_999, "change_id": 999_999, "skill_id": 999_999}
+            "shift_id": 999_999, "change_id": 999_999, "skill_id": 999_999,
+            "incident_id": 999_999}
 
 
 def _outcome(response) -> object:
