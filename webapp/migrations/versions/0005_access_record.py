@@ -7,7 +7,7 @@ citizen data): user, kind, ticket, target, details, address, time. Pruned after
 whose citizen data the scheduler erased (``PERSONAL_DATA_PURGE_DAYS``).
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-05 06:00:00.000000
 
 """

@@ -6,7 +6,7 @@ key; the unique indexes let one ticket (one comment) per key through, even when 
 submits race.
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0005
 Create Date: 2026-12-05 06:10:00.000000
 
 """

@@ -6,7 +6,7 @@ queue's whole order: priority, a citizen waiting first, soonest due. A ward's qu
 still read in order and stops after one page (bench/RESULTS.md).
 
 Revision ID: 0007
-Revises: 0003
+Revises: 0006
 Create Date: 2026-12-05 06:30:00.000000
 
 """

@@ -4,7 +4,7 @@ One row per integration's token: name, the secret's prefix and SHA-256, scope (r
 write), wards (or all), who created it and when, last use, revocation.
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 Create Date: 2026-12-05 07:00:00.000000
 
 """

@@ -4,7 +4,7 @@ One row per browser subscription (endpoint, its keys, user agent, created, last
 success) and the application server's VAPID key pair, made once on first use.
 
 Revision ID: 0017
-Revises: 0010
+Revises: 0016
 Create Date: 2026-12-05 09:30:00.000000
 
 """
@@ -16,7 +16,7 @@ import helpdesk_core.models
 
 # revision identifiers, used by Alembic.
 revision = '0017'
-down_revision = '0010'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 
