@@ -170,17 +170,16 @@ def render_pdf(report: Report, font_path: str) -> bytes:
                                   styles["body"])]
     for section in report.sections:
         story.append(Paragraph(_esc("• " + section.title), styles["body"]))
-    width = A4[0] - 30 * mm
+    width = doc.width - 12  # the frame's padding
     for section in report.sections:
         story.append(PageBreak())
         head = [Paragraph(_esc(section.title), styles["h2"])]
         if section.note:
             head.append(Paragraph(_esc(section.note), styles["body"]))
-        drawing = _pdf_chart(section, width, font) if section.rows else None
-        if drawing is not None:
-            head.append(drawing)
-            head.append(Spacer(1, 4 * mm))
-        story.append(KeepTogether(head))
+        drawings = _pdf_charts(section, width, font) if section.rows else []
+        story.append(KeepTogether(head + drawings[:1]))
+        story.extend(drawings[1:])
+        story.append(Spacer(1, 4 * mm))
         story.append(_pdf_table(section, width, styles["cell"], font))
     doc.build(story)
     return out.getvalue()
@@ -230,7 +229,34 @@ def _numbers(section: Section, column: int) -> list[float]:
             for r in section.rows]
 
 
-def _pdf_chart(section: Section, width: float, font: str) -> Drawing | None:
+# Horizontal bars per chart: a longer list (94 wards) is drawn as several charts, each
+# small enough for a page, so every label stays readable.
+BARS_PER_CHART_HEIGHT = 560.0
+
+
+def _pdf_charts(section: Section, width: float, font: str) -> list[Drawing]:
+    """The section's chart, split into page-sized parts when it has many bars."""
+    if section.chart != "bar":
+        drawing = _pdf_chart(section, width, font)
+        return [drawing] if drawing is not None else []
+    step = 7.0 * len(section.series) + 3
+    per_chart = max(1, int(BARS_PER_CHART_HEIGHT // step))
+    parts = []
+    for start in range(0, len(section.rows), per_chart):
+        part = Section(section.key, section.title, section.columns,
+                       section.rows[start:start + per_chart], section.chart, section.series)
+        drawing = _pdf_chart(part, width, font, top=_top(section))
+        if drawing is not None:
+            parts.append(drawing)
+    return parts
+
+
+def _top(section: Section) -> float:
+    return max((max(_numbers(section, c), default=0.0) for c in section.series), default=0.0)
+
+
+def _pdf_chart(section: Section, width: float, font: str,
+               top: float | None = None) -> Drawing | None:
     if section.chart == "none":
         return None
     labels = [str(r[0]) for r in section.rows]
@@ -254,9 +280,9 @@ def _pdf_chart(section: Section, width: float, font: str) -> Drawing | None:
     horizontal = section.chart == "bar"
     series = list(section.series)
     data = [_numbers(section, c) for c in series]
-    top = max((max(d) for d in data if d), default=0.0)
+    top = _top(section) if top is None else top  # one scale for all parts of a chart
     if horizontal:
-        step = 7.0 * len(series) + 2
+        step = 7.0 * len(series) + 3
         plot_h = max(60.0, step * len(labels))
         drawing = Drawing(width, plot_h + 40)
         chart = HorizontalBarChart()
