@@ -171,11 +171,17 @@ def test_front_desk_to_resolution_in_a_real_browser(live_server, browser):
     staff.wait_for_selector("form.action-confirm")
     assert "Đã xử lý" in staff.inner_text(".ticket-head")
     shot(staff, "07-staff-confirms")
-    staff.click("form.action-confirm button")
+    # One tap confirms and rates (issue 17); the comment is optional and masked.
+    assert staff.locator("form.action-confirm button.rating-button").count() == 5
+    staff.fill("textarea[name=rating_comment]", "Em Tuấn xử lý nhanh, SĐT 0905123456")
+    staff.click("form.action-confirm button[data-rating='4']")
     staff.wait_for_selector(".flash-success")
     assert "Đã đóng" in staff.inner_text(".ticket-head")
     history = staff.inner_text("#history")
     assert "Bước 1 đã xong." in history and "Đã giao cho Võ Minh Tuấn." in history
+    assert "Kết quả xử lý được đánh giá 4/5." in history
+    assert "xử lý nhanh" in history and "0905123456" not in history
+    shot(staff, "07b-staff-rated")
 
     # Staff of another ward never sees it; the coordinator does.
     outsider = log_in(browser, base, "canbo.hoakhanh")
