@@ -119,6 +119,8 @@ def _real_values(app, world: World) -> dict[str, list[str]]:
         # kiosk's pages (ids that need not exist: hostile values matter there).
         "kind": ["wards", "devices"], "fmt": ["csv", "xlsx"], "token": ["x" * 43],
         "token_id": ["1"], "counter_id": ["1"],
+        # The monthly report (issue 17): a month and its files.
+        "month": ["2026-03"],
     }
 
 
