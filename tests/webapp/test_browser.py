@@ -326,3 +326,25 @@ def test_no_page_of_any_role_breaks_the_content_security_policy(live_app, live_s
             page.goto(base + path)
             page.wait_for_load_state()
             assert _violations(page, consoles[login]) == [], (login, path)
+
+
+def test_all_wards_page_on_a_phone_and_a_projector(live_server, browser):
+    """The coordinators' all-wards page: every ward in the table and the heat map, the
+    page no wider than a phone (the tables scroll in their own box), sorting by a click."""
+    base = live_server
+    phone = log_in(browser, base, "dieuphoi", PHONE)
+    phone.goto(base + "/dashboard/wards")
+    phone.wait_for_selector("#heatmap")
+    for table in ("#ward-table", "#heatmap"):
+        text = phone.inner_text(table)
+        assert "Phường Hải Châu" in text and "Phường Hòa Khánh" in text
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], width
+    shot(phone, "13-all-wards-phone")
+    projector = log_in(browser, base, "dieuphoi", {"width": 1920, "height": 1080})
+    projector.goto(base + "/dashboard/wards")
+    projector.click("#ward-table th a:has-text('Sinh viên đang trực')")
+    projector.wait_for_selector("#ward-table th[aria-sort=descending]")
+    first = projector.locator("#ward-table tbody tr").first.get_attribute("data-ward")
+    assert first == "HCH"  # the ward with a student on duty comes first
+    shot(projector, "14-all-wards-projector")
