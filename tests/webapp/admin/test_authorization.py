@@ -50,6 +50,9 @@ EXPECTATIONS: dict[str, dict[str, object]] = {
     "tickets.file": FRONT_DESK,
     "health.": SIGNED_IN,
     "dashboard.": COORDINATORS,
+    # All wards and the monthly report; no report is stored for the month asked.
+    "city.": COORDINATORS,
+    "city.download_report": dict(COORDINATORS, coordinator=MISSING, admin=MISSING),
     "access_log.": COORDINATORS,
     "profile.edit": SIGNED_IN,
     "admin.": ADMINS,
@@ -86,7 +89,7 @@ def parameters(world) -> dict[str, object]:
             "name": "network", "locale": "vi", "filename": "app.css", "action": "claim",
             "category": "network", "step": 0, "attachment_id": 999_999,
             "kind": "wards", "fmt": "csv", "token": "x" * 43,
-            "token_id": 999_999, "counter_id": 999_999}
+            "token_id": 999_999, "counter_id": 999_999, "month": "2026-03"}
 
 
 def _outcome(response) -> object:
