@@ -123,8 +123,8 @@ def run_due(session: Session, options: Options, now: dt.datetime) -> MonthlyRepo
 
     :returns: the report made now, or None (not due yet, or already stored).
     """
-    today = now.astimezone(city_calendar(session, options.tz_name).tz).date()
-    month = due_month(city_calendar(session, options.tz_name), today)
+    calendar = city_calendar(session, options.tz_name)
+    month = due_month(calendar, now.astimezone(calendar.tz).date())
     if month is None:
         return None
     row, made = ensure(session, month, options, now)
