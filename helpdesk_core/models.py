@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, Float,
+from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, Float, LargeBinary,
                         ForeignKey, Index, Integer, MetaData, String, Text,
                         UniqueConstraint, false, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry, relationship
@@ -863,3 +863,57 @@ class IncidentDismissal(Base):
     dismissed_at: Mapped[dt.datetime]
     dismissed_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL"))
+# --- Ratings at confirmation and the city's monthly report (issue 17) ----------------
+
+class TicketRating(Base):
+    """How ward staff rated a resolution when they confirmed it (1 poor - 5 very good).
+
+    One row per confirmation that carried a rating (a reopened ticket confirmed again may
+    be rated again). ``student_id`` is the ticket's assignee at that moment, so a student's
+    average does not change when the ticket is later reassigned. The comment is stored
+    masked (``privacy.mask_personal_data``).
+    """
+
+    __tablename__ = "ticket_rating"
+    __table_args__ = (CheckConstraint("rating BETWEEN 1 AND 5", name="rating"),
+                      # A student's ratings in a period (ratings.ratings_for_students).
+                      Index("ix_ticket_rating_student_at", "student_id", "created_at"),
+                      Index("ix_ticket_rating_at", "created_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"),
+                                           index=True)
+    rating: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    rater_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"))
+    student_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    ticket: Mapped[Ticket] = relationship()
+
+
+class MonthlyReport(Base):
+    """The city's report of one month, as generated: the XLSX and PDF files themselves.
+
+    The bytes live in the database (a few hundred kB a month): every web worker and the
+    scheduler's host see the same files, database backups keep them, and there is no
+    file to lose or clean up apart from its row. One row per month (unique): the
+    scheduler never makes a second one; regenerating on demand replaces it.
+    """
+
+    __tablename__ = "monthly_report"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[dt.date] = mapped_column(Date, unique=True)  # the month's first day
+    generated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    generated_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"))  # NULL: the scheduler
+    locale: Mapped[str] = mapped_column(String(5), default="vi")
+    xlsx: Mapped[bytes] = mapped_column(LargeBinary)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    # The headline figures, to list reports without opening the files.
+    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    generated_by: Mapped[User | None] = relationship()

@@ -85,7 +85,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         if token is not None:
             reset_reads_only(token)
 
-    from . import (access_log, admin, auth, dashboard, errors, headers, health, input_guard,
+    from . import (access_log, admin, auth, city, dashboard, errors, headers, health, input_guard,
                    main, profile, stickers, tickets)
     input_guard.register(app)  # before the blueprints: their routes use its id converter
     app.register_blueprint(auth.bp)
@@ -93,6 +93,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(tickets.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(city.bp)
     app.register_blueprint(admin.bp)
     from . import bulk, password_link
     app.register_blueprint(bulk.bp)

@@ -301,6 +301,35 @@ def add_privacy_jobs(scheduler: BackgroundScheduler, app: Flask) -> None:
                           id="personal_data_purge")
 
 
+def monthly_report(app: Flask) -> Any:
+    """Make last month's report if it is due (from the city's first working day of the
+    month) and not stored yet; the same service as the dashboard's button. Returns the
+    report made now, or None."""
+    from helpdesk_core.services import monthly_store, tickets
+
+    from .city import report_options
+    with app.app_context():
+        try:
+            row = monthly_store.run_due(db.session, report_options(), _now())
+            mails = monthly_store.deliver_report(db.session, row) if row is not None else []
+            db.session.commit()
+            if row is not None:
+                log.info("monthly report of %s made (%d e-mails to send)",
+                         f"{row.month:%m/%Y}", len(mails))
+            return row
+        except Exception:
+            tickets.rollback(db.session)
+            log.exception("monthly report failed")
+            return None
+
+
+def add_report_jobs(scheduler: BackgroundScheduler, app: Flask) -> None:
+    """The monthly report: checked every morning at 06:00 and every hour after (idempotent:
+    a stored month is not made again)."""
+    scheduler.add_job(monthly_report, "cron", hour="6-18", minute=5, args=[app],
+                      id="monthly_report")
+
+
 def build(app: Flask) -> BackgroundScheduler:
     """A scheduler with every periodic job of the helpdesk, not yet started."""
     scheduler = BackgroundScheduler(
@@ -313,6 +342,7 @@ def build(app: Flask) -> BackgroundScheduler:
     add_health_jobs(scheduler, app)
     add_lifecycle_jobs(scheduler, app)
     add_privacy_jobs(scheduler, app)
+    add_report_jobs(scheduler, app)
     return scheduler
 
 

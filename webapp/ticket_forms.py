@@ -10,6 +10,7 @@ from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAre
 from wtforms.validators import DataRequired, Length, Optional
 
 from helpdesk_core.i18n import lazy_gettext as _l
+from helpdesk_core.services.ratings import RATING_COMMENT_MAX
 from helpdesk_core.services.tickets import COMMENT_MAX, DESCRIPTION_MAX, TITLE_MAX
 
 from .input_guard import SafeForm
@@ -105,3 +106,19 @@ class SimilarForm(SafeForm):
         csrf = False  # a GET search
 
     q = StringField(_l("Search resolved tickets"))
+
+
+class RatingForm(SafeForm):
+    """The confirm form's optional rating: each of its five buttons sends ``rating``.
+
+    Like :class:`ReasonForm`, it relies on the page's app-wide CSRF token.
+    """
+
+    class Meta:
+        csrf = False
+
+    rating = StringField(_l("Rating"), validators=[Optional(), Length(max=2)])
+    rating_comment = TextAreaField(
+        _l("A word on the help you got (optional)"),
+        validators=[Optional(), Length(max=RATING_COMMENT_MAX)],
+        render_kw={"rows": 2, "maxlength": RATING_COMMENT_MAX})

@@ -17,13 +17,14 @@ from wtforms import SelectChoice
 from helpdesk_core import i18n
 from helpdesk_core.errors import HelpdeskError, NotFound, ValidationFailed
 from helpdesk_core.models import AccessKind, Role, Status, Ticket, TicketEvent, User
-from helpdesk_core.services import attachments, incidents, queries, scope, tickets, workflow
+from helpdesk_core.services import (attachments, incidents, queries, ratings, scope, tickets,
+                                    workflow)
 
 from . import access_log, outage, registry
 from .extensions import db
 from .input_guard import int_arg, search_arg
-from .ticket_forms import (AttachmentForm, CommentForm, FileTicketForm, ReasonForm,
-                           SimilarForm, StepForm, TemplateForm)
+from .ticket_forms import (AttachmentForm, CommentForm, FileTicketForm, RatingForm,
+                           ReasonForm, SimilarForm, StepForm, TemplateForm)
 from .web import flash_error, form_meta, now, roles_required, today
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
@@ -304,6 +305,8 @@ def _describe(event: TicketEvent, names: dict[int, User]) -> str:
         return (i18n.gettext("Waiting on a city-wide incident: the SLA clock is paused.")
                 if event.new_value == "linked"
                 else i18n.gettext("The city-wide incident is over."))
+    if kind == ratings.RATING_EVENT:
+        return i18n.gettext("Resolution rated %(num)s of 5.", num=event.new_value or "?")
     if kind == "purged":
         data = event.data or {}
         return i18n.gettext("Citizens' personal data erased after the retention period "
@@ -394,6 +397,8 @@ def _render_ticket(ticket: Ticket, status: int = 200, **posted: Any):
         needs_reason={k for k, v in workflow.ACTIONS.items() if v.needs_reason},
         history=history, comments=comments, comment_form=posted.get("comment_form") or CommentForm(formdata=None),
         attachment_form=posted.get("attachment_form") or AttachmentForm(formdata=None),
+        rating_form=posted.get("rating_form") or RatingForm(formdata=None),
+        rating_values=ratings.RATINGS,
         resolution=_resolution(ticket, events, chosen),
         templates=templates, chosen=chosen, done=set((ticket.checklist or {}).get("done", [])),
         template_form=template_form, can_work=can_work, works=works,
@@ -428,14 +433,23 @@ def act(ticket_id: int, action: str):
         flash(i18n.gettext("Please check the highlighted answers."), "error")
         return _render_ticket(ticket, 400, action_forms={action: form})
     assignee = db.session.get(User, form.assignee.data) if form.assignee.data else None
+    rating_form = RatingForm() if action == "confirm" else None
     try:
-        tickets.perform(db.session, registry(), ticket, current_user, action, now(),
-                        reason=form.reason.data or "", assignee=assignee)
+        if rating_form is not None:
+            if not rating_form.validate():
+                raise ValidationFailed("Please check the highlighted answers.")
+            ratings.confirm(db.session, registry(), ticket, current_user, now(),
+                            rating=ratings.parse_rating(rating_form.rating.data),
+                            comment=rating_form.rating_comment.data or "")
+        else:
+            tickets.perform(db.session, registry(), ticket, current_user, action, now(),
+                            reason=form.reason.data or "", assignee=assignee)
         tickets.commit(db.session)
     except ValidationFailed as exc:
         tickets.rollback(db.session)
-        flash_error(exc, form)
-        return _render_ticket(ticket, 400, action_forms={action: form})
+        flash_error(exc, rating_form or form)
+        return _render_ticket(ticket, 400, action_forms={action: form},
+                              rating_form=rating_form)
     except HelpdeskError as exc:
         tickets.rollback(db.session)
         flash(exc.localized(), "error")

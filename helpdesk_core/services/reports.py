@@ -147,16 +147,24 @@ def sla_compliance(session: Session, period: Period) -> tuple[list[Compliance], 
 
     A ticket counts once, in the period of its (latest) resolution; it met its target when
     it was resolved by its resolution due time and was never flagged as breached.
+
+    Every active ward has a row, also one that resolved nothing (an outer join on the
+    wards: such a ward shows 0 resolved and no percentage); an inactive ward appears only
+    if it resolved something in the period.
     """
     met = and_(Ticket.resolution_breached.is_(False),
                or_(Ticket.resolution_due_at.is_(None),
                    Ticket.resolved_at <= Ticket.resolution_due_at))
-    query = (select(Ward.id, Ward.code, Ward.name, func.count(),
+    resolved = func.count(Ticket.ward_id)
+    query = (select(Ward.id, Ward.code, Ward.name, resolved,
                     func.coalesce(func.sum(case((met, 1), else_=0)), 0))
-             .select_from(Ticket).join(Ward, Ward.id == Ticket.ward_id)
-             .where(Ticket.status.in_((Status.RESOLVED, Status.CLOSED)),
-                    Ticket.resolved_at >= period.start_utc, Ticket.resolved_at < period.end_utc)
-             .group_by(Ward.id, Ward.code, Ward.name))
+             .select_from(Ward)
+             .outerjoin(Ticket, and_(Ticket.ward_id == Ward.id,
+                                     Ticket.status.in_((Status.RESOLVED, Status.CLOSED)),
+                                     Ticket.resolved_at >= period.start_utc,
+                                     Ticket.resolved_at < period.end_utc))
+             .group_by(Ward.id, Ward.code, Ward.name, Ward.active)
+             .having(or_(Ward.active.is_(True), resolved > 0)))
     rows = sorted((Compliance(row[0], row[1], row[2], int(row[3]), int(row[4]))
                    for row in session.execute(query)), key=lambda r: (fold(r.name), r.code))
     overall = Compliance(None, "", gettext("All wards"), sum(r.resolved for r in rows),

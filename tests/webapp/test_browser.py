@@ -171,11 +171,17 @@ def test_front_desk_to_resolution_in_a_real_browser(live_server, browser):
     staff.wait_for_selector("form.action-confirm")
     assert "Đã xử lý" in staff.inner_text(".ticket-head")
     shot(staff, "07-staff-confirms")
-    staff.click("form.action-confirm button")
+    # One tap confirms and rates (issue 17); the comment is optional and masked.
+    assert staff.locator("form.action-confirm button.rating-button").count() == 5
+    staff.fill("textarea[name=rating_comment]", "Em Tuấn xử lý nhanh, SĐT 0905123456")
+    staff.click("form.action-confirm button[data-rating='4']")
     staff.wait_for_selector(".flash-success")
     assert "Đã đóng" in staff.inner_text(".ticket-head")
     history = staff.inner_text("#history")
     assert "Bước 1 đã xong." in history and "Đã giao cho Võ Minh Tuấn." in history
+    assert "Kết quả xử lý được đánh giá 4/5." in history
+    assert "xử lý nhanh" in history and "0905123456" not in history
+    shot(staff, "07b-staff-rated")
 
     # Staff of another ward never sees it; the coordinator does.
     outsider = log_in(browser, base, "canbo.hoakhanh")
@@ -321,3 +327,25 @@ def test_no_page_of_any_role_breaks_the_content_security_policy(live_app, live_s
             page.goto(base + path)
             page.wait_for_load_state()
             assert _violations(page, consoles[login]) == [], (login, path)
+
+
+def test_all_wards_page_on_a_phone_and_a_projector(live_server, browser):
+    """The coordinators' all-wards page: every ward in the table and the heat map, the
+    page no wider than a phone (the tables scroll in their own box), sorting by a click."""
+    base = live_server
+    phone = log_in(browser, base, "dieuphoi", PHONE)
+    phone.goto(base + "/dashboard/wards")
+    phone.wait_for_selector("#heatmap")
+    for table in ("#ward-table", "#heatmap"):
+        text = phone.inner_text(table)
+        assert "Phường Hải Châu" in text and "Phường Hòa Khánh" in text
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], width
+    shot(phone, "13-all-wards-phone")
+    projector = log_in(browser, base, "dieuphoi", {"width": 1920, "height": 1080})
+    projector.goto(base + "/dashboard/wards")
+    projector.click("#ward-table th a:has-text('Sinh viên đang trực')")
+    projector.wait_for_selector("#ward-table th[aria-sort=descending]")
+    first = projector.locator("#ward-table tbody tr").first.get_attribute("data-ward")
+    assert first == "HCH"  # the ward with a student on duty comes first
+    shot(projector, "14-all-wards-projector")

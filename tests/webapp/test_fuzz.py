@@ -136,6 +136,8 @@ def _real_values(app, world: World) -> dict[str, list[str]]:
         "token_id": ["1"], "counter_id": ["1"],
         **roster_ids,  # the duty roster and skills
         "incident_id": [str(ids["incident_id"])],
+        # The monthly report (issue 17): a month and its files.
+        "month": ["2026-03"],
     }
 
 

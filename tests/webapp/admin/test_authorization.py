@@ -51,6 +51,9 @@ EXPECTATIONS: dict[str, dict[str, object]] = {
     "tickets.file": FRONT_DESK,
     "health.": SIGNED_IN,
     "dashboard.": COORDINATORS,
+    # All wards and the monthly report; no report is stored for the month asked.
+    "city.": COORDINATORS,
+    "city.download_report": dict(COORDINATORS, coordinator=MISSING, admin=MISSING),
     "access_log.": COORDINATORS,
     "profile.edit": SIGNED_IN,
     # Push subscriptions of one's own browsers (JSON without a body: a 400 message).
@@ -113,7 +116,7 @@ def parameters(world) -> dict[str, object]:
             "kind": "wards", "fmt": "csv", "token": "x" * 43,
             "token_id": 999_999, "counter_id": 999_999,
             "shift_id": 999_999, "change_id": 999_999, "skill_id": 999_999,
-            "incident_id": 999_999}
+            "incident_id": 999_999, "month": "2026-03"}
 
 
 def _outcome(response) -> object:
