@@ -6,9 +6,8 @@ the number of queries does not grow with the number of tickets; the XLSX and PDF
 (:mod:`helpdesk_core.monthly_files`) are drawn from the sections alone, so a new section
 needs a builder and nothing else.
 
-Help given at the counter is recorded by another module: its totals come from the
-function named by :data:`COUNTER_HELP_FUNCTION` (or one set with
-:func:`set_counter_help_source`), and until it exists the section says so.
+Help given at the counter comes from the students' quick log
+(:mod:`.counter_help`).
 
 Storage and scheduling (generate, keep one per month, deliver) are in
 :mod:`.monthly_store`.
@@ -17,7 +16,6 @@ Storage and scheduling (generate, keep one per month, deliver) are in
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
@@ -30,14 +28,11 @@ from ..i18n import gettext
 from ..models import (Asset, Source, Status, StudentAssignment, Ticket, TicketEvent,
                       TicketRating, Ward)
 from ..text import fold
-from . import reports, workflow
+from . import counter_help, reports, workflow
 
 log = logging.getLogger(__name__)
 
 TOP_ASSETS = 10
-# "module:function" of the counter-help totals (the duty roster's module); see
-# :func:`counter_help_totals`.
-COUNTER_HELP_FUNCTION = "helpdesk_core.services.counter_help:counter_help_totals"
 
 
 # --- the report's shape -------------------------------------------------------------
@@ -242,51 +237,23 @@ def students_section(session: Session, period: reports.Period, ctx: Context) -> 
                           sum(r[3] for r in rows), None, sum(r[5] for r in rows)])
 
 
-# --- help at the counter (recorded by the duty roster's module) ---------------------------
-
-_counter_help_source: Callable[..., Any] | None = None
-
-
-def set_counter_help_source(function: Callable[..., Any] | None) -> None:
-    """Use *function(session, period)* for the counter-help totals (None: look it up)."""
-    global _counter_help_source
-    _counter_help_source = function
-
-
-def counter_help_source() -> Callable[..., Any] | None:
-    """The counter-help totals function: the one set, else :data:`COUNTER_HELP_FUNCTION`
-    if that module exists, else None."""
-    if _counter_help_source is not None:
-        return _counter_help_source
-    module_name, _, name = COUNTER_HELP_FUNCTION.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as error:
-        if error.name != module_name:
-            raise
-        return None
-    return getattr(module, name, None)
-
+# --- help at the counter (logged by students: services/counter_help.py) -----------------
 
 def counter_help_section(session: Session, period: reports.Period, ctx: Context) -> Section:
-    """Help students gave citizens at the counter, from the duty roster's totals.
-
-    The source is called as ``counter_help_totals(session, period)`` and returns
-    ``(label, count)`` pairs or a mapping of them (a kind of help, a ward...).
-    """
-    columns = [gettext("Help given"), gettext("Times")]
-    source = counter_help_source()
-    if source is None:
+    """Help students gave at the counter: times and people, per kind of help."""
+    columns = [gettext("Help given"), gettext("Times"), gettext("People")]
+    labels = {**counter_help.kinds({}), **ctx.category_labels}
+    by_kind = counter_help.sum_by(counter_help.counter_help_totals(session, period=period),
+                                  "kind")
+    rows = [[labels.get(str(kind), str(kind)), entries, people]
+            for kind, (entries, people) in sorted(by_kind.items(),
+                                                  key=lambda item: -item[1][1])]
+    if not rows:
         return Section("counter_help", gettext("Help given at the counter"), columns, [],
-                       chart="none",
-                       note=gettext("Help at the counter is not recorded in this "
-                                    "installation yet."))
-    totals = source(session, period)
-    pairs = totals.items() if isinstance(totals, Mapping) else totals
-    rows = [[str(label), int(count)] for label, count in pairs]
+                       chart="none", note=gettext("No help at the counter was logged this month."))
     return Section("counter_help", gettext("Help given at the counter"), columns, rows,
-                   chart="column", series=(1,),
-                   total=[gettext("Total"), sum(r[1] for r in rows)])
+                   chart="column", series=(2,),
+                   total=[gettext("Total"), sum(r[1] for r in rows), sum(r[2] for r in rows)])
 
 
 # The report's sections in order; a builder added here appears in both files.

@@ -14,29 +14,22 @@ from dataclasses import dataclass, field
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from ..models import StudentAssignment, Ticket
+from ..models import Ticket, Ward
 from ..text import fold
-from . import reports
+from . import reports, roster
 from .monthly import active_wards
 
 HEAT_LEVELS = 5  # colour classes heat-1 .. heat-5 (heat-0: no ticket)
 
 
-def students_on_duty(session: Session, today: dt.date,
+def students_on_duty(session: Session, now: dt.datetime,
                      ward_ids: frozenset[int] | None = None) -> dict[int, int]:
-    """Students on duty now, per ward id (wards without any are absent).
-
-    Until the duty roster exists, "on duty now" means a placement that covers *today*
-    and is marked on duty. One grouped query; the roster replaces this function alone.
-    """
-    query = (select(StudentAssignment.ward_id,
-                    func.count(func.distinct(StudentAssignment.student_id)))
-             .where(StudentAssignment.starts_on <= today, StudentAssignment.ends_on >= today,
-                    StudentAssignment.on_duty.is_(True))
-             .group_by(StudentAssignment.ward_id))
-    if ward_ids is not None:
-        query = query.where(StudentAssignment.ward_id.in_(ward_ids or [-1]))
-    return {int(w): int(n) for w, n in session.execute(query)}
+    """Students on duty at *now* on their ward's roster, per ward id (wards without
+    any are absent); none outside a ward's working hours. A fixed number of queries."""
+    if ward_ids is None:
+        ward_ids = frozenset(session.scalars(select(Ward.id).where(Ward.active.is_(True))))
+    on_duty = roster.on_duty_by_ward(session, ward_ids, now)
+    return {ward_id: len(students) for ward_id, students in on_duty.items() if students}
 
 
 @dataclass(frozen=True)
@@ -73,11 +66,11 @@ SORT_KEYS = {
 def ward_table(session: Session, now: dt.datetime, today: dt.date, period: reports.Period,
                sort: str = "name", descending: bool = False) -> list[WardRow]:
     """Every active ward: open, at risk, breached now; on-time share in *period*; students
-    on duty *today*. Sorted by *sort* (a key of :data:`SORT_KEYS`; unknown: by name)."""
+    on duty *now*. Sorted by *sort* (a key of :data:`SORT_KEYS`; unknown: by name)."""
     load = reports.ward_load(session, now)
     compliance, _overall = reports.sla_compliance(session, period)
     sla = {row.ward_id: row for row in compliance}
-    duty = students_on_duty(session, today)
+    duty = students_on_duty(session, now, frozenset(w.ward_id for w in load))
     rows = [WardRow(w.ward_id, w.code, w.name, w.open, w.at_risk, w.breached,
                     sla[w.ward_id].resolved if w.ward_id in sla else 0,
                     sla[w.ward_id].met if w.ward_id in sla else 0,

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import event, func, select
 
 from helpdesk_core.models import (Asset, CalendarDay, MonthlyReport, Role, Source, Status,
-                                  TicketRating)
+                                  TicketRating, Ward)
 from helpdesk_core.monthly_files import render_pdf, render_xlsx
-from helpdesk_core.services import monthly, monthly_store, reports, tickets
+from helpdesk_core.services import counter_help, monthly, monthly_store, reports, tickets
 from helpdesk_core.stickers import find_font
 from tests.conftest import missing
 from tests.factories import make_student, make_ticket, make_user, make_ward
@@ -113,25 +113,22 @@ def test_the_sla_table_lists_a_ward_that_resolved_nothing(db_session, registry):
     assert son_tra and (son_tra[0].resolved, son_tra[0].percent) == (0, None)
 
 
-def test_counter_help_reads_the_duty_modules_totals_when_there_is_one(db_session, registry):
+def test_counter_help_sums_the_students_log_per_kind(db_session, registry):
     _world(db_session, registry)
-    assert monthly.counter_help_source() is None  # the duty roster is not installed here
     section = _report(db_session).section("counter_help")
     assert section.rows == [] and section.chart == "none" and section.note
-    seen = []
-
-    def totals(session, period):
-        seen.append((period.start, period.end))
-        return {"Hướng dẫn VNeID": 7, "Nộp hồ sơ trực tuyến": 3}
-
-    monthly.set_counter_help_source(totals)
-    try:
-        section = _report(db_session).section("counter_help")
-    finally:
-        monthly.set_counter_help_source(None)
-    assert seen == [(MARCH, dt.date(2026, 3, 31))]
-    assert section.rows == [["Hướng dẫn VNeID", 7], ["Nộp hồ sơ trực tuyến", 3]]
-    assert section.total[1] == 10 and section.chart == "column"
+    ward = db_session.scalar(select(Ward).order_by(Ward.id))
+    student = make_student(db_session, ward, MARCH)
+    inside = dt.datetime(2026, 3, 10, 3, 0, tzinfo=dt.timezone.utc)
+    kinds = list(counter_help.kinds(registry.categories))
+    for kind, people, at in [("vneid_level2", 4, inside), ("vneid_level2", 3, inside),
+                             ("online_filing", 2, inside),
+                             ("online_filing", 9, dt.datetime(2026, 4, 2, 3, 0, tzinfo=dt.timezone.utc))]:
+        counter_help.log_help(db_session, student, ward, kind, kinds, people=people, now=at)
+    db_session.flush()
+    section = _report(db_session).section("counter_help")
+    assert [row[1:] for row in section.rows] == [[2, 7], [1, 2]]  # April's entry is left out
+    assert section.total[1:] == [3, 9] and section.chart == "column"
 
 
 def _count_queries(session, work):

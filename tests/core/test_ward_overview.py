@@ -7,6 +7,7 @@ import datetime as dt
 from helpdesk_core.models import Status
 from helpdesk_core.services import reports, users, ward_overview
 from tests.factories import make_student, make_ticket, make_user, make_ward
+from .conftest import quick_student
 
 UTC = dt.timezone.utc
 
@@ -45,8 +46,9 @@ def test_ward_table_counts_now_and_sorts(db_session, registry, now):
     b = make_ward(db_session, name="Phường Bình Hiên")
     quiet = make_ward(db_session, name="Phường Sơn Trà")
     today = now.date()
-    make_student(db_session, a, today)
-    make_student(db_session, a, today)
+    quick_student(db_session, a, today)  # on the roster every working half-day
+    quick_student(db_session, a, today)
+    make_student(db_session, b, today)  # placed, but on no roster: not on duty
     off = make_user(db_session, "student")
     users.assign_student(db_session, off, b, "Đại học FPT", today - dt.timedelta(days=60),
                          today - dt.timedelta(days=1))  # placement over: not on duty
@@ -68,5 +70,7 @@ def test_ward_table_counts_now_and_sorts(db_session, registry, now):
     assert by_open[0].name == "Phường Bình Hiên"
     by_share = ward_overview.ward_table(db_session, now, today, period, "on_time")
     assert by_share[-1].name == "Phường An Hải"  # no share sorts below 0 %
-    assert ward_overview.students_on_duty(db_session, today) == {a.id: 2}
-    assert quiet.id not in ward_overview.students_on_duty(db_session, today)
+    assert ward_overview.students_on_duty(db_session, now) == {a.id: 2}
+    assert quiet.id not in ward_overview.students_on_duty(db_session, now)
+    evening = now.replace(hour=13)  # 20:00 in Da Nang: the centre is closed
+    assert ward_overview.students_on_duty(db_session, evening) == {}
