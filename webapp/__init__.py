@@ -100,6 +100,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(access_log.bp)
     app.register_blueprint(profile.bp)
     app.register_blueprint(stickers.bp)
+    from . import programme
+    app.register_blueprint(programme.bp)
+    app.register_blueprint(programme.public)
     from . import plugin_pages
     plugin_pages.register(app)
     _install_settings_reader(app)
