@@ -349,14 +349,28 @@ def evaluate(batch_id: int, student_id: int):
 
 # --- public verification -----------------------------------------------------------------------
 
+def _lookup_limit() -> str:
+    return current_app.config.get("CERTIFICATE_LOOKUP_LIMIT", "30 per minute")
+
+
 @public.route("/verify/")
-@public.route("/verify/<number>")
-@limiter.limit(lambda: current_app.config.get("CERTIFICATE_LOOKUP_LIMIT", "30 per minute"))
-def verify(number: str | None = None):
-    """Anyone (no login): is this certificate ours? Name, batch and date of issue only."""
-    number = number if number is not None else request.args.get("number")
+@limiter.limit(_lookup_limit)
+def verify_form():
+    """The public form to type a certificate's number (``?number=`` checks it)."""
+    number = request.args.get("number")
     if number is None:
         return render_template("programme/verify.html", found=None, asked=False)
+    return _verification(number)
+
+
+@public.route("/verify/<number>")
+@limiter.limit(_lookup_limit)
+def verify(number: str):
+    """Anyone (no login): is this certificate ours? Name, batch and date of issue only."""
+    return _verification(number)
+
+
+def _verification(number: str) -> Any:
     try:
         found = certificates.verify(db.session, number, _tz())
     except NotFound as error:
