@@ -7,7 +7,7 @@ from typing import Any
 
 from wtforms import (BooleanField, PasswordField, RadioField, SelectChoice, SelectMultipleField,
                      StringField, TextAreaField)
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 from helpdesk_core.i18n import lazy_gettext as _l
 from helpdesk_core.models import Batch
@@ -40,9 +40,7 @@ class UniversityForm(TranslatedForm):
 class UniversityAccountForm(TranslatedForm):
     login = StringField(_l("Login"), validators=[DataRequired(REQUIRED), Length(max=80)])
     name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=120)])
-    email = StringField(_l("E-mail"), validators=[Optional(), Length(max=120),
-                                                   Email(message=_l("Not a valid e-mail "
-                                                                    "address."))])
+    email = StringField(_l("E-mail"), validators=[Optional(), Length(max=120)])
     password = PasswordField(_l("Password"), validators=[DataRequired(REQUIRED),
                                                          Length(max=200)])
 

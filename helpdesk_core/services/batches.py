@@ -115,7 +115,7 @@ def parse_criteria(text: str) -> list[CriterionLine]:
             continue
         name, _, scale = raw.rpartition(";") if ";" in raw else (raw, "", "5")
         name, scale = _clean(name), _clean(scale) or "5"
-        if not scale.isdigit() or int(scale) not in SCALES:
+        if scale not in {str(n) for n in SCALES}:
             problems.append(i18n.gettext("Line %(n)d: the scale must be 5 or 10.", n=number))
         elif not name or len(name) > 120:
             problems.append(i18n.gettext("Line %(n)d: give a name of at most 120 characters.",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import io
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
@@ -30,6 +31,7 @@ from ..text import fold, nfc
 # Wards may evaluate during a batch's last week, and any time after it ends.
 OPENS_DAYS_BEFORE_END = 7
 COMMENT_MAX = 500
+_DIGITS = re.compile(r"[0-9]{1,2}")  # ASCII only: "²" is a digit to str.isdigit
 SORT_KEYS = ("name", "university", "batch", "resolved", "on_time", "hours", "evaluation",
              "rating")
 
@@ -128,7 +130,7 @@ def save_evaluation(session: Session, target: ToEvaluate, evaluator: User,
         raw = scores.get(criterion.id)
         text = str(raw).strip() if raw is not None else ""
         note = nfc(comments.get(criterion.id) or "").strip()
-        if not text.isdigit() or not 1 <= int(text) <= criterion.scale_max:
+        if not _DIGITS.fullmatch(text) or not 1 <= int(text) <= criterion.scale_max:
             errors[f"score_{criterion.id}"] = [i18n.gettext(
                 "Choose a score from 1 to %(max)d.", max=criterion.scale_max)]
         elif len(note) > COMMENT_MAX:
