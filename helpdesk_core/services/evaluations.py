@@ -20,13 +20,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from .. import i18n
-from ..calendar import DEFAULT_TIMEZONE
+from ..calendar import DEFAULT_TIMEZONE, WorkingCalendar
 from ..errors import NotFound, PermissionDenied, ValidationFailed
 from ..exports import inert_row
 from ..models import (Batch, Evaluation, EvaluationScore, Role, Status, StudentAssignment,
                       Ticket, University, User, Ward)
 from ..privacy import mask_personal_data
 from ..text import fold, nfc
+from . import sla
 
 # Wards may evaluate during a batch's last week, and any time after it ends.
 OPENS_DAYS_BEFORE_END = 7
@@ -205,29 +206,30 @@ class StudentResult:
                          for name, pairs in self.scores.items())
 
 
-def hours_on_duty(session: Session, placements: list[StudentAssignment],
-                  batch: Batch) -> float:
-    """Hours a student was on duty in *batch*: for now each placement's working days
-    (Monday to Friday, within the batch) times its ward's opening hours. The roster,
-    once it records shifts, is the better source."""
+def hours_on_duty(session: Session, placements: list[StudentAssignment], batch: Batch,
+                  calendars: dict[int, WorkingCalendar] | None = None) -> float:
+    """Hours a student was on duty in *batch*: for now the opening hours of each
+    placement's ward on its working days within the batch (the ward's calendar: public
+    holidays, declared days off, Saturday mornings). The roster, once it records shifts,
+    is the better source. *calendars* caches the wards' calendars between calls."""
+    calendars = {} if calendars is None else calendars
     total = 0.0
     for placement in placements:
         start = max(placement.starts_on, batch.starts_on)
         end = min(placement.ends_on, batch.ends_on)
         if end < start or not placement.on_duty:
             continue
-        ward = placement.ward
-        daily = (_minutes(ward.morning_end) - _minutes(ward.morning_start)
-                 + _minutes(ward.afternoon_end) - _minutes(ward.afternoon_start)) / 60.0
-        days = sum(1 for n in range((end - start).days + 1)
-                   if (start + dt.timedelta(days=n)).weekday() < 5)
-        total += days * daily
+        calendar = calendars.get(placement.ward_id)
+        if calendar is None:
+            calendar = calendars[placement.ward_id] = sla.calendar_for(session, placement.ward)
+        for n in range((end - start).days + 1):
+            for opens, closes in calendar.periods_on(start + dt.timedelta(days=n)):
+                total += (_minutes(closes) - _minutes(opens)) / 60.0
     return round(total, 1)
 
 
-def _minutes(hhmm: str) -> int:
-    hours, minutes = hhmm.split(":")
-    return int(hours) * 60 + int(minutes)
+def _minutes(moment: dt.time) -> int:
+    return moment.hour * 60 + moment.minute
 
 
 def ratings_source() -> Callable[..., Mapping[int, float]] | None:
@@ -267,6 +269,7 @@ def student_results(session: Session, viewer: User, *, batch_id: int | None = No
     if ward_id is not None:
         query = query.where(StudentAssignment.ward_id == ward_id)
     placed: dict[tuple[int, int], list[StudentAssignment]] = defaultdict(list)
+    calendars: dict[int, WorkingCalendar] = {}
     for placement in session.scalars(query):
         placed[(placement.student_id, placement.batch_id)].append(placement)
     results: dict[tuple[int, int], StudentResult] = {}
@@ -281,7 +284,7 @@ def student_results(session: Session, viewer: User, *, batch_id: int | None = No
             if row.ward.name not in result.wards:
                 result.wards.append(row.ward.name)
                 result.ward_ids.append(row.ward_id)
-        result.hours = hours_on_duty(session, rows, batch)
+        result.hours = hours_on_duty(session, rows, batch, calendars)
         results[key] = result
     if not results:
         return []

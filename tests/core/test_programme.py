@@ -10,6 +10,7 @@ import subprocess
 import pytest
 
 from helpdesk_core import stickers
+from helpdesk_core.calendar import vietnam_holidays
 from helpdesk_core.errors import NotFound, PermissionDenied, ValidationFailed
 from helpdesk_core.models import Role, Status, Ticket
 from helpdesk_core.services import admin, batches, certificates, evaluations
@@ -124,7 +125,11 @@ def test_results_count_the_batch_wards_only_and_universities_see_their_own(progr
     assert (an.name, an.resolved, an.on_time, an.on_time_share) == ("Nguyễn Văn Ân", 2, 1, 0.5)
     assert an.categories == {"network": 2}
     assert an.evaluation == 8.0  # (5/5 + 6/10) / 2 on a scale of 10
-    assert an.hours == 55 * 7.5  # 55 weekdays from 18/08 to 31/10, 7.5 opening hours a day
+    # Weekdays from 18/08 to 31/10/2025 but the National Day holidays, 7.5 opening hours each.
+    holidays = vietnam_holidays(2025)
+    days = [START + dt.timedelta(days=n) for n in range((END - START).days + 1)]
+    worked = [d for d in days if d.weekday() < 5 and d not in holidays]
+    assert len(worked) < 55 and an.hours == len(worked) * 7.5
     assert an.university == "Đại học Duy Tân" and an.wards == ["Phường Hải Châu"]
     own = evaluations.student_results(s, p["dtu_coord"], university_id=p["fpt"].id)
     assert [r.name for r in own] == ["Nguyễn Văn Ân"]  # never FPT's, whatever is asked
