@@ -12,7 +12,7 @@ import pytest
 from helpdesk_core import stickers
 from helpdesk_core.calendar import vietnam_holidays
 from helpdesk_core.errors import NotFound, PermissionDenied, ValidationFailed
-from helpdesk_core.models import Role, Status, Ticket
+from helpdesk_core.models import Role, Status
 from helpdesk_core.services import admin, batches, certificates, evaluations
 from tests.conftest import missing
 from tests.factories import make_ticket, make_user, make_ward

@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from helpdesk_core.models import Batch, Certificate, Role, Status, Ticket, University, User, Ward
+from helpdesk_core.models import Batch, Certificate, Role, Status, University, User, Ward
 from helpdesk_core.services import admin as admin_service
 from helpdesk_core.services import batches
 from tests.conftest import FIXED_NOW
