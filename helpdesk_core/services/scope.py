@@ -15,14 +15,11 @@ def ward_ids_for(session: Session, user: User | None, today: dt.date) -> frozens
     """The wards *user* works for today; None means every ward (coordinators, admins).
 
     Staff: their ward. Students: wards of their assignments covering *today*.
-    University coordinators: none (they read their students' results elsewhere).
     """
     if user is None or user.role in (Role.COORDINATOR, Role.ADMIN):
         return None
     if user.role == Role.STAFF:
         return frozenset({user.ward_id}) if user.ward_id else frozenset()
-    if user.role == Role.UNIVERSITY:
-        return frozenset()  # a university's coordinator works for no ward: no ticket
     rows = session.scalars(select(StudentAssignment.ward_id).where(
         StudentAssignment.student_id == user.id,
         StudentAssignment.starts_on <= today,
