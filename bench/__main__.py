@@ -153,10 +153,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sweep-only", action="store_true")
     parser.add_argument("--bulk", action="store_true",
                         help="bench the bulk import instead (bench/bulk.py)")
+    parser.add_argument("--certificates", action="store_true",
+                        help="bench a batch's 200 certificates instead (bench/certificates.py)")
     args = parser.parse_args(argv)
     if args.bulk:
         from bench import bulk
         return bulk.main(["--engines", args.engines])
+    if args.certificates:
+        from bench import certificates
+        return certificates.main(["--engines", args.engines])
 
     ensure_wrk()
     shape = load.SHAPES[args.shape]

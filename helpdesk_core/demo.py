@@ -46,6 +46,7 @@ LOGINS = [
     ("sv.haichau1", "student", "Phường Hải Châu"),
     ("dieuphoi", "coordinator", "toàn thành phố"),
     ("quantri", "admin", "toàn thành phố"),
+    ("dtu.dieuphoi", "university", "sinh viên Đại học Duy Tân"),
 ]
 
 
@@ -113,9 +114,54 @@ def load(session: Session, registry: PluginRegistry, base_url: str = "http://127
     session.flush()
 
     _demo_tickets(session, registry, wards, people, assets, now)
+    _demo_programme(session, wards, people, password_hash, now)
     _demo_duty(session, registry, wards, people, now)
     session.commit()
     return True
+
+
+def _demo_programme(session: Session, wards: dict[str, Ward], people: dict[str, User],
+                    password_hash: str, now: dt.datetime) -> None:
+    """Universities, the current batch (every placement above), a past batch for the
+    end-of-batch evaluation and certificates, one university coordinator."""
+    from .models import Evaluation, EvaluationScore, StudentAssignment
+    from .services import batches
+    orgs = {name: batches.save_university(session, None, code=code, name=name)
+            for code, name in zip(("DTU", "FPT", "VKU"), UNIVERSITIES)}
+    today = now.date()
+    criteria = ("Tinh thần trách nhiệm, đúng giờ; 5\nKỹ năng xử lý sự cố; 10\n"
+                "Hướng dẫn người dân (VNeID, dịch vụ công); 10\nGiao tiếp, thái độ phục vụ; 5")
+    unit = "Sở Khoa học và Công nghệ thành phố Đà Nẵng"
+    current = batches.save_batch(session, None, name="Đợt 2 – Chuyển đổi số phường, xã",
+                                 starts_on=today - dt.timedelta(days=60),
+                                 ends_on=today + dt.timedelta(days=120),
+                                 wards=list(wards.values()), issuing_unit=unit, criteria=criteria)
+    for placement in session.scalars(select(StudentAssignment)):
+        placement.batch, placement.university_org = current, orgs.get(placement.university)
+    past = batches.save_batch(session, None, name="Đợt 1 – Hỗ trợ sau sáp nhập",
+                              starts_on=today - dt.timedelta(days=160),
+                              ends_on=today - dt.timedelta(days=70),
+                              wards=[wards["HCH"], wards["HKH"]], issuing_unit=unit,
+                              criteria=criteria)
+    for login, code, org in (("sv.haichau1", "HCH", UNIVERSITIES[0]),
+                             ("sv.hoakhanh1", "HKH", UNIVERSITIES[0]),
+                             ("sv.hoakhanh2", "HKH", UNIVERSITIES[1])):
+        session.add(StudentAssignment(student=people[login], ward=wards[code], university=org,
+                                      university_org=orgs[org], batch=past,
+                                      starts_on=past.starts_on, ends_on=past.ends_on))
+    # Hòa Khánh has evaluated its students of the past batch; Hải Châu not yet (try it
+    # as canbo.haichau).
+    for login, marks in (("sv.hoakhanh1", (5, 8, 9, 4)), ("sv.hoakhanh2", (4, 9, 7, 5))):
+        evaluation = Evaluation(batch=past, student=people[login], ward=wards["HKH"],
+                                evaluator=people["canbo.hoakhanh"], submitted_at=now,
+                                comment="Nhiệt tình, hỗ trợ người dân tận tình.")
+        evaluation.scores = [EvaluationScore(criterion=c, score=m)
+                             for c, m in zip(past.criteria, marks)]
+        session.add(evaluation)
+    session.add(User(login="dtu.dieuphoi", name="Điều phối Đại học Duy Tân",
+                     password_hash=password_hash, role=Role.UNIVERSITY,
+                     university_id=orgs[UNIVERSITIES[0]].id))
+    session.flush()
 
 
 def _demo_tickets(session: Session, registry: PluginRegistry, wards: dict[str, Ward],

@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, Float, LargeBinary,
-                        ForeignKey, Index, Integer, MetaData, String, Text,
+from sqlalchemy import (JSON, Boolean, CheckConstraint, Column, Date, DateTime, Float,
+                        ForeignKey, Index, Integer, LargeBinary, MetaData, String, Table, Text,
                         UniqueConstraint, false, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry, relationship
 from sqlalchemy.types import TypeDecorator
@@ -64,8 +64,11 @@ class Role:
     STUDENT = "student"
     COORDINATOR = "coordinator"
     ADMIN = "admin"
+    # A university's own coordinator: sees that university's students (figures,
+    # evaluations, certificates), never a ticket page nor a citizen's data.
+    UNIVERSITY = "university"
     SYSTEM = "system"  # the scheduler and other automation; never a login
-    ALL = (STAFF, STUDENT, COORDINATOR, ADMIN)
+    ALL = (STAFF, STUDENT, COORDINATOR, ADMIN, UNIVERSITY)
 
 
 class Status:
@@ -156,8 +159,8 @@ class User(Base):
     """Anyone who logs in: ward staff, students, coordinators, administrators."""
 
     __tablename__ = "user_account"  # "user" is reserved in PostgreSQL
-    __table_args__ = (CheckConstraint("role IN ('staff', 'student', 'coordinator', 'admin')",
-                                      name="role"),)
+    __table_args__ = (CheckConstraint(
+        "role IN ('staff', 'student', 'coordinator', 'admin', 'university')", name="role"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     login: Mapped[str] = mapped_column(String(80), unique=True)
@@ -169,6 +172,8 @@ class User(Base):
     phone: Mapped[str] = mapped_column(String(20), default="")
     # Staff belong to one ward; students get wards through assignments.
     ward_id: Mapped[int | None] = mapped_column(ForeignKey("ward.id"), index=True)
+    # University coordinators belong to one university (students get one per placement).
+    university_id: Mapped[int | None] = mapped_column(ForeignKey("university.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Part of every session's id: raising it ends all the account's sessions and
     # "stay logged in" cookies at once (services/users.end_sessions).
@@ -176,6 +181,7 @@ class User(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     ward: Mapped[Ward | None] = relationship()
+    university: Mapped["University | None"] = relationship()
     assignments: Mapped[list["StudentAssignment"]] = relationship(
         back_populates="student", cascade="all, delete-orphan")
 
@@ -228,9 +234,15 @@ class StudentAssignment(Base):
     starts_on: Mapped[dt.date] = mapped_column(Date)
     ends_on: Mapped[dt.date] = mapped_column(Date)
     on_duty: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The batch (đợt) the placement belongs to, and the university as an organisation
+    # (``university`` keeps its name as typed, for older placements and exports).
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batch.id"), index=True)
+    university_id: Mapped[int | None] = mapped_column(ForeignKey("university.id"), index=True)
 
     student: Mapped[User] = relationship(back_populates="assignments")
     ward: Mapped[Ward] = relationship()
+    batch: Mapped["Batch | None"] = relationship()
+    university_org: Mapped["University | None"] = relationship()
 
 
 # --- Assets and health checks ------------------------------------------------------
@@ -917,3 +929,124 @@ class MonthlyReport(Base):
     summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     generated_by: Mapped[User | None] = relationship()
+# --- Student programme: batches, universities, evaluations, certificates ------------
+
+class University(Base):
+    """A university sending students, with its own coordinator accounts."""
+
+    __tablename__ = "university"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)  # DTU, FPT, VKU...
+    name: Mapped[str] = mapped_column(String(160), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<University {self.code}>"
+
+
+batch_ward = Table(
+    "batch_ward", Base.metadata,
+    Column("batch_id", ForeignKey("batch.id", ondelete="CASCADE"), primary_key=True),
+    Column("ward_id", ForeignKey("ward.id", ondelete="CASCADE"), primary_key=True))
+
+
+class Batch(Base):
+    """A batch (đợt) of students: its dates, the wards it serves, its evaluation criteria."""
+
+    __tablename__ = "batch"
+    __table_args__ = (CheckConstraint("ends_on >= starts_on", name="period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    ends_on: Mapped[dt.date] = mapped_column(Date)
+    # Printed on the certificates as the issuing unit (e.g. the city's science department).
+    issuing_unit: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    wards: Mapped[list[Ward]] = relationship(secondary=batch_ward, order_by="Ward.name")
+    criteria: Mapped[list["EvaluationCriterion"]] = relationship(
+        back_populates="batch", cascade="all, delete-orphan",
+        order_by="(EvaluationCriterion.position, EvaluationCriterion.id)")
+
+    def __repr__(self) -> str:
+        return f"<Batch {self.name}>"
+
+
+class EvaluationCriterion(Base):
+    """One criterion a ward scores its students on at the end of a batch (1..scale_max)."""
+
+    __tablename__ = "evaluation_criterion"
+    __table_args__ = (CheckConstraint("scale_max BETWEEN 2 AND 10", name="scale"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batch.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    scale_max: Mapped[int] = mapped_column(Integer, default=5)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    batch: Mapped[Batch] = relationship(back_populates="criteria")
+
+
+class Evaluation(Base):
+    """A ward's evaluation of one student placed there in one batch."""
+
+    __tablename__ = "evaluation"
+    __table_args__ = (UniqueConstraint("batch_id", "student_id", "ward_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batch.id", ondelete="CASCADE"), index=True)
+    student_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    ward_id: Mapped[int] = mapped_column(ForeignKey("ward.id"))
+    evaluator_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    submitted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    batch: Mapped[Batch] = relationship()
+    student: Mapped[User] = relationship(foreign_keys=[student_id])
+    ward: Mapped[Ward] = relationship()
+    evaluator: Mapped[User | None] = relationship(foreign_keys=[evaluator_id])
+    scores: Mapped[list["EvaluationScore"]] = relationship(
+        back_populates="evaluation", cascade="all, delete-orphan", order_by="EvaluationScore.id")
+
+
+class EvaluationScore(Base):
+    """One criterion's score (and comment) in an evaluation."""
+
+    __tablename__ = "evaluation_score"
+    __table_args__ = (UniqueConstraint("evaluation_id", "criterion_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluation.id", ondelete="CASCADE"))
+    criterion_id: Mapped[int] = mapped_column(
+        ForeignKey("evaluation_criterion.id", ondelete="CASCADE"))
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(String(500), default="")
+
+    evaluation: Mapped[Evaluation] = relationship(back_populates="scores")
+    criterion: Mapped[EvaluationCriterion] = relationship()
+
+
+class Certificate(Base):
+    """A student's certificate for a batch. The number has a random part (not guessable)
+    and stays the same when the certificate is issued again; ``figures`` keeps what was
+    printed (name, wards, dates, numbers) as it was on the day of issue."""
+
+    __tablename__ = "certificate"
+    __table_args__ = (UniqueConstraint("batch_id", "student_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batch.id"), index=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    issued_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    issued_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"))
+    figures: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    batch: Mapped[Batch] = relationship()
+    student: Mapped[User] = relationship(foreign_keys=[student_id])

@@ -187,3 +187,9 @@ def _runs(row: Iterable[int]) -> Iterable[tuple[int, int]]:
         elif not dark and start is not None:
             yield start, column - start
             start = None
+
+
+# Shared with the certificates (helpdesk_core/certificates.py): one font registration
+# and one way of drawing a QR code.
+register_font = _register_font
+draw_qr = _draw_qr

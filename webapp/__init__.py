@@ -103,11 +103,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from . import pwa
     app.register_blueprint(pwa.bp)
     app.register_blueprint(stickers.bp)
-    from . import counter, incidents, roster, skills
+    from . import counter, incidents, programme, roster, skills
     app.register_blueprint(roster.bp)
     app.register_blueprint(skills.bp)
     app.register_blueprint(counter.bp)
     incidents.register(app)
+    app.register_blueprint(programme.bp)
+    app.register_blueprint(programme.public)
     from . import plugin_pages
     plugin_pages.register(app)
     _install_settings_reader(app)

@@ -14,10 +14,11 @@ from wtforms import SelectChoice
 from helpdesk_core import PLUGIN_API_VERSION, hookspecs, i18n
 from helpdesk_core.errors import HelpdeskError, ValidationFailed
 from helpdesk_core.i18n import lazy_gettext as _l
-from helpdesk_core.models import (Asset, AssetCheck, CalendarDay, PluginSetting, Role,
-                                  SlaPolicy, StudentAssignment, User, Ward)
+from helpdesk_core.models import (Asset, AssetCheck, Batch, CalendarDay, PluginSetting, Role,
+                                  SlaPolicy, StudentAssignment, University, User, Ward)
 from helpdesk_core.plugin_api import STAGE_API
 from helpdesk_core.services import admin as service
+from helpdesk_core.services import batches as batch_service
 from helpdesk_core.services import plugin_settings
 from helpdesk_core.services import users
 
@@ -238,7 +239,8 @@ def user_sessions_end(user_id: int):
 def assignments():
     ward_id = int_arg("ward")
     query = (select(StudentAssignment)
-             .options(joinedload(StudentAssignment.student), joinedload(StudentAssignment.ward))
+             .options(joinedload(StudentAssignment.student), joinedload(StudentAssignment.ward),
+                      joinedload(StudentAssignment.batch))
              .order_by(StudentAssignment.ends_on.desc(), StudentAssignment.id))
     if ward_id:
         query = query.where(StudentAssignment.ward_id == ward_id)
@@ -257,15 +259,22 @@ def assignment_edit(assignment_id: int | None = None):
     form.student.choices = [SelectChoice("", _l("Choose a student"))] + [
         SelectChoice(str(i), f"{name} ({login})") for i, name, login in students]
     form.ward.choices = _ward_choices(blank=_l("Choose a ward"))
+    form.batch.choices = [SelectChoice("", _l("No batch"))] + [
+        SelectChoice(str(b.id), b.name) for b in batch_service.batches(db.session)]
+    form.university_org.choices = [SelectChoice("", _l("Choose a university"))] + [
+        SelectChoice(str(u.id), u.name) for u in batch_service.universities(db.session)]
 
     def save() -> StudentAssignment:
         value = form.student.data
         student_id = parse_id(value)
         student = db.session.get(User, student_id) if student_id else None
+        batch_id, university_id = parse_id(form.batch.data), parse_id(form.university_org.data)
         return service.save_assignment(
             db.session, assignment, student=student, ward=_ward(form.ward.data),
             university=form.university.data or "", starts_on=form.starts_on.data,
-            ends_on=form.ends_on.data, on_duty=form.on_duty.data)
+            ends_on=form.ends_on.data, on_duty=form.on_duty.data,
+            batch=db.session.get(Batch, batch_id) if batch_id else None,
+            university_org=db.session.get(University, university_id) if university_id else None)
 
     done = _submit(form, save, i18n.gettext("The placement is saved."),
                    lambda a: url_for("admin.assignments"))

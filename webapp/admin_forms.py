@@ -39,7 +39,8 @@ def _date(label: Any, required: bool = True) -> DateField:
 def role_choices() -> list[SelectChoice]:
     return [SelectChoice(Role.STAFF, _l("Ward staff")), SelectChoice(Role.STUDENT, _l("Student")),
             SelectChoice(Role.COORDINATOR, _l("Coordinator")),
-            SelectChoice(Role.ADMIN, _l("Administrator"))]
+            SelectChoice(Role.ADMIN, _l("Administrator")),
+            SelectChoice(Role.UNIVERSITY, _l("University coordinator"))]
 
 
 def locale_choices() -> list[SelectChoice]:
@@ -117,8 +118,11 @@ class PasswordResetForm(TranslatedForm):
 class AssignmentForm(TranslatedForm):
     student = IdSelectField(_l("Student"), validate_choice=False)
     ward = IdSelectField(_l("Ward"), validate_choice=False)
-    university = StringField(_l("University"),
-                             validators=[DataRequired(REQUIRED), Length(max=120)])
+    batch = IdSelectField(_l("Batch"), validate_choice=False)
+    university_org = IdSelectField(_l("University"), validate_choice=False)
+    university = StringField(_l("University (as written)"), validators=[Length(max=120)],
+                             description=_l("Leave empty to use the university chosen "
+                                            "above."))
     starts_on = _date(_l("From"))
     ends_on = _date(_l("To"))
     on_duty = BooleanField(_l("On duty"), default=True)

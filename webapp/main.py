@@ -24,6 +24,7 @@ HOME_BY_ROLE: dict[str, str] = {
     Role.STUDENT: "tickets.queue",   # the queue of their wards
     Role.COORDINATOR: "dashboard.index",
     Role.ADMIN: "dashboard.index",
+    Role.UNIVERSITY: "programme.results",
 }
 
 

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from .. import i18n
 from ..errors import NotFound, ValidationFailed
-from ..models import (Asset, AssetCheck, CalendarDay, Criticality, PluginSetting, Role,
-                      SlaPolicy, StudentAssignment, User, Ward)
+from ..models import (Asset, AssetCheck, Batch, CalendarDay, Criticality, PluginSetting, Role,
+                      SlaPolicy, StudentAssignment, University, User, Ward)
 from ..plugins import PluginRegistry
 from ..text import nfc
 from . import users
@@ -162,13 +162,19 @@ def update_user(session: Session, user: User, *, name: str, role: str, ward: War
 def save_assignment(session: Session, assignment: StudentAssignment | None, *,
                     student: User | None, ward: Ward | None, university: str,
                     starts_on: dt.date | None, ends_on: dt.date | None,
-                    on_duty: bool = True) -> StudentAssignment:
-    """Place a student in a ward for a period (create or update).
+                    on_duty: bool = True, batch: Batch | None = None,
+                    university_org: University | None = None) -> StudentAssignment:
+    """Place a student in a ward for a period (create or update), in a batch and from a
+    university (the organisation; its name fills *university* when that is empty).
 
     :raises ValidationFailed: not a student, no ward, no university, missing or
-        reversed dates.
+        reversed dates, a ward the batch does not serve.
     """
     errors: dict[str, list[str]] = {}
+    if university_org is not None and not _clean(university):
+        university = university_org.name
+    if batch is not None and ward is not None and ward not in batch.wards:
+        errors["batch"] = [i18n.gettext("This batch does not serve the chosen ward.")]
     if student is None or student.role != Role.STUDENT:
         errors["student"] = [i18n.gettext("Only students can be assigned to wards.")]
     if ward is None:
@@ -189,6 +195,7 @@ def save_assignment(session: Session, assignment: StudentAssignment | None, *,
     assignment.university = _clean(university)
     assignment.starts_on, assignment.ends_on = starts_on, ends_on
     assignment.on_duty = bool(on_duty)
+    assignment.batch, assignment.university_org = batch, university_org
     session.flush()
     return assignment
 

@@ -122,6 +122,7 @@ def _real_values(app, world: World) -> dict[str, list[str]]:
         ids = {"attachment_id": item.id, "day_id": day.id, "policy_id": policy.id,
                "incident_id": incident.id,
                "check_id": check_id, "assignment_id": assignment_id}
+        ids.update(_programme(s, world))
     return {
         "ticket_id": [str(world.ticket_a)], "attachment_id": [str(ids["attachment_id"])],
         "step": ["0"], "ward_id": [str(world.ward_a)], "day_id": [str(ids["day_id"])],
@@ -138,7 +139,30 @@ def _real_values(app, world: World) -> dict[str, list[str]]:
         "incident_id": [str(ids["incident_id"])],
         # The monthly report (issue 17): a month and its files.
         "month": ["2026-03"],
+        # The students' programme: a batch of ward A (student A placed in it), its
+        # university, student A, and a certificate number (nobody's, then a real one).
+        "batch_id": [str(ids["batch_id"])], "university_id": [str(ids["university_id"])],
+        "student_id": [str(world.user_ids["student_a"])],
+        "number": ["CN-2026-AAAA-BBBB-CCCC", ids["number"]],
     }
+
+
+def _programme(s, world: World) -> dict[str, object]:
+    from helpdesk_core.models import Ward
+    from helpdesk_core.services import admin as admin_service
+    from helpdesk_core.services import batches, certificates
+    ward = s.get(Ward, world.ward_a)
+    university = batches.save_university(s, None, code="DHT", name="Đại học Thử")
+    batch = batches.save_batch(s, None, name="Đợt thử", starts_on=dt.date(2026, 1, 5),
+                               ends_on=dt.date(2026, 3, 13), wards=[ward], criteria="Thái độ; 5")
+    student = s.get(User, world.user_ids["student_a"])
+    admin_service.save_assignment(s, None, student=student, ward=ward, university="",
+                                  starts_on=batch.starts_on, ends_on=batch.ends_on, batch=batch,
+                                  university_org=university)
+    coordinator = s.get(User, world.user_ids["coordinator"])
+    issued = certificates.issue_for_batch(s, batch, coordinator, FIXED_NOW)
+    s.commit()
+    return {"batch_id": batch.id, "university_id": university.id, "number": issued[0].number}
 
 
 def _paths(rule, real: dict[str, list[str]]) -> Iterator[tuple[str, bool]]:

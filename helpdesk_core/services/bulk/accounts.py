@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from ... import i18n
-from ...models import Role, StudentAssignment, User, Ward
+from ...models import Batch, Role, StudentAssignment, University, User, Ward
 from ...plugins import PluginRegistry
 from .. import admin, users
 from .columns import boolean, choice, date, text
@@ -91,6 +91,8 @@ class Placements(Kind):
         date("starts_on", "Từ ngày", "dd/mm/yyyy. Ví dụ: 02/03/2026", "02/03/2026"),
         date("ends_on", "Đến ngày", "dd/mm/yyyy. Ví dụ: 30/05/2026", "30/05/2026"),
         boolean("on_duty", "Đang trực", "có hoặc không", True),
+        text("batch", "Đợt", "Tên một đợt đã có (để trống: không thuộc đợt nào). "
+             "Ví dụ: Đợt 1 – 2026", "Đợt 1 – 2026", max_len=120),
     )
 
     def natural_key(self, values: dict[str, Any]) -> tuple:
@@ -116,7 +118,26 @@ class Placements(Kind):
     def current(self, ctx: Context, placement: StudentAssignment) -> dict[str, Any]:
         return {"login": placement.student.login, "ward": placement.ward.code,
                 "university": placement.university, "starts_on": placement.starts_on,
-                "ends_on": placement.ends_on, "on_duty": placement.on_duty}
+                "ends_on": placement.ends_on, "on_duty": placement.on_duty,
+                "batch": placement.batch.name if placement.batch else ""}
+
+    def _batch(self, ctx: Context, name: str) -> Batch | None:
+        """The batch named *name* (None for an empty cell); refused when unknown."""
+        if not name:
+            return None
+        if "batches" not in ctx.cache:
+            ctx.cache["batches"] = {b.name: b for b in ctx.session.scalars(select(Batch))}
+        batch = ctx.cache["batches"].get(name)
+        if batch is None:
+            refuse("batch", i18n.gettext("No batch is named %(name)s.", name=name))
+        return batch
+
+    def _university(self, ctx: Context, name: str) -> University | None:
+        """The university of that name, when one is registered (else the name alone)."""
+        if "universities" not in ctx.cache:
+            ctx.cache["universities"] = {u.name: u for u in ctx.session.scalars(
+                select(University))}
+        return ctx.cache["universities"].get(name)
 
     def same(self, ctx: Context, placement: StudentAssignment, values: dict[str, Any]) -> bool:
         return self.current(ctx, placement) == {**values, "login": values["login"].lower(),
@@ -129,7 +150,9 @@ class Placements(Kind):
         placement = admin.save_assignment(
             ctx.session, placement, student=student, ward=ward,
             university=values["university"], starts_on=values["starts_on"],
-            ends_on=values["ends_on"], on_duty=values["on_duty"])
+            ends_on=values["ends_on"], on_duty=values["on_duty"],
+            batch=self._batch(ctx, values.get("batch") or ""),
+            university_org=self._university(ctx, values["university"]))
         self._placements(ctx)[self.natural_key(values)] = placement
         return placement
 
@@ -137,7 +160,7 @@ class Placements(Kind):
         query = (select(StudentAssignment).join(User, StudentAssignment.student_id == User.id)
                  .join(Ward, StudentAssignment.ward_id == Ward.id)
                  .options(joinedload(StudentAssignment.student),
-                          joinedload(StudentAssignment.ward))
+                          joinedload(StudentAssignment.ward), joinedload(StudentAssignment.batch))
                  .order_by(User.login, Ward.code, StudentAssignment.starts_on))
         for placement in session.scalars(query):
             yield self.current(None, placement)  # type: ignore[arg-type]

@@ -37,6 +37,8 @@ class World:
     day_a: int
     assignment_a: int
     policy: int
+    batch: int = 0        # a batch serving ward A (student A placed in it), open for evaluation
+    university: int = 0
 
 
 def build_world(session, registry) -> World:
@@ -62,10 +64,26 @@ def build_world(session, registry) -> World:
     policy = SlaPolicy(priority=2, category=None, response_minutes=30, resolution_minutes=240)
     session.add_all([asset, check, day, policy])
     session.commit()
-    return World(a.id, b.id, a.code, b.code, staff_a.id, staff_b.id, student_a.id, expired.id,
-                 coordinator.id, admin.id, ticket_a.id, ticket_a.number, ticket_b.id,
-                 ticket_b.number, asset.id, check.id, day.id,
-                 student_a.assignments[0].id, policy.id)
+    world = World(a.id, b.id, a.code, b.code, staff_a.id, staff_b.id, student_a.id, expired.id,
+                  coordinator.id, admin.id, ticket_a.id, ticket_a.number, ticket_b.id,
+                  ticket_b.number, asset.id, check.id, day.id,
+                  student_a.assignments[0].id, policy.id)
+    world.batch, world.university = _programme(session, a, student_a, today)
+    return world
+
+
+def _programme(session, ward, student, today: dt.date) -> tuple[int, int]:
+    """A batch serving *ward* that ends in three days, *student* placed in it."""
+    from helpdesk_core.services import admin as admin_service
+    from helpdesk_core.services import batches
+    university = batches.save_university(session, None, code="DHT", name="Đại học Thử")
+    batch = batches.save_batch(session, None, name="Đợt thử", starts_on=today - dt.timedelta(
+        days=60), ends_on=today + dt.timedelta(days=3), wards=[ward], criteria="Thái độ; 5")
+    admin_service.save_assignment(session, None, student=student, ward=ward, university="",
+                                  starts_on=batch.starts_on, ends_on=batch.ends_on, batch=batch,
+                                  university_org=university)
+    session.commit()
+    return batch.id, university.id
 
 
 @pytest.fixture

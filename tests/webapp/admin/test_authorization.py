@@ -97,6 +97,20 @@ EXPECTATIONS: dict[str, dict[str, object]] = {
     "incidents.": COORDINATORS,
     "incidents.show": dict(COORDINATORS, coordinator=MISSING, admin=MISSING),
     "incidents.close": dict(COORDINATORS, coordinator=MISSING, admin=MISSING),
+    # The students' programme: coordinators manage; universities' coordinators (a role
+    # of their own, tested in test_programme_web) read results; ward staff evaluate.
+    "programme.": COORDINATORS,
+    "programme.evaluations_list": dict(SIGNED_IN, student_a=FORBIDDEN, student_expired=FORBIDDEN,
+                                       coordinator=FORBIDDEN, admin=FORBIDDEN),
+    "programme.evaluate": dict(SIGNED_IN, staff_b=MISSING, student_a=FORBIDDEN,
+                               student_expired=FORBIDDEN, coordinator=FORBIDDEN,
+                               admin=FORBIDDEN),
+    "programme.my_certificates": dict(SIGNED_IN, staff_a=FORBIDDEN, staff_b=FORBIDDEN,
+                                      coordinator=FORBIDDEN, admin=FORBIDDEN),
+    # Number CN-2026-AAAA-BBBB-CCCC is nobody's.
+    "programme.certificate": dict(NOBODYS, staff_a=FORBIDDEN, staff_b=FORBIDDEN),
+    "verify.verify": dict.fromkeys(ROLES, MISSING),
+    "verify.verify_form": PUBLIC,
 }
 
 
@@ -116,7 +130,9 @@ def parameters(world) -> dict[str, object]:
             "kind": "wards", "fmt": "csv", "token": "x" * 43,
             "token_id": 999_999, "counter_id": 999_999,
             "shift_id": 999_999, "change_id": 999_999, "skill_id": 999_999,
-            "incident_id": 999_999, "month": "2026-03"}
+            "incident_id": 999_999, "month": "2026-03", "batch_id": world.batch,
+            "university_id": world.university, "student_id": world.student_a,
+            "number": "CN-2026-AAAA-BBBB-CCCC"}
 
 
 def _outcome(response) -> object:
@@ -155,7 +171,9 @@ def test_every_route_has_the_expected_answer_for_every_role(app, world):
             if got != expected[role]:
                 failures.append(f"{method} {url} as {role}: expected {expected[role]}, "
                                 f"got {got} ({response.status_code})")
-            body = response.get_data(as_text=True) if not rule.endpoint == "static" else ""
+            # Downloads (XLSX, PDF) are bytes: read what text they hold all the same.
+            body = (response.get_data().decode("utf-8", "replace")
+                    if not rule.endpoint == "static" else "")
             response.close()
             if role in ("anonymous", "staff_b", "student_expired") and (
                     world.ticket_a_number in body or "Máy in quầy 1" in body

@@ -1,7 +1,7 @@
 """roster, skills, counter help: shifts, dated shift changes, skills, help at the counter
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0012
 Create Date: 2026-12-05 09:15:00.000000
 
 """
@@ -13,7 +13,7 @@ import helpdesk_core.models
 
 # revision identifiers, used by Alembic.
 revision = '0013'
-down_revision = '0010'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 monthly report is kept (XLSX and PDF bytes) one row per month
 
 Revision ID: 0014
-Revises: 0010
+Revises: 0013
 Create Date: 2026-12-05 09:00:00.000000
 
 """
@@ -14,7 +14,7 @@ import helpdesk_core.models
 
 # revision identifiers, used by Alembic.
 revision = '0014'
-down_revision = '0010'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
