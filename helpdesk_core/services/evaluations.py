@@ -8,7 +8,6 @@ and never a citizen's data: ticket titles come masked, no description or contact
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import io
 import re
 from collections import Counter, defaultdict
@@ -27,7 +26,7 @@ from ..models import (Batch, Evaluation, EvaluationScore, Role, Status, StudentA
                       Ticket, University, User, Ward)
 from ..privacy import mask_personal_data
 from ..text import fold, nfc
-from . import sla
+from . import ratings, reports, roster, sla
 
 # Wards may evaluate during a batch's last week, and any time after it ends.
 OPENS_DAYS_BEFORE_END = 7
@@ -208,10 +207,10 @@ class StudentResult:
 
 def hours_on_duty(session: Session, placements: list[StudentAssignment], batch: Batch,
                   calendars: dict[int, WorkingCalendar] | None = None) -> float:
-    """Hours a student was on duty in *batch*: for now the opening hours of each
-    placement's ward on its working days within the batch (the ward's calendar: public
-    holidays, declared days off, Saturday mornings). The roster, once it records shifts,
-    is the better source. *calendars* caches the wards' calendars between calls."""
+    """Hours a student was on the roster in *batch*: each half-day of the ward's roster
+    (weekly pattern and approved changes, :func:`.roster.rostered`) the ward was open,
+    at that half-day's opening hours on the ward's calendar (public holidays, declared
+    days off, Saturday mornings). *calendars* caches the wards' calendars between calls."""
     calendars = {} if calendars is None else calendars
     total = 0.0
     for placement in placements:
@@ -222,24 +221,17 @@ def hours_on_duty(session: Session, placements: list[StudentAssignment], batch: 
         calendar = calendars.get(placement.ward_id)
         if calendar is None:
             calendar = calendars[placement.ward_id] = sla.calendar_for(session, placement.ward)
-        for n in range((end - start).days + 1):
-            for opens, closes in calendar.periods_on(start + dt.timedelta(days=n)):
+        cells = roster.rostered(session, [placement.ward_id], start, end)
+        for (_ward, day, part), students in cells.items():
+            hours = roster.parts_on(calendar, day).get(part)
+            if placement.student_id in students and hours is not None:
+                opens, closes = hours
                 total += (_minutes(closes) - _minutes(opens)) / 60.0
     return round(total, 1)
 
 
 def _minutes(moment: dt.time) -> int:
     return moment.hour * 60 + moment.minute
-
-
-def ratings_source() -> Callable[..., Mapping[int, float]] | None:
-    """``ratings_for_students(session, student_ids, start, end)`` from the ratings
-    module when it is installed (citizens' ratings at confirmation), else None."""
-    try:
-        module = importlib.import_module("helpdesk_core.services.ratings")
-    except ImportError:
-        return None
-    return getattr(module, "ratings_for_students", None)
 
 
 def student_results(session: Session, viewer: User, *, batch_id: int | None = None,
@@ -338,12 +330,17 @@ def _add_evaluations(session: Session, results: dict[tuple[int, int], StudentRes
 
 
 def _add_ratings(session: Session, results: dict[tuple[int, int], StudentResult]) -> None:
-    source = ratings_source()
-    if source is None:
-        return
+    """Citizens' average rating at confirmation, per student, within each batch's dates:
+    one query per batch."""
+    by_batch: dict[int, list[StudentResult]] = defaultdict(list)
     for result in results.values():
-        found = source(session, [result.student_id], result.starts_on, result.ends_on)
-        result.rating = found.get(result.student_id) if found else None
+        by_batch[result.batch_id].append(result)
+    for rows in by_batch.values():
+        period = reports.Period(rows[0].starts_on, rows[0].ends_on)
+        found = ratings.ratings_for_students(session, [r.student_id for r in rows], period)
+        for result in rows:
+            summary = found.get(result.student_id)
+            result.rating = summary.average if summary else None
 
 
 def _sorted(rows: list[StudentResult], sort: str, descending: bool) -> list[StudentResult]:

@@ -8,11 +8,12 @@ import shutil
 import subprocess
 
 import pytest
+from sqlalchemy import select
 
 from helpdesk_core import stickers
 from helpdesk_core.calendar import vietnam_holidays
 from helpdesk_core.errors import NotFound, PermissionDenied, ValidationFailed
-from helpdesk_core.models import Role, Status
+from helpdesk_core.models import Role, Shift, ShiftPart, Status, StudentAssignment
 from helpdesk_core.services import admin, batches, certificates, evaluations
 from tests.conftest import missing
 from tests.factories import make_ticket, make_user, make_ward
@@ -125,11 +126,19 @@ def test_results_count_the_batch_wards_only_and_universities_see_their_own(progr
     assert (an.name, an.resolved, an.on_time, an.on_time_share) == ("Nguyễn Văn Ân", 2, 1, 0.5)
     assert an.categories == {"network": 2}
     assert an.evaluation == 8.0  # (5/5 + 6/10) / 2 on a scale of 10
-    # Weekdays from 18/08 to 31/10/2025 but the National Day holidays, 7.5 opening hours each.
+    assert an.hours == 0  # on no roster: never on duty
+    # On the roster every weekday morning (4 h) and Monday afternoons (3.5 h): the hours
+    # of the half-days the ward was open, from 18/08 to 31/10/2025 (not National Day).
+    placement = s.scalar(select(StudentAssignment).where(StudentAssignment.student_id == p["an"].id))
+    s.add_all([Shift(assignment=placement, weekday=day, part=ShiftPart.MORNING) for day in range(5)]
+              + [Shift(assignment=placement, weekday=0, part=ShiftPart.AFTERNOON)])
+    s.flush()
     holidays = vietnam_holidays(2025)
     days = [START + dt.timedelta(days=n) for n in range((END - START).days + 1)]
     worked = [d for d in days if d.weekday() < 5 and d not in holidays]
-    assert len(worked) < 55 and an.hours == len(worked) * 7.5
+    mondays = [d for d in worked if d.weekday() == 0]
+    an = evaluations.student_results(s, p["coord"], student_id=p["an"].id)[0]
+    assert len(worked) < 55 and an.hours == len(worked) * 4 + len(mondays) * 3.5
     assert an.university == "Đại học Duy Tân" and an.wards == ["Phường Hải Châu"]
     own = evaluations.student_results(s, p["dtu_coord"], university_id=p["fpt"].id)
     assert [r.name for r in own] == ["Nguyễn Văn Ân"]  # never FPT's, whatever is asked
