@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
-                   send_file, url_for)
+from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template,
+                   request, send_file, url_for)
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
@@ -352,7 +352,16 @@ def _template_form(ticket: Ticket, chosen_key: str | None) -> TemplateForm:
     return TemplateForm(formdata=None, data={"template": key} if key else None)
 
 
-def _render_ticket(ticket: Ticket, status: int = 200, **posted: Any):
+def is_htmx() -> bool:
+    """The request comes from htmx on the ticket page: answer with the fragment only."""
+    return request.headers.get("HX-Request") == "true"
+
+
+def _render_ticket(ticket: Ticket, status: int = 200, top: bool = False, **posted: Any):
+    """The ticket page, or for htmx the ticket's fragment (``tickets/_ticket.html``).
+
+    *top*: the fragment's news is at its top (a flash, a new status): htmx scrolls there.
+    """
     reg = registry()
     user = current_user._get_current_object()
     day = today()
@@ -374,14 +383,18 @@ def _render_ticket(ticket: Ticket, status: int = 200, **posted: Any):
     chosen = reg.templates.get((ticket.category, chosen_key)) if chosen_key else None
     template_form = posted.get("template_form") or _template_form(ticket, chosen_key)
     template_form.template.choices = [SelectChoice(t.key, str(t.title)) for t in templates]
+    suggested = (None if chosen or not can_work
+                 else reg.suggest_template(ticket.category, ticket.triage or {}))
     similar_form = SimilarForm(request.args)
     similar = (queries.similar_resolved(db.session, user, ticket, day, SIMILAR_LIMIT,
                                         similar_form.q.data or "") if works else [])
     asset = ticket.asset
     records = (queries.recent_check_records(db.session, asset, CHECK_RECORDS_LIMIT)
                if asset is not None and works else [])
+    fragment = is_htmx()
     page = render_template(
-        "tickets/show.html", ticket=ticket, now=now(), sla_state=queries.sla_state,
+        "tickets/_ticket.html" if fragment else "tickets/show.html", fragment=fragment,
+        ticket=ticket, now=now(), sla_state=queries.sla_state,
         summary=reg.triage_summary(ticket.category, ticket.triage or {}),
         actions=actions, action_forms=_action_forms(ticket, actions, posted.get("action_forms")),
         action_labels={k: i18n.gettext(v.label) for k, v in workflow.ACTIONS.items()},
@@ -389,13 +402,19 @@ def _render_ticket(ticket: Ticket, status: int = 200, **posted: Any):
         history=history, comments=comments, comment_form=posted.get("comment_form") or CommentForm(formdata=None),
         attachment_form=posted.get("attachment_form") or AttachmentForm(formdata=None),
         resolution=_resolution(ticket, events, chosen),
-        templates=templates, chosen=chosen, done=set((ticket.checklist or {}).get("done", [])),
+        templates=templates, chosen=chosen, suggested=suggested,
+        done=set((ticket.checklist or {}).get("done", [])),
         template_form=template_form, can_work=can_work, works=works,
         similar=similar, similar_form=similar_form, asset=asset, records=records,
         check_label=lambda s: i18n.gettext(CHECK_LABELS.get(s, s)))
-    # Every showing of the page, a re-shown form included, is an access to citizens' data.
+    # Every showing of the page, a re-shown form or a fragment included, is an access to
+    # citizens' data.
     access_log.record(AccessKind.TICKET, ticket=ticket)
-    return page, status
+    headers = {}
+    g.htmx_fragment = fragment  # its errors are inside it (webapp/errors.py)
+    if fragment and top:  # the news is at the top (a new status, an error): show it
+        headers["HX-Reswap"] = "outerHTML show:top"
+    return page, status, headers
 
 
 @bp.route("/<int:ticket_id>")
@@ -404,8 +423,23 @@ def show(ticket_id: int):
     return _render_ticket(_ticket_or_404(ticket_id))
 
 
-def _back(ticket: Ticket):
-    return redirect(url_for("tickets.show", ticket_id=ticket.id))
+def _back(ticket: Ticket, anchor: str | None = None, top: bool = False):
+    """After a change: the fresh fragment for htmx, else back to the page (POST/redirect/GET)."""
+    if is_htmx():
+        return _render_ticket(ticket, top=top)
+    return redirect(url_for("tickets.show", ticket_id=ticket.id, _anchor=anchor))
+
+
+@bp.before_request
+def _htmx_needs_a_session():
+    """Logged out meanwhile (another tab, a new password): the login page must take the
+    whole tab, not land inside the ticket; it brings the user back to the ticket."""
+    if is_htmx() and not current_user.is_authenticated:
+        back = (url_for("tickets.show", ticket_id=request.view_args["ticket_id"])
+                if request.view_args and "ticket_id" in request.view_args
+                else url_for("tickets.queue"))
+        return "", 200, {"HX-Redirect": url_for("auth.login", next=back)}
+    return None
 
 
 @bp.route("/<int:ticket_id>/do/<action>", methods=["POST"])
@@ -422,9 +456,13 @@ def act(ticket_id: int, action: str):
         flash(i18n.gettext("Please check the highlighted answers."), "error")
         return _render_ticket(ticket, 400, action_forms={action: form})
     assignee = db.session.get(User, form.assignee.data) if form.assignee.data else None
+    and_start = action == "claim" and request.form.get("then") == "start"
     try:
-        tickets.perform(db.session, registry(), ticket, current_user, action, now(),
-                        reason=form.reason.data or "", assignee=assignee)
+        if and_start:
+            tickets.claim_and_start(db.session, registry(), ticket, current_user, now())
+        else:
+            tickets.perform(db.session, registry(), ticket, current_user, action, now(),
+                            reason=form.reason.data or "", assignee=assignee)
         tickets.commit(db.session)
     except ValidationFailed as exc:
         tickets.rollback(db.session)
@@ -435,10 +473,11 @@ def act(ticket_id: int, action: str):
         flash(exc.localized(), "error")
         if action == "claim" and request.form.get("from") == "queue":
             return redirect(url_for("tickets.queue"))
-        return _back(ticket)
-    flash(i18n.gettext("Done: %(action)s.", action=i18n.gettext(workflow.ACTIONS[action].label)),
-          "success")
-    return _back(ticket)
+        return _back(ticket, top=True)
+    label = (i18n.gettext("Claim and start") if and_start
+             else i18n.gettext(workflow.ACTIONS[action].label))
+    flash(i18n.gettext("Done: %(action)s.", action=label), "success")
+    return _back(ticket, top=True)
 
 
 @bp.route("/<int:ticket_id>/comment", methods=["POST"])
@@ -452,7 +491,7 @@ def comment(ticket_id: int):
                             now(), internal=bool(form.internal.data), form_key=form.once_key)
             tickets.commit(db.session)
             flash(i18n.gettext("Comment added."), "success")
-            return _back(ticket)
+            return _back(ticket, anchor="comments")
         except HelpdeskError as exc:
             tickets.rollback(db.session)
             flash_error(exc, form)
@@ -503,7 +542,8 @@ def choose_template(ticket_id: int):
     except HelpdeskError as exc:
         tickets.rollback(db.session)
         flash(exc.localized(), "error")
-    return _back(ticket)
+        return _back(ticket, anchor="checklist", top=True)
+    return _back(ticket, anchor="checklist")
 
 
 @bp.route("/<int:ticket_id>/checklist/<int:step>", methods=["POST"])
@@ -513,12 +553,13 @@ def tick(ticket_id: int, step: int):
     form = StepForm()
     try:
         tickets.tick_step(db.session, registry(), ticket, current_user, step,
-                          bool(form.done.data), now())
+                          bool(form.done.data), now(), template=form.template.data or None)
         tickets.commit(db.session)
     except HelpdeskError as exc:
         tickets.rollback(db.session)
         flash(exc.localized(), "error")
-    return redirect(url_for("tickets.show", ticket_id=ticket.id, _anchor="checklist"))
+        return _back(ticket, anchor="checklist", top=True)
+    return _back(ticket, anchor="checklist")
 
 
 @bp.route("/<int:ticket_id>/attachments", methods=["POST"])
@@ -540,7 +581,7 @@ def attach(ticket_id: int):
                     max_bytes=max_bytes)
             tickets.commit(db.session)
             flash(i18n.gettext("File attached."), "success")
-            return _back(ticket)
+            return _back(ticket, anchor="attachments")
         except HelpdeskError as exc:
             tickets.rollback(db.session)
             if stored is not None:
