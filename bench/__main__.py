@@ -5,6 +5,7 @@
     python -m bench --size 1m             # 1,000,000 tickets on both engines
     python -m bench --sqlite-size 100k --pg-size 1m
     python -m bench --pg-db hd_bench_1m --reuse   # keep and reuse a generated database
+    python -m bench --phone               # the student's journey on a phone (bench/phone.py)
 
 PostgreSQL: ``HELPDESK_BENCH_PG_URL`` (default postgresql://postgres@127.0.0.1:5432/test)
 is only used to create and drop the benchmark's own database.
@@ -176,10 +177,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sweep-only", action="store_true")
     parser.add_argument("--bulk", action="store_true",
                         help="bench the bulk import instead (bench/bulk.py)")
+    parser.add_argument("--phone", action="store_true",
+                        help="the student's journey on a phone in Chromium instead (bench/phone.py)")
+    parser.add_argument("--runs", type=int, default=3, help="--phone: journeys per mode")
     args = parser.parse_args(argv)
     if args.bulk:
         from bench import bulk
         return bulk.main(["--engines", args.engines])
+    if args.phone:
+        from bench import phone
+        return phone.main(["--runs", str(args.runs)])
 
     ensure_wrk()
     engines = [] if args.sweep_only else [e.strip() for e in args.engines.split(",") if e.strip()]
