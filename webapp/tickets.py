@@ -360,7 +360,7 @@ def is_htmx() -> bool:
 def _render_ticket(ticket: Ticket, status: int = 200, top: bool = False, **posted: Any):
     """The ticket page, or for htmx the ticket's fragment (``tickets/_ticket.html``).
 
-    *top*: the fragment's news is at its top (a flash, a new status): htmx scrolls there.
+    *top*: the news is at the top (a message, a new status): htmx scrolls up to it.
     """
     reg = registry()
     user = current_user._get_current_object()
@@ -413,7 +413,7 @@ def _render_ticket(ticket: Ticket, status: int = 200, top: bool = False, **poste
     headers = {}
     g.htmx_fragment = fragment  # its errors are inside it (webapp/errors.py)
     if fragment and top:  # the news is at the top (a new status, an error): show it
-        headers["HX-Reswap"] = "outerHTML show:top"
+        headers["HX-Reswap"] = "outerHTML show:window:top"
     return page, status, headers
 
 

@@ -50,7 +50,7 @@ def test_claim_and_start_is_one_tap_that_records_both_moves(app, client, world, 
     fragment = body(response)
     assert fragment.lstrip().startswith("<div id=\"ticket\"") and "<html" not in fragment
     assert "Đã thực hiện: Nhận và bắt đầu xử lý." in fragment
-    assert response.headers["HX-Reswap"] == "outerHTML show:top"
+    assert response.headers["HX-Reswap"] == "outerHTML show:window:top"
     assert get_ticket(app, world.ticket_a).status == Status.IN_PROGRESS
     assert events(app, world.ticket_a)[1:] == [
         ("assigned", None, str(world.user_ids["student_a"]), "claim"),
@@ -91,7 +91,7 @@ def test_the_first_tick_of_the_suggested_checklist_chooses_it(app, client, world
                            data={"done": "y", "template": "offline"}, headers=HX)
     assert response.status_code == 200
     assert "Người khác vừa thay đổi yêu cầu này. Vui lòng xem lại." in body(response)
-    assert response.headers["HX-Reswap"] == "outerHTML show:top"
+    assert response.headers["HX-Reswap"] == "outerHTML show:window:top"
     assert get_ticket(app, printer_ticket).checklist == {"template": "paper_jam", "done": [2]}
 
 
