@@ -95,3 +95,36 @@ def test_claim_checklist_resolve_on_a_phone(phone_app, chromium, javascript):
     status, history = _history(app, number)
     assert status == Status.RESOLVED
     assert history == EXPECTED_HISTORY
+
+
+def test_text_being_typed_survives_an_action_sent_from_another_form(phone_app, chromium):
+    """A tick swaps the whole ticket: the resolution note typed meanwhile stays; the
+    comment that was sent empties its own field."""
+    app, numbers = phone_app
+    with phone.serve(app) as base:
+        context = chromium.new_context(viewport=phone.PHONE, locale="vi-VN")
+        context.add_init_script(phone.TIMING_SCRIPT)
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        page.goto(base + "/login")
+        page.fill("input[name=login]", phone.STUDENT)
+        page.fill("input[name=password]", phone.PASSWORD)
+        with page.expect_navigation():
+            page.click("button.primary")
+        walker = phone.Walker(page, javascript=True)
+        page.goto(base + "/tickets/queue")
+        walker.tap(f'tr[data-ticket="{numbers[0]}"] a.row-link', "open", navigates=True)
+        walker.tap("form.action-claim-start button", "claim and start")
+        page.fill("textarea[name=resolve-reason]", "Đã lấy giấy kẹt")
+        page.fill("textarea[name=body]", "Đang chờ máy nguội")
+        walker.tap("#step-0", "tick step 1")
+        assert page.get_attribute("#step-0", "aria-checked") == "true"
+        assert page.input_value("textarea[name=resolve-reason]") == "Đã lấy giấy kẹt"
+        assert page.input_value("textarea[name=body]") == "Đang chờ máy nguội"
+        walker.tap("form.comment-form button[type=submit]", "add the comment")
+        assert page.input_value("textarea[name=body]") == ""
+        assert "Đang chờ máy nguội" in page.inner_text("#comments")
+        assert page.input_value("textarea[name=resolve-reason]") == "Đã lấy giấy kẹt"
+        assert walker.navigations == 2  # the queue, then the ticket: nothing since
+        assert walker.journey.csp_violations == []
+        context.close()
