@@ -6,6 +6,7 @@ and rewrite the generated part of bench/RESULTS.md.
     python -m bench --size 1m             # 1,000,000 tickets on both engines
     python -m bench --sqlite-size 100k --pg-size 1m
     python -m bench --pg-db hd_bench_1m --reuse   # keep and reuse a generated database
+    python -m bench --phone               # the student's journey on a phone (bench/phone.py)
 
 PostgreSQL: ``HELPDESK_BENCH_PG_URL`` (default postgresql://postgres@127.0.0.1:5432/test)
 is only used to create and drop the benchmark's own database.
@@ -155,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="bench the bulk import instead (bench/bulk.py)")
     parser.add_argument("--certificates", action="store_true",
                         help="bench a batch's 200 certificates instead (bench/certificates.py)")
+    parser.add_argument("--phone", action="store_true",
+                        help="the student's journey on a phone in Chromium instead (bench/phone.py)")
     args = parser.parse_args(argv)
     if args.bulk:
         from bench import bulk
@@ -162,6 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.certificates:
         from bench import certificates
         return certificates.main(["--engines", args.engines])
+    if args.phone:
+        from bench import phone
+        return phone.main(["--runs", str(args.runs)])
 
     ensure_wrk()
     shape = load.SHAPES[args.shape]

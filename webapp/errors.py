@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template
+from flask import Flask, g, render_template, request
 from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -40,6 +40,18 @@ def render_error(code: int, detail: str | None = None):
 
 def register(app: Flask) -> None:
     from .api import problems
+
+    @app.after_request
+    def _htmx_errors_take_the_page(response):
+        """An error page (CSRF expired, 403, 404, an outage's kept form, 500) answering
+        htmx replaces the page's body, as it would without JavaScript, instead of landing
+        inside the fragment htmx meant to swap. Fragments that carry their own errors
+        (a form sent back with messages) mark themselves with ``g.htmx_fragment``."""
+        if (response.status_code >= 400 and request.headers.get("HX-Request") == "true"
+                and not g.get("htmx_fragment")):
+            response.headers["HX-Retarget"] = "body"
+            response.headers["HX-Reswap"] = "innerHTML show:window:top"
+        return response
 
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):

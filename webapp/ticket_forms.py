@@ -94,6 +94,8 @@ class TemplateForm(SafeForm):
 
 class StepForm(SafeForm):
     done = BooleanField(_l("Done"))
+    # The checklist the page showed: the first tick of a suggested one chooses it.
+    template = HiddenField()
 
 
 class AttachmentForm(SafeForm):

@@ -6,7 +6,6 @@ is a 404 (we do not even say it exists); domain errors become messages on the pa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
@@ -16,24 +15,19 @@ from wtforms import SelectChoice
 
 from helpdesk_core import i18n
 from helpdesk_core.errors import HelpdeskError, NotFound, ValidationFailed
-from helpdesk_core.models import AccessKind, Role, Status, Ticket, TicketEvent, User
+from helpdesk_core.models import AccessKind, Role, Status, Ticket, User
 from helpdesk_core.services import (attachments, incidents, queries, ratings, scope, tickets,
                                     workflow)
 
 from . import access_log, outage, registry
 from .extensions import db
 from .input_guard import int_arg, search_arg
-from .ticket_forms import (AttachmentForm, CommentForm, FileTicketForm, RatingForm,
-                           ReasonForm, SimilarForm, StepForm, TemplateForm)
+from .ticket_forms import (AttachmentForm, CommentForm, FileTicketForm, RatingForm, ReasonForm,
+                           StepForm, TemplateForm)
+from .ticket_page import WORKERS, is_htmx, render_ticket
 from .web import flash_error, form_meta, now, roles_required, today
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
-
-WORKERS = (Role.STUDENT, Role.COORDINATOR, Role.ADMIN)
-CHECK_LABELS = {"ok": i18n.N_("Working"), "warning": i18n.N_("Warning"),
-                "failure": i18n.N_("Failing"), "error": i18n.N_("Check error")}
-SIMILAR_LIMIT = 5
-CHECK_RECORDS_LIMIT = 10
 
 
 class _Forms:
@@ -255,168 +249,29 @@ def filed(ticket_id: int):
     return render_template("tickets/filed.html", ticket=ticket)
 
 
-# --- the ticket page -------------------------------------------------------------------
-
-def _describe(event: TicketEvent, names: dict[int, User]) -> str:
-    """One history entry as a sentence in the user's language."""
-    label = lambda s: i18n.gettext(workflow.STATUS_LABELS.get(s or "", s or ""))  # noqa: E731
-    kind = event.kind
-    if kind == "filed":
-        return i18n.gettext("Filed (priority P%(priority)s).",
-                            priority=(event.data or {}).get("priority", "?"))
-    if kind == "status":
-        return i18n.gettext("Status changed from %(old)s to %(new)s.",
-                            old=label(event.old_value), new=label(event.new_value))
-    if kind == "assigned":
-        person = names.get(int(event.new_value)) if (event.new_value or "").isdigit() else None
-        return i18n.gettext("Assigned to %(name)s.",
-                            name=person.name if person else i18n.gettext("someone"))
-    if kind == "comment":
-        return (i18n.gettext("Internal note.") if event.internal
-                else i18n.gettext("Comment."))
-    if kind == "escalated":
-        if event.new_value == str(workflow.LEVEL_CITY):
-            return i18n.gettext("Escalated to the city hotline 1022.")
-        return i18n.gettext("Escalated to the vendor.")
-    if kind == "priority":
-        return i18n.gettext("Priority changed from P%(old)s to P%(new)s.",
-                            old=event.old_value, new=event.new_value)
-    if kind == "sla_at_risk":
-        return i18n.gettext("The deadline is near.")
-    if kind == "sla_breached":
-        return i18n.gettext("The deadline has passed.")
-    if kind == "checklist":
-        data = event.data or {}
-        if "step" in data:
-            return (i18n.gettext("Step %(n)s done.", n=data["step"] + 1) if data.get("done")
-                    else i18n.gettext("Step %(n)s marked not done.", n=data["step"] + 1))
-        template = registry().templates.get((event.ticket.category, data.get("template")))
-        return i18n.gettext("Checklist chosen: %(title)s.",
-                            title=str(template.title) if template else data.get("template", ""))
-    if kind == "health":
-        return i18n.gettext("Health check reported a problem.")
-    if kind == "recovery":
-        return i18n.gettext("The device is working again.")
-    if kind == "attachment":
-        return i18n.gettext("File attached.")
-    if kind == "triage":
-        return i18n.gettext("Triage answers changed.")
-    if kind == "incident":
-        return (i18n.gettext("Waiting on a city-wide incident: the SLA clock is paused.")
-                if event.new_value == "linked"
-                else i18n.gettext("The city-wide incident is over."))
-    if kind == ratings.RATING_EVENT:
-        return i18n.gettext("Resolution rated %(num)s of 5.", num=event.new_value or "?")
-    if kind == "purged":
-        data = event.data or {}
-        return i18n.gettext("Citizens' personal data erased after the retention period "
-                            "(%(texts)d texts, %(files)d files).",
-                            texts=data.get("texts", 0), files=data.get("attachments", 0))
-    return kind
-
-
-def _action_forms(ticket: Ticket, actions: list[str],
-                  posted: dict[str, ReasonForm] | None = None) -> dict[str, ReasonForm]:
-    forms: dict[str, ReasonForm] = {}
-    students = None
-    for name in actions:
-        form = (posted or {}).get(name) or ReasonForm(prefix=name, formdata=None)
-        if name == "assign":
-            if students is None:
-                students = queries.ward_students(db.session, ticket.ward_id, today())
-            form.assignee.choices = [SelectChoice(0, i18n.gettext("Choose a student"))] + [
-                SelectChoice(s.id, s.name) for s in students]
-        if name == "resolve":  # staff read it before they confirm: say what it is for
-            form.reason.label.text = i18n.gettext("What was done")
-        forms[name] = form
-    return forms
-
-
-@dataclass(frozen=True)
-class Resolution:
-    """What was done, shown next to the confirm button of a resolved ticket."""
-
-    note: str
-    by: User | None
-    at: Any
-    steps: list[str]
-
-
-def _resolution(ticket: Ticket, events: list[TicketEvent], chosen: Any) -> Resolution | None:
-    """The latest move to "resolved" with its note, and the checklist steps ticked."""
-    if ticket.status != Status.RESOLVED:
-        return None
-    moves = [e for e in events if e.kind == "status" and e.new_value == Status.RESOLVED]
-    if not moves:
-        return None
-    done = set((ticket.checklist or {}).get("done", []))
-    steps = [str(step) for i, step in enumerate(chosen.steps) if i in done] if chosen else []
-    return Resolution(moves[-1].body or "", moves[-1].actor, moves[-1].created_at, steps)
-
-
-def _template_form(ticket: Ticket, chosen_key: str | None) -> TemplateForm:
-    """The checklist picker on the one in use, else on the one the plugin suggests."""
-    suggested = registry().suggest_template(ticket.category, ticket.triage or {})
-    key = chosen_key or (suggested.key if suggested else None)
-    return TemplateForm(formdata=None, data={"template": key} if key else None)
-
-
-def _render_ticket(ticket: Ticket, status: int = 200, **posted: Any):
-    reg = registry()
-    user = current_user._get_current_object()
-    day = today()
-    actions = tickets.allowed_actions(db.session, ticket, user, day)
-    events = queries.ticket_events(db.session, user, ticket)
-    names = queries.users_by_id(db.session, [int(e.new_value) for e in events
-                                             if e.kind == "assigned"
-                                             and (e.new_value or "").isdigit()])
-    history = [(e, _describe(e, names)) for e in events]
-    comments = [e for e in events if e.kind == "comment"]
-    works = user.role in WORKERS
-    try:  # the core decides who may pick and tick checklists
-        tickets.check_action_scope(db.session, ticket, user, day)
-        can_work = True
-    except HelpdeskError:
-        can_work = False
-    templates = reg.templates_for(ticket.category)
-    chosen_key = (ticket.checklist or {}).get("template")
-    chosen = reg.templates.get((ticket.category, chosen_key)) if chosen_key else None
-    template_form = posted.get("template_form") or _template_form(ticket, chosen_key)
-    template_form.template.choices = [SelectChoice(t.key, str(t.title)) for t in templates]
-    similar_form = SimilarForm(request.args)
-    similar = (queries.similar_resolved(db.session, user, ticket, day, SIMILAR_LIMIT,
-                                        similar_form.q.data or "") if works else [])
-    asset = ticket.asset
-    records = (queries.recent_check_records(db.session, asset, CHECK_RECORDS_LIMIT)
-               if asset is not None and works else [])
-    page = render_template(
-        "tickets/show.html", ticket=ticket, now=now(), sla_state=queries.sla_state,
-        summary=reg.triage_summary(ticket.category, ticket.triage or {}),
-        actions=actions, action_forms=_action_forms(ticket, actions, posted.get("action_forms")),
-        action_labels={k: i18n.gettext(v.label) for k, v in workflow.ACTIONS.items()},
-        needs_reason={k for k, v in workflow.ACTIONS.items() if v.needs_reason},
-        history=history, comments=comments, comment_form=posted.get("comment_form") or CommentForm(formdata=None),
-        attachment_form=posted.get("attachment_form") or AttachmentForm(formdata=None),
-        rating_form=posted.get("rating_form") or RatingForm(formdata=None),
-        rating_values=ratings.RATINGS,
-        resolution=_resolution(ticket, events, chosen),
-        templates=templates, chosen=chosen, done=set((ticket.checklist or {}).get("done", [])),
-        template_form=template_form, can_work=can_work, works=works,
-        similar=similar, similar_form=similar_form, asset=asset, records=records,
-        check_label=lambda s: i18n.gettext(CHECK_LABELS.get(s, s)))
-    # Every showing of the page, a re-shown form included, is an access to citizens' data.
-    access_log.record(AccessKind.TICKET, ticket=ticket)
-    return page, status
-
-
 @bp.route("/<int:ticket_id>")
 @login_required
 def show(ticket_id: int):
-    return _render_ticket(_ticket_or_404(ticket_id))
+    return render_ticket(_ticket_or_404(ticket_id))
 
 
-def _back(ticket: Ticket):
-    return redirect(url_for("tickets.show", ticket_id=ticket.id))
+def _back(ticket: Ticket, anchor: str | None = None, top: bool = False):
+    """After a change: the fresh fragment for htmx, else back to the page (POST/redirect/GET)."""
+    if is_htmx():
+        return render_ticket(ticket, top=top)
+    return redirect(url_for("tickets.show", ticket_id=ticket.id, _anchor=anchor))
+
+
+@bp.before_request
+def _htmx_needs_a_session():
+    """Logged out meanwhile (another tab, a new password): the login page must take the
+    whole tab, not land inside the ticket; it brings the user back to the ticket."""
+    if is_htmx() and not current_user.is_authenticated:
+        back = (url_for("tickets.show", ticket_id=request.view_args["ticket_id"])
+                if request.view_args and "ticket_id" in request.view_args
+                else url_for("tickets.queue"))
+        return "", 200, {"HX-Redirect": url_for("auth.login", next=back)}
+    return None
 
 
 @bp.route("/<int:ticket_id>/do/<action>", methods=["POST"])
@@ -431,11 +286,14 @@ def act(ticket_id: int, action: str):
         form.assignee.choices = [SelectChoice(0, "")]
     if not form.validate():
         flash(i18n.gettext("Please check the highlighted answers."), "error")
-        return _render_ticket(ticket, 400, action_forms={action: form})
+        return render_ticket(ticket, 400, action_forms={action: form})
     assignee = db.session.get(User, form.assignee.data) if form.assignee.data else None
+    and_start = action == "claim" and request.form.get("then") == "start"
     rating_form = RatingForm() if action == "confirm" else None
     try:
-        if rating_form is not None:
+        if and_start:
+            tickets.claim_and_start(db.session, registry(), ticket, current_user, now())
+        elif rating_form is not None:
             if not rating_form.validate():
                 raise ValidationFailed("Please check the highlighted answers.")
             ratings.confirm(db.session, registry(), ticket, current_user, now(),
@@ -448,17 +306,17 @@ def act(ticket_id: int, action: str):
     except ValidationFailed as exc:
         tickets.rollback(db.session)
         flash_error(exc, rating_form or form)
-        return _render_ticket(ticket, 400, action_forms={action: form},
-                              rating_form=rating_form)
+        return render_ticket(ticket, 400, action_forms={action: form}, rating_form=rating_form)
     except HelpdeskError as exc:
         tickets.rollback(db.session)
         flash(exc.localized(), "error")
         if action == "claim" and request.form.get("from") == "queue":
             return redirect(url_for("tickets.queue"))
-        return _back(ticket)
-    flash(i18n.gettext("Done: %(action)s.", action=i18n.gettext(workflow.ACTIONS[action].label)),
-          "success")
-    return _back(ticket)
+        return _back(ticket, top=True)
+    label = (i18n.gettext("Claim and start") if and_start
+             else i18n.gettext(workflow.ACTIONS[action].label))
+    flash(i18n.gettext("Done: %(action)s.", action=label), "success")
+    return _back(ticket, top=True)
 
 
 @bp.route("/<int:ticket_id>/comment", methods=["POST"])
@@ -472,13 +330,13 @@ def comment(ticket_id: int):
                             now(), internal=bool(form.internal.data), form_key=form.once_key)
             tickets.commit(db.session)
             flash(i18n.gettext("Comment added."), "success")
-            return _back(ticket)
+            return _back(ticket, anchor="comments")
         except HelpdeskError as exc:
             tickets.rollback(db.session)
             flash_error(exc, form)
     else:
         flash(i18n.gettext("Please check the highlighted answers."), "error")
-    return _render_ticket(ticket, 400, comment_form=form)
+    return render_ticket(ticket, 400, comment_form=form)
 
 
 @outage.keeps_form("tickets.act")
@@ -519,11 +377,12 @@ def choose_template(ticket_id: int):
     except ValidationFailed as exc:
         tickets.rollback(db.session)
         flash_error(exc, form)
-        return _render_ticket(ticket, 400, template_form=form)
+        return render_ticket(ticket, 400, template_form=form)
     except HelpdeskError as exc:
         tickets.rollback(db.session)
         flash(exc.localized(), "error")
-    return _back(ticket)
+        return _back(ticket, anchor="checklist", top=True)
+    return _back(ticket, anchor="checklist")
 
 
 @bp.route("/<int:ticket_id>/checklist/<int:step>", methods=["POST"])
@@ -533,12 +392,13 @@ def tick(ticket_id: int, step: int):
     form = StepForm()
     try:
         tickets.tick_step(db.session, registry(), ticket, current_user, step,
-                          bool(form.done.data), now())
+                          bool(form.done.data), now(), template=form.template.data or None)
         tickets.commit(db.session)
     except HelpdeskError as exc:
         tickets.rollback(db.session)
         flash(exc.localized(), "error")
-    return redirect(url_for("tickets.show", ticket_id=ticket.id, _anchor="checklist"))
+        return _back(ticket, anchor="checklist", top=True)
+    return _back(ticket, anchor="checklist")
 
 
 @bp.route("/<int:ticket_id>/attachments", methods=["POST"])
@@ -560,13 +420,13 @@ def attach(ticket_id: int):
                     max_bytes=max_bytes)
             tickets.commit(db.session)
             flash(i18n.gettext("File attached."), "success")
-            return _back(ticket)
+            return _back(ticket, anchor="attachments")
         except HelpdeskError as exc:
             tickets.rollback(db.session)
             if stored is not None:
                 attachments.discard(folder, stored)
             flash_error(exc, form)
-    return _render_ticket(ticket, 400, attachment_form=form)
+    return render_ticket(ticket, 400, attachment_form=form)
 
 
 @bp.route("/<int:ticket_id>/attachments/<int:attachment_id>")

@@ -458,6 +458,18 @@ def perform(session: Session, registry: PluginRegistry | None, ticket: Ticket,
     return ticket
 
 
+def claim_and_start(session: Session, registry: PluginRegistry | None, ticket: Ticket,
+                    actor: User, now: dt.datetime) -> Ticket:
+    """Claim a new ticket and start work on it: a student's one tap on a phone.
+
+    Exactly :func:`perform` ``claim`` then ``start``, so both moves are checked and
+    recorded (``assigned``, ``status`` new -> assigned, ``status`` assigned -> in
+    progress); when either is refused it raises and the caller rolls back both.
+    """
+    perform(session, registry, ticket, actor, "claim", now)
+    return perform(session, registry, ticket, actor, "start", now)
+
+
 def _move(session: Session, registry: PluginRegistry | None, ticket: Ticket,
           actor: User | None, old: str, new: str, now: dt.datetime, reason: str,
           action: str, data: Mapping[str, Any] | None = None) -> None:
@@ -662,11 +674,22 @@ def choose_template(session: Session, registry: PluginRegistry, ticket: Ticket, 
 
 
 def tick_step(session: Session, registry: PluginRegistry, ticket: Ticket, actor: User,
-              step: int, done: bool, now: dt.datetime) -> Ticket:
-    """Tick (or untick) step *step* (0-based) of the ticket's chosen checklist."""
+              step: int, done: bool, now: dt.datetime, template: str | None = None) -> Ticket:
+    """Tick (or untick) step *step* (0-based) of the ticket's chosen checklist.
+
+    *template*: the checklist the page showed the step of. When the ticket follows none
+    yet (the page offered the one the triage answers suggest), the first tick chooses it
+    (a ``checklist`` event, as :func:`choose_template`); when the ticket follows another
+    one meanwhile, the step would be the wrong one: :class:`Conflict`.
+    """
     today = now.astimezone(sla_timezone()).date()
     check_action_scope(session, ticket, actor, today)
     key = (ticket.checklist or {}).get("template")
+    if template is not None and key is None:
+        choose_template(session, registry, ticket, actor, template, now)
+        key = template
+    elif template is not None and template != key:
+        raise Conflict("Someone else has just changed this ticket. Please look at it again.")
     template = registry.templates.get((ticket.category, key)) if key else None
     if template is None:
         raise ValidationFailed("Choose a checklist first.")

@@ -164,3 +164,40 @@ def test_heartbeats_from_several_processes_never_collide(session_factory, now):
     assert errors == []
     with session_factory() as session:
         assert now <= heartbeat.last_beat(session, heartbeat.SCHEDULER) <= now + dt.timedelta(seconds=3)
+
+
+def test_claim_and_start_checks_and_records_both_moves(db_session, registry, now):
+    ward = make_ward(db_session)
+    student = make_student(db_session, ward, now.date())
+    ticket = make_ticket(db_session, registry, ward, now)
+    tickets.claim_and_start(db_session, registry, ticket, student, now)
+    assert ticket.status == Status.IN_PROGRESS and ticket.assignee_id == student.id
+    moves = [(e.kind, e.old_value, e.new_value) for e in ticket.events][1:]
+    assert moves == [("assigned", None, str(student.id)),
+                     ("status", Status.NEW, Status.ASSIGNED),
+                     ("status", Status.ASSIGNED, Status.IN_PROGRESS)]
+    other = make_student(db_session, ward, now.date())
+    with pytest.raises(TransitionNotAllowed):  # not new any more: nothing to claim
+        tickets.claim_and_start(db_session, registry, ticket, other, now)
+    staff = make_user(db_session, Role.STAFF, ward)
+    with pytest.raises(PermissionDenied):
+        tickets.claim_and_start(db_session, registry, make_ticket(db_session, registry, ward, now),
+                                staff, now)
+
+
+def test_the_first_tick_of_a_shown_checklist_chooses_it(db_session, registry, now):
+    ward = make_ward(db_session)
+    student = make_student(db_session, ward, now.date())
+    ticket = make_ticket(db_session, registry, ward, now)
+    tickets.perform(db_session, registry, ticket, student, "claim", now)
+    tickets.tick_step(db_session, registry, ticket, student, 1, True, now, template="no_internet")
+    assert ticket.checklist == {"template": "no_internet", "done": [1]}
+    assert [e.kind for e in ticket.events][-2:] == ["checklist", "checklist"]
+    with pytest.raises(Conflict):  # the page showed another checklist: wrong step
+        tickets.tick_step(db_session, registry, ticket, student, 0, True, now, template="slow")
+    fresh = make_ticket(db_session, registry, ward, now)
+    tickets.perform(db_session, registry, fresh, student, "claim", now)
+    with pytest.raises(ValidationFailed):
+        tickets.tick_step(db_session, registry, fresh, student, 0, True, now,
+                          template="no_such_checklist")
+    assert ticket.checklist == {"template": "no_internet", "done": [1]}

@@ -150,6 +150,20 @@ def test_a_resolution_note_during_an_outage_comes_back(login, down, caplog, worl
     _assert_one_line(caplog)
 
 
+def test_a_resolution_note_sent_by_htmx_during_an_outage_takes_the_tab(login, down, caplog,
+                                                                       world: World):
+    """htmx would swap the answer into the ticket: the kept form takes the page's body."""
+    login("student_a")
+    dead = down()
+    with caplog.at_level(logging.INFO):
+        response = dead.post(f"/tickets/{world.ticket_a}/do/resolve",
+                             data={"resolve-reason": "Đã khởi động lại bộ định tuyến"},
+                             headers={"HX-Request": "true"})
+    assert response.status_code == 503
+    assert response.headers["HX-Retarget"] == "body"
+    assert "Đã khởi động lại bộ định tuyến</textarea>" in response.get_data(as_text=True)
+
+
 def test_healthz_reports_the_outage(down, caplog):
     dead = down()
     for path in ("/healthz", "/healthz/web"):

@@ -1,0 +1,203 @@
+"""The ticket page: what it shows, for whom, as a page or as htmx's fragment.
+
+``render_ticket`` renders ``tickets/show.html`` (the page) or, when htmx asks
+(``HX-Request``), ``tickets/_ticket.html`` alone: the fragment every action on the page
+swaps in instead of reloading it (webapp/tickets.py has the routes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import g, render_template, request
+from flask_login import current_user
+from wtforms import SelectChoice
+
+from helpdesk_core import i18n
+from helpdesk_core.errors import HelpdeskError
+from helpdesk_core.models import AccessKind, Role, Status, Ticket, TicketEvent, User
+from helpdesk_core.services import queries, ratings, tickets, workflow
+
+from . import access_log, registry
+from .extensions import db
+from .ticket_forms import (AttachmentForm, CommentForm, RatingForm, ReasonForm, SimilarForm,
+                           TemplateForm)
+from .web import now, today
+
+WORKERS = (Role.STUDENT, Role.COORDINATOR, Role.ADMIN)
+CHECK_LABELS = {"ok": i18n.N_("Working"), "warning": i18n.N_("Warning"),
+                "failure": i18n.N_("Failing"), "error": i18n.N_("Check error")}
+SIMILAR_LIMIT = 5
+CHECK_RECORDS_LIMIT = 10
+
+
+def describe(event: TicketEvent, names: dict[int, User]) -> str:
+    """One history entry as a sentence in the user's language."""
+    label = lambda s: i18n.gettext(workflow.STATUS_LABELS.get(s or "", s or ""))  # noqa: E731
+    kind = event.kind
+    if kind == "filed":
+        return i18n.gettext("Filed (priority P%(priority)s).",
+                            priority=(event.data or {}).get("priority", "?"))
+    if kind == "status":
+        return i18n.gettext("Status changed from %(old)s to %(new)s.",
+                            old=label(event.old_value), new=label(event.new_value))
+    if kind == "assigned":
+        person = names.get(int(event.new_value)) if (event.new_value or "").isdigit() else None
+        return i18n.gettext("Assigned to %(name)s.",
+                            name=person.name if person else i18n.gettext("someone"))
+    if kind == "comment":
+        return (i18n.gettext("Internal note.") if event.internal
+                else i18n.gettext("Comment."))
+    if kind == "escalated":
+        if event.new_value == str(workflow.LEVEL_CITY):
+            return i18n.gettext("Escalated to the city hotline 1022.")
+        return i18n.gettext("Escalated to the vendor.")
+    if kind == "priority":
+        return i18n.gettext("Priority changed from P%(old)s to P%(new)s.",
+                            old=event.old_value, new=event.new_value)
+    if kind == "sla_at_risk":
+        return i18n.gettext("The deadline is near.")
+    if kind == "sla_breached":
+        return i18n.gettext("The deadline has passed.")
+    if kind == "checklist":
+        data = event.data or {}
+        if "step" in data:
+            return (i18n.gettext("Step %(n)s done.", n=data["step"] + 1) if data.get("done")
+                    else i18n.gettext("Step %(n)s marked not done.", n=data["step"] + 1))
+        template = registry().templates.get((event.ticket.category, data.get("template")))
+        return i18n.gettext("Checklist chosen: %(title)s.",
+                            title=str(template.title) if template else data.get("template", ""))
+    if kind == "health":
+        return i18n.gettext("Health check reported a problem.")
+    if kind == "recovery":
+        return i18n.gettext("The device is working again.")
+    if kind == "attachment":
+        return i18n.gettext("File attached.")
+    if kind == "triage":
+        return i18n.gettext("Triage answers changed.")
+    if kind == "incident":
+        return (i18n.gettext("Waiting on a city-wide incident: the SLA clock is paused.")
+                if event.new_value == "linked"
+                else i18n.gettext("The city-wide incident is over."))
+    if kind == ratings.RATING_EVENT:
+        return i18n.gettext("Resolution rated %(num)s of 5.", num=event.new_value or "?")
+    if kind == "purged":
+        data = event.data or {}
+        return i18n.gettext("Citizens' personal data erased after the retention period "
+                            "(%(texts)d texts, %(files)d files).",
+                            texts=data.get("texts", 0), files=data.get("attachments", 0))
+    return kind
+
+
+def action_forms(ticket: Ticket, actions: list[str],
+                  posted: dict[str, ReasonForm] | None = None) -> dict[str, ReasonForm]:
+    forms: dict[str, ReasonForm] = {}
+    students = None
+    for name in actions:
+        form = (posted or {}).get(name) or ReasonForm(prefix=name, formdata=None)
+        if name == "assign":
+            if students is None:
+                students = queries.ward_students(db.session, ticket.ward_id, today())
+            form.assignee.choices = [SelectChoice(0, i18n.gettext("Choose a student"))] + [
+                SelectChoice(s.id, s.name) for s in students]
+        if name == "resolve":  # staff read it before they confirm: say what it is for
+            form.reason.label.text = i18n.gettext("What was done")
+        forms[name] = form
+    return forms
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What was done, shown next to the confirm button of a resolved ticket."""
+
+    note: str
+    by: User | None
+    at: Any
+    steps: list[str]
+
+
+def _resolution(ticket: Ticket, events: list[TicketEvent], chosen: Any) -> Resolution | None:
+    """The latest move to "resolved" with its note, and the checklist steps ticked."""
+    if ticket.status != Status.RESOLVED:
+        return None
+    moves = [e for e in events if e.kind == "status" and e.new_value == Status.RESOLVED]
+    if not moves:
+        return None
+    done = set((ticket.checklist or {}).get("done", []))
+    steps = [str(step) for i, step in enumerate(chosen.steps) if i in done] if chosen else []
+    return Resolution(moves[-1].body or "", moves[-1].actor, moves[-1].created_at, steps)
+
+
+def _template_form(ticket: Ticket, chosen_key: str | None) -> TemplateForm:
+    """The checklist picker on the one in use, else on the one the plugin suggests."""
+    suggested = registry().suggest_template(ticket.category, ticket.triage or {})
+    key = chosen_key or (suggested.key if suggested else None)
+    return TemplateForm(formdata=None, data={"template": key} if key else None)
+
+
+def is_htmx() -> bool:
+    """The request comes from htmx on the ticket page: answer with the fragment only."""
+    return request.headers.get("HX-Request") == "true"
+
+
+def render_ticket(ticket: Ticket, status: int = 200, top: bool = False, **posted: Any):
+    """The ticket page, or for htmx the ticket's fragment (``tickets/_ticket.html``).
+
+    *top*: the news is at the top (a message, a new status): htmx scrolls up to it.
+    """
+    reg = registry()
+    user = current_user._get_current_object()
+    day = today()
+    actions = tickets.allowed_actions(db.session, ticket, user, day)
+    events = queries.ticket_events(db.session, user, ticket)
+    names = queries.users_by_id(db.session, [int(e.new_value) for e in events
+                                             if e.kind == "assigned"
+                                             and (e.new_value or "").isdigit()])
+    history = [(e, describe(e, names)) for e in events]
+    comments = [e for e in events if e.kind == "comment"]
+    works = user.role in WORKERS
+    try:  # the core decides who may pick and tick checklists
+        tickets.check_action_scope(db.session, ticket, user, day)
+        can_work = True
+    except HelpdeskError:
+        can_work = False
+    templates = reg.templates_for(ticket.category)
+    chosen_key = (ticket.checklist or {}).get("template")
+    chosen = reg.templates.get((ticket.category, chosen_key)) if chosen_key else None
+    template_form = posted.get("template_form") or _template_form(ticket, chosen_key)
+    template_form.template.choices = [SelectChoice(t.key, str(t.title)) for t in templates]
+    suggested = (None if chosen or not can_work
+                 else reg.suggest_template(ticket.category, ticket.triage or {}))
+    similar_form = SimilarForm(request.args)
+    similar = (queries.similar_resolved(db.session, user, ticket, day, SIMILAR_LIMIT,
+                                        similar_form.q.data or "") if works else [])
+    asset = ticket.asset
+    records = (queries.recent_check_records(db.session, asset, CHECK_RECORDS_LIMIT)
+               if asset is not None and works else [])
+    fragment = is_htmx()
+    page = render_template(
+        "tickets/_ticket.html" if fragment else "tickets/show.html", fragment=fragment,
+        ticket=ticket, now=now(), sla_state=queries.sla_state,
+        summary=reg.triage_summary(ticket.category, ticket.triage or {}),
+        actions=actions, action_forms=action_forms(ticket, actions, posted.get("action_forms")),
+        action_labels={k: i18n.gettext(v.label) for k, v in workflow.ACTIONS.items()},
+        needs_reason={k for k, v in workflow.ACTIONS.items() if v.needs_reason},
+        history=history, comments=comments, comment_form=posted.get("comment_form") or CommentForm(formdata=None),
+        attachment_form=posted.get("attachment_form") or AttachmentForm(formdata=None),
+        rating_form=posted.get("rating_form") or RatingForm(formdata=None),
+        rating_values=ratings.RATINGS,
+        resolution=_resolution(ticket, events, chosen),
+        templates=templates, chosen=chosen, suggested=suggested,
+        done=set((ticket.checklist or {}).get("done", [])),
+        template_form=template_form, can_work=can_work, works=works,
+        similar=similar, similar_form=similar_form, asset=asset, records=records,
+        check_label=lambda s: i18n.gettext(CHECK_LABELS.get(s, s)))
+    # Every showing of the page, a re-shown form or a fragment included, is an access to
+    # citizens' data.
+    access_log.record(AccessKind.TICKET, ticket=ticket)
+    headers = {}
+    g.htmx_fragment = fragment  # its errors are inside it (webapp/errors.py)
+    if fragment and top:  # the news is at the top (a new status, an error): show it
+        headers["HX-Reswap"] = "outerHTML show:window:top"
+    return page, status, headers
