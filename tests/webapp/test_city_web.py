@@ -8,7 +8,8 @@ import io
 import openpyxl
 from sqlalchemy import func, select
 
-from helpdesk_core.models import MonthlyReport, Status, Ticket, TicketEvent, TicketRating
+from helpdesk_core.models import (MonthlyReport, Shift, ShiftPart, Status, StudentAssignment,
+                                  Ticket, TicketEvent, TicketRating)
 from helpdesk_core.services import tickets as ticket_service
 from tests.conftest import FIXED_NOW
 from tests.factories import make_ward
@@ -72,6 +73,11 @@ def test_confirm_without_rating_and_a_bad_rating(app, client, world, login, regi
 def test_the_all_wards_page_lists_every_ward_sorted(app, client, world, login):
     with app.app_context():
         make_ward(db.session, code="STR", name="Phường Sơn Trà")
+        # Ward A's students on the roster this Tuesday morning (the app's clock).
+        placements = db.session.scalars(select(StudentAssignment).where(
+            StudentAssignment.ward_id == world.ward_a)).all()
+        db.session.add_all(Shift(assignment=p, weekday=FIXED_NOW.weekday(), part=ShiftPart.MORNING)
+                           for p in placements)
         db.session.commit()
     login("staff_a")
     assert client.get("/dashboard/wards").status_code == 403
@@ -84,7 +90,7 @@ def test_the_all_wards_page_lists_every_ward_sorted(app, client, world, login):
     table = by_open.split('id="ward-table"')[1].split("</table>")[0]
     assert table.index("Sơn Trà") > table.index("Hải Châu")  # 0 open sorts last
     assert 'aria-sort="descending"' in table
-    # Students on duty now: ward A has two students placed today, Sơn Trà none.
+    # Students on duty now: ward A's two on this morning's roster, Sơn Trà none.
     rows = {r.split('"')[0]: r for r in table.split('data-ward="')[1:]}
     duty = 'data-label="Sinh viên đang trực">'
     assert duty + "0<" in rows["STR"]
