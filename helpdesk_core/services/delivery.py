@@ -37,7 +37,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, ContextManager, Mapping
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..channels import AddressGone, Channel, DeliveryError, Message
@@ -138,11 +138,8 @@ def claim(session: Session, now: dt.datetime, policy: DeliveryPolicy,
         session.rollback()
         return []
     lease_until = now + dt.timedelta(seconds=policy.lease)
-    session.execute(update(Notification)
-                    .where(Notification.id.in_([row.id for row in rows]))
-                    .values(status=NS.SENDING, next_attempt_at=lease_until,
-                            attempts=Notification.attempts + 1)
-                    .execution_options(synchronize_session=False))
+    for row in rows:
+        row.status, row.next_attempt_at, row.attempts = NS.SENDING, lease_until, row.attempts + 1
     claimed = [Outgoing(row.id, row.channel, row.endpoint_id, message_of(row, base_url))
                for row in rows]
     session.commit()
@@ -176,7 +173,7 @@ def send_one(channel: Channel | None, message: Message, settings: Mapping[str, A
 def record(session: Session, registry: PluginRegistry, item: Outgoing, outcome: Outcome,
            now: dt.datetime, policy: DeliveryPolicy) -> str:
     """Store what happened to one claimed row and commit; return its new status."""
-    row = session.get(Notification, item.id)
+    row = session.get(Notification, item.id, populate_existing=True)
     if row is None or row.status != NS.SENDING:
         session.rollback()  # deleted, or retried by hand meanwhile
         return "gone"

@@ -106,6 +106,7 @@ class SmtpServer:
         self.mode = "accept"
         self.holding = threading.Event()
         self.login = login
+        self.cert_file = ""
         self.port = free_port()
         kwargs: dict[str, Any] = {}
         if security == "starttls":

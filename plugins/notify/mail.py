@@ -20,7 +20,8 @@ from email.policy import SMTP
 from email.utils import formatdate
 from typing import Any, Mapping
 
-from wtforms import Form, IntegerField, PasswordField, SelectField, StringField
+from wtforms import (Form, IntegerField, PasswordField, SelectChoice, SelectField,
+                     StringField)
 from wtforms.validators import Email, Length, NumberRange, Optional
 
 from helpdesk_core import DeliveryError, Message, translator
@@ -38,9 +39,9 @@ class EmailSettingsForm(Form):
     host = StringField(_l("SMTP server"), validators=[Optional(), Length(max=255)])
     port = IntegerField(_l("Port"), default=587, validators=[NumberRange(1, 65535)])
     security = SelectField(_l("Security"), default="starttls", choices=[
-        ("starttls", _l("STARTTLS (usually port 587)")),
-        ("tls", _l("TLS from the start (usually port 465)")),
-        ("none", _l("None (only for a relay on this machine)"))])
+        SelectChoice("starttls", _l("STARTTLS (usually port 587)")),
+        SelectChoice("tls", _l("TLS from the start (usually port 465)")),
+        SelectChoice("none", _l("None (only for a relay on this machine)"))])
     username = StringField(_l("User name"), validators=[Optional(), Length(max=255)])
     password = PasswordField(_l("Password"), validators=[Optional(), Length(max=255)])
     from_address = StringField(_l("From address"),
