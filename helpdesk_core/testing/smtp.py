@@ -15,6 +15,7 @@ import email.policy
 import socket
 import ssl
 import threading
+import warnings
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
@@ -89,6 +90,14 @@ class _Handler:
         return "250 OK accepted"
 
 
+class _Controller(Controller):
+    def factory(self):
+        with warnings.catch_warnings():
+            # aiosmtpd warns about AUTH without STARTTLS, not knowing of implicit TLS.
+            warnings.filterwarnings("ignore", "Requiring AUTH while not requiring TLS")
+            return super().factory()
+
+
 class SmtpServer:
     """A loopback SMTP server in a thread of its own.
 
@@ -112,9 +121,11 @@ class SmtpServer:
         if security == "starttls":
             kwargs.update(tls_context=context, require_starttls=True)
         if login is not None:
-            kwargs.update(authenticator=self._authenticate, auth_require_tls=security != "none",
+            # Implicit TLS is TLS from the first byte; aiosmtpd only knows of STARTTLS.
+            kwargs.update(authenticator=self._authenticate,
+                          auth_require_tls=security == "starttls",
                           auth_required=True)
-        self._controller = Controller(
+        self._controller = _Controller(
             _Handler(self), hostname="127.0.0.1", port=self.port,
             ssl_context=context if security == "tls" else None, **kwargs)
 

@@ -9,15 +9,16 @@ kept connection the server has since closed is replaced before anything is sent.
 
 from __future__ import annotations
 
+import base64
 import queue
 import smtplib
 import socket
 import ssl
 import threading
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import formatdate
+from email.header import Header
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import formataddr, formatdate
 from typing import Any, Mapping
 
 from wtforms import (Form, IntegerField, PasswordField, SelectChoice, SelectField,
@@ -58,13 +59,19 @@ def addresses_of(session: Any, user: Any) -> list[str]:
     return [email] if email else []
 
 
-def build(message: Message, settings: Mapping[str, Any]) -> EmailMessage:
-    """The e-mail of *message*: text and HTML parts, Message-ID from its key."""
+def build(message: Message, settings: Mapping[str, Any]) -> MIMEMultipart:
+    """The e-mail of *message*: text and HTML parts, Message-ID from its key.
+
+    Built with the classic ``email.mime`` classes: ``email.header.Header`` encodes a long
+    Vietnamese subject into RFC 2047 words without losing the spaces between them (the
+    newer ``EmailMessage`` folding drops one at a fold).
+    """
     sender = str(settings.get("from_address") or "")
     domain = sender.rpartition("@")[2] or "helpdesk.invalid"
-    mail = EmailMessage()
-    mail["Subject"] = message.subject
-    mail["From"] = Address(str(settings.get("from_name") or ""), addr_spec=sender)
+    mail = MIMEMultipart("alternative")
+    mail["Subject"] = Header(message.subject, "utf-8")
+    name = str(settings.get("from_name") or "")
+    mail["From"] = formataddr((str(Header(name, "utf-8")) if name else "", sender))
     mail["To"] = message.address
     mail["Date"] = formatdate(localtime=False)
     mail["Message-ID"] = f"<{message.key}@{domain}>"
@@ -74,9 +81,9 @@ def build(message: Message, settings: Mapping[str, Any]) -> EmailMessage:
         mail["Importance"] = "high"
         mail["X-Priority"] = "1"
     mail["Content-Language"] = message.locale
-    mail.set_content(message.text)
+    mail.attach(MIMEText(message.text, "plain", "utf-8"))
     if message.html:
-        mail.add_alternative(message.html, subtype="html")
+        mail.attach(MIMEText(message.html, "html", "utf-8"))
     return mail
 
 
@@ -103,6 +110,14 @@ class _Pool:
         else:
             _close(conn)
 
+    def close_all(self) -> None:
+        """Close every kept connection (tests; a process about to end)."""
+        with self._lock:
+            queues, self._idle = list(self._idle.values()), {}
+        for idle in queues:
+            while not idle.empty():
+                _close(idle.get_nowait())
+
 
 _pool = _Pool()
 
@@ -122,14 +137,31 @@ def _connect(settings: Mapping[str, Any], timeout: float) -> smtplib.SMTP:
         conn: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
     else:
         conn = smtplib.SMTP(host, port, timeout=timeout)
+    try:
         if security == "starttls":
             conn.starttls(context=context)
-    if settings.get("username"):
-        conn.login(str(settings["username"]), str(settings.get("password") or ""))
+        if settings.get("username"):
+            _login(conn, str(settings["username"]), str(settings.get("password") or ""))
+    except BaseException:
+        conn.close()
+        raise
     return conn
 
 
-def _transact(conn: smtplib.SMTP, sender: str, mail: EmailMessage, to: str) -> None:
+def _login(conn: smtplib.SMTP, user: str, password: str) -> None:
+    """Log in; a non-ASCII password goes as UTF-8 in AUTH PLAIN (RFC 4616), which
+    smtplib's ``login`` cannot send."""
+    if user.isascii() and password.isascii():
+        conn.login(user, password)
+        return
+    conn.ehlo_or_helo_if_needed()
+    token = base64.b64encode(b"\0" + user.encode() + b"\0" + password.encode()).decode()
+    code, reply = conn.docmd("AUTH", "PLAIN " + token)
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, reply)
+
+
+def _transact(conn: smtplib.SMTP, sender: str, mail: MIMEMultipart, to: str) -> None:
     """MAIL, RCPT, DATA on *conn*; raises smtplib's errors as they come."""
     conn.ehlo_or_helo_if_needed()
     code, reply = conn.mail(sender, ["SMTPUTF8"] if _needs_utf8(sender, to) else [])
@@ -139,7 +171,7 @@ def _transact(conn: smtplib.SMTP, sender: str, mail: EmailMessage, to: str) -> N
     if code not in (250, 251):
         conn.rset()
         raise smtplib.SMTPRecipientsRefused({to: (code, reply)})
-    code, reply = conn.data(mail.as_bytes(policy=SMTP))
+    code, reply = conn.data(mail.as_bytes())
     if code != 250:
         conn.rset()
         raise smtplib.SMTPDataError(code, reply)
