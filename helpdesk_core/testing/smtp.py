@@ -72,10 +72,15 @@ class _Handler:
         if owner.mode == "hang":
             await asyncio.sleep(HANG_SECONDS)
             return "451 too late"
-        while owner.holding.is_set():
-            if server.transport is None or server.transport.is_closing():
-                break
-            await asyncio.sleep(0.01)
+        try:
+            while owner.holding.is_set():
+                if server.transport is None or server.transport.is_closing():
+                    break
+                await asyncio.sleep(0.01)
+        except asyncio.CancelledError:  # the client's connection was lost meanwhile
+            with owner.lock:
+                owner.abandoned += 1
+            raise
         if server.transport is None or server.transport.is_closing():
             # The client went away before we accepted: nothing was accepted.
             with owner.lock:
