@@ -15,15 +15,17 @@ import smtplib
 import socket
 import ssl
 import threading
+from email import charset as email_charset
 from email.header import Header
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
+from email.policy import compat32
 from email.utils import formataddr, formatdate
 from typing import Any, Mapping
 
 from wtforms import (Form, IntegerField, PasswordField, SelectChoice, SelectField,
                      StringField)
-from wtforms.validators import Email, Length, NumberRange, Optional
+from wtforms.validators import Length, NumberRange, Optional, Regexp
 
 from helpdesk_core import DeliveryError, Message, translator
 
@@ -31,6 +33,17 @@ _ = translator(__name__).gettext
 _l = translator(__name__).lazy_gettext
 
 SECURITY = ("starttls", "tls", "none")
+
+
+def _utf8() -> email_charset.Charset:
+    """UTF-8 with quoted-printable bodies (lines of at most 76 characters, as SMTP needs),
+    whatever another library registered for "utf-8" in the email package's global table."""
+    charset = email_charset.Charset("utf-8")
+    charset.header_encoding = email_charset.SHORTEST
+    charset.body_encoding = email_charset.QP
+    charset.output_charset = "utf-8"
+    return charset
+
 POOL_SIZE = 8
 
 
@@ -46,7 +59,9 @@ class EmailSettingsForm(Form):
     username = StringField(_l("User name"), validators=[Optional(), Length(max=255)])
     password = PasswordField(_l("Password"), validators=[Optional(), Length(max=255)])
     from_address = StringField(_l("From address"),
-                               validators=[Optional(), Email(), Length(max=255)])
+                               validators=[Optional(), Length(max=255), Regexp(
+                                   r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+                                   message=_l("Give an e-mail address."))])
     from_name = StringField(_l("From name"), default="Ward Helpdesk",
                             validators=[Optional(), Length(max=120)])
     ca_file = StringField(_l("CA certificate file (empty: the system's)"),
@@ -69,9 +84,9 @@ def build(message: Message, settings: Mapping[str, Any]) -> MIMEMultipart:
     sender = str(settings.get("from_address") or "")
     domain = sender.rpartition("@")[2] or "helpdesk.invalid"
     mail = MIMEMultipart("alternative")
-    mail["Subject"] = Header(message.subject, "utf-8")
+    mail["Subject"] = Header(message.subject, _utf8())
     name = str(settings.get("from_name") or "")
-    mail["From"] = formataddr((str(Header(name, "utf-8")) if name else "", sender))
+    mail["From"] = formataddr((name, sender), charset=_utf8())
     mail["To"] = message.address
     mail["Date"] = formatdate(localtime=False)
     mail["Message-ID"] = f"<{message.key}@{domain}>"
@@ -81,9 +96,9 @@ def build(message: Message, settings: Mapping[str, Any]) -> MIMEMultipart:
         mail["Importance"] = "high"
         mail["X-Priority"] = "1"
     mail["Content-Language"] = message.locale
-    mail.attach(MIMEText(message.text, "plain", "utf-8"))
+    mail.attach(MIMEText(message.text, "plain", _utf8()))
     if message.html:
-        mail.attach(MIMEText(message.html, "html", "utf-8"))
+        mail.attach(MIMEText(message.html, "html", _utf8()))
     return mail
 
 
@@ -171,7 +186,8 @@ def _transact(conn: smtplib.SMTP, sender: str, mail: MIMEMultipart, to: str) -> 
     if code not in (250, 251):
         conn.rset()
         raise smtplib.SMTPRecipientsRefused({to: (code, reply)})
-    code, reply = conn.data(mail.as_bytes())
+    # SMTP lines end in CRLF; smtplib sends bytes as they are.
+    code, reply = conn.data(mail.as_bytes(policy=compat32.clone(linesep="\r\n")))
     if code != 250:
         conn.rset()
         raise smtplib.SMTPDataError(code, reply)

@@ -119,6 +119,9 @@ def _real_values(app, world: World) -> dict[str, list[str]]:
         # kiosk's pages (ids that need not exist: hostile values matter there).
         "kind": ["wards", "devices"], "fmt": ["csv", "xlsx"], "token": ["x" * 43],
         "token_id": ["1"], "counter_id": ["1"],
+        # Notifications: a channel with a settings form and one without; ids that need
+        # not exist.
+        "channel": ["email", "webhook"], "notification_id": ["1"], "endpoint_id": ["1"],
     }
 
 

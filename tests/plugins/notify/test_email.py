@@ -40,6 +40,17 @@ def test_plain_text_and_html_in_vietnamese_with_the_key_as_message_id(smtp_serve
     assert got.mail["From"].addresses[0].addr_spec == "helpdesk@danang.test"
 
 
+def test_lines_stay_short_whatever_the_email_package_was_told(smtp_server, monkeypatch):
+    """Lines end in CRLF and stay under SMTP's 1,000 characters (else the server refuses
+    with 500), even when a library registered "utf-8" bodies as 8bit."""
+    from email import charset
+    monkeypatch.setitem(charset.CHARSETS, "utf-8", (charset.SHORTEST, None, "utf-8"))
+    server = smtp_server()
+    mail.send_email(message(html="<p>" + "Máy in kẹt giấy. " * 200 + "</p>"), server.settings())
+    assert server.accepted == 1
+    assert max(len(line) for line in server.messages[0].raw.splitlines()) <= 998
+
+
 def test_urgent_messages_are_marked_important(smtp_server):
     server = smtp_server()
     mail.send_email(message(urgent=True), server.settings())

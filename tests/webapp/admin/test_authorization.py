@@ -52,6 +52,7 @@ EXPECTATIONS: dict[str, dict[str, object]] = {
     "dashboard.": COORDINATORS,
     "access_log.": COORDINATORS,
     "profile.edit": SIGNED_IN,
+    "profile.notifications": SIGNED_IN,
     "admin.": ADMINS,
     # A scanned sticker of ward A's device: a message (naming nothing) outside ward A.
     "stickers.scan": dict(SIGNED_IN, staff_b=FORBIDDEN, student_expired=FORBIDDEN),
@@ -61,6 +62,12 @@ EXPECTATIONS: dict[str, dict[str, object]] = {
     "password_link.set_password": dict.fromkeys(ROLES, MISSING),
     "api_tokens.index": ADMINS,
     "api_tokens.revoke": dict(ADMINS, admin=MISSING),  # token 999999 does not exist
+    # Notifications: channel "email" exists; outbox row and endpoint 999999 do not.
+    "notify_admin.": ADMINS,
+    "notify_admin.retry": dict(ADMINS, admin=MISSING),
+    "notify_admin.webhook_edit": dict(ADMINS, admin=MISSING),
+    "notify_admin.webhook_delete": dict(ADMINS, admin=MISSING),
+    "notify_admin.webhook_test": dict(ADMINS, admin=MISSING),
     "api-tickets.": API,
     "api-catalog.": API,
     "api-docs.openapi_json": PUBLIC,
@@ -86,7 +93,8 @@ def parameters(world) -> dict[str, object]:
             "name": "network", "locale": "vi", "filename": "app.css", "action": "claim",
             "category": "network", "step": 0, "attachment_id": 999_999,
             "kind": "wards", "fmt": "csv", "token": "x" * 43,
-            "token_id": 999_999, "counter_id": 999_999}
+            "token_id": 999_999, "counter_id": 999_999, "channel": "email",
+            "notification_id": 999_999, "endpoint_id": 999_999}
 
 
 def _outcome(response) -> object:
