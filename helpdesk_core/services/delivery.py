@@ -40,6 +40,7 @@ from typing import Any, Callable, ContextManager, Mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .. import i18n
 from ..channels import AddressGone, Channel, DeliveryError, Message
 from ..models import Notification, User
 from ..models import NotificationStatus as NS
@@ -149,7 +150,8 @@ def claim(session: Session, now: dt.datetime, policy: DeliveryPolicy,
 def send_one(channel: Channel | None, message: Message, settings: Mapping[str, Any]) -> Outcome:
     """Call the channel's ``send`` within its timeout; any failure becomes an Outcome."""
     if channel is None:
-        return Outcome(DeliveryError("The channel is not loaded (plugin disabled?)."))
+        return Outcome(DeliveryError(i18n.gettext(
+            "The channel is not loaded (its plugin is disabled or missing).")))
     result: list[Outcome] = []
 
     def run() -> None:
@@ -166,7 +168,8 @@ def send_one(channel: Channel | None, message: Message, settings: Mapping[str, A
     worker.start()
     worker.join(channel.timeout)
     if not result:
-        return Outcome(DeliveryError(f"No answer within {channel.timeout:g} s."))
+        return Outcome(DeliveryError(i18n.gettext("No answer within %(seconds)s s.",
+                                                  seconds=f"{channel.timeout:g}")))
     return result[0]
 
 
