@@ -176,10 +176,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sweep-only", action="store_true")
     parser.add_argument("--bulk", action="store_true",
                         help="bench the bulk import instead (bench/bulk.py)")
+    parser.add_argument("--notify", action="store_true",
+                        help="bench notifications instead (bench/notify.py)")
     args = parser.parse_args(argv)
     if args.bulk:
         from bench import bulk
         return bulk.main(["--engines", args.engines])
+    if args.notify:
+        from bench import notify
+        return notify.main(["--engines", args.engines])
 
     ensure_wrk()
     engines = [] if args.sweep_only else [e.strip() for e in args.engines.split(",") if e.strip()]

@@ -15,6 +15,7 @@ import email.policy
 import socket
 import ssl
 import threading
+import time
 import warnings
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -36,6 +37,7 @@ class Received:
     mail_from: str
     mail: EmailMessage
     raw: bytes
+    received_at: float = 0.0  # time.time() when accepted
 
 
 def free_port() -> int:
@@ -91,7 +93,7 @@ class _Handler:
         with owner.lock:
             owner.messages.append(Received(
                 str(mail.get("Message-ID", "")), str(mail.get("Subject", "")),
-                list(envelope.rcpt_tos), envelope.mail_from, mail, raw))
+                list(envelope.rcpt_tos), envelope.mail_from, mail, raw, time.time()))
         return "250 OK accepted"
 
 

@@ -15,6 +15,7 @@ import smtplib
 import socket
 import ssl
 import threading
+import time
 from email import charset as email_charset
 from email.header import Header
 from email.mime.multipart import MIMEMultipart
@@ -45,6 +46,7 @@ def _utf8() -> email_charset.Charset:
     return charset
 
 POOL_SIZE = 8
+FRESH_SECONDS = 5.0  # a connection used this recently is not checked with NOOP first
 
 
 class EmailSettingsForm(Form):
@@ -109,19 +111,21 @@ class _Pool:
         self._lock = threading.Lock()
         self._idle: dict[tuple, queue.LifoQueue] = {}
 
-    def take(self, key: tuple) -> smtplib.SMTP | None:
+    def take(self, key: tuple) -> tuple[smtplib.SMTP, float] | None:
+        """A kept connection and how long it sat idle (seconds), or None."""
         with self._lock:
             idle = self._idle.setdefault(key, queue.LifoQueue())
         try:
-            return idle.get_nowait()
+            conn, since = idle.get_nowait()
         except queue.Empty:
             return None
+        return conn, time.monotonic() - since
 
     def give(self, key: tuple, conn: smtplib.SMTP) -> None:
         with self._lock:
             idle = self._idle.setdefault(key, queue.LifoQueue())
         if idle.qsize() < POOL_SIZE:
-            idle.put(conn)
+            idle.put((conn, time.monotonic()))
         else:
             _close(conn)
 
@@ -131,7 +135,7 @@ class _Pool:
             queues, self._idle = list(self._idle.values()), {}
         for idle in queues:
             while not idle.empty():
-                _close(idle.get_nowait())
+                _close(idle.get_nowait()[0])
 
 
 _pool = _Pool()
@@ -193,6 +197,22 @@ def _transact(conn: smtplib.SMTP, sender: str, mail: MIMEMultipart, to: str) -> 
         raise smtplib.SMTPDataError(code, reply)
 
 
+def _checked(kept: tuple[smtplib.SMTP, float] | None) -> smtplib.SMTP | None:
+    """A kept connection still worth using. One idle for a while is asked NOOP first:
+    if the server closed it meanwhile, that fails here, before anything is sent."""
+    if kept is None:
+        return None
+    conn, idle = kept
+    if idle < FRESH_SECONDS:
+        return conn
+    try:
+        conn.noop()
+        return conn
+    except (smtplib.SMTPException, OSError):
+        conn.close()
+        return None
+
+
 def _needs_utf8(*values: str) -> bool:
     return any(not value.isascii() for value in values)
 
@@ -219,13 +239,7 @@ def send_email(message: Message, settings: Mapping[str, Any], timeout: float = 2
     key = (settings["host"], settings.get("port"), settings.get("security"),
            settings.get("username"), settings.get("password"), settings.get("ca_file"))
     try:
-        conn = _pool.take(key)
-        if conn is not None:
-            try:
-                conn.noop()  # a kept connection the server closed fails here, harmlessly
-            except (smtplib.SMTPException, OSError):
-                conn.close()
-                conn = None
+        conn = _checked(_pool.take(key))
         if conn is None:
             conn = _connect(settings, timeout)
         try:

@@ -17,7 +17,7 @@ from helpdesk_core.plugin_api import STAGE_API, STAGE_DEPRECATED, active_renames
 from helpdesk_core.plugins import PluginRegistry, load_registry, make_plugin_manager
 from tests.plugins.api_plugins import LEFT_OUT, api_entry_points  # noqa: F401
 
-BUILTINS = {"printer", "network", "signing", "vneid", "kiosk", "egov", "other"}
+BUILTINS = {"printer", "network", "signing", "vneid", "kiosk", "egov", "other", "notify"}
 
 
 def test_the_api_version_is_published_as_major_minor():

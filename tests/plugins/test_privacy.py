@@ -82,7 +82,8 @@ def test_mask_in_walks_json_like_values():
 # Every category of the built-in plugins (one plugin may have several: egov has four).
 BUILTIN_CATEGORIES = sorted(
     category.key for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
-    if ep.value.startswith("plugins.") for category in ep.load().helpdesk_register_categories())
+    if ep.value.startswith("plugins.")
+    for category in getattr(ep.load(), "helpdesk_register_categories", list)())
 PII = "CCCD 048095012345 ĐT 0905.123.456"
 RAW = ["048095012345", "0905.123.456", "0905123456"]
 OTHER_PII = "số 048 095 012 345, +84 90 512 3456"

@@ -129,10 +129,11 @@ def test_nothing_to_send_through_until_set_up():
     assert not caught.value.permanent
 
 
-def test_a_kept_connection_closed_by_the_server_is_replaced(smtp_server):
+def test_a_kept_connection_closed_by_the_server_is_replaced(smtp_server, monkeypatch):
     server = smtp_server()
     mail.send_email(message("n1-email"), server.settings())
-    for conn in list(mail._pool._idle.values())[0].queue:
+    monkeypatch.setattr(mail, "FRESH_SECONDS", 0.0)
+    for conn, _ in list(mail._pool._idle.values())[0].queue:
         conn.sock.shutdown(2)  # as if the server had timed the idle connection out
     mail.send_email(message("n2-email"), server.settings())
     assert server.message_ids() == ["<n1-email@danang.test>", "<n2-email@danang.test>"]
