@@ -130,17 +130,23 @@ def save_settings(session: Session, registry: PluginRegistry, channel: str,
         raise ValidationFailed("Please check the highlighted answers.",
                                field_errors={k: [str(e) for e in v]
                                              for k, v in form.errors.items()})
+    row = session.get(ChannelSetting, channel)
+    before = dict(row.settings) if row is not None and isinstance(row.settings, dict) else {}
     stored: dict[str, Any] = {}
     for name, value in form.data.items():
         if name == "csrf_token":
             continue
-        stored[name] = encrypt(secret_key, str(value or "")) if is_secret(name) \
-            else _json_safe(value)
-    row = session.get(ChannelSetting, channel)
+        if not is_secret(name):
+            stored[name] = _json_safe(value)
+        elif str(value or "") == current.get(name) and name in before:
+            stored[name] = before[name]  # unchanged: keep its ciphertext (a new one differs)
+        else:
+            stored[name] = encrypt(secret_key, str(value or ""))
     if row is None:
         row = ChannelSetting(channel=channel, settings={})
         session.add(row)
-    row.settings = stored
-    row.updated_at = utcnow()
+    if stored != before:
+        row.settings = stored
+        row.updated_at = utcnow()
     session.flush()
     return row
