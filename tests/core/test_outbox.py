@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import re
 import threading
 
 import pytest
@@ -16,7 +15,7 @@ from helpdesk_core.plugins import PluginRegistry, make_plugin_manager
 from helpdesk_core.services import (channel_settings, delivery, notify_rules as rules, outbox,
                                     tickets, webhooks)
 
-from ..factories import make_ticket, make_user
+from ..factories import make_ticket
 from .conftest import quick_student, quick_user
 
 SECRET = "test-secret"

@@ -20,14 +20,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from helpdesk_core.models import Notification, NotificationStatus as NS, Role, User
-from helpdesk_core.plugins import PluginRegistry
 from helpdesk_core.services import channel_settings, notify_render, notify_rules, outbox
 
 from ..webapp.test_scheduler import wait_for

@@ -4,10 +4,7 @@ outbox with filters and retry, webhook endpoints, and each user's choices on /pr
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
-
 from sqlalchemy import select
 
 from helpdesk_core.models import (ChannelSetting, Notification, NotificationPreference,
@@ -57,7 +54,6 @@ def test_email_settings_are_encrypted_and_a_test_reaches_the_admin(app, logged_i
     [got] = server.messages
     assert got.rcpt_tos == ["quantri@danang.test"]
     page = text(admin.get("/admin/notifications/outbox?kind=test&status=sent"))
-    assert "quantri" not in page or "Ward Helpdesk" in page
     assert page.count("<tr>") == 2  # the header and the one test
 
 
