@@ -37,7 +37,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, ContextManager, Mapping
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from .. import i18n
@@ -75,6 +75,7 @@ class Outgoing:
     channel: str
     endpoint_id: int | None
     message: Message
+    attempts: int  # this one included
 
 
 @dataclass
@@ -141,8 +142,8 @@ def claim(session: Session, now: dt.datetime, policy: DeliveryPolicy,
     lease_until = now + dt.timedelta(seconds=policy.lease)
     for row in rows:
         row.status, row.next_attempt_at, row.attempts = NS.SENDING, lease_until, row.attempts + 1
-    claimed = [Outgoing(row.id, row.channel, row.endpoint_id, message_of(row, base_url))
-               for row in rows]
+    claimed = [Outgoing(row.id, row.channel, row.endpoint_id, message_of(row, base_url),
+                        row.attempts) for row in rows]
     session.commit()
     return claimed
 
@@ -175,37 +176,41 @@ def send_one(channel: Channel | None, message: Message, settings: Mapping[str, A
 
 def record(session: Session, registry: PluginRegistry, item: Outgoing, outcome: Outcome,
            now: dt.datetime, policy: DeliveryPolicy) -> str:
-    """Store what happened to one claimed row and commit; return its new status."""
-    row = session.get(Notification, item.id, populate_existing=True)
-    if row is None or row.status != NS.SENDING:
-        session.rollback()  # deleted, or retried by hand meanwhile
-        return "gone"
+    """Store what happened to one claimed row and commit; return its new status.
+
+    One conditional ``UPDATE`` (still ``sending``: not retried by hand meanwhile) and the
+    commit, so the row is ``sent`` a single statement after the receiver accepted it.
+    """
     error = outcome.error
     if error is None:
-        row.status, row.sent_at, row.last_error = NS.SENT, now, ""
+        status, values = NS.SENT, {"sent_at": now, "last_error": ""}
     else:
-        row.last_error = mask_personal_data(str(error.reason))[:2000]
-        if error.permanent or row.attempts >= policy.max_attempts:
-            row.status = NS.DEAD
-            if isinstance(error, AddressGone):
-                _forget(session, registry, row)
+        values = {"last_error": mask_personal_data(str(error.reason))[:2000]}
+        if error.permanent or item.attempts >= policy.max_attempts:
+            status = NS.DEAD
         else:
-            delay = max(backoff(row.attempts, policy), error.retry_after or 0.0)
-            row.status = NS.QUEUED
-            row.next_attempt_at = now + dt.timedelta(seconds=delay)
+            status = NS.QUEUED
+            delay = max(backoff(item.attempts, policy), error.retry_after or 0.0)
+            values["next_attempt_at"] = now + dt.timedelta(seconds=delay)
+    matched = session.execute(
+        update(Notification)
+        .where(Notification.id == item.id, Notification.status == NS.SENDING)
+        .values(status=status, **values)).rowcount  # also updates a loaded object
+    if matched and status == NS.DEAD and isinstance(error, AddressGone):
+        _forget(session, registry, item.channel, item.message.address)
     session.commit()
-    return row.status
+    return status if matched else "gone"
 
 
-def _forget(session: Session, registry: PluginRegistry, row: Notification) -> None:
-    channel = registry.channels.get(row.channel)
+def _forget(session: Session, registry: PluginRegistry, key: str, address: str) -> None:
+    channel = registry.channels.get(key)
     if channel is None or channel.forget is None:
         return
     try:
         with session.begin_nested():
-            channel.forget(session, row.address)
+            channel.forget(session, address)
     except Exception:
-        log.exception("channel %s could not forget an address", row.channel)
+        log.exception("channel %s could not forget an address", key)
 
 
 class SettingsCache:
