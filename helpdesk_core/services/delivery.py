@@ -18,8 +18,9 @@ The scheduler's delivery job calls :func:`drain` every second. One round:
 Delivery is at least once. A drainer killed between the receiver's acceptance and the
 commit of ``sent`` leaves the row ``sending``; when the lease runs out it is sent again
 with the same ``Message.key`` (the e-mail's Message-ID, the webhook's delivery id), so
-the receiving side can recognise it. Committing each outcome on its own keeps that
-window to the one commit after each send. A drainer killed before the receiver accepted
+the receiving side can recognise it. Committing each outcome on its own, as soon as it
+comes, with at most ``workers`` sends in flight, keeps that window to at most
+``workers`` messages per crash (the ones accepted but not yet recorded). A drainer killed before the receiver accepted
 (an e-mail whose DATA was not ended by the final dot) loses nothing: the SMTP server
 drops the unfinished message, and the row is sent again.
 
@@ -251,16 +252,37 @@ def drain(session_scope: SessionScope, registry: PluginRegistry, *, secret_key: 
                 cache = SettingsCache(registry, secret_key)
                 settings = {item.id: cache.get(session, item) for item in batch}
                 session.rollback()
-                futures = {pool.submit(send_one, registry.channels.get(item.channel),
-                                       item.message, settings[item.id]): item
-                           for item in batch}
-                for future in concurrent.futures.as_completed(futures):
-                    status = record(session, registry, futures[future], future.result(),
-                                    clock(), policy)
-                    _count(report, status, futures[future], future.result())
+                _send_batch(pool, session, registry, batch, settings, clock, policy, report)
             if len(batch) < policy.batch:
                 break
     return report
+
+
+def _send_batch(pool: concurrent.futures.ThreadPoolExecutor, session: Session,
+                registry: PluginRegistry, batch: list[Outgoing],
+                settings: Mapping[int, Mapping[str, Any]], clock: Callable[[], dt.datetime],
+                policy: DeliveryPolicy, report: DrainReport) -> None:
+    """Send a claimed batch, at most ``policy.workers`` at a time, recording each outcome
+    as soon as it comes. Bounding what is in flight bounds what a crash can send twice:
+    at most ``workers`` messages accepted by their receiver and not yet recorded."""
+    waiting = iter(batch)
+    pending: dict[concurrent.futures.Future, Outgoing] = {}
+
+    def submit_next() -> None:
+        item = next(waiting, None)
+        if item is not None:
+            pending[pool.submit(send_one, registry.channels.get(item.channel), item.message,
+                                settings[item.id])] = item
+
+    for _ in range(policy.workers):
+        submit_next()
+    while pending:
+        done, _ = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
+        for future in done:
+            item = pending.pop(future)
+            status = record(session, registry, item, future.result(), clock(), policy)
+            _count(report, status, item, future.result())
+            submit_next()
 
 
 def _count(report: DrainReport, status: str, item: Outgoing, outcome: Outcome) -> None:
