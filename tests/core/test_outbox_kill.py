@@ -9,9 +9,9 @@ message the server *did* accept is recorded as ``sent`` by the drainer, then kil
 So the kill falls where a crash must lose nothing and duplicate nothing: the server
 drops what it had not accepted, and the leases of the claimed rows run out and they go
 again. The one window that can duplicate (accepted by the server, the drainer killed
-before its commit of ``sent``) cannot be closed from the sending side, is one commit
-long, and is what ``Message-ID`` (the row's key) is for; bench/notify.py kills at random
-moments and counts it.
+before its commit of ``sent``) cannot be closed from the sending side (RFC 1047); it is
+bounded by the sends in flight (``NOTIFY_WORKERS``), and is what ``Message-ID`` (the
+row's key) is for; bench/notify.py kills at random moments and counts it.
 """
 
 from __future__ import annotations
