@@ -8,7 +8,7 @@ PORT ?= 5000
 # Folders that ship a gettext catalog (translations/<locale>/LC_MESSAGES/messages.po).
 # Domain errors carry their msgid as first argument.
 ERROR_KEYWORDS := -k HelpdeskError -k NotFound -k PermissionDenied -k TransitionNotAllowed -k Conflict -k ValidationFailed -k PluginError
-CATALOGS := helpdesk_core webapp plugins/printer plugins/network plugins/signing plugins/vneid plugins/kiosk plugins/egov plugins/other plugins/webpush plugins/zalo
+CATALOGS := helpdesk_core webapp plugins/printer plugins/network plugins/signing plugins/vneid plugins/kiosk plugins/egov plugins/other plugins/webpush plugins/zalo plugins/notify
 
 .PHONY: install compile run test messages bench clean
 

@@ -158,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="bench a batch's 200 certificates instead (bench/certificates.py)")
     parser.add_argument("--phone", action="store_true",
                         help="the student's journey on a phone in Chromium instead (bench/phone.py)")
+    parser.add_argument("--notify", action="store_true",
+                        help="bench notifications instead (bench/notify.py)")
     args = parser.parse_args(argv)
     if args.bulk:
         from bench import bulk
@@ -168,6 +170,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.phone:
         from bench import phone
         return phone.main(["--runs", str(args.runs)])
+    if args.notify:
+        from bench import notify
+        return notify.main(["--engines", args.engines])
 
     ensure_wrk()
     shape = load.SHAPES[args.shape]

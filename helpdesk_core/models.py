@@ -1050,3 +1050,114 @@ class Certificate(Base):
 
     batch: Mapped[Batch] = relationship()
     student: Mapped[User] = relationship(foreign_keys=[student_id])
+# --- Notifications: the outbox, preferences, channel settings, webhooks --------------
+
+class NotificationStatus:
+    """Where an outbox row stands (services/outbox.py)."""
+
+    QUEUED = "queued"      # waiting for the delivery job (``next_attempt_at``)
+    SENDING = "sending"    # claimed by a drainer until ``next_attempt_at`` (its lease)
+    SENT = "sent"          # the channel accepted it (or it went out in a digest)
+    DEAD = "dead"          # gave up: permanent error or too many attempts; retry by hand
+    HELD = "held"          # outside working hours: waits for the morning digest
+    ALL = (QUEUED, SENDING, SENT, DEAD, HELD)
+
+
+class Notification(Base):
+    """One message to one address on one channel: a row of the durable outbox.
+
+    Written in the transaction of the ticket event that causes it, so a rolled-back
+    change notifies nobody and a committed one is never forgotten; the scheduler's
+    delivery job hands it to its channel. ``key`` (unique) is the idempotency key the
+    channel receives as ``Message.key``.
+    """
+
+    __tablename__ = "notification"
+    __table_args__ = (
+        # The drain: due rows of a status, oldest due first.
+        Index("ix_notification_drain", "status", "next_attempt_at"),
+        # The morning digest: one user's held rows on one channel.
+        Index("ix_notification_held", "status", "user_id", "channel"),
+        Index("ix_notification_created", "created_at"),
+        CheckConstraint("status IN ('queued', 'sending', 'sent', 'dead', 'held')",
+                        name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(40))
+    address: Mapped[str] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"))
+    # An administrator-registered webhook endpoint (its URL and secret at delivery).
+    endpoint_id: Mapped[int | None] = mapped_column(
+        ForeignKey("webhook_endpoint.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ticket.id", ondelete="SET NULL"), index=True)
+    subject: Mapped[str] = mapped_column(String(255))
+    text: Mapped[str] = mapped_column(Text)
+    html: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(String(500), default="")
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    locale: Mapped[str] = mapped_column(String(5), default="vi")
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    status: Mapped[str] = mapped_column(String(10), default=NotificationStatus.QUEUED)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[dt.datetime | None]
+    # A held row that went out inside a digest: the digest's row.
+    digest_id: Mapped[int | None] = mapped_column(
+        ForeignKey("notification.id", ondelete="SET NULL"))
+
+    user: Mapped[User | None] = relationship()
+    ticket: Mapped[Ticket | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Notification {self.id} {self.channel} {self.kind} {self.status}>"
+
+
+class NotificationPreference(Base):
+    """A user's choice for one kind of notification on one channel (none: the default)."""
+
+    __tablename__ = "notification_preference"
+    __table_args__ = (UniqueConstraint("user_id", "channel", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(20))
+    enabled: Mapped[bool] = mapped_column(Boolean)
+
+
+class ChannelSetting(Base):
+    """A channel's settings as the administrators saved them; secrets encrypted
+    (services/channel_settings.py)."""
+
+    __tablename__ = "channel_setting"
+
+    channel: Mapped[str] = mapped_column(String(40), primary_key=True)
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class WebhookEndpoint(Base):
+    """A city system that receives signed webhooks (services/webhooks.py).
+
+    ``secret`` is encrypted with the application's secret; ``kinds`` lists the
+    notification kinds it subscribes to; ``ward_ids`` its wards, unless ``all_wards``.
+    """
+
+    __tablename__ = "webhook_endpoint"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    url: Mapped[str] = mapped_column(String(500))
+    secret: Mapped[str] = mapped_column(Text)
+    kinds: Mapped[list[Any]] = mapped_column(default=list)
+    all_wards: Mapped[bool] = mapped_column(Boolean, default=True)
+    ward_ids: Mapped[list[Any]] = mapped_column(default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -117,6 +117,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from . import api, api_tokens_admin
     api.init_app(app)
     app.register_blueprint(api_tokens_admin.bp)
+    from . import notify_admin
+    app.register_blueprint(notify_admin.bp)
     errors.register(app)
     headers.register(app)
     _register_template_helpers(app)

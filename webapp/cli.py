@@ -203,6 +203,9 @@ def register(app: Flask) -> None:
     user_group = AppGroup("user", help="Manage accounts.")
     app.cli.add_command(user_group)
 
+    from .notify import outbox_group
+    app.cli.add_command(outbox_group)
+
     @user_group.command("create")
     @click.option("--login", required=True)
     @click.option("--name", required=True)

@@ -102,6 +102,14 @@ DEFAULTS: dict[str, Any] = {
     # hosts, subdomains included); the server POSTs to them, so nothing else is accepted.
     # Empty: the browsers' own (FCM, Mozilla, Apple, Windows; services/push.py).
     "PUSH_SERVICE_HOSTS": "",
+    # Notifications (README "Notifications"; helpdesk_core/services/outbox.py, delivery.py)
+    "NOTIFY_INTERVAL_SECONDS": 1,    # how often the delivery job drains the outbox
+    "NOTIFY_MAX_ATTEMPTS": 8,        # then a message is a dead letter (retry by hand)
+    "NOTIFY_BASE_DELAY_SECONDS": 10, # first retry; doubles each time, with jitter
+    "NOTIFY_MAX_DELAY_SECONDS": 3600,
+    "NOTIFY_LEASE_SECONDS": 120,     # a claimed message whose drainer died is sent again after
+    "NOTIFY_BATCH": 100,             # messages claimed per transaction
+    "NOTIFY_WORKERS": 8,             # sends at the same time in one drainer
 }
 
 

@@ -8,7 +8,7 @@ reporter's and the assignee's contact from their profiles instead.
 
 from __future__ import annotations
 
-from flask import (Blueprint, current_app, flash, jsonify, redirect, render_template,
+from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template,
                    request, url_for)
 from flask_login import current_user, login_required
 from wtforms import EmailField, IntegerField, StringField
@@ -17,9 +17,10 @@ from wtforms.validators import DataRequired, Length, Optional
 from helpdesk_core import i18n
 from helpdesk_core.errors import ValidationFailed
 from helpdesk_core.i18n import lazy_gettext as _l
-from helpdesk_core.services import push, tickets, users
+from helpdesk_core.services import notify_rules, outbox, push, tickets, users
 
-from .admin_forms import TranslatedForm
+from . import registry
+from .admin_forms import ConfirmForm, TranslatedForm
 from .extensions import db
 from .web import flash_error
 
@@ -68,11 +69,16 @@ class RemoveDeviceForm(TranslatedForm):
 
 
 def _render(form: ContactForm, user, status: int = 200):
+    reg = registry()
+    channels = [(key, reg.channels[key]) for key in outbox.user_channels(reg)]
     return render_template(
         "profile/edit.html", form=form, user=user,
         devices=push.subscriptions_of(db.session, user),
         vapid_public_key=push.vapid_keys(db.session).public_key,
-        remove_form=RemoveDeviceForm()), status
+        remove_form=RemoveDeviceForm(), channels=channels,
+        kinds=[(kind, notify_rules.KIND_LABELS[kind]) for kind in notify_rules.PREFERENCE_KINDS],
+        enabled=outbox.enabled_pairs(db.session, reg, user),
+        preferences_form=ConfirmForm()), status
 
 
 def _push_hosts() -> tuple[str, ...]:
@@ -139,3 +145,20 @@ def push_remove():
             return redirect(url_for("profile.edit"))
     flash(i18n.gettext("That device is not in your list."), "error")
     return redirect(url_for("profile.edit"))
+
+
+@bp.route("/notifications", methods=["POST"])
+@login_required
+def notifications():
+    """Save which notifications the current user gets on which channel (checkboxes)."""
+    if not ConfirmForm().validate():
+        abort(400)
+    user = current_user._get_current_object()
+    reg = registry()
+    chosen = [(channel, kind) for channel in outbox.user_channels(reg)
+              for kind in notify_rules.PREFERENCE_KINDS
+              if request.form.get(f"notify-{channel}-{kind}")]
+    outbox.save_preferences(db.session, reg, user, chosen)
+    db.session.commit()
+    flash(i18n.gettext("Your notification choices are saved."), "success")
+    return redirect(url_for("profile.edit") + "#notifications")

@@ -343,6 +343,8 @@ def build(app: Flask) -> BackgroundScheduler:
     add_lifecycle_jobs(scheduler, app)
     add_privacy_jobs(scheduler, app)
     add_report_jobs(scheduler, app)
+    from . import notify
+    notify.add_jobs(scheduler, app)
     return scheduler
 
 

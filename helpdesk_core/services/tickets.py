@@ -38,7 +38,7 @@ from ..models import (Asset, AssetCheck, Role, Source, Status, Ticket, TicketCou
 from ..plugins import PluginRegistry
 from ..privacy import mask_in, mask_personal_data
 from ..text import fold, nfc
-from . import scope, sla, workflow
+from . import outbox, scope, sla, workflow
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,8 @@ def record_event(session: Session, registry: PluginRegistry | None, ticket: Tick
                  actor: User | None, now: dt.datetime, *, old: str | None = None,
                  new: str | None = None, body: str = "", internal: bool = False,
                  data: Mapping[str, Any] | None = None) -> TicketEvent:
-    """Append one entry to the ticket's history (and queue it for plugins).
+    """Append one entry to the ticket's history (and queue it for plugins), and write the
+    notifications it calls for into the outbox (:func:`.outbox.on_event`).
 
     Inside :func:`.api_tokens.acting_as`, the entry's ``data["via"]`` names the
     integration the system acts for.
@@ -117,6 +118,8 @@ def record_event(session: Session, registry: PluginRegistry | None, ticket: Tick
     ticket.updated_at = now
     if registry is not None:
         session.info.setdefault(_PENDING, []).append((registry, ticket, event))
+    # Notifications go into the outbox in this same transaction (services/outbox.py).
+    outbox.on_event(session, registry, ticket, event, now)
     return event
 
 

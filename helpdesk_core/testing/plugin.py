@@ -223,6 +223,29 @@ def plugin_sessions(database, db_session):
     install_session_source(make_session_factory(database.engine))
     yield
     install_session_source(None)
+def smtp_server(tmp_path):
+    """``smtp_server(security="none", login=None)``: a real SMTP server on loopback
+    (aiosmtpd) recording what it accepts; ``security`` is ``"none"``, ``"starttls"`` or
+    ``"tls"`` (self-signed, its certificate in ``server.cert_file``). See
+    :class:`~helpdesk_core.testing.smtp.SmtpServer`."""
+    from .smtp import SmtpServer  # aiosmtpd is a test dependency
+    servers: list[SmtpServer] = []
+
+    def start(security: str = "none", login: tuple[str, str] | None = None) -> SmtpServer:
+        context, cert = None, None
+        if security != "none":
+            folder = tmp_path / f"smtp{len(servers)}"
+            folder.mkdir()
+            cert, key = peers.make_cert(folder, 90)
+            context = peers.server_context(cert, key)
+        server = SmtpServer(security=security, context=context, login=login)
+        server.cert_file = str(cert) if cert else ""
+        servers.append(server.start())
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from helpdesk_core.plugins import PluginRegistry, load_registry, make_plugin_man
 from tests.plugins.api_plugins import LEFT_OUT, api_entry_points  # noqa: F401
 
 BUILTINS = {"printer", "network", "signing", "vneid", "kiosk", "egov", "other", "webpush",
-            "zalo"}
+            "zalo", "notify"}
 
 
 def test_the_api_version_is_published_as_major_minor():

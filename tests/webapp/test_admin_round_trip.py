@@ -133,3 +133,27 @@ def test_calendar_day_form_keeps_the_ward(app, world, admin_client):
     """The calendar adds days (no edit route): its ward select starts on city-wide."""
     fields = post_form(admin_client.get("/admin/calendar").get_data(as_text=True))
     assert ("ward", "") in fields
+
+
+def test_notification_forms_save_unchanged(app, world, admin_client, registry):
+    """The e-mail channel's settings (a secret among them) and a webhook endpoint."""
+    from helpdesk_core.models import WebhookEndpoint
+    from helpdesk_core.services import channel_settings, webhooks
+    with app.app_context():
+        key = app.config["SECRET_KEY"]
+        channel_settings.save_settings(
+            db.session, registry, "email",
+            {"host": "smtp.danang.test", "port": 587, "security": "starttls",
+             "username": "helpdesk", "password": "mật khẩu", "from_address": "hd@danang.test",
+             "from_name": "Hỗ trợ phường", "ca_file": ""}, key)
+        endpoint = webhooks.save_endpoint(
+            db.session, key, name="Tổng đài 1022", url="https://1022.danang.test/hook",
+            secret="s" * 24, kinds=["sla_breach"], all_wards=False, ward_ids=[world.ward_a])
+        db.session.commit()
+        ident = endpoint.id
+    round_trip(app, admin_client, "/admin/notifications/channels/email")
+    round_trip(app, admin_client, f"/admin/notifications/webhooks/{ident}")
+    with app.app_context():
+        assert channel_settings.settings_of(db.session, registry, "email",
+                                            key)["password"] == "mật khẩu"
+        assert db.session.get(WebhookEndpoint, ident).ward_ids == [world.ward_a]

@@ -144,6 +144,9 @@ def _real_values(app, world: World) -> dict[str, list[str]]:
         "batch_id": [str(ids["batch_id"])], "university_id": [str(ids["university_id"])],
         "student_id": [str(world.user_ids["student_a"])],
         "number": ["CN-2026-AAAA-BBBB-CCCC", ids["number"]],
+        # Notifications: a channel with a settings form and one without; ids that need
+        # not exist.
+        "channel": ["email", "webhook"], "notification_id": ["1"], "endpoint_id": ["1"],
     }
 
 

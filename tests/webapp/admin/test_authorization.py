@@ -62,6 +62,7 @@ EXPECTATIONS: dict[str, dict[str, object]] = {
     "profile.push_remove": SIGNED_IN,
     # The installable web app's files: browsers fetch them without an account.
     "pwa.": PUBLIC,
+    "profile.notifications": SIGNED_IN,
     "admin.": ADMINS,
     # A scanned sticker of ward A's device: a message (naming nothing) outside ward A.
     "stickers.scan": dict(SIGNED_IN, staff_b=FORBIDDEN, student_expired=FORBIDDEN),
@@ -71,6 +72,12 @@ EXPECTATIONS: dict[str, dict[str, object]] = {
     "password_link.set_password": dict.fromkeys(ROLES, MISSING),
     "api_tokens.index": ADMINS,
     "api_tokens.revoke": dict(ADMINS, admin=MISSING),  # token 999999 does not exist
+    # Notifications: channel "email" exists; outbox row and endpoint 999999 do not.
+    "notify_admin.": ADMINS,
+    "notify_admin.retry": dict(ADMINS, admin=MISSING),
+    "notify_admin.webhook_edit": dict(ADMINS, admin=MISSING),
+    "notify_admin.webhook_delete": dict(ADMINS, admin=MISSING),
+    "notify_admin.webhook_test": dict(ADMINS, admin=MISSING),
     "api-tickets.": API,
     "api-catalog.": API,
     "api-docs.openapi_json": PUBLIC,
@@ -132,7 +139,8 @@ def parameters(world) -> dict[str, object]:
             "shift_id": 999_999, "change_id": 999_999, "skill_id": 999_999,
             "incident_id": 999_999, "month": "2026-03", "batch_id": world.batch,
             "university_id": world.university, "student_id": world.student_a,
-            "number": "CN-2026-AAAA-BBBB-CCCC"}
+            "number": "CN-2026-AAAA-BBBB-CCCC", "channel": "email",
+            "notification_id": 999_999, "endpoint_id": 999_999}
 
 
 def _outcome(response) -> object:

@@ -6,7 +6,7 @@ placements go into one default batch spanning their dates (serving their wards),
 each distinct university name they carry becomes a university.
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-05 09:00:00.000000
 
 """
@@ -20,7 +20,7 @@ import helpdesk_core.models
 
 # revision identifiers, used by Alembic.
 revision = '0012'
-down_revision = '0010'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
