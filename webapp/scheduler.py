@@ -311,11 +311,12 @@ def monthly_report(app: Flask) -> Any:
     with app.app_context():
         try:
             row = monthly_store.run_due(db.session, report_options(), _now())
-            mails = monthly_store.deliver_report(db.session, row) if row is not None else []
+            sent = (monthly_store.deliver_report(db.session, app.extensions["helpdesk"], row,
+                                                 _now()) if row is not None else [])
             db.session.commit()
             if row is not None:
-                log.info("monthly report of %s made (%d e-mails to send)",
-                         f"{row.month:%m/%Y}", len(mails))
+                log.info("monthly report of %s made (%d notifications queued)",
+                         f"{row.month:%m/%Y}", len(sent))
             return row
         except Exception:
             tickets.rollback(db.session)

@@ -6,7 +6,7 @@
   through :func:`run_due`, so running twice (or in two processes) keeps one report.
 * :func:`run_due` makes last month's report from the city's first working day of the
   month on (a server that was down that day catches up the next).
-* :func:`deliver_report` says which coordinators get it by e-mail and with what.
+* :func:`deliver_report` tells the coordinators through the notifications outbox.
 """
 
 from __future__ import annotations
@@ -21,8 +21,10 @@ from sqlalchemy.orm import Session, defer
 
 from .. import i18n
 from ..calendar import DEFAULT_TIMEZONE, WorkingCalendar
-from ..models import CalendarDay, MonthlyReport, Role, User
-from . import monthly
+from ..models import CalendarDay, MonthlyReport, Notification, Role, User
+from ..plugins import PluginRegistry
+from . import monthly, notify_rules, outbox
+from .notify_render import LINK, Rendered
 
 # The first working day is at most this many days into a month (Tết can close a week).
 MAX_DAYS_TO_FIRST_WORKING_DAY = 20
@@ -133,36 +135,29 @@ def run_due(session: Session, options: Options, now: dt.datetime) -> MonthlyRepo
 
 # --- delivery ------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class ReportMail:
-    """One e-mail of a report to one coordinator (the outbox sends it)."""
-
-    to: str
-    name: str
-    subject: str
-    body: str
-    attachments: tuple[tuple[str, str, bytes], ...]  # (filename, content type, bytes)
-
-
 def filename(report: MonthlyReport, extension: str) -> str:
     """``bao-cao-thang-2026-03.pdf``: the file's name for downloads and e-mails."""
     return f"bao-cao-thang-{report.month:%Y-%m}.{extension}"
 
 
-def deliver_report(session: Session, report: MonthlyReport) -> list[ReportMail]:
-    """The e-mails of *report*: one per active coordinator with an e-mail address.
-
-    Nothing is sent here: the outbox of the notification module takes these (that is
-    where retries and delivery records belong). Coordinators without an address get none.
-    """
-    from ..monthly_files import PDF_CONTENT_TYPE, XLSX_CONTENT_TYPE
+def deliver_report(session: Session, registry: PluginRegistry, report: MonthlyReport,
+                   now: dt.datetime) -> list[Notification]:
+    """Tell every active coordinator that *report* is ready, on the channels they chose
+    for reports (e-mail where it is configured): a link to its page, where the PDF and
+    the Excel file wait behind the login, never the files themselves. Once per report:
+    its month is the outbox key, so a job that runs twice sends once. Does not commit."""
     people = session.scalars(select(User).where(User.role == Role.COORDINATOR,
-                                                User.active.is_(True), User.email != "")
-                             .order_by(User.id))
+                                                User.active.is_(True)).order_by(User.id))
     month = f"{report.month:%m/%Y}"
-    subject = i18n.gettext("Ward helpdesk report, %(month)s", month=month)
-    body = i18n.gettext("The ward helpdesk's report of %(month)s is attached (PDF and "
-                        "Excel). It can also be downloaded from the dashboard.", month=month)
-    files = ((filename(report, "pdf"), PDF_CONTENT_TYPE, report.pdf),
-             (filename(report, "xlsx"), XLSX_CONTENT_TYPE, report.xlsx))
-    return [ReportMail(p.email, p.name, subject, body, files) for p in people]
+
+    def words(locale: str) -> Rendered:
+        with i18n.use_locale(locale):
+            subject = i18n.gettext("Ward helpdesk report, %(month)s", month=month)
+            text = i18n.gettext("The ward helpdesk's report of %(month)s is ready (PDF and "
+                                "Excel): %(link)s", month=month, link=LINK)
+        return Rendered(subject, text)
+    return outbox.notify_users(session, registry, list(people), notify_rules.REPORT, words,
+                               now=now, url="/dashboard/monthly",
+                               key=f"report-{report.month:%Y-%m}",
+                               data={"event": notify_rules.REPORT,
+                                     "month": f"{report.month:%Y-%m}"})

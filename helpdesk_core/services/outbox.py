@@ -26,6 +26,7 @@ from ..models import NotificationStatus as NS
 from ..plugins import PluginRegistry
 from ..privacy import mask_personal_data
 from . import notify_render as render
+from . import roster
 from . import notify_rules as rules
 
 # Ticket events the rules may act on; the others cost nothing.
@@ -37,11 +38,17 @@ Words = render.Rendered | Callable[[str], render.Rendered]
 
 # --- the people of the rules -----------------------------------------------------
 
-def on_duty_student_ids(session: Session, ward_id: int, today: dt.date) -> tuple[int, ...]:
-    """Who is on duty in a ward today: the students with a current placement there.
+def on_duty_student_ids(session: Session, ward_id: int, now: dt.datetime) -> tuple[int, ...]:
+    """Who hears of a ward's new tickets: the students on its roster at *now*
+    (:func:`.roster.on_duty`); when nobody is (the centre is closed, a gap in the
+    roster), every student placed in the ward today, so that a P1 at night still reaches
+    someone and a held message has someone's morning digest to wait in."""
+    from . import tickets  # tickets imports this module
 
-    The one place that answers it for notifications, so a duty roster can replace it.
-    """
+    rostered = roster.on_duty(session, ward_id, now)
+    if rostered:
+        return tuple(sorted(student.id for student in rostered))
+    today = now.astimezone(tickets.sla_timezone()).date()
     placed = select(StudentAssignment.student_id).where(
         StudentAssignment.ward_id == ward_id, StudentAssignment.on_duty.is_(True),
         StudentAssignment.starts_on <= today, StudentAssignment.ends_on >= today)
@@ -143,8 +150,11 @@ def _to_users(session: Session, registry: PluginRegistry, people: list[tuple[Use
               priority: int | None, working_time: bool, hold_until: dt.datetime | None,
               url: str, ticket: Ticket | None, data: Mapping[str, Any],
               digestible: bool, key: str | None) -> list[Notification]:
-    """Rows for (user, kind, urgent) triples on every user channel they want."""
+    """Rows for (user, kind, urgent) triples on every user channel they want; with a
+    *key*, none for a user and channel that already had that key (a job run again)."""
     prefs = preferences(session, [user.id for user, _, _ in people])
+    taken = set(session.scalars(select(Notification.key).where(
+        Notification.key.like(f"{key}-u%")))) if key else set()
     rows: list[Notification] = []
     for user, kind, urgent in people:
         for channel_key in user_channels(registry):
@@ -155,6 +165,8 @@ def _to_users(session: Session, registry: PluginRegistry, people: list[tuple[Use
                 continue
             addresses = registry.channels[channel_key].addresses(session, user) or []
             for index, address in enumerate(addresses):
+                if key and f"{key}-u{user.id}-{channel_key}-{index}" in taken:
+                    continue
                 rows.append(enqueue(
                     session, channel=channel_key, address=address, kind=kind,
                     words=words_for(user), now=now, url=url, user_id=user.id, ticket=ticket,
@@ -182,7 +194,7 @@ def on_event(session: Session, registry: PluginRegistry | None, ticket: Ticket,
     today = now.astimezone(tickets.sla_timezone()).date()
     people = rules.People()
     if rules.needs_people(facts):
-        people = rules.People(on_duty_student_ids(session, ticket.ward_id, today),
+        people = rules.People(on_duty_student_ids(session, ticket.ward_id, now),
                               coordinator_ids(session))
     chosen = rules.recipients(facts, people)
     kind = rules.event_kind(facts)

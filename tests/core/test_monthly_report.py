@@ -257,15 +257,17 @@ def test_the_scheduler_step_makes_last_month_from_the_first_working_day(db_sessi
                                  dt.datetime(2027, 2, 1, 3, tzinfo=UTC)) is None
 
 
-def test_delivery_goes_to_coordinators_with_an_address(db_session, registry):
+def test_delivery_tells_coordinators_through_the_outbox_once(db_session, registry):
     _world(db_session, registry)
-    make_user(db_session, Role.COORDINATOR, email="lan@danang.gov.vn", name="Nguyễn Thị Lan")
+    lan = make_user(db_session, Role.COORDINATOR, email="lan@danang.gov.vn", name="Nguyễn Thị Lan")
     make_user(db_session, Role.COORDINATOR, email="")
     make_user(db_session, Role.COORDINATOR, email="nghi@danang.gov.vn").active = False
     make_user(db_session, Role.ADMIN, email="admin@danang.gov.vn")
     row = monthly_store.generate(db_session, MARCH, _options(), IN_MARCH)
-    mails = monthly_store.deliver_report(db_session, row)
-    assert [m.to for m in mails] == ["lan@danang.gov.vn"]
-    names = [a[0] for a in mails[0].attachments]
-    assert names == ["bao-cao-thang-2026-03.pdf", "bao-cao-thang-2026-03.xlsx"]
-    assert mails[0].attachments[0][2] == row.pdf and "03/2026" in mails[0].subject
+    queued = monthly_store.deliver_report(db_session, registry, row, IN_MARCH)
+    emails = [n for n in queued if n.channel == "email"]
+    assert [(n.address, n.user_id) for n in emails] == [("lan@danang.gov.vn", lan.id)]
+    assert "03/2026" in emails[0].subject and emails[0].url.endswith("/dashboard/monthly")
+    db_session.flush()
+    again = monthly_store.deliver_report(db_session, registry, row, IN_MARCH)
+    assert [n for n in again if n.channel == "email"] == []  # the month's key: sent once

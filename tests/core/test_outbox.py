@@ -294,12 +294,13 @@ def test_notify_users_with_a_key_sends_once(db_session, fake_registry, cast, now
                                 words, now=now, key="report-2026-02", url="/dashboard/")
     tickets.commit(db_session)
     assert [r.subject for r in first if r.channel == "fake"] == ["Báo cáo vi"]
-    from sqlalchemy.exc import IntegrityError
-    with pytest.raises(IntegrityError):
-        outbox.notify_users(db_session, fake_registry, [cast.coordinator], rules.REPORT, words,
-                            now=now, key="report-2026-02")
-        db_session.flush()
-    tickets.rollback(db_session)
+    again = outbox.notify_users(db_session, fake_registry, [cast.coordinator], rules.REPORT,
+                                words, now=now, key="report-2026-02")
+    assert again == []  # the job ran twice: nothing new
+    other = outbox.notify_users(db_session, fake_registry, [cast.coordinator], rules.REPORT,
+                                words, now=now, key="report-2026-03")
+    assert [r.subject for r in other if r.channel == "fake"] == ["Báo cáo vi"]
+    tickets.commit(db_session)
 
 
 def test_webhook_endpoints_get_the_kinds_of_their_wards(db_session, fake_registry, cast, now):
@@ -343,11 +344,17 @@ def test_channel_secrets_are_stored_encrypted(db_session, registry):
                                         "another")["password"] == ""
 
 
-def test_on_duty_is_a_current_placement(db_session, cast, now):
-    from ..factories import make_ward
-    assert outbox.on_duty_student_ids(db_session, cast.ward.id, now.date()) == tuple(
-        sorted([cast.student.id, cast.other_student.id]))
+def test_on_duty_is_the_roster_else_everyone_placed(db_session, cast, now):
+    from ..factories import make_student, make_ward
+    assert outbox.on_duty_student_ids(db_session, cast.ward.id, now) == tuple(
+        sorted([cast.student.id, cast.other_student.id]))  # both on this morning's roster
     off = quick_student(db_session, cast.ward, now.date(), on_duty=False)
-    assert off.id not in outbox.on_duty_student_ids(db_session, cast.ward.id, now.date())
-    assert outbox.on_duty_student_ids(db_session, make_ward(db_session).id, now.date()) == ()
+    placed = make_student(db_session, cast.ward, now.date())  # placed, on no roster
+    assert outbox.on_duty_student_ids(db_session, cast.ward.id, now) == tuple(
+        sorted([cast.student.id, cast.other_student.id]))
+    night = now.replace(hour=14)  # 21:00 in Da Nang: nobody on duty, everyone placed hears
+    assert outbox.on_duty_student_ids(db_session, cast.ward.id, night) == tuple(
+        sorted([cast.student.id, cast.other_student.id, placed.id]))
+    assert off.id not in outbox.on_duty_student_ids(db_session, cast.ward.id, night)
+    assert outbox.on_duty_student_ids(db_session, make_ward(db_session).id, now) == ()
     assert quick_user(db_session, Role.STAFF).id  # staff are never on duty
