@@ -235,7 +235,7 @@ def add_lifecycle_jobs(scheduler: BackgroundScheduler, app: Flask) -> None:
     Each run commits through ``tickets.commit`` (plugins then hear the events); a failure
     is logged and rolled back, and the next run tries again.
     """
-    from helpdesk_core.services import sla, tickets
+    from helpdesk_core.services import sla_sweep, tickets
 
     def run(name: str, job) -> None:
         with app.app_context():
@@ -248,7 +248,7 @@ def add_lifecycle_jobs(scheduler: BackgroundScheduler, app: Flask) -> None:
                 log.exception("%s failed", name)
 
     def sweep() -> None:
-        run("SLA sweep", sla.sweep)
+        run("SLA sweep", sla_sweep.sweep)
 
     def auto_close() -> None:
         days = int(app.config.get("AUTO_CLOSE_WORKING_DAYS", 3))

@@ -1,7 +1,7 @@
 """Automatic assignment: a new ticket goes to the on-duty student with the least work.
 
 Wards switch it on with ``Ward.auto_assign``. :func:`~.tickets.file_ticket` calls
-:func:`auto_assign` right after filing; the assignment is an ordinary ``assign`` action
+:func:`~.tickets.auto_assign` (which asks :func:`choose_student`) right after filing; the assignment is an ordinary ``assign`` action
 done by the system (``actor=None``), so it leaves the same ``assigned`` and ``status``
 events as a coordinator's (the ``status`` event carries ``data["auto"] = True``).
 """
@@ -14,7 +14,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..models import Role, Status, StudentAssignment, Ticket, User
-from ..plugins import PluginRegistry
 
 
 def open_ticket_count():
@@ -46,28 +45,3 @@ def choose_student(session: Session, ward_id: int, today: dt.date) -> User | Non
     """The on-duty student of the ward with the fewest open tickets, or None."""
     candidates = on_duty_students(session, ward_id, today)
     return candidates[0][0] if candidates else None
-
-
-def auto_assign(session: Session, registry: PluginRegistry | None, ticket: Ticket,
-                now: dt.datetime) -> User | None:
-    """Assign a new, unassigned ticket to :func:`choose_student`; return the student.
-
-    Does nothing (returns None) when the ticket is not new, already has an assignee, or
-    nobody is on duty: it then waits in the queue to be claimed. Does not look at
-    ``Ward.auto_assign`` (the caller decides); does not commit.
-
-    Two tickets filed at the same moment may both go to the same student (the counts are
-    read without a lock); the balance evens out with the next tickets.
-    """
-    from . import tickets  # tickets imports this module when filing
-
-    if ticket.status != Status.NEW or ticket.assignee_id is not None:
-        return None
-    session.flush()  # count the tickets filed in this transaction too
-    today = now.astimezone(tickets.sla_timezone()).date()
-    student = choose_student(session, ticket.ward_id, today)
-    if student is None:
-        return None
-    tickets.perform(session, registry, ticket, None, "assign", now, assignee=student,
-                    data={"auto": True})
-    return student
