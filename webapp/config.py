@@ -73,8 +73,10 @@ DEFAULTS: dict[str, Any] = {
     "HEALTH_RETENTION_DAYS": 14,     # check results kept (the latest per check always)
     "HEALTH_PRUNE_SECONDS": 3600,
     "HEALTH_EVENT_MINUTES": 30,      # at most one history entry per ticket per period
-    "HEALTH_FLAP_CHANGES": 4,        # more changes than this within the window: flapping
-    "HEALTH_FLAP_WINDOW_MINUTES": 60,
+    # Flapping: weighted state changes in a check's last 21 results (services/health/rules.py)
+    "HEALTH_FLAP_HIGH_PERCENT": 30.0,  # starts above this
+    "HEALTH_FLAP_LOW_PERCENT": 25.0,   # stops below this
+    "HEALTH_MIN_INTERVAL_SECONDS": 10,  # the shortest check interval an admin may set
     # Personal data (README "Personal data"; helpdesk_core/services/access_log.py, purge.py)
     # Who opened a ticket page, an attachment or an export is kept this long (Law 91/2025
     # asks the centre to account for access; a year covers an inspection's usual window).

@@ -72,8 +72,8 @@ def health_policy(app: Flask) -> health.HealthPolicy:
     config = app.config
     return health.HealthPolicy(
         event_interval=dt.timedelta(minutes=float(config["HEALTH_EVENT_MINUTES"])),
-        flap_changes=int(config["HEALTH_FLAP_CHANGES"]),
-        flap_window=dt.timedelta(minutes=float(config["HEALTH_FLAP_WINDOW_MINUTES"])),
+        flap_high=float(config["HEALTH_FLAP_HIGH_PERCENT"]),
+        flap_low=float(config["HEALTH_FLAP_LOW_PERCENT"]),
         retention_days=int(config["HEALTH_RETENTION_DAYS"]))
 
 
