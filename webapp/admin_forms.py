@@ -152,6 +152,8 @@ class AssetForm(TranslatedForm):
         SelectChoice(key, CRITICALITY_LABELS[key]) for key in Criticality.ALL],
         validate_choice=False)
     active = BooleanField(_l("Active"), default=True)
+    # The device this one sits behind (same ward): its outage covers this one's.
+    depends_on = IdSelectField(_l("Sits behind (depends on)"), validate_choice=False)
 
 
 class CheckForm(TranslatedForm):

@@ -134,7 +134,7 @@ class Checks(Kind):
         Column("config", "Cài đặt", "Cài đặt của kiểu kiểm tra, dạng JSON. "
                'Ví dụ: {"port": 9100}', '{"port": 9100}', parse=_settings,
                show=_show_settings),
-        number("interval_seconds", "Chu kỳ (giây)", "30-86400. Ví dụ: 300", "300",
+        number("interval_seconds", "Chu kỳ (giây)", "10-86400. Ví dụ: 300", "300",
                default=300),
         number("timeout_seconds", "Chờ tối đa (giây)", "0,5-120. Ví dụ: 5", "5", kind=float,
                default=5.0),

@@ -17,7 +17,7 @@ This package re-exports what the web app, the CLI and the tests use.
 """
 
 from .batching import Recorder, RunLocks, TargetReader
-from .board import Board, BoardWard, colour_of, status_board
+from .board import Board, BoardWard, colour_of, outage_history, status_board
 from .filing import PRIORITY_BY_CRITICALITY, WARNING_PRIORITY
 from .recording import (Outcome, PendingResult, on_state_change, open_ticket_for,
                         open_tickets_for, prune_records, record_result, record_results)
@@ -31,4 +31,5 @@ __all__ = ["HealthPolicy", "DEFAULT_POLICY", "Outcome", "PRIORITY_BY_CRITICALITY
            "CheckRunner", "record_results", "record_result", "on_state_change",
            "target_of", "run_check", "open_ticket_for", "open_tickets_for", "run_lock",
            "read_targets", "ran_recently", "check_now", "schedulable_checks",
-           "prune_records", "status_board", "colour_of", "Board", "BoardWard"]
+           "prune_records", "status_board", "colour_of", "outage_history", "Board",
+           "BoardWard"]

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ...contracts import CheckStatus
-from ...models import Asset, AssetCheck, Ticket, User, Ward
+from ...models import Asset, AssetCheck, CheckOutage, Ticket, User, Ward
 from .. import scope
 from .recording import open_tickets_for
 from .rules import is_bad
@@ -72,3 +72,12 @@ def status_board(session: Session, user: User | None, today: dt.date,
             blocks.append(BoardWard(asset.ward, []))
         blocks[-1].assets.append(asset)
     return Board(blocks, open_tickets)
+
+
+def outage_history(session: Session, asset_id: int, limit: int = 30) -> list[CheckOutage]:
+    """The device's latest outages, newest first (with their checks), however short:
+    also those that never reached a check's failure threshold."""
+    return list(session.scalars(select(CheckOutage).where(CheckOutage.asset_id == asset_id)
+                                .options(joinedload(CheckOutage.check))
+                                .order_by(CheckOutage.started_at.desc(), CheckOutage.id.desc())
+                                .limit(limit)))
