@@ -61,7 +61,7 @@ DEFAULTS: dict[str, Any] = {
     "DASHBOARD_CACHE_SECONDS": 60,   # dashboard's SLA compliance and weekly volumes (0: off)
     "AUTO_CLOSE_WORKING_DAYS": 3,    # resolved tickets close after this many working days
     "SQLALCHEMY_RECORD_QUERIES": False,
-    # Health checks (webapp/scheduler.py, helpdesk_core/services/health.py)
+    # Health checks (webapp/scheduler.py, helpdesk_core/services/health/)
     # Blocking checks (a plugin's ``run``) running at the same time in one scheduler: they
     # wait on the network, not the CPU, and a hung device holds a worker until its timeout.
     "HEALTH_MAX_WORKERS": 128,
