@@ -227,7 +227,7 @@ def save_asset(session: Session, registry: PluginRegistry, asset: Asset | None, 
     if any(ch.isspace() for ch in _clean(address)):
         errors["address"] = [i18n.gettext("Write a host name, host:port or URL without spaces.")]
     if depends_on is not KEEP and depends_on is not None:
-        if ward is None or depends_on.ward_id != ward.id:
+        if ward is None or depends_on.ward is None or depends_on.ward.id != ward.id:
             errors["depends_on"] = [i18n.gettext(
                 "The device it sits behind must be in the same ward.")]
         elif _depends_on_loop(asset, depends_on):
