@@ -1,19 +1,25 @@
-"""A health-check sweep of 1,000 loopback targets through the scheduler's own machinery.
+"""A health-check sweep of 5,000 loopback devices through the scheduler's own machinery,
+and a scripted outage: how long from a device failing to its ticket, and back.
 
-This process listens on 1,000 loopback ports (asyncio, one thread): 90% answer HTTP at
-once, 10% accept the connection and never answer. A fresh database gets one asset per
-target with an ``http`` check (timeout 2 s). A child process (``--child``) builds the
-app and its scheduler exactly as ``helpdesk scheduler`` does (``webapp.scheduler.build``),
+This process serves the devices (bench/peers.py): SNMP printers 40% (snmpsim), IPP
+printers 20%, eSCL scanners 10%, HTTP services 20%, TCP ports 10%; 10% of all devices
+hang (accept and never answer; for SNMP a port nobody reads). A fresh database gets one
+asset and check per device (timeout 2 s). A child process (``--child``) builds the app
+and its scheduler exactly as ``helpdesk scheduler`` does (``webapp.scheduler.build``),
 submits one run of every check to the scheduler's ``checks`` executor (its event loop,
 each run going through ``health.CheckRunner``: batched target reads, the registry's
-guard and hard timeout, the recorder) and reports when every check has a recorded
-result. This process watches the child's memory.
+guard and hard timeout, the recorder and the ticket rules) and reports when every check
+has a recorded result. This process watches the child's memory.
+
+The outage (``outage``): 20 HTTP devices checked every 10 s (thresholds 3 and 2) under
+the scheduler as it runs in production (its own jobs, jitter off); once all have
+results, 10 of them answer 500; each one's detection delay is from that moment to its
+ticket, its recovery delay from their coming back to the ticket resolved.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime as dt
 import json
 import os
@@ -24,71 +30,20 @@ import threading
 import time
 from dataclasses import dataclass
 
+from .peers import Devices
 from .server import MemoryWatcher
 
-TARGETS = 1000
+TARGETS = 5000
 HUNG_SHARE = 0.10
 TIMEOUT_S = 2.0
-ANSWER = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+MIX = {"snmp_printer": 0.40, "ipp": 0.20, "escl": 0.10, "http": 0.20, "tcp": 0.10}
+CATEGORIES = {"snmp_printer": "printer", "ipp": "printer", "escl": "printer",
+              "http": "network", "tcp": "network"}
 
 
-class Targets:
-    """*count* listeners on 127.0.0.1 in a thread: every ``hung_every``-th never answers."""
-
-    def __init__(self, count: int = TARGETS, hung_share: float = HUNG_SHARE) -> None:
-        self.count = count
-        self.hung_every = round(1 / hung_share) if hung_share else 0
-        self.ports: list[int] = []
-        self.hung: list[bool] = []
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._held: list[asyncio.StreamWriter] = []
-
-    async def _answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
-            writer.write(ANSWER)
-            await writer.drain()
-        except (asyncio.TimeoutError, asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-    async def _hang(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._held.append(writer)  # accepted, never answered, closed at the end
-
-    async def _start(self) -> None:
-        for i in range(self.count):
-            hung = bool(self.hung_every) and i % self.hung_every == 0
-            server = await asyncio.start_server(self._hang if hung else self._answer,
-                                                "127.0.0.1", 0, backlog=64)
-            self.ports.append(server.sockets[0].getsockname()[1])
-            self.hung.append(hung)
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        self._loop.run_until_complete(self._start())
-        self._ready.set()
-        self._loop.run_forever()
-
-    def __enter__(self) -> "Targets":
-        self._thread.start()
-        if not self._ready.wait(30):
-            raise TimeoutError("the targets did not start")
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        def close() -> None:
-            for writer in self._held:
-                writer.close()
-            self._loop.stop()
-        self._loop.call_soon_threadsafe(close)
-        self._thread.join(10)
-
-
-def prepare(url: str, ports: list[int], timeout: float = TIMEOUT_S) -> None:
-    """A fresh database with one ward and one asset + http check per port."""
+def prepare(url: str, devices, timeout: float = TIMEOUT_S, interval: int = 300,
+            failure_threshold: int = 3, recovery_threshold: int = 2) -> None:
+    """A fresh database with one ward and one asset + check per device."""
     from sqlalchemy import insert
 
     from helpdesk_core.db import make_engine
@@ -102,15 +57,16 @@ def prepare(url: str, ports: list[int], timeout: float = TIMEOUT_S) -> None:
         conn.execute(insert(Ward), [{"id": 1, "code": "P01", "name": "Phường 01",
                                      "address": "", "created_at": now}])
         conn.execute(insert(Asset), [
-            {"id": i + 1, "ward_id": 1, "category": "network", "kind": "router",
-             "name": f"router {i + 1}", "address": f"http://127.0.0.1:{port}/",
+            {"id": i + 1, "ward_id": 1, "category": CATEGORIES[d.kind], "kind": d.kind,
+             "name": f"{d.kind} {i + 1}", "address": d.address,
              "criticality": "normal", "active": True, "created_at": now}
-            for i, port in enumerate(ports)])
+            for i, d in enumerate(devices)])
         conn.execute(insert(AssetCheck), [
-            {"id": i + 1, "asset_id": i + 1, "check_type": "http", "config": {},
-             "interval_seconds": 300, "timeout_seconds": timeout, "enabled": True,
-             "state_changes": []}
-            for i in range(len(ports))])
+            {"id": i + 1, "asset_id": i + 1, "check_type": d.kind, "config": d.config,
+             "interval_seconds": interval, "timeout_seconds": timeout, "enabled": True,
+             "failure_threshold": failure_threshold,
+             "recovery_threshold": recovery_threshold}
+            for i, d in enumerate(devices)])
     engine.dispose()
 
 
@@ -126,6 +82,14 @@ def child(url: str, deadline_s: float) -> dict[str, float]:
     app = create_app({"DATABASE_URL": url, "SCHEDULER": False, "SECRET_KEY": "bench"})
     with app.app_context():
         check_ids = sorted(scheduler.health.schedulable_checks(db.session))
+        # A running scheduler's plugins are warm (the SNMP engine, its MIBs): one unrecorded
+        # run of the first check of each kind, before the clock starts.
+        first_of_kind = dict(db.session.execute(
+            select(AssetCheck.check_type, func.min(AssetCheck.id))
+            .group_by(AssetCheck.check_type)).all())
+        for check_id in first_of_kind.values():
+            scheduler.health.check_now(db.session, app.extensions["helpdesk"], check_id,
+                                       record=False)
         db.session.rollback()
     sched = scheduler.build(app)
     for job in sched.get_jobs():  # only the checks: no heartbeat, reconcile or SLA jobs
@@ -177,22 +141,23 @@ class SweepResult:
     pool: int
     statuses: dict[str, int]
     cpu_s: float  # CPU time of the scheduler process during the sweep
-    batches: int  # transactions the recorder used for the 1,000 results
+    batches: int  # transactions the recorder used for the results
 
     @property
     def ratio(self) -> float:
         return self.wall_s / self.timeout_s
 
 
-def run(url: str | None = None, targets: int = TARGETS, timeout: float = TIMEOUT_S, hung_share: float = HUNG_SHARE,
-        env: dict[str, str] | None = None) -> SweepResult:
-    """The whole sweep: listeners here, the scheduler in a child process."""
+def run(url: str | None = None, targets: int = TARGETS, timeout: float = TIMEOUT_S,
+        hung_share: float = HUNG_SHARE, env: dict[str, str] | None = None,
+        mix: dict[str, float] | None = None) -> SweepResult:
+    """The whole sweep: devices here, the scheduler in a child process."""
     tmp = None
     if url is None:
         tmp = tempfile.mkdtemp(prefix="hd_sweep_")
         url = f"sqlite:///{tmp}/sweep.db"
-    with Targets(targets, hung_share) as listeners:
-        prepare(url, listeners.ports, timeout)
+    with Devices(mix or MIX, targets, hung_share) as devices:
+        prepare(url, devices.devices, timeout)
         deadline = max(60.0, targets * timeout / 4)
         process = subprocess.Popen(
             [sys.executable, "-m", "bench.sweep", "--child", url, "--deadline", str(deadline)],
@@ -203,7 +168,7 @@ def run(url: str | None = None, targets: int = TARGETS, timeout: float = TIMEOUT
         if process.returncode != 0:
             raise RuntimeError(f"the sweep's scheduler process failed ({process.returncode})")
         data = json.loads(out.strip().splitlines()[-1])
-        hung = sum(listeners.hung)
+        hung = sum(d.hung for d in devices.devices)
     if tmp:
         import shutil
         shutil.rmtree(tmp, ignore_errors=True)
@@ -212,9 +177,109 @@ def run(url: str | None = None, targets: int = TARGETS, timeout: float = TIMEOUT
                        data["cpu_s"], data["batches"])
 
 
+# --- a scripted outage: detection and recovery delays -------------------------------
+
+OUTAGE_DEVICES, OUTAGE_FAILING, OUTAGE_INTERVAL = 20, 10, 10
+
+
+def outage_child(url: str, seconds: float) -> None:
+    """In the scheduler process: the scheduler as in production, for *seconds*."""
+    from webapp import create_app, scheduler
+
+    app = create_app({"DATABASE_URL": url, "SCHEDULER": False, "SECRET_KEY": "bench",
+                      "HEALTH_JITTER_SECONDS": 0})
+    sched = scheduler.build(app)
+    sched.start()
+    time.sleep(seconds)
+    sched.shutdown(wait=False)
+
+
+@dataclass
+class OutageResult:
+    interval_s: int
+    failing: int
+    detection_s: list[float]   # failure start -> ticket filed, per failing device
+    recovery_s: list[float]    # service back -> ticket resolved, per device
+
+    @staticmethod
+    def _stats(values: list[float]) -> str:
+        if not values:
+            return "none"
+        ordered = sorted(values)
+        return (f"median {ordered[len(ordered) // 2]:.1f} s, max {ordered[-1]:.1f} s "
+                f"({len(values)} devices)")
+
+    def __str__(self) -> str:
+        return (f"outage of {self.failing} devices, checks every {self.interval_s} s, "
+                f"thresholds 3/2: detection {self._stats(self.detection_s)}; "
+                f"recovery {self._stats(self.recovery_s)}")
+
+
+def outage(url: str | None = None) -> OutageResult:
+    """Script an outage of HTTP devices under a running scheduler; measure the delays."""
+    from sqlalchemy import select
+
+    from helpdesk_core.db import make_engine
+    from helpdesk_core.models import AssetCheck, Ticket
+
+    tmp = None
+    if url is None:
+        tmp = tempfile.mkdtemp(prefix="hd_outage_")
+        url = f"sqlite:///{tmp}/outage.db"
+    failing = set(range(OUTAGE_FAILING))
+    with Devices({"http": 1.0}, OUTAGE_DEVICES, 0.0) as devices:
+        prepare(url, devices.devices, TIMEOUT_S, interval=OUTAGE_INTERVAL)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bench.sweep", "--outage-child", url, "--deadline", "240"],
+            env=dict(os.environ, HELPDESK_SCHEDULER="false"))
+        engine = make_engine(url)
+        try:
+            def poll(what, until: float):
+                while time.monotonic() < until:
+                    with engine.connect() as conn:
+                        got = what(conn)
+                    if got:
+                        return got
+                    time.sleep(0.2)
+                raise TimeoutError("the outage bench waited too long")
+
+            poll(lambda c: c.scalar(select(AssetCheck.id).where(
+                AssetCheck.last_checked_at.is_(None)).limit(1)) is None,
+                time.monotonic() + 60)
+            time.sleep(OUTAGE_INTERVAL)  # a steady state: every check has run twice
+            down_at = dt.datetime.now(dt.timezone.utc)
+            devices.set_failing(failing)
+            asset_ids = [i + 1 for i in failing]
+            tickets = poll(lambda c: (rows := c.execute(select(
+                Ticket.asset_id, Ticket.created_at).where(Ticket.asset_id.in_(asset_ids))).all())
+                and len(rows) == len(asset_ids) and rows, time.monotonic() + 120)
+            detection = [(_utc(created) - down_at).total_seconds() for _, created in tickets]
+            up_at = dt.datetime.now(dt.timezone.utc)
+            devices.set_failing(set())
+            resolved = poll(lambda c: (rows := c.execute(select(
+                Ticket.asset_id, Ticket.resolved_at).where(
+                Ticket.asset_id.in_(asset_ids), Ticket.resolved_at.is_not(None))).all())
+                and len(rows) == len(asset_ids) and rows, time.monotonic() + 120)
+            recovery = [(_utc(when) - up_at).total_seconds() for _, when in resolved]
+        finally:
+            engine.dispose()
+            process.terminate()
+            process.wait(30)
+    if tmp:
+        import shutil
+        shutil.rmtree(tmp, ignore_errors=True)
+    return OutageResult(OUTAGE_INTERVAL, len(failing), detection, recovery)
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--child", metavar="URL")
+    parser.add_argument("--outage-child", metavar="URL")
+    parser.add_argument("--outage", action="store_true", help="also script an outage")
     parser.add_argument("--deadline", type=float, default=120.0)
     parser.add_argument("--targets", type=int, default=TARGETS)
     parser.add_argument("--url", help="database (default: a fresh SQLite file)")
@@ -222,7 +287,12 @@ def main() -> None:
     if args.child:
         print(json.dumps(child(args.child, args.deadline)))
         return
+    if args.outage_child:
+        outage_child(args.outage_child, args.deadline)
+        return
     print(run(args.url, targets=args.targets))
+    if args.outage:
+        print(outage(args.url))
 
 
 if __name__ == "__main__":

@@ -106,6 +106,7 @@ class Criticality:
 
 
 _open_statuses_sql = "status IN ({})".format(", ".join(f"'{s}'" for s in Status.OPEN))
+_open_health_sql = f"source = '{Source.HEALTH_CHECK}' AND {_open_statuses_sql}"
 
 
 # --- Wards and their calendars ---------------------------------------------------
@@ -269,8 +270,13 @@ class Asset(Base):
     # City-wide incidents: the shared service this asset reaches ("dvcqg", "vneid", "sso",
     # "motcua"; "" for none), so failures from several wards become one incident.
     service_key: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    # The device this one sits behind (a ward's router): while it fails, this one's
+    # failures go on its ticket (services/health/rules.py). Same ward; NULL: none.
+    depends_on_id: Mapped[int | None] = mapped_column(
+        ForeignKey("asset.id", ondelete="SET NULL"), index=True)
 
     ward: Mapped[Ward | None] = relationship()
+    depends_on: Mapped["Asset | None"] = relationship(remote_side="Asset.id")
     checks: Mapped[list["AssetCheck"]] = relationship(
         back_populates="asset", cascade="all, delete-orphan", order_by="AssetCheck.id")
 
@@ -299,7 +305,12 @@ class AssetCheck(Base):
     last_checked_at: Mapped[dt.datetime | None]
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     consecutive_successes: Mapped[int] = mapped_column(Integer, default=0)
-    state_changes: Mapped[list[Any]] = mapped_column(default=list)  # recent change times
+    # The last 21 results as up/down ("u"/"d"), oldest first, for the flapping rule.
+    state_history: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    flapping: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # A confirmed outage: failure_threshold reached, recovery_threshold not yet.
+    confirmed_down: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                 server_default=false())
 
     asset: Mapped[Asset] = relationship(back_populates="checks")
 
@@ -374,9 +385,9 @@ class Ticket(Base):
         Index("ix_ticket_similar", "ward_id", "category", "resolved_at"),
         # The SLA sweep: tickets whose next warning or breach moment has come.
         Index("ix_ticket_sla_next", "sla_next_at"),
-        # At most one open automatic ticket per asset check, enforced by the database.
-        Index("uq_ticket_open_check", "check_id", unique=True,
-              sqlite_where=text(_open_statuses_sql), postgresql_where=text(_open_statuses_sql)),
+        # At most one open health-check ticket per device, enforced by the database.
+        Index("uq_ticket_open_health_asset", "asset_id", unique=True,
+              sqlite_where=text(_open_health_sql), postgresql_where=text(_open_health_sql)),
         # A filing form sent twice files one ticket (tickets.file_ticket's form_key).
         Index("uq_ticket_form_key", "form_key", unique=True),
     )
@@ -1161,3 +1172,26 @@ class WebhookEndpoint(Base):
     ward_ids: Mapped[list[Any]] = mapped_column(default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+# --- Health: device outage history (issue 16) ---------------------------------------
+
+class CheckOutage(Base):
+    """One period a check was down, from its first bad result to its first good one.
+
+    Kept whether or not a ticket was filed, so the device's page shows outages shorter
+    than the failure threshold too. ``confirmed``: the outage reached the threshold.
+    """
+
+    __tablename__ = "check_outage"
+    __table_args__ = (Index("ix_check_outage_asset_start", "asset_id", "started_at"),
+                      Index("ix_check_outage_check_end", "check_id", "ended_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    check_id: Mapped[int] = mapped_column(ForeignKey("asset_check.id", ondelete="CASCADE"))
+    asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"))
+    started_at: Mapped[dt.datetime]
+    ended_at: Mapped[dt.datetime | None]
+    message: Mapped[str] = mapped_column(Text, default="")
+    confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id", ondelete="SET NULL"))
+
+    check: Mapped[AssetCheck] = relationship()

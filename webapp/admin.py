@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+                   url_for)
 from flask_login import current_user, login_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -19,7 +20,7 @@ from helpdesk_core.models import (Asset, AssetCheck, Batch, CalendarDay, PluginS
 from helpdesk_core.plugin_api import STAGE_API
 from helpdesk_core.services import admin as service
 from helpdesk_core.services import batches as batch_service
-from helpdesk_core.services import plugin_settings
+from helpdesk_core.services import health, plugin_settings
 from helpdesk_core.services import users
 
 from . import admin_forms as forms
@@ -314,16 +315,36 @@ def asset_edit(asset_id: int | None = None):
     form = forms.AssetForm(obj=asset)
     form.ward.choices = _ward_choices(blank=_l("City-wide service"))
     form.category.choices = _category_choices(blank=_l("Choose a category"))
+    form.depends_on.choices = _upstream_choices(asset)
     fields = ("category", "kind", "name", "location", "vendor", "model", "serial", "address",
               "criticality", "service_key", "active")
     done = _submit(form, lambda: service.save_asset(
         db.session, registry(), asset, ward=_ward(form.ward.data),
+        depends_on=_asset_or_none(form.depends_on.data),
         **{f: form[f].data or ("" if f != "active" else False) for f in fields}),
         i18n.gettext("The asset is saved."), lambda a: url_for("admin.asset_edit", asset_id=a.id))
     if done:
         return done
+    outages = health.outage_history(db.session, asset.id) if asset else []
     return render_template("admin/asset.html", form=form, asset=asset,
-                           check_types=registry().check_types, status_labels=STATUS_LABELS)
+                           check_types=registry().check_types, status_labels=STATUS_LABELS,
+                           outages=outages)
+
+
+def _upstream_choices(asset: Asset | None) -> list[SelectChoice]:
+    """Devices *asset* may sit behind: the other active devices of its ward."""
+    head = [SelectChoice("", _l("None"))]
+    if asset is None or asset.ward_id is None:
+        return head
+    rows = db.session.execute(select(Asset.id, Asset.name).where(
+        Asset.ward_id == asset.ward_id, Asset.id != asset.id, Asset.active.is_(True))
+        .order_by(Asset.name, Asset.id)).all()
+    return head + [SelectChoice(str(i), name) for i, name in rows]
+
+
+def _asset_or_none(value: str | None) -> Asset | None:
+    asset_id = parse_id(value)
+    return db.session.get(Asset, asset_id) if asset_id else None
 
 
 def _config_form(check_type: str, check: AssetCheck | None) -> Any:
@@ -359,7 +380,8 @@ def check_edit(asset_id: int | None = None, check_id: int | None = None):
             db.session, registry(), check, asset=asset, check_type=check_type, config=data,
             interval_seconds=form.interval_seconds.data, timeout_seconds=form.timeout_seconds.data,
             failure_threshold=form.failure_threshold.data,
-            recovery_threshold=form.recovery_threshold.data, enabled=form.enabled.data)
+            recovery_threshold=form.recovery_threshold.data, enabled=form.enabled.data,
+            min_interval=int(current_app.config["HEALTH_MIN_INTERVAL_SECONDS"]))
 
     done = _submit(form, save, i18n.gettext("The health check is saved."),
                    lambda c: url_for("admin.asset_edit", asset_id=asset.id), extra)

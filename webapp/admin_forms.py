@@ -149,6 +149,8 @@ class AssetForm(TranslatedForm):
         description=_l("Failing from several wards at once, it becomes one city-wide "
                        "incident."))
     active = BooleanField(_l("Active"), default=True)
+    # The device this one sits behind (same ward): its outage covers this one's.
+    depends_on = IdSelectField(_l("Sits behind (depends on)"), validate_choice=False)
 
 
 def _service_choices() -> list[SelectChoice]:

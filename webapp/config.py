@@ -70,7 +70,7 @@ DEFAULTS: dict[str, Any] = {
     "DASHBOARD_CACHE_SECONDS": 60,   # dashboard's SLA compliance and weekly volumes (0: off)
     "AUTO_CLOSE_WORKING_DAYS": 3,    # resolved tickets close after this many working days
     "SQLALCHEMY_RECORD_QUERIES": False,
-    # Health checks (webapp/scheduler.py, helpdesk_core/services/health.py)
+    # Health checks (webapp/scheduler.py, helpdesk_core/services/health/)
     # Blocking checks (a plugin's ``run``) running at the same time in one scheduler: they
     # wait on the network, not the CPU, and a hung device holds a worker until its timeout.
     "HEALTH_MAX_WORKERS": 128,
@@ -82,8 +82,10 @@ DEFAULTS: dict[str, Any] = {
     "HEALTH_RETENTION_DAYS": 14,     # check results kept (the latest per check always)
     "HEALTH_PRUNE_SECONDS": 3600,
     "HEALTH_EVENT_MINUTES": 30,      # at most one history entry per ticket per period
-    "HEALTH_FLAP_CHANGES": 4,        # more changes than this within the window: flapping
-    "HEALTH_FLAP_WINDOW_MINUTES": 60,
+    # Flapping: weighted state changes in a check's last 21 results (services/health/rules.py)
+    "HEALTH_FLAP_HIGH_PERCENT": 30.0,  # starts above this
+    "HEALTH_FLAP_LOW_PERCENT": 25.0,   # stops below this
+    "HEALTH_MIN_INTERVAL_SECONDS": 10,  # the shortest check interval an admin may set
     # Personal data (README "Personal data"; helpdesk_core/services/access_log.py, purge.py)
     # Who opened a ticket page, an attachment or an export is kept this long (Law 91/2025
     # asks the centre to account for access; a year covers an inspection's usual window).

@@ -72,8 +72,8 @@ def health_policy(app: Flask) -> health.HealthPolicy:
     config = app.config
     return health.HealthPolicy(
         event_interval=dt.timedelta(minutes=float(config["HEALTH_EVENT_MINUTES"])),
-        flap_changes=int(config["HEALTH_FLAP_CHANGES"]),
-        flap_window=dt.timedelta(minutes=float(config["HEALTH_FLAP_WINDOW_MINUTES"])),
+        flap_high=float(config["HEALTH_FLAP_HIGH_PERCENT"]),
+        flap_low=float(config["HEALTH_FLAP_LOW_PERCENT"]),
         retention_days=int(config["HEALTH_RETENTION_DAYS"]))
 
 
@@ -235,7 +235,7 @@ def add_lifecycle_jobs(scheduler: BackgroundScheduler, app: Flask) -> None:
     Each run commits through ``tickets.commit`` (plugins then hear the events); a failure
     is logged and rolled back, and the next run tries again.
     """
-    from helpdesk_core.services import sla, tickets
+    from helpdesk_core.services import sla_sweep, tickets
 
     def run(name: str, job) -> None:
         with app.app_context():
@@ -248,7 +248,7 @@ def add_lifecycle_jobs(scheduler: BackgroundScheduler, app: Flask) -> None:
                 log.exception("%s failed", name)
 
     def sweep() -> None:
-        run("SLA sweep", sla.sweep)
+        run("SLA sweep", sla_sweep.sweep)
 
     def auto_close() -> None:
         days = int(app.config.get("AUTO_CLOSE_WORKING_DAYS", 3))

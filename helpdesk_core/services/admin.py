@@ -25,7 +25,13 @@ from . import users
 
 WARD_CODE = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-CHECK_INTERVAL_RANGE = (30, 86400)
+# The shortest interval by default (HELPDESK_HEALTH_MIN_INTERVAL_SECONDS may set another):
+# a kiosk down 20 s a minute is seen only by a check every 10 s.
+CHECK_INTERVAL_RANGE = (10, 86400)
+# save_asset's depends_on when the caller does not touch it (bulk rows, the API).
+KEEP = object()
+# How far save_asset follows "depends on" looking for a loop.
+DEPENDS_ON_DEPTH = 20
 CHECK_TIMEOUT_RANGE = (0.5, 120.0)
 THRESHOLD_RANGE = (1, 20)
 SLA_MINUTES_MAX = 60 * 24 * 30
@@ -206,16 +212,19 @@ def save_asset(session: Session, registry: PluginRegistry, asset: Asset | None, 
                ward: Ward | None, category: str, kind: str, name: str, location: str = "",
                vendor: str = "", model: str = "", serial: str = "", address: str = "",
                criticality: str = Criticality.NORMAL, active: bool = True,
-               service_key: str = "", flush: bool = True) -> Asset:
+               service_key: str = "", depends_on: Any = KEEP,
+               flush: bool = True) -> Asset:
     """Create or update an asset (``ward`` None: a city-wide service).
 
     *flush* False leaves the INSERT to the caller's next flush (bulk imports: thousands
-    of rows in a few round trips instead of one each).
+    of rows in a few round trips instead of one each). *depends_on*: the device this one
+    sits behind (an :class:`Asset` of the same ward, or None); left as it is by default.
 
     *service_key*: the shared service the asset reaches (city-wide incidents,
     :data:`.incident_rules.SERVICES`), "" for none.
 
-    :raises ValidationFailed: unknown category, criticality or service, empty kind or name.
+    :raises ValidationFailed: unknown category, criticality or service, empty kind or name,
+        a device depended on in another ward or that would close a loop.
     """
     from .incident_rules import SERVICES
     errors: dict[str, list[str]] = {}
@@ -232,6 +241,13 @@ def save_asset(session: Session, registry: PluginRegistry, asset: Asset | None, 
         errors["service_key"] = [i18n.gettext("Choose a shared service from the list.")]
     if any(ch.isspace() for ch in _clean(address)):
         errors["address"] = [i18n.gettext("Write a host name, host:port or URL without spaces.")]
+    if depends_on is not KEEP and depends_on is not None:
+        if ward is None or depends_on.ward is None or depends_on.ward.id != ward.id:
+            errors["depends_on"] = [i18n.gettext(
+                "The device it sits behind must be in the same ward.")]
+        elif _depends_on_loop(asset, depends_on):
+            errors["depends_on"] = [i18n.gettext(
+                "A device cannot sit behind itself or behind a device that sits behind it.")]
     _raise(errors)
     if asset is None:
         asset = Asset()
@@ -241,9 +257,25 @@ def save_asset(session: Session, registry: PluginRegistry, asset: Asset | None, 
     asset.serial, asset.address = _clean(serial), _clean(address)
     asset.criticality, asset.active = criticality, bool(active)
     asset.service_key = service_key
+    if depends_on is not KEEP:
+        asset.depends_on = depends_on
     if flush:
         session.flush()
     return asset
+
+
+def _depends_on_loop(asset: Asset | None, upstream: Asset) -> bool:
+    """Whether *asset* sitting behind *upstream* would make a loop."""
+    if asset is None or asset.id is None:
+        return False
+    current: Asset | None = upstream
+    for _ in range(DEPENDS_ON_DEPTH):
+        if current is None:
+            return False
+        if current.id == asset.id:
+            return True
+        current = current.depends_on
+    return True  # a chain this long is a mistake too
 
 
 def validate_check_config(registry: PluginRegistry, check_type: str,
@@ -273,11 +305,12 @@ def save_check(session: Session, registry: PluginRegistry, check: AssetCheck | N
                asset: Asset, check_type: str, config: Mapping[str, Any] | None,
                interval_seconds: int | None, timeout_seconds: float | None,
                failure_threshold: int | None, recovery_threshold: int | None,
-               enabled: bool = True, flush: bool = True) -> AssetCheck:
+               enabled: bool = True, flush: bool = True,
+               min_interval: int | None = None) -> AssetCheck:
     """Create or update a health check on *asset*.
 
     Settings are validated by the check type's plugin form (errors come back under the
-    form's own field names); interval 30 s - 1 day, timeout 0.5-120 s and below the
+    form's own field names); interval *min_interval* (default 10 s) - 1 day, timeout 0.5-120 s and below the
     interval, thresholds 1-20. *flush* as for :func:`save_asset`.
 
     :raises ValidationFailed: with field errors.
@@ -292,6 +325,7 @@ def save_check(session: Session, registry: PluginRegistry, check: AssetCheck | N
         except ValidationFailed as exc:
             errors.update(exc.field_errors)
     lo, hi = CHECK_INTERVAL_RANGE
+    lo = max(1, min_interval) if min_interval is not None else lo
     if interval_seconds is None or not lo <= interval_seconds <= hi:
         errors["interval_seconds"] = [i18n.gettext("Between %(min)d and %(max)d seconds.",
                                                    min=lo, max=hi)]

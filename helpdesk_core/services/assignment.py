@@ -1,7 +1,8 @@
 """Automatic assignment: a new ticket goes to a student on duty, skilled first, least busy.
 
 Wards switch it on with ``Ward.auto_assign``. :func:`~.tickets.file_ticket` calls
-:func:`auto_assign` right after filing; the assignment is an ordinary ``assign`` action
+:func:`~.tickets.auto_assign` right after filing, which asks :func:`choose` about
+:func:`candidates_for`; the assignment is an ordinary ``assign`` action
 done by the system (``actor=None``), so it leaves the same ``assigned`` and ``status``
 events as a coordinator's (the ``status`` event carries ``data["auto"] = True``).
 
@@ -21,7 +22,6 @@ from sqlalchemy.orm import Session
 
 from ..calendar import DEFAULT_TIMEZONE
 from ..models import Status, StudentAssignment, Ticket, User
-from ..plugins import PluginRegistry
 from . import roster, skills
 
 # Lower is better: a confirmed skill, then a declared one, then none.
@@ -75,30 +75,3 @@ def candidates_for(session: Session, ward_id: int, category: str, now: dt.dateti
     levels = skills.levels_for(session, placed, category)
     loads = open_loads(session, placed)
     return [Candidate(uid, uid in duty, levels[uid], loads[uid]) for uid in placed]
-
-
-def auto_assign(session: Session, registry: PluginRegistry | None, ticket: Ticket,
-                now: dt.datetime) -> User | None:
-    """Assign a new, unassigned ticket to the student :func:`choose` picks; return them.
-
-    Does nothing (returns None) when the ticket is not new, already has an assignee, or
-    nobody is on duty: it then waits in the ward's queue, and the coordinators' dashboard
-    lists it (``roster.waiting_unstaffed``). Does not look at ``Ward.auto_assign`` (the
-    caller decides); does not commit.
-
-    Two tickets filed at the same moment may both go to the same student (the counts are
-    read without a lock); the balance evens out with the next tickets.
-    """
-    from . import tickets  # tickets imports this module when filing
-
-    if ticket.status != Status.NEW or ticket.assignee_id is not None:
-        return None
-    session.flush()  # count the tickets filed in this transaction too
-    chosen = choose(candidates_for(session, ticket.ward_id, ticket.category, now,
-                                   tickets.sla_timezone().key))
-    if chosen is None:
-        return None
-    student = session.get(User, chosen)
-    tickets.perform(session, registry, ticket, None, "assign", now, assignee=student,
-                    data={"auto": True})
-    return student

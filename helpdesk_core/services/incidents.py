@@ -273,9 +273,11 @@ def _observe(session: Session, registry: PluginRegistry | None, check: AssetChec
     places = {w for w in state.failing_wards if w is not None}
     if not places <= set(incident.ward_ids or []):
         incident.ward_ids = sorted(places | set(incident.ward_ids or []))
-    check_ids = [check_id for check_id, _ in checks]
+    # The devices' health tickets (one per device, whichever of its checks filed it).
+    assets = select(AssetCheck.asset_id).where(AssetCheck.id.in_([cid for cid, _ in checks]))
     for ticket in session.scalars(select(Ticket).where(
-            Ticket.check_id.in_(check_ids), Ticket.status.in_(Status.OPEN),
+            Ticket.asset_id.in_(assets), Ticket.source == Source.HEALTH_CHECK,
+            Ticket.status.in_(Status.OPEN),
             ~select(IncidentTicket.id).where(IncidentTicket.incident_id == incident.id,
                                              IncidentTicket.ticket_id == Ticket.id).exists())):
         link(session, registry, incident, ticket, None, now)

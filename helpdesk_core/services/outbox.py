@@ -25,6 +25,7 @@ from ..models import (Notification, NotificationPreference, Role, Source, Studen
 from ..models import NotificationStatus as NS
 from ..plugins import PluginRegistry
 from ..privacy import mask_personal_data
+from . import events
 from . import notify_render as render
 from . import roster
 from . import notify_rules as rules
@@ -176,11 +177,13 @@ def _to_users(session: Session, registry: PluginRegistry, people: list[tuple[Use
     return rows
 
 
+@events.on_record
 def on_event(session: Session, registry: PluginRegistry | None, ticket: Ticket,
              event: TicketEvent, now: dt.datetime) -> list[Notification]:
     """Write the outbox rows one ticket event calls for (none for most events).
 
-    Called by :func:`.tickets.record_event`, inside the event's transaction.
+    Called by :func:`.events.record_event` (registered with :func:`.events.on_record`),
+    inside the event's transaction.
     """
     if registry is None or event.kind not in RELEVANT_EVENTS or not registry.channels:
         return []

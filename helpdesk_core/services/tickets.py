@@ -23,7 +23,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-from typing import Any, Iterator, Mapping
+from typing import Any, Mapping
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
@@ -38,7 +38,12 @@ from ..models import (Asset, AssetCheck, Role, Source, Status, Ticket, TicketCou
 from ..plugins import PluginRegistry
 from ..privacy import mask_in, mask_personal_data
 from ..text import fold, nfc
-from . import outbox, scope, sla, workflow
+from . import assignment, scope, sla, workflow
+# Imported for its events.on_record listener: every event writes its notifications.
+from . import outbox  # noqa: F401
+# Re-exported: callers have always found the event helpers here.
+from .events import (_PENDING, VIA_KEY, commit, record_event,  # noqa: F401
+                     rollback, savepoint)
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +62,6 @@ TITLE_MAX = 200
 DESCRIPTION_MAX = 5000
 COMMENT_MAX = 5000
 
-_PENDING = "helpdesk_pending_events"
-# session.info key: who the system acts for (an integration's token, api_tokens.acting_as).
-VIA_KEY = "helpdesk_via"
 
 
 def role_of(actor: User | None) -> str:
@@ -94,67 +96,6 @@ def initial_priority(registry: PluginRegistry, category: str, impact: str, urgen
         reason = i18n.gettext("Usual priority of the category %(category)s",
                               category=str(known.label))
     return priority, reason
-
-
-# --- events -----------------------------------------------------------------------
-
-def record_event(session: Session, registry: PluginRegistry | None, ticket: Ticket, kind: str,
-                 actor: User | None, now: dt.datetime, *, old: str | None = None,
-                 new: str | None = None, body: str = "", internal: bool = False,
-                 data: Mapping[str, Any] | None = None) -> TicketEvent:
-    """Append one entry to the ticket's history (and queue it for plugins), and write the
-    notifications it calls for into the outbox (:func:`.outbox.on_event`).
-
-    Inside :func:`.api_tokens.acting_as`, the entry's ``data["via"]`` names the
-    integration the system acts for.
-    """
-    data = dict(data or {})
-    via = session.info.get(VIA_KEY)
-    if via is not None:
-        data["via"] = dict(via)
-    event = TicketEvent(ticket=ticket, kind=kind, actor=actor, old_value=old, new_value=new,
-                        body=body, internal=internal, data=data, created_at=now)
-    session.add(event)
-    ticket.updated_at = now
-    if registry is not None:
-        session.info.setdefault(_PENDING, []).append((registry, ticket, event))
-    # Notifications go into the outbox in this same transaction (services/outbox.py).
-    outbox.on_event(session, registry, ticket, event, now)
-    return event
-
-
-def commit(session: Session) -> None:
-    """Commit, then run the plugins' ``helpdesk_on_ticket_event`` for what was recorded."""
-    pending = session.info.pop(_PENDING, [])
-    session.commit()
-    for registry, ticket, event in pending:
-        registry.notify_ticket_event(ticket, event)
-
-
-def rollback(session: Session) -> None:
-    """Roll back, forgetting the events queued for plugins."""
-    session.info.pop(_PENDING, None)
-    session.rollback()
-
-
-@contextlib.contextmanager
-def savepoint(session: Session) -> Iterator[None]:
-    """Run a block in a SAVEPOINT: on error, undo its changes and its queued events.
-
-    Batch jobs (the SLA sweep, auto-close) use it so one bad ticket does not undo the
-    others.
-    """
-    pending = session.info.setdefault(_PENDING, [])
-    mark = len(pending)
-    nested = session.begin_nested()
-    try:
-        yield
-    except BaseException:
-        nested.rollback()
-        del session.info.setdefault(_PENDING, [])[mark:]
-        raise
-    else:
-        nested.commit()
 
 
 # --- numbering --------------------------------------------------------------------
@@ -312,8 +253,7 @@ def file_ticket(session: Session, registry: PluginRegistry, *, ward: Ward, categ
                 raise
             return filed
     if ward.auto_assign:
-        from . import assignment
-        assignment.auto_assign(session, registry, ticket, now)
+        auto_assign(session, registry, ticket, now)
     return ticket
 
 
@@ -332,6 +272,32 @@ def _insert_ticket(session: Session, registry: PluginRegistry, fields: dict[str,
                  data={"priority": ticket.priority, "source": ticket.source})
     session.flush()  # the ticket and its first event in one unit of work; ids for callers
     return ticket
+
+
+def auto_assign(session: Session, registry: PluginRegistry | None, ticket: Ticket,
+                now: dt.datetime) -> User | None:
+    """Assign a new, unassigned ticket to the student :func:`.assignment.choose` picks
+    (on duty, skilled, least busy); return them.
+
+    Does nothing (returns None) when the ticket is not new, already has an assignee, or
+    nobody is on duty: it then waits in the ward's queue, and the coordinators' dashboard
+    lists it (``roster.waiting_unstaffed``). Does not look at
+    ``Ward.auto_assign`` (the caller decides); does not commit.
+
+    Two tickets filed at the same moment may both go to the same student (the counts are
+    read without a lock); the balance evens out with the next tickets.
+    """
+    if ticket.status != Status.NEW or ticket.assignee_id is not None:
+        return None
+    session.flush()  # count the tickets filed in this transaction too
+    chosen = assignment.choose(assignment.candidates_for(
+        session, ticket.ward_id, ticket.category, now, sla_timezone().key))
+    if chosen is None:
+        return None
+    student = session.get(User, chosen)
+    perform(session, registry, ticket, None, "assign", now, assignee=student,
+            data={"auto": True})
+    return student
 
 
 def filed_with(session: Session, form_key: str, reporter: User | None) -> Ticket | None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import itertools
 import struct
 import time
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Callable
 
 from helpdesk_core import CheckResult, CheckStatus, CheckTarget, http, translator
 
@@ -167,73 +168,119 @@ def normalise_reason(reason: str) -> str:
     return reason
 
 
+# Severity by reason, then by the reason's suffix for reasons not listed.
+_SEVERITY = {**{reason: "failure" for reason in ERROR_REASONS},
+             **{reason: "warning" for reason in WARNING_REASONS}}
+_SEVERITY_BY_SUFFIX = (("-error", "failure"), ("-warning", "warning"))
+# ippeveprinter and others say "Idle." or "Printing."; only other messages add news.
+_ROUTINE_MESSAGES = frozenset({"idle", "printing", "processing"})
+
+
 def _severity(raw_reason: str) -> str | None:
-    reason = normalise_reason(raw_reason)
-    if reason in ERROR_REASONS:
-        return "failure"
-    if reason in WARNING_REASONS:
-        return "warning"
-    if raw_reason.endswith("-error"):
-        return "failure"
-    if raw_reason.endswith("-warning"):
-        return "warning"
-    return None
+    severity = _SEVERITY.get(normalise_reason(raw_reason))
+    if severity is not None:
+        return severity
+    return next((level for suffix, level in _SEVERITY_BY_SUFFIX
+                 if raw_reason.endswith(suffix)), None)
 
 
-def interpret(attributes: dict[str, list[Any]], low_marker: int) -> tuple[CheckStatus, str, dict]:
-    """Status, message and values from decoded printer attributes."""
-    state_code = (attributes.get("printer-state") or [None])[0]
-    state = STATES.get(state_code, "unknown")
-    raw_reasons = [r for r in attributes.get("printer-state-reasons", [])
-                   if isinstance(r, str) and r and r != "none"]
-    reasons = list(dict.fromkeys(normalise_reason(r) for r in raw_reasons))
-    message = (attributes.get("printer-state-message") or [""])[0] or ""
-    accepting = (attributes.get("printer-is-accepting-jobs") or [None])[0]
+def _first(attributes: dict[str, list[Any]], name: str, default: Any = None) -> Any:
+    return (attributes.get(name) or [default])[0]
+
+
+def _markers(attributes: dict[str, list[Any]]) -> dict[str, int | None]:
+    """Marker (toner, drum...) name -> level in percent, None when the printer does not
+    know (RFC 3805: negative); unnamed or repeated names get their position."""
     names = [str(n) for n in attributes.get("marker-names", [])]
     levels = [lv for lv in attributes.get("marker-levels", []) if isinstance(lv, int)]
-    markers = {}
+    markers: dict[str, int | None] = {}
     for index, level in enumerate(levels):
         name = names[index] if index < len(names) and names[index] else f"#{index + 1}"
         if name in markers:
             name = f"{name} #{index + 1}"
-        markers[name] = level if level >= 0 else None  # RFC 3805: negative = unknown
-    low = {name: level for name, level in markers.items()
-           if level is not None and level < low_marker}
+        markers[name] = level if level >= 0 else None
+    return markers
 
-    values: dict[str, Any] = {"state": state, "reasons": reasons, "state_message": message,
-                              "markers": markers}
-    if accepting is not None:
-        values["accepting_jobs"] = accepting
-    model = (attributes.get("printer-make-and-model") or [None])[0]
+
+@dataclass(frozen=True)
+class _Printer:
+    """The decoded attributes a verdict looks at."""
+
+    state: str
+    raw_reasons: list[str]
+    message: str
+    accepting: bool | None
+    markers: dict[str, int | None]
+    low: dict[str, int]
+
+    def reasons_of(self, severity: str) -> list[str]:
+        return [r for r in self.raw_reasons if _severity(r) == severity]
+
+
+def _printer(attributes: dict[str, list[Any]], low_marker: int) -> _Printer:
+    markers = _markers(attributes)
+    return _Printer(
+        state=STATES.get(_first(attributes, "printer-state"), "unknown"),
+        raw_reasons=[r for r in attributes.get("printer-state-reasons", [])
+                     if isinstance(r, str) and r and r != "none"],
+        message=_first(attributes, "printer-state-message", "") or "",
+        accepting=_first(attributes, "printer-is-accepting-jobs"),
+        markers=markers,
+        low={name: level for name, level in markers.items()
+             if level is not None and level < low_marker})
+
+
+# The verdict: the first row whose condition holds gives the status and the headline.
+VERDICTS: tuple[tuple[Callable[[_Printer], bool], CheckStatus, Callable[[], str]], ...] = (
+    (lambda p: p.state == "stopped", CheckStatus.FAILURE,
+     lambda: _("The printer is stopped")),
+    (lambda p: p.accepting is False, CheckStatus.FAILURE,
+     lambda: _("The printer refuses new print jobs")),
+    (lambda p: bool(p.reasons_of("failure")), CheckStatus.FAILURE,
+     lambda: _("The printer needs attention")),
+    (lambda p: bool(p.reasons_of("warning") or p.low), CheckStatus.WARNING,
+     lambda: _("The printer works but supplies are low")),
+    (lambda p: p.state == "processing", CheckStatus.OK,
+     lambda: _("The printer is printing")),
+    (lambda p: True, CheckStatus.OK,
+     lambda: _("The printer is ready")),
+)
+
+
+def _details(printer: _Printer, status: CheckStatus) -> list[str]:
+    """What follows the headline: the problems, the low markers, the printer's own news."""
+    problem_reasons = printer.reasons_of("failure") + printer.reasons_of("warning")
+    details = list(reason_text.describe(normalise_reason(r) for r in problem_reasons))
+    details += [_("%(marker)s at %(level)s%%", marker=name, level=level)
+                for name, level in printer.low.items()]
+    routine = _ROUTINE_MESSAGES | {printer.state}
+    if printer.message and status is not CheckStatus.OK \
+            and printer.message.strip(" .").lower() not in routine:
+        details.append(f"“{printer.message}”")
+    return details
+
+
+def _values(attributes: dict[str, list[Any]], printer: _Printer) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "state": printer.state,
+        "reasons": list(dict.fromkeys(normalise_reason(r) for r in printer.raw_reasons)),
+        "state_message": printer.message, "markers": printer.markers}
+    if printer.accepting is not None:
+        values["accepting_jobs"] = printer.accepting
+    model = _first(attributes, "printer-make-and-model")
     if model:
         values["model"] = model
+    return values
 
-    failures = [r for r in raw_reasons if _severity(r) == "failure"]
-    warnings = [r for r in raw_reasons if _severity(r) == "warning"]
-    problems = reason_text.describe(normalise_reason(r) for r in failures + warnings)
-    if state == "stopped" or failures or accepting is False:
-        status = CheckStatus.FAILURE
-        if state == "stopped":
-            text = _("The printer is stopped")
-        elif accepting is False:
-            text = _("The printer refuses new print jobs")
-        else:
-            text = _("The printer needs attention")
-    elif warnings or low:
-        status = CheckStatus.WARNING
-        text = _("The printer works but supplies are low")
-    else:
-        status = CheckStatus.OK
-        text = _("The printer is printing") if state == "processing" else \
-            _("The printer is ready")
-    details = list(problems)
-    details += [_("%(marker)s at %(level)s%%", marker=name, level=level)
-                for name, level in low.items()]
-    # ippeveprinter and others say "Idle." or "Printing."; only other messages add news.
-    if message and status is not CheckStatus.OK and \
-            message.strip(" .").lower() not in ("idle", "printing", "processing", state):
-        details.append(f"“{message}”")
-    return status, text + (": " + ", ".join(details) if details else ""), values
+
+def interpret(attributes: dict[str, list[Any]], low_marker: int) -> tuple[CheckStatus, str, dict]:
+    """Status, message and values from decoded printer attributes (:data:`VERDICTS`)."""
+    printer = _printer(attributes, low_marker)
+    status, headline = next((status, text()) for holds, status, text in VERDICTS
+                            if holds(printer))
+    details = _details(printer, status)
+    return (status, headline + (": " + ", ".join(details) if details else ""),
+            _values(attributes, printer))
 
 
 async def get_printer_attributes(endpoint: Endpoint, printer_uri: str,

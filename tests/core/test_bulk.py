@@ -250,3 +250,21 @@ def test_errors_are_in_vietnamese(db_session, registry):
     outcome = bad(db_session, registry, {"Phường xã": [WARDS[0], ["h", "", "", "có"]]})
     messages = " ".join(e.message for e in outcome.errors)
     assert "chữ" in messages or "Vui lòng" in messages or "không" in messages.lower()
+
+
+def test_a_device_sits_behind_another_named_in_its_row(db_session, registry):
+    devices = [DEVICES[0] + ["Nằm sau thiết bị"],
+               ["HCH", "Router tầng 1", "network", "router", "", "10.0.1.1", ""],
+               ["HCH", "Máy in quầy 1", "printer", "máy in laser", "VNB3K1", "10.0.1.20",
+                "Router tầng 1"]]
+    first = run(db_session, registry, xlsx({"Phường xã": WARDS, "Thiết bị": devices}))
+    assert first.errors == [] and first.applied
+    printer = db_session.scalar(select(Asset).where(Asset.serial == "VNB3K1"))
+    assert printer.depends_on.name == "Router tầng 1"
+    again = run(db_session, registry, xlsx({"Phường xã": WARDS, "Thiết bị": devices}))
+    assert {r.action for r in again.rows} == {bulk.UNCHANGED}
+    unknown = devices[:2] + [devices[2][:-1] + ["Router tầng 9"]]
+    outcome = run(db_session, registry, xlsx({"Thiết bị": unknown}))
+    assert errors(outcome) == [("Thiết bị", 3, "Nằm sau thiết bị")]
+    db_session.refresh(printer)
+    assert printer.depends_on.name == "Router tầng 1"

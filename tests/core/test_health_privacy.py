@@ -3,6 +3,7 @@ token's owner): health results go through the same masking as ticket text."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -54,7 +55,7 @@ def test_health_results_and_their_ticket_are_masked(db_session, now, chatty):
     outcome = None
     for minute in range(2):
         outcome = health.check_now(db_session, chatty, check.id,
-                                   now=now + minute * health.dt.timedelta(minutes=1))
+                                   now=now + minute * dt.timedelta(minutes=1))
     assert outcome.action == "filed"
     _assert_masked(outcome.message)
     db_session.expire_all()

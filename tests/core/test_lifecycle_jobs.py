@@ -130,8 +130,8 @@ def test_no_auto_assignment_when_off_or_nobody_is_on_duty(db_session, registry, 
     waiting = make_ticket(db_session, registry, empty, now)
     assert (waiting.status, waiting.assignee_id) == (Status.NEW, None)
     assert [e.kind for e in waiting.events] == ["filed"]
-    assert assignment.auto_assign(db_session, registry, manual, now) is not None
-    assert assignment.auto_assign(db_session, registry, manual, now) is None  # not new any more
+    assert tickets.auto_assign(db_session, registry, manual, now) is not None
+    assert tickets.auto_assign(db_session, registry, manual, now) is None  # not new any more
 
 
 def test_one_failing_close_does_not_stop_the_others(db_session, registry, cast, now, monkeypatch):

@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 from helpdesk_core import hookimpl
 from helpdesk_core.errors import Conflict
 from helpdesk_core.models import SlaPolicy, Status, Ticket, TicketEvent
-from helpdesk_core.services import sla, tickets, workflow
+from helpdesk_core.services import sla, sla_sweep, tickets, workflow
 
 from ..factories import make_ticket
 
@@ -128,7 +128,7 @@ def test_a_priority_change_keeps_the_pauses_and_rearms_warnings(db_session, regi
     assert (event.kind, event.old_value, event.new_value, event.actor_id) == (
         "priority", "4", "1", cast.coordinator.id)
     # Back to P4: the warnings given under P1 are forgotten, the new ones will come.
-    sla.sweep(db_session, registry, now + 121 * MIN)
+    sla_sweep.sweep(db_session, registry, now + 121 * MIN)
     assert ticket.resolution_breached and ticket.at_risk
     tickets.change_priority(db_session, registry, ticket, cast.coordinator, 4, "Nhầm mức",
                             now + 122 * MIN)
@@ -143,7 +143,7 @@ def test_the_clock_stands_still_while_resolved_and_goes_on_after_reopening(
     tickets.perform(db_session, registry, ticket, cast.student, "resolve", now + 30 * MIN,
                     reason="Khởi động lại bộ phát wifi")
     assert ticket.paused_at == now + 30 * MIN and ticket.sla_next_at is None
-    assert sla.sweep(db_session, registry, now + dt.timedelta(days=1)).checked == 0
+    assert sla_sweep.sweep(db_session, registry, now + dt.timedelta(days=1)).checked == 0
     tickets.perform(db_session, registry, ticket, cast.staff, "reopen", at(now, 9, 30, days=1),
                     reason="Lại mất mạng")
     # 30 minutes were left; a working day passed while it was resolved.
@@ -197,28 +197,28 @@ def test_a_late_response_or_resolution_is_recorded_even_before_the_sweep(
                                               ("sla_breached", "resolution")]
     late = [e for e in ticket.events if e.kind == "sla_breached"]
     assert all(e.data["late"] and e.actor_id is None for e in late)
-    assert sla.sweep(db_session, registry, now + 80 * MIN).breaches == 0
+    assert sla_sweep.sweep(db_session, registry, now + 80 * MIN).breaches == 0
 
 
 # --- the sweep --------------------------------------------------------------------------
 
 def test_sweep_warns_then_breaches_once_each(db_session, registry, cast, now):
     ticket = p1(db_session, registry, cast, now)
-    assert sla.sweep(db_session, registry, now + 11 * MIN).checked == 0
-    report = sla.sweep(db_session, registry, now + 12 * MIN)
+    assert sla_sweep.sweep(db_session, registry, now + 11 * MIN).checked == 0
+    report = sla_sweep.sweep(db_session, registry, now + 12 * MIN)
     assert (report.checked, report.response_at_risk, report.breaches) == (1, 1, 0)
     assert ticket.response_at_risk and not ticket.at_risk
-    assert sla.sweep(db_session, registry, now + 12 * MIN) == sla.SweepReport()
-    report = sla.sweep(db_session, registry, now + 16 * MIN)
+    assert sla_sweep.sweep(db_session, registry, now + 12 * MIN) == sla_sweep.SweepReport()
+    report = sla_sweep.sweep(db_session, registry, now + 16 * MIN)
     assert (report.response_breached, report.warnings) == (1, 0)
-    report = sla.sweep(db_session, registry, now + 50 * MIN)
+    report = sla_sweep.sweep(db_session, registry, now + 50 * MIN)
     assert (report.resolution_at_risk, report.breaches) == (1, 0)
-    report = sla.sweep(db_session, registry, now + 60 * MIN)
+    report = sla_sweep.sweep(db_session, registry, now + 60 * MIN)
     assert (report.resolution_breached, report.warnings) == (1, 0)
     assert ticket.response_breached and ticket.resolution_breached and ticket.at_risk
     assert ticket.sla_next_at is None
     for _ in range(2):
-        assert sla.sweep(db_session, registry, now + dt.timedelta(days=3)).checked == 0
+        assert sla_sweep.sweep(db_session, registry, now + dt.timedelta(days=3)).checked == 0
     assert sla_events(db_session, ticket) == [
         ("sla_at_risk", "response"), ("sla_breached", "response"),
         ("sla_at_risk", "resolution"), ("sla_breached", "resolution")]
@@ -230,7 +230,7 @@ def test_sweep_warns_then_breaches_once_each(db_session, registry, cast, now):
 
 def test_a_late_sweep_reports_breaches_without_stale_warnings(db_session, registry, cast, now):
     ticket = p1(db_session, registry, cast, now)
-    report = sla.sweep(db_session, registry, now + dt.timedelta(hours=2))
+    report = sla_sweep.sweep(db_session, registry, now + dt.timedelta(hours=2))
     assert (report.response_breached, report.resolution_breached, report.warnings) == (1, 1, 0)
     assert sla_events(db_session, ticket) == [("sla_breached", "response"),
                                               ("sla_breached", "resolution")]
@@ -241,13 +241,13 @@ def test_paused_tickets_are_not_warned_while_paused(db_session, registry, cast, 
     tickets.perform(db_session, registry, ticket, cast.student, "claim", now + MIN)
     tickets.perform(db_session, registry, ticket, cast.student, "wait_vendor", now + 2 * MIN,
                     reason="Chờ nhà mạng")
-    assert sla.sweep(db_session, registry, now + dt.timedelta(days=2)).checked == 0
+    assert sla_sweep.sweep(db_session, registry, now + dt.timedelta(days=2)).checked == 0
     assert sla_events(db_session, ticket) == []
     # Resumed on Thursday 09:00: 58 minutes of target left, warned at 45 of them.
     resumed = at(now, 9, 0, days=2)
     tickets.perform(db_session, registry, ticket, cast.student, "resume", resumed)
-    assert sla.sweep(db_session, registry, resumed + 45 * MIN).checked == 0
-    assert sla.sweep(db_session, registry, resumed + 46 * MIN).resolution_at_risk == 1
+    assert sla_sweep.sweep(db_session, registry, resumed + 45 * MIN).checked == 0
+    assert sla_sweep.sweep(db_session, registry, resumed + 46 * MIN).resolution_at_risk == 1
 
 
 def test_sweep_reads_only_tickets_whose_moment_has_come(db_session, registry, cast, now):
@@ -255,10 +255,10 @@ def test_sweep_reads_only_tickets_whose_moment_has_come(db_session, registry, ca
     later = [make_ticket(db_session, registry, cast.ward, now) for _ in range(3)]  # P4
     done = p1(db_session, registry, cast, now)
     tickets.perform(db_session, registry, done, cast.coordinator, "cancel", now, reason="Trùng")
-    report = sla.sweep(db_session, registry, now + 13 * MIN)
+    report = sla_sweep.sweep(db_session, registry, now + 13 * MIN)
     assert report.checked == 2 and report.response_at_risk == 2
     assert all(t.response_at_risk for t in due) and not any(t.response_at_risk for t in later)
-    report = sla.sweep(db_session, registry, now + 13 * MIN, limit=1)
+    report = sla_sweep.sweep(db_session, registry, now + 13 * MIN, limit=1)
     assert report.checked == 0 and not report.more
     assert sla_events(db_session, done) == []
 
@@ -267,13 +267,13 @@ def test_sweep_clears_a_stale_moment_on_a_closed_ticket(db_session, registry, ca
     ticket = p1(db_session, registry, cast, now)
     ticket.status = Status.CANCELLED  # changed behind the service layer's back
     db_session.flush()
-    report = sla.sweep(db_session, registry, now + dt.timedelta(hours=3))
+    report = sla_sweep.sweep(db_session, registry, now + dt.timedelta(hours=3))
     assert (report.checked, report.warnings, report.breaches) == (1, 0, 0)
     assert ticket.sla_next_at is None and sla_events(db_session, ticket) == []
 
 
 def test_sweep_query_uses_the_sla_next_index(db_session, database, now):
-    query = sla.due_for_sweep(now)
+    query = sla_sweep.due_for_sweep(now)
     compiled = query.compile(db_session.get_bind(), compile_kwargs={"render_postcompile": True})
     params = {**compiled.params, "sla_next_at_1": now}
     connection = db_session.connection()
@@ -294,7 +294,7 @@ def test_breach_escalates_when_the_policy_says_so(db_session, registry, cast, no
                              resolution_minutes=60, escalate_on_breach=True))
     db_session.flush()
     ticket = p1(db_session, registry, cast, now)
-    report = sla.sweep(db_session, registry, now + 16 * MIN)
+    report = sla_sweep.sweep(db_session, registry, now + 16 * MIN)
     assert (report.response_breached, report.escalated) == (1, 1)
     assert (ticket.status, ticket.escalation_level) == (Status.WAITING_CITY, workflow.LEVEL_CITY)
     escalated = [e for e in ticket.events if e.kind == "escalated"]
@@ -304,13 +304,13 @@ def test_breach_escalates_when_the_policy_says_so(db_session, registry, cast, no
     assert (moved.old_value, moved.new_value, moved.data) == (
         Status.NEW, Status.WAITING_CITY, {"sla": True, "action": "escalate"})
     assert ticket.responded_at is None  # the system's move is no response
-    assert sla.sweep(db_session, registry, now + 16 * MIN).checked == 0
+    assert sla_sweep.sweep(db_session, registry, now + 16 * MIN).checked == 0
     # The resolution breach goes on to the vendor; the clock then waits on the vendor.
-    report = sla.sweep(db_session, registry, now + 61 * MIN)
+    report = sla_sweep.sweep(db_session, registry, now + 61 * MIN)
     assert (report.resolution_breached, report.escalated) == (1, 1)
     assert (ticket.status, ticket.escalation_level) == (Status.WAITING_VENDOR, workflow.LEVEL_VENDOR)
     assert ticket.paused_at == now + 61 * MIN
-    assert sla.sweep(db_session, registry, now + dt.timedelta(days=5)).checked == 0
+    assert sla_sweep.sweep(db_session, registry, now + dt.timedelta(days=5)).checked == 0
 
 
 def test_no_escalation_past_the_vendor_or_without_the_policy(db_session, registry, cast, now):
@@ -320,7 +320,7 @@ def test_no_escalation_past_the_vendor_or_without_the_policy(db_session, registr
     db_session.flush()
     at_vendor = p1(db_session, registry, cast, now)
     at_vendor.escalation_level = workflow.LEVEL_VENDOR
-    report = sla.sweep(db_session, registry, now + 16 * MIN)
+    report = sla_sweep.sweep(db_session, registry, now + 16 * MIN)
     assert (report.response_breached, report.escalated, report.failed) == (2, 0, 0)
     assert plain.status == at_vendor.status == Status.NEW
 
@@ -337,7 +337,7 @@ def test_plugins_hear_sla_events_after_commit(db_session, registry, cast, now, b
     tickets.commit(db_session)
     builtin_pm.register(Listener(), name="sla-listener")
     try:
-        sla.sweep(db_session, registry, now + 13 * MIN)
+        sla_sweep.sweep(db_session, registry, now + 13 * MIN)
         assert heard == []
         tickets.commit(db_session)
         assert heard == [("sla_at_risk", "response")]
@@ -371,7 +371,7 @@ def test_one_failing_ticket_does_not_undo_the_others(db_session, registry, cast,
     monkeypatch.setattr(tickets, "perform", perform)
     builtin_pm.register(Listener(), name="sla-failure-listener")
     try:
-        report = sla.sweep(db_session, registry, now + 16 * MIN)
+        report = sla_sweep.sweep(db_session, registry, now + 16 * MIN)
         tickets.commit(db_session)
     finally:
         builtin_pm.unregister(name="sla-failure-listener")
@@ -384,4 +384,4 @@ def test_one_failing_ticket_does_not_undo_the_others(db_session, registry, cast,
     assert fine.response_breached and fine.status == Status.WAITING_CITY
     assert (fine.id, "sla_breached") in heard and (fine.id, "escalated") in heard
     monkeypatch.undo()
-    assert sla.sweep(db_session, registry, now + 17 * MIN).escalated == 1
+    assert sla_sweep.sweep(db_session, registry, now + 17 * MIN).escalated == 1

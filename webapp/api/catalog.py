@@ -98,7 +98,9 @@ def _choice(choice: Any) -> list[str]:
 
 
 def asset_json(asset: Asset, open_tickets: dict[int, Ticket] | None = None) -> dict[str, Any]:
+    """*open_tickets*: asset id -> the device's open health ticket (one per device)."""
     open_tickets = open_tickets or {}
+    ticket = open_tickets.get(asset.id)
     return {"id": asset.id, "ward_id": asset.ward_id, "category": asset.category,
             "kind": asset.kind, "name": asset.name, "location": asset.location,
             "vendor": asset.vendor, "model": asset.model, "criticality": asset.criticality,
@@ -108,8 +110,8 @@ def asset_json(asset: Asset, open_tickets: dict[int, Ticket] | None = None) -> d
                         "colour": health.colour_of(c.last_status),
                         "last_message": c.last_message, "last_latency_ms": c.last_latency_ms,
                         "last_checked_at": c.last_checked_at,
-                        "open_ticket_id": open_tickets[c.id].id if c.id in open_tickets
-                        else None} for c in asset.checks]}
+                        "open_ticket_id": ticket.id if ticket is not None else None}
+                       for c in asset.checks]}
 
 
 def _asset_of_token(asset_id: int) -> Asset:

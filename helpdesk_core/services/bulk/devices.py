@@ -38,7 +38,8 @@ def _assets(ctx: Context) -> dict[tuple, Asset]:
     """Every device by (ward code, serial) and by (ward code, name)."""
     if "assets" not in ctx.cache:
         found: dict[tuple, Asset] = {}
-        query = select(Asset).options(joinedload(Asset.ward), selectinload(Asset.checks))
+        query = select(Asset).options(joinedload(Asset.ward), joinedload(Asset.depends_on),
+                                      selectinload(Asset.checks))
         for asset in ctx.session.scalars(query):
             _remember(found, asset)
         ctx.cache["assets"] = found
@@ -76,10 +77,30 @@ class Devices(Kind):
                "Sự cố chung toàn thành phố: để trống, hoặc dvcqg (Cổng DVC quốc gia), vneid, "
                "sso, motcua (một cửa điện tử). Ví dụ: dvcqg", SERVICE_KEYS, "", "dvcqg"),
         boolean("active", "Hoạt động", "có hoặc không", True),
+        text("depends_on", "Nằm sau thiết bị", "Số serial hoặc tên của thiết bị cùng phường "
+             "mà thiết bị này nằm sau (bộ định tuyến), ở dòng trên hoặc đã có. Để trống: "
+             "không có. Ví dụ: Router tầng 1", "", max_len=120),
     )
 
     def natural_key(self, values: dict[str, Any]) -> tuple:
         return _device_key(values["ward"], values["serial"], values["name"])
+
+    @staticmethod
+    def _upstream_ref(asset: Asset) -> str:
+        upstream = asset.depends_on
+        return (upstream.serial or upstream.name) if upstream is not None else ""
+
+    def _upstream(self, ctx: Context, values: dict[str, Any]) -> Asset | None:
+        ref = values.get("depends_on") or ""
+        if not ref:
+            return None
+        found = _assets(ctx)
+        upstream = found.get(_device_key(values["ward"], ref, "")) \
+            or found.get(_device_key(values["ward"], "", ref))
+        if upstream is None:
+            refuse("depends_on", i18n.gettext("No device of this ward has this serial number "
+                                              "or name."))
+        return upstream
 
     def find(self, ctx: Context, values: dict[str, Any]) -> Asset | None:
         ctx.ward(values["ward"], "ward", required=False)
@@ -87,17 +108,18 @@ class Devices(Kind):
 
     def current(self, ctx: Context, asset: Asset) -> dict[str, Any]:
         return {"ward": asset.ward.code if asset.ward else "",
-                **{c.key: getattr(asset, c.key) for c in self.columns[1:]}}
+                **{c.key: getattr(asset, c.key) for c in self.columns[1:-1]},
+                "depends_on": self._upstream_ref(asset)}
 
     def same(self, ctx: Context, asset: Asset, values: dict[str, Any]) -> bool:
         return self.current(ctx, asset) == {**values, "ward": values["ward"].upper()}
 
     def save(self, ctx: Context, asset: Asset | None, values: dict[str, Any]) -> Asset:
         ward = ctx.ward(values["ward"], "ward", required=False)
-        fields = {k: v for k, v in values.items() if k != "ward"}
+        fields = {k: v for k, v in values.items() if k not in ("ward", "depends_on")}
         new = asset is None
         asset = admin.save_asset(ctx.session, ctx.registry, asset, ward=ward, flush=False,
-                                 **fields)
+                                 depends_on=self._upstream(ctx, values), **fields)
         if new:  # it has no checks yet: adding one must not query for them
             set_committed_value(asset, "checks", [])
         _remember(_assets(ctx), asset)
@@ -105,7 +127,7 @@ class Devices(Kind):
 
     def export(self, session: Session, registry: PluginRegistry) -> Iterable[dict[str, Any]]:
         query = (select(Asset).outerjoin(Ward, Asset.ward_id == Ward.id)
-                 .options(joinedload(Asset.ward))
+                 .options(joinedload(Asset.ward), joinedload(Asset.depends_on))
                  .order_by(Ward.code.nulls_first(), Asset.name, Asset.id))
         for asset in session.scalars(query):
             yield self.current(None, asset)  # type: ignore[arg-type]
@@ -140,7 +162,7 @@ class Checks(Kind):
         Column("config", "Cài đặt", "Cài đặt của kiểu kiểm tra, dạng JSON. "
                'Ví dụ: {"port": 9100}', '{"port": 9100}', parse=_settings,
                show=_show_settings),
-        number("interval_seconds", "Chu kỳ (giây)", "30-86400. Ví dụ: 300", "300",
+        number("interval_seconds", "Chu kỳ (giây)", "10-86400. Ví dụ: 300", "300",
                default=300),
         number("timeout_seconds", "Chờ tối đa (giây)", "0,5-120. Ví dụ: 5", "5", kind=float,
                default=5.0),

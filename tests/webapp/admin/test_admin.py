@@ -9,8 +9,8 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from helpdesk_core.models import (Asset, AssetCheck, CalendarDay, PluginSetting, Role,
-                                  SlaPolicy, StudentAssignment, User, Ward)
+from helpdesk_core.models import (Asset, AssetCheck, CalendarDay, CheckOutage, PluginSetting,
+                                  Role, SlaPolicy, StudentAssignment, User, Ward)
 from helpdesk_core.plugins import PluginFailure
 from helpdesk_core.services import users
 from tests.webapp.admin.conftest import login_as
@@ -196,9 +196,16 @@ def test_asset_and_its_health_check_with_plugin_settings(app, admin, world):
     assert 'value="70000"' in body
     assert count(app, AssetCheck, AssetCheck.asset_id == asset_id) == 0
     interval = admin.post(f"/admin/assets/{asset_id}/checks/new?type=tcp", data={
+        "config-port": "631", "interval_seconds": "9", "timeout_seconds": "5",
+        "failure_threshold": "3", "recovery_threshold": "2", "enabled": "y"})
+    assert "Từ 10 đến 86400 giây." in interval.get_data(as_text=True)
+    # The floor is a setting (HELPDESK_HEALTH_MIN_INTERVAL_SECONDS).
+    app.config["HEALTH_MIN_INTERVAL_SECONDS"] = 30
+    interval = admin.post(f"/admin/assets/{asset_id}/checks/new?type=tcp", data={
         "config-port": "631", "interval_seconds": "10", "timeout_seconds": "5",
         "failure_threshold": "3", "recovery_threshold": "2", "enabled": "y"})
     assert "Từ 30 đến 86400 giây." in interval.get_data(as_text=True)
+    app.config["HEALTH_MIN_INTERVAL_SECONDS"] = 10
     assert count(app, AssetCheck, AssetCheck.asset_id == asset_id) == 0
     good = admin.post(f"/admin/assets/{asset_id}/checks/new?type=tcp", data={
         "config-port": "631", "interval_seconds": "120", "timeout_seconds": "3",
@@ -334,3 +341,42 @@ def test_accounts_are_paged_and_searchable(app, admin, world):
     logins = [set(re.findall(r"sv\.thu\d\d", page)) for page in pages]
     assert len(logins[0] | logins[1]) == 60 and not logins[0] & logins[1]
     assert "sv.thu07" in admin.get("/admin/users?q=thu07").get_data(as_text=True)
+
+
+def test_a_device_sits_behind_another_of_its_ward_and_shows_its_outages(app, admin, world):
+    with app.app_context():
+        ward = db.session.scalar(select(Ward).order_by(Ward.id))
+        other = Ward(code="ZZ", name="Phường khác")
+        router = Asset(ward=ward, category="network", kind="router", name="Router tầng 1")
+        printer = Asset(ward=ward, category="printer", kind="printer", name="Máy in một cửa",
+                        checks=[AssetCheck(check_type="tcp", config={"port": 9100})])
+        elsewhere = Asset(ward=other, category="network", kind="router", name="Router khác")
+        db.session.add_all([other, router, printer, elsewhere])
+        db.session.flush()
+        db.session.add(CheckOutage(check_id=printer.checks[0].id, asset_id=printer.id,
+                                   started_at=dt.datetime(2026, 3, 10, 2, 0, tzinfo=dt.timezone.utc),
+                                   ended_at=dt.datetime(2026, 3, 10, 2, 0, 20,
+                                                        tzinfo=dt.timezone.utc),
+                                   message="Cổng 9100 không trả lời"))
+        db.session.commit()
+        ids = (ward.id, router.id, printer.id, elsewhere.id)
+    ward_id, router_id, printer_id, elsewhere_id = ids
+    page = admin.get(f"/admin/assets/{printer_id}").get_data(as_text=True)
+    assert "Router tầng 1" in page and "Router khác" not in page  # same ward only
+    assert "20 giây" in page and "quá ngắn để lập phiếu" in page
+    fields = {"ward": str(ward_id), "category": "printer", "kind": "printer",
+              "name": "Máy in một cửa", "criticality": "normal", "active": "y"}
+    assert admin.post(f"/admin/assets/{printer_id}",
+                      data=dict(fields, depends_on=str(router_id))).status_code == 302
+    with app.app_context():
+        assert db.session.get(Asset, printer_id).depends_on_id == router_id
+    # Another ward's device, or a loop, is refused with a reason and changes nothing.
+    bad = admin.post(f"/admin/assets/{printer_id}", data=dict(fields, depends_on=str(elsewhere_id)))
+    assert bad.status_code == 200 and "cùng phường" in bad.get_data(as_text=True)
+    loop = admin.post(f"/admin/assets/{router_id}", data=dict(
+        fields, category="network", kind="router", name="Router tầng 1",
+        depends_on=str(printer_id)))
+    assert loop.status_code == 200 and "nằm sau chính nó" in loop.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Asset, printer_id).depends_on_id == router_id
+        assert db.session.get(Asset, router_id).depends_on_id is None
