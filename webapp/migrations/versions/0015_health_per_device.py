@@ -11,7 +11,7 @@
   index can be built and nothing is lost.
 
 Revision ID: 0015
-Revises: 0010
+Revises: 0014
 Create Date: 2026-12-05 09:20:00.000000
 
 """
@@ -34,7 +34,7 @@ MERGED = ("Gộp vào phiếu {number}: mỗi thiết bị chỉ còn một phi�
 
 # revision identifiers, used by Alembic.
 revision = '0015'
-down_revision = '0010'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 

@@ -6,7 +6,7 @@ several wards; ``incident_ticket`` links ward tickets to it (their SLA clocks wa
 ``incident_dismissal`` remembers suggestions a coordinator turned down.
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-05 09:20:00.000000
 
 """
@@ -18,7 +18,7 @@ import helpdesk_core.models
 
 # revision identifiers, used by Alembic.
 revision = '0016'
-down_revision = '0014'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
