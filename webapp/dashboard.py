@@ -3,12 +3,10 @@ students' activity, and CSV exports."""
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, NoReturn
-from zoneinfo import ZoneInfo
 
 from flask import (Blueprint, Response, abort, current_app, render_template, request,
                    stream_with_context)

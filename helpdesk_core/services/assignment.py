@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..calendar import DEFAULT_TIMEZONE
-from ..models import Status, StudentAssignment, Ticket, User
+from ..models import Status, StudentAssignment, Ticket
 from . import roster, skills
 
 # Lower is better: a confirmed skill, then a declared one, then none.

@@ -190,11 +190,10 @@ def on_event(session: Session, registry: PluginRegistry | None, ticket: Ticket,
     facts = facts_of(ticket, event)
     if rules.event_kind(facts) is None:
         return []
-    from . import sla, tickets, webhooks  # these import tickets, which imports us
+    from . import sla, webhooks  # these import tickets, which imports us
 
     if ticket.id is None:  # being filed: the link needs its id
         session.flush()
-    today = now.astimezone(tickets.sla_timezone()).date()
     people = rules.People()
     if rules.needs_people(facts):
         people = rules.People(on_duty_student_ids(session, ticket.ward_id, now),

@@ -223,6 +223,9 @@ def plugin_sessions(database, db_session):
     install_session_source(make_session_factory(database.engine))
     yield
     install_session_source(None)
+
+
+@pytest.fixture
 def smtp_server(tmp_path):
     """``smtp_server(security="none", login=None)``: a real SMTP server on loopback
     (aiosmtpd) recording what it accepts; ``security`` is ``"none"``, ``"starttls"`` or

@@ -57,12 +57,13 @@ class Cast:
     other_student: User
     coordinator: User
     admin: User
+    university: User | None = None  # a university's coordinator: may act on no ticket
 
     def actor(self, role: str) -> User | None:
         """The person acting in *role*; None for the system."""
         return {Role.STAFF: self.staff, Role.STUDENT: self.student,
                 Role.COORDINATOR: self.coordinator, Role.ADMIN: self.admin,
-                Role.SYSTEM: None}[role]
+                Role.UNIVERSITY: self.university, Role.SYSTEM: None}[role]
 
 
 @pytest.fixture
@@ -73,6 +74,7 @@ def cast(db_session, now):
                 student=quick_student(db_session, ward, today),
                 other_student=quick_student(db_session, ward, today),
                 coordinator=quick_user(db_session, Role.COORDINATOR),
-                admin=quick_user(db_session, Role.ADMIN))
+                admin=quick_user(db_session, Role.ADMIN),
+                university=quick_user(db_session, Role.UNIVERSITY))
     db_session.flush()
     return cast

@@ -282,8 +282,8 @@ def test_breach_escalation_and_resolution_reach_their_people(db_session, fake_re
     late = now + dt.timedelta(days=30)
     ticket2 = make_ticket(db_session, fake_registry, cast.ward, now, reporter=cast.staff)
     tickets.perform(db_session, fake_registry, ticket2, cast.student, "claim", now)
-    from helpdesk_core.services import sla
-    sla.sweep(db_session, fake_registry, late)
+    from helpdesk_core.services import sla_sweep
+    sla_sweep.sweep(db_session, fake_registry, late)
     breach = rows(db_session, channel="fake", kind=rules.SLA_BREACH)
     assert {r.user_id for r in breach} == {cast.student.id, cast.coordinator.id}
 

@@ -101,5 +101,9 @@ def downgrade():
     op.drop_index('uq_incident_open_service', table_name='incident')
     op.drop_index('ix_incident_status', table_name='incident')
     op.drop_table('incident')
-    with op.batch_alter_table('asset') as batch:
-        batch.drop_column('service_key')
+    if op.get_bind().dialect.name == "sqlite":
+        # In place (SQLite 3.35+): a batch rebuild of asset would rewrite the foreign keys
+        # other tables and 0015's depends_on_id hold to it.
+        op.execute("ALTER TABLE asset DROP COLUMN service_key")
+    else:
+        op.drop_column('asset', 'service_key')
