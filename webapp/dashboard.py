@@ -8,14 +8,13 @@ import time
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, NoReturn
 
-from flask import (Blueprint, Response, abort, current_app, render_template, request,
-                   stream_with_context)
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from sqlalchemy import select
 from wtforms import DateField, SelectChoice, SelectField
 from wtforms.validators import Optional
 from wtforms.widgets import TextInput
 
-from helpdesk_core import exports, i18n
+from helpdesk_core import i18n
 from helpdesk_core.errors import ValidationFailed
 from helpdesk_core.i18n import lazy_gettext as _l
 from helpdesk_core.models import AccessKind, Role, Status, Ward
