@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .calendar import DEFAULT_TIMEZONE
 from .models import Asset, AssetCheck, Criticality, Role, Source, User, Ward
 from .plugins import PluginRegistry
 from .services import tickets as ticket_service
@@ -296,8 +298,10 @@ def _demo_duty(session: Session, registry: PluginRegistry, wards: dict[str, Ward
     """The roster, skills and a few entries of help at the counter."""
     from .models import Shift, Skill
     from .services import counter_help
+    today = now.astimezone(ZoneInfo(DEFAULT_TIMEZONE)).date()
     for login, slots in ROSTER.items():
-        (placement,) = people[login].assignments
+        # The current placement (the past batch's ended before today).
+        (placement,) = [p for p in people[login].assignments if p.starts_on <= today <= p.ends_on]
         session.add_all(Shift(assignment=placement, weekday=weekday, part=part)
                         for weekday, part in slots)
     coordinator = people["dieuphoi"]
