@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from helpdesk_core.db import create_schema
 
 WARDS, STAFF, STUDENTS, DEVICES, TCP_CHECKS = 94, 300, 200, 5000, 3000
 
@@ -66,11 +67,10 @@ def workbook() -> bytes:
 def one(url: str, path: str, apply: bool) -> None:
     """Run one import in this process; print seconds, peak MB and counts as JSON."""
     from helpdesk_core.db import make_engine, make_session_factory
-    from helpdesk_core.models import Base
     from helpdesk_core.plugins import load_registry
     from helpdesk_core.services import bulk
     engine = make_engine(url)
-    Base.metadata.create_all(engine)
+    create_schema(engine)
     session = make_session_factory(engine)()
     registry = load_registry()
     data = open(path, "rb").read()

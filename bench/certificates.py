@@ -17,6 +17,7 @@ import os
 import random
 import tempfile
 import time
+from helpdesk_core.db import create_schema
 
 START, END = dt.date(2026, 3, 2), dt.date(2026, 5, 29)
 NOW = dt.datetime(2026, 6, 1, 3, 0, tzinfo=dt.timezone.utc)
@@ -68,10 +69,10 @@ def populate(session, students: int) -> tuple[int, int]:
 def run(url: str, students: int, tmp: str) -> dict:
     from helpdesk_core import stickers
     from helpdesk_core.db import make_engine, make_session_factory
-    from helpdesk_core.models import Base, Batch, User
+    from helpdesk_core.models import Batch, User
     from helpdesk_core.services import certificates
     engine = make_engine(url)
-    Base.metadata.create_all(engine)
+    create_schema(engine)
     session = make_session_factory(engine)()
     try:
         batch_id, coordinator_id = populate(session, students)

@@ -18,6 +18,7 @@ from typing import Any, Iterable, Iterator
 from sqlalchemy import insert, text
 from sqlalchemy.engine import Engine
 
+from helpdesk_core.db import create_schema
 from helpdesk_core.db import make_engine
 from helpdesk_core.models import (Asset, AssetCheck, Base, Role, SlaPolicy, Status, StudentAssignment,
                                   Ticket, TicketCounter, TicketEvent, User, Ward)
@@ -122,7 +123,7 @@ def generate(url: str, size: Size, seed: int = 2025, now: dt.datetime | None = N
     engine = make_engine(url)
     if reset:
         Base.metadata.drop_all(engine)
-        Base.metadata.create_all(engine)
+        create_schema(engine)
     writer = Writer(engine)
     timings: dict[str, float] = {}
     started = time.perf_counter()

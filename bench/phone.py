@@ -25,6 +25,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Iterator
+from helpdesk_core.db import create_schema
 
 PHONE = {"width": 390, "height": 844}
 TARGET_PX = 44  # WCAG 2.5.5 (AAA) target size, CSS px
@@ -188,14 +189,13 @@ def walk(browser, base: str, number: str, javascript: bool = True) -> Journey:
 
 def make_app(folder: str):
     """The app on a fresh SQLite file in *folder*, CSRF on, as a browser meets it."""
-    from helpdesk_core.models import Base
     from webapp import create_app
     from webapp.extensions import db
     app = create_app({"TESTING": False, "DATABASE_URL": f"sqlite:///{folder}/phone.db",
                       "SECRET_KEY": "phone-bench", "RATELIMIT_ENABLED": False,
                       "UPLOAD_FOLDER": os.path.join(folder, "uploads")})
     with app.app_context():
-        Base.metadata.create_all(db.engine)
+        create_schema(db.engine)
     return app
 
 

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 from .peers import Devices
 from .server import MemoryWatcher
+from helpdesk_core.db import create_schema
 
 TARGETS = 5000
 HUNG_SHARE = 0.10
@@ -51,7 +52,7 @@ def prepare(url: str, devices, timeout: float = TIMEOUT_S, interval: int = 300,
 
     engine = make_engine(url)
     Base.metadata.drop_all(engine)
-    Base.metadata.create_all(engine)
+    create_schema(engine)
     now = dt.datetime.now(dt.timezone.utc)
     with engine.begin() as conn:
         conn.execute(insert(Ward), [{"id": 1, "code": "P01", "name": "Phường 01",

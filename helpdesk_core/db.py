@@ -83,3 +83,17 @@ def make_engine(url: str, **overrides: Any) -> Engine:
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def create_schema(engine: Engine) -> list[Any]:
+    """Every table on *engine* from the models: the helpdesk's and the installed plugins'
+    own (``helpdesk_register_storage``). For test and benchmark databases; a real one is
+    made by ``helpdesk db upgrade`` with the migrations. Returns the plugins' metadata."""
+    from .models import Base
+    from .plugins import load_registry
+    Base.metadata.create_all(engine)
+    plugin_metadata = [storage.metadata
+                       for _name, storage in sorted(load_registry().storages.items())]
+    for metadata in plugin_metadata:
+        metadata.create_all(engine)
+    return plugin_metadata

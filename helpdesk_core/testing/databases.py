@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from ..db import make_engine
+from ..db import create_schema, make_engine
 from ..models import Base
 
 ENGINES = ("sqlite", "postgresql")
@@ -27,13 +27,6 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
-def _plugin_metadata() -> list:
-    """The metadata of every installed plugin's own tables (``helpdesk_register_storage``)."""
-    from ..plugins import load_registry
-    registry = load_registry()
-    return [storage.metadata for _name, storage in sorted(registry.storages.items())]
-
-
 def missing(reason: str) -> None:
     """A needed tool or service is absent: skip the test locally, fail it in CI."""
     if in_ci():
@@ -48,12 +41,7 @@ class Database:
         self.kind = kind
         self.url = url
         self.engine = make_engine(url)
-        Base.metadata.create_all(self.engine)
-        # The installed plugins' own tables too (``helpdesk db upgrade`` makes them with
-        # each plugin's migrations; a test database is made from the metadata).
-        self.plugin_metadata = _plugin_metadata()
-        for metadata in self.plugin_metadata:
-            metadata.create_all(self.engine)
+        self.plugin_metadata = create_schema(self.engine)
 
     def clean(self) -> None:
         """Delete every row (PostgreSQL: and restart the sequences)."""

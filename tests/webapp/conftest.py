@@ -106,15 +106,18 @@ def count_queries(app):
 
     class Counter:
         value = 0
+        statements: list[str] = []
 
     @contextmanager
     def counting():
         counter = Counter()
+        counter.statements = []
         with app.app_context():
             engine = db.engine
 
-        def before(*_args, **_kwargs):
+        def before(_conn, _cursor, statement, *_args, **_kwargs):
             counter.value += 1
+            counter.statements.append(statement)
         event.listen(engine, "before_cursor_execute", before)
         try:
             yield counter

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from helpdesk_core.models import Asset, Base, Role
+from helpdesk_core.db import create_schema
+from helpdesk_core.models import Asset, Role
 from tests.conftest import missing
 from tests.factories import PASSWORD, make_student, make_user, make_ward
 
@@ -40,7 +41,7 @@ def live_app(tmp_path):
                       "SECRET_KEY": "browser-test", "RATELIMIT_ENABLED": False,
                       "QUEUE_REFRESH_SECONDS": 1, "UPLOAD_FOLDER": str(tmp_path / "uploads")})
     with app.app_context():
-        Base.metadata.create_all(db.engine)
+        create_schema(db.engine)
         s = db.session
         ward = make_ward(s, code="HCH", name="Phường Hải Châu")
         other = make_ward(s, code="HKH", name="Phường Hòa Khánh")

@@ -10,7 +10,8 @@ import subprocess
 
 import pytest
 
-from helpdesk_core.models import Base, Role
+from helpdesk_core.db import create_schema
+from helpdesk_core.models import Role
 from helpdesk_core.services import admin as admin_service
 from helpdesk_core.services import batches
 from tests.conftest import missing
@@ -32,7 +33,7 @@ def live_app(tmp_path):
                       "SECRET_KEY": "browser-test", "RATELIMIT_ENABLED": False,
                       "UPLOAD_FOLDER": str(tmp_path / "uploads")})
     with app.app_context():
-        Base.metadata.create_all(db.engine)
+        create_schema(db.engine)
         s = db.session
         ward = make_ward(s, code="HCH", name="Phường Hải Châu")
         make_ward(s, code="STR", name="Phường Sơn Trà")

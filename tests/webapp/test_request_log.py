@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from helpdesk_core.models import Base
+from helpdesk_core.db import create_schema
 from tests.conftest import missing
 from webapp.request_log import MaskedRequestHandler, mask_request_line, mask_target
 
@@ -78,7 +78,7 @@ def test_gunicorn_with_the_shipped_config_masks_the_access_log(tmp_path):
     from helpdesk_core.db import make_engine
     url = f"sqlite:///{tmp_path / 'live.db'}"
     engine = make_engine(url)
-    Base.metadata.create_all(engine)
+    create_schema(engine)
     engine.dispose()
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": url, "HELPDESK_SECRET_KEY": "gunicorn-test",

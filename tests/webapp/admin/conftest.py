@@ -73,13 +73,15 @@ def build_world(session, registry) -> World:
 
 
 def _programme(session, ward, student, today: dt.date) -> tuple[int, int]:
-    """A batch serving *ward* that ends in three days, *student* placed in it."""
+    """A batch serving *ward* that ends in three days, *student*'s placement in it (with
+    its university as an organisation)."""
     from helpdesk_core.services import admin as admin_service
     from helpdesk_core.services import batches
-    university = batches.save_university(session, None, code="DHT", name="Đại học Thử")
+    university = batches.save_university(session, None, code="DTU", name="Đại học Duy Tân")
     batch = batches.save_batch(session, None, name="Đợt thử", starts_on=today - dt.timedelta(
         days=60), ends_on=today + dt.timedelta(days=3), wards=[ward], criteria="Thái độ; 5")
-    admin_service.save_assignment(session, None, student=student, ward=ward, university="",
+    placement = student.assignments[0]
+    admin_service.save_assignment(session, placement, student=student, ward=ward, university="",
                                   starts_on=batch.starts_on, ends_on=batch.ends_on, batch=batch,
                                   university_org=university)
     session.commit()
