@@ -13,7 +13,8 @@ import pytest
 from helpdesk_core.testing.web import app_config
 
 PACKAGE_LINES_LIMIT = 80  # the generated plugin stays small enough to read in one go
-BUILT_INS = sorted(["egov", "kiosk", "network", "other", "printer", "signing", "vneid"])
+BUILT_INS = sorted(["egov", "kiosk", "network", "notify", "other", "printer", "signing",
+                    "vneid", "webpush", "zalo"])
 
 
 @pytest.fixture
