@@ -23,7 +23,7 @@ bundle and netrc. Tests use the kit in :mod:`helpdesk_core.testing` (a pytest pl
 from . import http
 from .channels import AddressGone, Channel, DeliveryError, Message
 from .contracts import (Category, CheckResult, CheckStatus, CheckTarget, HealthCheckType,
-                        PrioritySuggestion, ResolutionTemplate)
+                        PrioritySuggestion, ResolutionTemplate, run_later)
 from .hookspecs import PLUGIN_API_VERSION, hookimpl
 from .i18n import Translator, gettext, lazy_gettext, ngettext, translator
 from .neterrors import describe_error
@@ -37,7 +37,7 @@ from .storage import PluginStorage
 
 __all__ = [
     "Category", "CheckResult", "CheckStatus", "CheckTarget", "HealthCheckType",
-    "PrioritySuggestion", "ResolutionTemplate", "PLUGIN_API_VERSION", "hookimpl", "gettext",
+    "PrioritySuggestion", "ResolutionTemplate", "run_later", "PLUGIN_API_VERSION", "hookimpl", "gettext",
     "lazy_gettext", "ngettext", "Translator", "translator", "ENTRY_POINT_GROUP",
     "PluginRegistry", "load_registry", "make_plugin_manager", "mask_personal_data", "http",
     "describe_error", "Page", "PageRequest", "Redirect", "Render", "PluginStorage",

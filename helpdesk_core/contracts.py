@@ -7,6 +7,7 @@ Text fields accept a ``str`` or a lazy string from :func:`helpdesk_core.i18n.laz
 from __future__ import annotations
 
 import enum
+import importlib
 import re
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Mapping
@@ -146,3 +147,19 @@ class PrioritySuggestion:
 
     priority: int
     reason: Text = ""
+
+
+def run_later(path: str) -> Callable[[CheckTarget], Awaitable[CheckResult]]:
+    """A ``run_async`` whose code loads on its first run: ``"package.module:function"``.
+
+    Web workers load every plugin (for its forms, labels and categories) but never run a
+    check; a check module imported by the plugin's ``__init__`` would bring its network
+    libraries (SNMP, DNS, WebSocket clients...) into every one of them. With this, only the
+    scheduler and ``helpdesk check`` import them, when a check of the type first runs.
+    """
+    module_name, _, name = path.partition(":")
+
+    async def run(target: CheckTarget) -> CheckResult:
+        return await getattr(importlib.import_module(module_name), name)(target)
+    run.__qualname__ = run.__name__ = f"run_later({path})"
+    return run

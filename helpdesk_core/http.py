@@ -18,10 +18,11 @@ import ssl
 import time
 import urllib.request
 from dataclasses import dataclass, field
-from typing import Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 from urllib.parse import urljoin, urlsplit
 
-import aiohttp
+if TYPE_CHECKING:  # imported where a request is made: web workers never load it
+    import aiohttp
 
 from .neterrors import describe_error
 
@@ -111,6 +112,7 @@ def _login_for(url: str, logins: netrc.netrc | None) -> dict[str, str] | None:
     if not entry:
         return None
     login, account, password = entry
+    import aiohttp
     return {"Authorization": aiohttp.encode_basic_auth(login or account or "", password or "")}
 
 
@@ -168,6 +170,8 @@ async def request(method: str, url: str, *, timeout: float, data: bytes | None =
         (``timeout``), no connection (``connect``), or a broken answer or URL
         (``protocol``).
     """
+    import aiohttp  # the scheduler's and the CLI's, not the web's
+
     url = url.strip()
     if "://" not in url:
         url = "http://" + url

@@ -1,8 +1,8 @@
 """Network and Wi-Fi: triage, checklists, and TCP / HTTP / DNS / ping health checks."""
 
-from helpdesk_core import Category, HealthCheckType, hookimpl, translator
+from helpdesk_core import Category, HealthCheckType, hookimpl, run_later, translator
 
-from . import checks, forms
+from . import forms
 from .resolutions import TEMPLATES
 
 HELPDESK_API = ">=1.1,<2"  # the plugin API versions this plugin works with
@@ -42,13 +42,13 @@ def helpdesk_register_resolution_templates():
 @hookimpl
 def helpdesk_register_health_checks():
     return [
-        HealthCheckType("tcp", _l("TCP port open"), CATEGORY, run_async=checks.check_tcp,
+        HealthCheckType("tcp", _l("TCP port open"), CATEGORY, run_async=run_later("plugins.network.checks:check_tcp"),
                         config_form=forms.TcpCheckForm, default_interval=300),
         HealthCheckType("http", _l("Web page or service (HTTP/HTTPS)"), CATEGORY,
-                        run_async=checks.check_http, config_form=forms.HttpCheckForm,
+                        run_async=run_later("plugins.network.checks:check_http"), config_form=forms.HttpCheckForm,
                         default_interval=300),
-        HealthCheckType("dns", _l("Name lookup (DNS)"), CATEGORY, run_async=checks.check_dns,
+        HealthCheckType("dns", _l("Name lookup (DNS)"), CATEGORY, run_async=run_later("plugins.network.checks:check_dns"),
                         config_form=forms.DnsCheckForm, default_interval=300),
-        HealthCheckType("ping", _l("Ping (ICMP)"), CATEGORY, run_async=checks.check_ping,
+        HealthCheckType("ping", _l("Ping (ICMP)"), CATEGORY, run_async=run_later("plugins.network.checks:check_ping"),
                         config_form=forms.PingCheckForm, default_interval=120),
     ]

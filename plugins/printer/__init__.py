@@ -1,8 +1,8 @@
 """Printers and scanners: triage, checklists and device health checks."""
 
-from helpdesk_core import Category, hookimpl, translator
+from helpdesk_core import Category, HealthCheckType, hookimpl, run_later, translator
 
-from . import checks, forms, snmp
+from . import forms
 from .triage import suggest_priority, suggest_template, summary_rows
 from .resolutions import TEMPLATES
 
@@ -49,8 +49,17 @@ def helpdesk_register_resolution_templates():
 
 @hookimpl
 def helpdesk_register_health_checks():
-    # Called once as the plugins load: start the SNMP engine meanwhile, so the first
-    # check (the scheduler's, or `helpdesk check`'s) does not wait for it.
-    snmp.warm_up()
-    return checks.CHECK_TYPES
-
+    # The checks' code (aiohttp, pysnmp) loads when one first runs: in the scheduler and
+    # `helpdesk check`, never in web workers. SNMP's engine starts on the first run,
+    # outside that device's time budget (snmp.py).
+    return [
+        HealthCheckType("ipp", _l("Printer status over IPP (state, paper, toner)"), CATEGORY,
+                        run_async=run_later("plugins.printer.ipp:check_ipp"),
+                        config_form=forms.IppCheckForm, default_interval=300),
+        HealthCheckType("snmp_printer", _l("Printer status over SNMP (Printer-MIB)"), CATEGORY,
+                        run_async=run_later("plugins.printer.snmp:check_snmp_printer_async"),
+                        config_form=forms.SnmpPrinterCheckForm, default_interval=300),
+        HealthCheckType("escl", _l("Network scanner status (eSCL / AirScan)"), CATEGORY,
+                        run_async=run_later("plugins.printer.escl:check_escl"),
+                        config_form=forms.EsclCheckForm, default_interval=300),
+    ]

@@ -1,8 +1,8 @@
 """Digital signatures: specialised USB tokens and personal remote signing."""
 
-from helpdesk_core import Category, HealthCheckType, hookimpl, translator
+from helpdesk_core import Category, HealthCheckType, hookimpl, run_later, translator
 
-from . import checks, forms
+from . import forms
 from .resolutions import TEMPLATES
 
 HELPDESK_API = ">=1.1,<2"  # the plugin API versions this plugin works with
@@ -43,8 +43,8 @@ def helpdesk_register_resolution_templates():
 def helpdesk_register_health_checks():
     return [
         HealthCheckType("cert_expiry", _l("Certificate expiry"), CATEGORY,
-                        run_async=checks.check_cert_expiry, config_form=forms.CertExpiryCheckForm,
+                        run_async=run_later("plugins.signing.checks:check_cert_expiry"), config_form=forms.CertExpiryCheckForm,
                         default_interval=86400),
         HealthCheckType("sign_service", _l("Local signing service (VGCA Sign Service)"),
-                        CATEGORY, run_async=checks.check_sign_service, default_interval=600),
+                        CATEGORY, run_async=run_later("plugins.signing.checks:check_sign_service"), default_interval=600),
     ]

@@ -17,8 +17,6 @@ import urllib.parse
 from typing import Any, Mapping
 
 import requests
-from py_vapid import Vapid, VapidException
-from pywebpush import WebPushException, webpush
 from sqlalchemy.exc import SQLAlchemyError
 from wtforms import Form, IntegerField, StringField
 from wtforms.validators import Length, NumberRange, ValidationError
@@ -115,6 +113,10 @@ def send(message: Message, settings: Mapping[str, Any]) -> None:
         keys = web_push.vapid_keys(session)
         session.commit()  # end the transaction: no lock is held across the network
     headers = {"Urgency": "high" if message.urgent else URGENCY.get(message.kind, "normal")}
+    # Imported here: only the process that delivers (the scheduler) needs them, and
+    # pywebpush brings aiohttp; web workers only read and store subscriptions.
+    from py_vapid import Vapid, VapidException
+    from pywebpush import WebPushException, webpush
     try:
         webpush(subscription, json.dumps(payload(message), ensure_ascii=False),
                 vapid_private_key=Vapid.from_pem(keys.private_pem.encode("ascii")),
