@@ -181,6 +181,7 @@ def generate(url: str, size: Size, seed: int = 2025, now: dt.datetime | None = N
     # Tickets and events.
     started = time.perf_counter()
     seq_of: dict[tuple[int, int], int] = {}
+    open_health_assets: set[int] = set()
     ticket_columns = [c.name for c in Ticket.__table__.columns]
     events: list[dict[str, Any]] = []
 
@@ -210,15 +211,24 @@ def generate(url: str, size: Size, seed: int = 2025, now: dt.datetime | None = N
                 resolved = now
             closed = resolved + dt.timedelta(days=1) if status == Status.CLOSED else None
             open_ = status in Status.OPEN
+            source = "front_desk" if rng.random() < 0.9 else "health_check"
+            asset_id = rng.randint(1, size.assets) if rng.random() < 0.4 else None
+            if source == "health_check" and open_:
+                # One open health ticket per device (the database's rule): a device
+                # already down files no second one.
+                if asset_id is None or asset_id in open_health_assets:
+                    source = "front_desk"
+                else:
+                    open_health_assets.add(asset_id)
             row = {
                 "id": tid, "ward_id": ward_id, "year": year, "seq": seq, "number": number,
                 "category": category, "title": title,
                 "description": "Mô tả sự cố do cán bộ tiếp nhận ghi lại.", "triage": {},
                 "search_text": fold(f"{number} {title}"), "impact": "person", "urgency": "normal",
                 "priority": priority, "priority_reason": "", "status": status,
-                "source": "front_desk" if rng.random() < 0.9 else "health_check",
+                "source": source,
                 "reporter_id": reporter, "assignee_id": assignee,
-                "asset_id": rng.randint(1, size.assets) if rng.random() < 0.4 else None,
+                "asset_id": asset_id,
                 "check_id": None, "escalation_level": 1 if status == Status.WAITING_CITY else 0,
                 "flapping": False, "worked_by_person": assigned, "checklist": {},
                 "response_due_at": response_due, "resolution_due_at": resolution_due,

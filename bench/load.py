@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import html.parser
+import secrets
 import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
@@ -274,8 +275,9 @@ def _run_filing(url: str, base: str, session: requests.Session, server: Gunicorn
     trial = session.post(base + path, data=fields, timeout=60, allow_redirects=False)
     if trial.status_code != 302 or "/filed" not in trial.headers.get("Location", ""):
         raise RuntimeError(f"filing failed: HTTP {trial.status_code}; fields {sorted(fields)}")
-    # Every filing a new form: the form key says "the same filing again" otherwise.
-    fields["form_key"] = "__UNIQUE__"
+    # Every filing a new form: the form key says "the same filing again" otherwise
+    # (a prefix of this run's own: the runs after the first would repeat the keys).
+    fields["form_key"] = f"r{secrets.token_hex(4)}__UNIQUE__"
     body = urllib.parse.urlencode(fields)
     before = count_tickets(url)
     with MemoryWatcher(server.process.pid) as memory:
