@@ -163,10 +163,6 @@ class _SnmpRunner:
                 pass
         self._warm = True
 
-    def warm_up(self) -> None:
-        """Start the engine in the background now, so the first check finds it ready."""
-        asyncio.run_coroutine_threadsafe(self.ready(), self._start())
-
     def run(self, coroutine_function, timeout: float, *args: Any) -> Any:
         """:meth:`submit` and wait for the answer (blocking callers)."""
         future = self.submit(coroutine_function, timeout, *args)
@@ -300,11 +296,6 @@ async def _query(host: str, port: int, community: str, device: int, timeout: flo
                       _number(levels.get(index)))
                      for index in sorted(descriptions, key=lambda i: [int(p) for p in i.split(".")])],
     }
-
-
-def warm_up() -> None:
-    """Start the process's SNMP engine in the background (it takes about a second)."""
-    _runner.warm_up()
 
 
 def query_printer(host: str, port: int, community: str, device: int,
