@@ -368,6 +368,10 @@ def start(app: Flask) -> election.Candidate:
     def deposed(graceful: bool) -> None:
         scheduler = app.extensions.pop("scheduler", None)
         if scheduler is not None:
+            # Pausing stops new rounds; removing the jobs waits (on the job stores' lock)
+            # for a round already under way, so nothing is submitted to a shut executor.
+            scheduler.pause()
+            scheduler.remove_all_jobs()
             scheduler.shutdown(wait=graceful)
             log.info("scheduler stopped")
 
