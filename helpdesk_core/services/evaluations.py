@@ -205,13 +205,22 @@ class StudentResult:
                          for name, pairs in self.scores.items())
 
 
+# A roster's half-days per ward: (day, ShiftPart, student ids on duty).
+WardRoster = dict[int, list[tuple[dt.date, str, set[int]]]]
+
+
 def hours_on_duty(session: Session, placements: list[StudentAssignment], batch: Batch,
-                  calendars: dict[int, WorkingCalendar] | None = None) -> float:
+                  calendars: dict[int, WorkingCalendar] | None = None,
+                  cells: WardRoster | None = None) -> float:
     """Hours a student was on the roster in *batch*: each half-day of the ward's roster
     (weekly pattern and approved changes, :func:`.roster.rostered`) the ward was open,
     at that half-day's opening hours on the ward's calendar (public holidays, declared
-    days off, Saturday mornings). *calendars* caches the wards' calendars between calls."""
+    days off, Saturday mornings). *calendars* caches the wards' calendars between calls;
+    *cells* is the batch's roster when the caller read it once for many students."""
     calendars = {} if calendars is None else calendars
+    if cells is None:
+        cells = _by_ward(roster.rostered(session, {p.ward_id for p in placements},
+                                         batch.starts_on, batch.ends_on))
     total = 0.0
     for placement in placements:
         start = max(placement.starts_on, batch.starts_on)
@@ -221,13 +230,34 @@ def hours_on_duty(session: Session, placements: list[StudentAssignment], batch: 
         calendar = calendars.get(placement.ward_id)
         if calendar is None:
             calendar = calendars[placement.ward_id] = sla.calendar_for(session, placement.ward)
-        cells = roster.rostered(session, [placement.ward_id], start, end)
-        for (_ward, day, part), students in cells.items():
+        for day, part, students in cells.get(placement.ward_id, ()):
+            if not start <= day <= end or placement.student_id not in students:
+                continue
             hours = roster.parts_on(calendar, day).get(part)
-            if placement.student_id in students and hours is not None:
+            if hours is not None:
                 opens, closes = hours
                 total += (_minutes(closes) - _minutes(opens)) / 60.0
     return round(total, 1)
+
+
+def _by_ward(cells: dict[tuple[int, dt.date, str], set[int]]) -> WardRoster:
+    by_ward: WardRoster = defaultdict(list)
+    for (ward_id, day, part), students in cells.items():
+        by_ward[ward_id].append((day, part, students))
+    return by_ward
+
+
+def _batch_rosters(session: Session, placed: dict[tuple[int, int], list[StudentAssignment]]
+                   ) -> dict[int, WardRoster]:
+    """Each batch's roster over all its placed wards: one read per batch, not per student."""
+    wards: dict[int, set[int]] = defaultdict(set)
+    batches: dict[int, Batch] = {}
+    for (_student, batch_id), rows in placed.items():
+        batches[batch_id] = rows[0].batch
+        wards[batch_id].update(row.ward_id for row in rows)
+    return {batch_id: _by_ward(roster.rostered(session, wards[batch_id], batch.starts_on,
+                                               batch.ends_on))
+            for batch_id, batch in batches.items()}
 
 
 def _minutes(moment: dt.time) -> int:
@@ -265,6 +295,7 @@ def student_results(session: Session, viewer: User, *, batch_id: int | None = No
     for placement in session.scalars(query):
         placed[(placement.student_id, placement.batch_id)].append(placement)
     results: dict[tuple[int, int], StudentResult] = {}
+    rosters = _batch_rosters(session, placed)
     for key, rows in placed.items():
         first, batch = rows[0], rows[0].batch
         org = first.university_org
@@ -276,7 +307,7 @@ def student_results(session: Session, viewer: User, *, batch_id: int | None = No
             if row.ward.name not in result.wards:
                 result.wards.append(row.ward.name)
                 result.ward_ids.append(row.ward_id)
-        result.hours = hours_on_duty(session, rows, batch, calendars)
+        result.hours = hours_on_duty(session, rows, batch, calendars, rosters[batch.id])
         results[key] = result
     if not results:
         return []

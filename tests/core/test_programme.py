@@ -219,3 +219,30 @@ def test_certificate_pdf_has_vietnamese_text_and_a_qr_of_the_verification_url(
     assert len(pages) == 1
     codes = [c.text for c in zxingcpp.read_barcodes(Image.open(pages[0]))]
     assert codes == [f"https://helpdesk.danang.example/verify/{an.number}"]
+
+
+def test_results_read_the_roster_once_per_batch_not_per_student(programme):
+    """The all-students table asks the same number of queries for 2 students as for 8."""
+    from sqlalchemy import event
+
+    p, s = programme, programme["s"]
+
+    def queries() -> int:
+        s.expire_all()
+        seen = []
+        listener = lambda *args: seen.append(1)  # noqa: E731
+        event.listen(s.get_bind(), "before_cursor_execute", listener)
+        try:
+            rows = evaluations.student_results(s, p["coord"])
+        finally:
+            event.remove(s.get_bind(), "before_cursor_execute", listener)
+        return len(rows), len(seen)
+
+    two, asked = queries()
+    for n in range(6):
+        student = make_user(s, Role.STUDENT, name=f"Sinh viên {n}")
+        admin.save_assignment(s, None, student=student, ward=(p["hc"], p["st"])[n % 2],
+                              university="", starts_on=START, ends_on=END, batch=p["batch"],
+                              university_org=p["dtu"])
+    s.flush()
+    assert (two, queries()) == (2, (8, asked))
