@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..calendar import DEFAULT_TIMEZONE
-from ..models import Status, StudentAssignment, Ticket
+from ..models import Status, Ticket
 from . import roster, skills
 
 # Lower is better: a confirmed skill, then a declared one, then none.
@@ -69,9 +69,7 @@ def candidates_for(session: Session, ward_id: int, category: str, now: dt.dateti
     """The students placed in the ward today, with duty, skill and load."""
     duty = {u.id for u in roster.on_duty(session, ward_id, now, tz_name)}
     today = now.astimezone(ZoneInfo(tz_name or DEFAULT_TIMEZONE)).date()
-    placed = sorted(set(session.scalars(select(StudentAssignment.student_id).where(
-        StudentAssignment.ward_id == ward_id, StudentAssignment.starts_on <= today,
-        StudentAssignment.ends_on >= today))) | duty)
+    placed = sorted(set(roster.placed_on(session, ward_id, today)) | duty)
     levels = skills.levels_for(session, placed, category)
     loads = open_loads(session, placed)
     return [Candidate(uid, uid in duty, levels[uid], loads[uid]) for uid in placed]

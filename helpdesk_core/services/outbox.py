@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable, Mapping
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..models import (Notification, NotificationPreference, Role, Source, StudentAssignment,
+from ..models import (Notification, NotificationPreference, Role, Source,
                       Ticket, TicketEvent, User)
 from ..models import NotificationStatus as NS
 from ..plugins import PluginRegistry
@@ -50,12 +50,7 @@ def on_duty_student_ids(session: Session, ward_id: int, now: dt.datetime) -> tup
     if rostered:
         return tuple(sorted(student.id for student in rostered))
     today = now.astimezone(tickets.sla_timezone()).date()
-    placed = select(StudentAssignment.student_id).where(
-        StudentAssignment.ward_id == ward_id, StudentAssignment.on_duty.is_(True),
-        StudentAssignment.starts_on <= today, StudentAssignment.ends_on >= today)
-    return tuple(session.scalars(
-        select(User.id).where(User.id.in_(placed), User.role == Role.STUDENT,
-                              User.active.is_(True)).order_by(User.id)))
+    return tuple(roster.placed_on(session, ward_id, today))
 
 
 def coordinator_ids(session: Session) -> tuple[int, ...]:

@@ -164,6 +164,16 @@ def on_duty_by_ward(session: Session, ward_ids: Iterable[int], at: dt.datetime,
             for ward_id, uids in by_ward.items()}
 
 
+def placed_on(session: Session, ward_id: int, day: dt.date) -> list[int]:
+    """Ids of the active students placed in the ward on *day* (on the roster or not),
+    by id: who the ward's work can reach when nobody is on duty."""
+    placed = select(StudentAssignment.student_id).where(
+        StudentAssignment.ward_id == ward_id, StudentAssignment.on_duty.is_(True),
+        StudentAssignment.starts_on <= day, StudentAssignment.ends_on >= day)
+    return list(session.scalars(select(User.id).where(
+        User.id.in_(placed), User.role == Role.STUDENT, User.active.is_(True)).order_by(User.id)))
+
+
 def on_duty(session: Session, ward_id: int, at: dt.datetime,
             tz_name: str | None = None) -> list[User]:
     """The students on duty in ward *ward_id* at the moment *at* (aware), by name.
