@@ -28,9 +28,9 @@ _ = translator(__name__).gettext
 DEFAULT_PORT = 161
 DEFAULT_COMMUNITY = "public"
 DEFAULT_LOW_SUPPLY = 10
-# Rows asked per GETBULK: most printers have 1-8 supplies, so one PDU reads the table;
-# every row past its end still costs the agent and the decoder.
-BULK_REPETITIONS = 8
+# Rows asked per GETBULK: a mono printer's few supplies and the row past them fit in one PDU;
+# a colour one takes two or three. Every row past the table still costs the decoder.
+BULK_REPETITIONS = 4
 # GETBULKs per printer at most: an agent whose OIDs never leave the table stops here.
 MAX_BULKS = 16
 
