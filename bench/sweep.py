@@ -5,7 +5,8 @@ This process serves the devices (bench/peers.py): SNMP printers 40% (snmpsim), I
 printers 20%, eSCL scanners 10%, HTTP services 20%, TCP ports 10%; 10% of all devices
 hang (accept and never answer; for SNMP a port nobody reads). A fresh database gets one
 asset and check per device (timeout 2 s). A child process (``--child``) builds the app
-and its scheduler exactly as ``helpdesk scheduler`` does (``webapp.scheduler.build``),
+and its scheduler exactly as ``helpdesk scheduler`` does (``webapp.scheduler.settle_gc``
+and ``build``),
 submits one run of every check to the scheduler's ``checks`` executor (its event loop,
 each run going through ``health.CheckRunner``: batched target reads, the registry's
 guard and hard timeout, the recorder and the ticket rules) and reports when every check
@@ -92,6 +93,7 @@ def child(url: str, deadline_s: float) -> dict[str, float]:
             scheduler.health.check_now(db.session, app.extensions["helpdesk"], check_id,
                                        record=False)
         db.session.rollback()
+    scheduler.settle_gc()  # as `helpdesk scheduler` does once the app is up
     sched = scheduler.build(app)
     for job in sched.get_jobs():  # only the checks: no heartbeat, reconcile or SLA jobs
         sched.remove_job(job.id)
