@@ -84,8 +84,8 @@ def child(url: str, deadline_s: float) -> dict[str, float]:
     app = create_app({"DATABASE_URL": url, "SCHEDULER": False, "SECRET_KEY": "bench"})
     with app.app_context():
         check_ids = sorted(scheduler.health.schedulable_checks(db.session))
-        # A running scheduler's plugins are warm (the SNMP engine, its MIBs): one unrecorded
-        # run of the first check of each kind, before the clock starts.
+        # A running scheduler has loaded its checks' code: one unrecorded run of the first
+        # check of each kind, before the clock starts.
         first_of_kind = dict(db.session.execute(
             select(AssetCheck.check_type, func.min(AssetCheck.id))
             .group_by(AssetCheck.check_type)).all())
