@@ -117,8 +117,13 @@ class _ResponseMessage(univ.Sequence):
                                          namedtype.NamedType("data", _Response()))
 
 
-_RESPONSE = _ResponseMessage()  # the decoder's templates: cloned, never filled
-_VALUE = rfc1905.VarBind().getComponentByPosition(1)
+_RESPONSE = _ResponseMessage()  # the decoder's template: cloned, never filled
+# A binding's value types (Integer, OctetString, ..., noSuchObject, endOfMibView) by the
+# BER identifier octet: decoding through SNMP's value CHOICE cost three times as much.
+_VALUE_TYPES = {kind.tagSet[-1].tagClass | kind.tagSet[-1].tagFormat | kind.tagSet[-1].tagId:
+                kind() for kind in (v2c.Integer, v2c.OctetString, v2c.ObjectIdentifier,
+                                    v2c.IpAddress, v2c.Counter32, v2c.Gauge32, v2c.TimeTicks,
+                                    v2c.Opaque, v2c.Counter64, v2c.Null, *_MISSING)}
 
 
 def _oid(text: str) -> tuple[int, ...]:
@@ -159,9 +164,16 @@ def _bindings(reply: Any) -> list[tuple[tuple[int, ...], Any]]:
 
 
 def _value(ber: Any) -> Any:
-    """A binding's value as SNMP's type (``Integer``, ``OctetString``, ``NoSuchObject``...)."""
-    value, _rest = decoder.decode(ber.asOctets(), asn1Spec=_VALUE)
-    return value.getComponent(innerFlag=True)
+    """A binding's value as SNMP's type (``Integer``, ``OctetString``, ``NoSuchObject``...);
+    None when it is none of them."""
+    octets = ber.asOctets()
+    value_type = _VALUE_TYPES.get(octets[0]) if octets else None
+    if value_type is None:
+        return None
+    try:
+        return decoder.decode(octets, asn1Spec=value_type)[0]
+    except PyAsn1Error:
+        return None
 
 
 class _Exchange(asyncio.DatagramProtocol):
