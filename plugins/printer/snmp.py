@@ -91,8 +91,8 @@ _MISSING = (v2c.NoSuchObject, v2c.NoSuchInstance, v2c.EndOfMibView)
 
 class _Binding(univ.Sequence):
     # The value stays BER until it is known to be wanted: a GETBULK answers rows past
-    # the supply table too, and decoding every value through SNMP's types cost twice as
-    # much CPU as the rest of the reply.
+    # the supply table too, and decoding every value through SNMP's types doubled what
+    # a reply cost to read.
     componentType = namedtype.NamedTypes(namedtype.NamedType("name", univ.ObjectIdentifier()),
                                          namedtype.NamedType("value", univ.Any()))
 
@@ -183,6 +183,7 @@ class _Exchange(asyncio.DatagramProtocol):
         self.community = community
         self.transport: asyncio.DatagramTransport | None = None
         self.waiting: dict[int, asyncio.Future] = {}
+        self.asked: list[asyncio.Future] = []
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -191,8 +192,18 @@ class _Exchange(asyncio.DatagramProtocol):
         """Send *pdu*; the future gets the response PDU with the same request-id."""
         future = asyncio.get_running_loop().create_future()
         self.waiting[int(v2c.apiPDU.get_request_id(pdu))] = future
+        self.asked.append(future)
         self.transport.sendto(_encode(self.community, pdu))
         return future
+
+    def close(self) -> None:
+        """Close the socket; a reply or failure nobody awaited is let go without a log."""
+        for future in self.asked:
+            if not future.done():
+                future.cancel()
+            elif not future.cancelled():
+                future.exception()  # retrieved: asyncio logs an unretrieved one
+        self.transport.close()
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
         try:
@@ -258,7 +269,7 @@ def _number(value: Any) -> int | None:
 async def _query(host: str, port: int, community: str, device: int) -> dict:
     loop = asyncio.get_running_loop()
     try:
-        transport, exchange = await loop.create_datagram_endpoint(
+        _transport, exchange = await loop.create_datagram_endpoint(
             lambda: _Exchange(community), remote_addr=(host, port))
     except OSError as exc:  # a name that does not resolve, no route
         raise NoAnswer(str(exc)) from exc
@@ -271,7 +282,7 @@ async def _query(host: str, port: int, community: str, device: int) -> dict:
         got += [None] * (3 - len(got))
         supplies = await _supply_table(exchange, device, table)
     finally:
-        transport.close()
+        exchange.close()
     descriptions, maxima, levels = (supplies[column] for column in SUPPLY_COLUMNS)
     return {
         "printer_status": _number(got[0]),

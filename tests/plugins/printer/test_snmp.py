@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import socket
 import threading
 import time
@@ -274,3 +275,12 @@ def test_an_snmp_error_status_is_a_failure_naming_it(scripted_agent):
     assert result.status is CheckStatus.FAILURE
     assert "genErr" in result.message
     assert result.latency_ms is not None
+
+
+def test_a_closed_port_leaves_no_unretrieved_failure_behind(closed_port, caplog):
+    # Both requests fail when the system says the port is closed; the GETBULK's failure
+    # is never awaited, and asyncio would log it as "never retrieved".
+    result = run(f"127.0.0.1:{closed_port}", timeout=3.0)
+    gc.collect()
+    assert result.status is CheckStatus.FAILURE
+    assert not [r for r in caplog.records if "never retrieved" in r.getMessage()]
