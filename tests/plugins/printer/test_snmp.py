@@ -284,3 +284,13 @@ def test_a_closed_port_leaves_no_unretrieved_failure_behind(closed_port, caplog)
     gc.collect()
     assert result.status is CheckStatus.FAILURE
     assert not [r for r in caplog.records if "never retrieved" in r.getMessage()]
+
+
+@pytest.mark.parametrize("bulk", [False, True])
+@pytest.mark.parametrize("request_id", [snmp.REQUEST_IDS[0], 0x12345678, snmp.REQUEST_IDS[1] - 1])
+def test_a_request_from_its_template_is_what_the_encoder_makes(bulk, request_id):
+    oids = (snmp._oid(f"{snmp.SUPPLY_MAX}.1"), snmp._oid(f"{snmp.SUPPLY_LEVEL}.1"))
+    made = snmp._request("ward5", bulk, oids, request_id)
+    assert made == snmp._encode("ward5", bulk, oids, request_id)
+    message, _rest = decoder.decode(made, asn1Spec=v2c.Message())
+    assert int(v2c.apiPDU.get_request_id(v2c.apiMessage.get_pdu(message))) == request_id
