@@ -9,7 +9,7 @@ printers are the test suite's agent (``snmpsim``) behind a caching front on a fe
 ports, many devices per port: every printer asks the same questions, so the front asks
 snmpsim each distinct question once and answers the rest itself with the request id
 put in (snmpsim alone answers a few hundred requests a second, and 2,000 printers ask
-14,000 questions a sweep). A hung SNMP printer is a UDP port nobody reads. HTTP devices can be switched to
+4,000 questions a sweep). A hung SNMP printer is a UDP port nobody reads. HTTP devices can be switched to
 answer 500 (:meth:`Devices.set_failing`) to script an outage.
 """
 

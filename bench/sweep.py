@@ -5,7 +5,8 @@ This process serves the devices (bench/peers.py): SNMP printers 40% (snmpsim), I
 printers 20%, eSCL scanners 10%, HTTP services 20%, TCP ports 10%; 10% of all devices
 hang (accept and never answer; for SNMP a port nobody reads). A fresh database gets one
 asset and check per device (timeout 2 s). A child process (``--child``) builds the app
-and its scheduler exactly as ``helpdesk scheduler`` does (``webapp.scheduler.build``),
+and its scheduler exactly as ``helpdesk scheduler`` does (``webapp.scheduler.settle_gc``
+and ``build``),
 submits one run of every check to the scheduler's ``checks`` executor (its event loop,
 each run going through ``health.CheckRunner``: batched target reads, the registry's
 guard and hard timeout, the recorder and the ticket rules) and reports when every check
@@ -83,8 +84,8 @@ def child(url: str, deadline_s: float) -> dict[str, float]:
     app = create_app({"DATABASE_URL": url, "SCHEDULER": False, "SECRET_KEY": "bench"})
     with app.app_context():
         check_ids = sorted(scheduler.health.schedulable_checks(db.session))
-        # A running scheduler's plugins are warm (the SNMP engine, its MIBs): one unrecorded
-        # run of the first check of each kind, before the clock starts.
+        # A running scheduler has loaded its checks' code: one unrecorded run of the first
+        # check of each kind, before the clock starts.
         first_of_kind = dict(db.session.execute(
             select(AssetCheck.check_type, func.min(AssetCheck.id))
             .group_by(AssetCheck.check_type)).all())
@@ -92,6 +93,7 @@ def child(url: str, deadline_s: float) -> dict[str, float]:
             scheduler.health.check_now(db.session, app.extensions["helpdesk"], check_id,
                                        record=False)
         db.session.rollback()
+    scheduler.settle_gc()  # as `helpdesk scheduler` does once the app is up
     sched = scheduler.build(app)
     for job in sched.get_jobs():  # only the checks: no heartbeat, reconcile or SLA jobs
         sched.remove_job(job.id)

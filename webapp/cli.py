@@ -82,6 +82,7 @@ def register(app: Flask) -> None:
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
+        scheduler.settle_gc()
         candidate = scheduler.start(current_app._get_current_object())
         click.echo("scheduler leading; Ctrl+C stops it" if candidate.leading else
                    "scheduler standing by (another process leads); Ctrl+C stops it")

@@ -50,8 +50,7 @@ def helpdesk_register_resolution_templates():
 @hookimpl
 def helpdesk_register_health_checks():
     # The checks' code (aiohttp, pysnmp) loads when one first runs: in the scheduler and
-    # `helpdesk check`, never in web workers. SNMP's engine starts on the first run,
-    # outside that device's time budget (snmp.py).
+    # `helpdesk check`, never in web workers.
     return [
         HealthCheckType("ipp", _l("Printer status over IPP (state, paper, toner)"), CATEGORY,
                         run_async=run_later("plugins.printer.ipp:check_ipp"),

@@ -1,28 +1,27 @@
 """SNMP printer check: HOST-RESOURCES-MIB printer status and Printer-MIB supply levels.
 
-pysnmp 7 is asyncio-only, and an ``SnmpEngine`` belongs to the event loop it first ran
-on: reusing it from another loop hangs. Its callers each have a loop of their own (the
-scheduler's, ``helpdesk check``'s, a thread of the web's "check now"), and a new engine
-costs 0.3-0.6 s with pysmi installed. So one background thread owns one loop and the one
-engine of the process; the coroutine check (:func:`check_snmp_printer_async`) awaits its
-query there without holding a thread of its own, the blocking one waits for it.
-
-Starting the engine (importing pysnmp, attaching pysmi's MIB compiler) happens once, and
-outside the check's time budget: it is not the device's fault, and under load it took
-most of a 3 s budget and reported a healthy printer as silent.
+Two PDUs per printer, sent at once over one UDP socket on the caller's event loop: a
+GET of the three status OIDs and a GETBULK over the three supply columns, replies
+matched by request-id; a further GETBULK only when the table did not end within the
+first. Messages are built with pysnmp's protocol API (SNMPv2c) and pyasn1's BER codec:
+no ``SnmpEngine``, no MIBs, no thread of its own. The check's own timeout bounds the
+whole exchange. The blocking :func:`check_snmp_printer` runs the coroutine on a loop of
+its own.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import functools
-import ipaddress
-import socket
-import threading
+import random
 import time
-import warnings
 from typing import Any
+
+from pyasn1.codec.ber import decoder, encoder
+from pyasn1.error import PyAsn1Error
+from pyasn1.type import namedtype, univ
+from pysnmp.proto import rfc1905
+from pysnmp.proto.api import v2c
 
 from helpdesk_core import CheckResult, CheckStatus, CheckTarget, translator
 
@@ -33,8 +32,14 @@ _ = translator(__name__).gettext
 DEFAULT_PORT = 161
 DEFAULT_COMMUNITY = "public"
 DEFAULT_LOW_SUPPLY = 10
-# Seconds a blocking caller also waits for the engine to start (once per process).
-ENGINE_START_ALLOWANCE = 30.0
+# Rows asked per GETBULK: a mono printer's few supplies and the row past them fit in one PDU;
+# a colour one takes two or three. Every row past the table still costs the decoder.
+BULK_REPETITIONS = 4
+# GETBULKs per printer at most: an agent whose OIDs never leave the table stops here.
+MAX_BULKS = 16
+# Request-ids are drawn from here: each takes 4 octets in BER, so a request encoded once
+# takes any of them in place (_template).
+REQUEST_IDS = (0x00800000, 0x7FFFFFFF)
 
 HR_DEVICE_STATUS = "1.3.6.1.2.1.25.3.2.1.5"        # .hrDeviceIndex
 HR_PRINTER_STATUS = "1.3.6.1.2.1.25.3.5.1.1"       # .hrDeviceIndex
@@ -42,6 +47,7 @@ HR_PRINTER_ERRORS = "1.3.6.1.2.1.25.3.5.1.2"       # .hrDeviceIndex, BITS
 SUPPLY_DESCRIPTION = "1.3.6.1.2.1.43.11.1.1.6"     # .hrDeviceIndex.supplyIndex
 SUPPLY_MAX = "1.3.6.1.2.1.43.11.1.1.8"
 SUPPLY_LEVEL = "1.3.6.1.2.1.43.11.1.1.9"
+SUPPLY_COLUMNS = (SUPPLY_DESCRIPTION, SUPPLY_MAX, SUPPLY_LEVEL)
 
 PRINTER_STATUS = {1: "other", 2: "unknown", 3: "idle", 4: "printing", 5: "warmup"}
 DEVICE_STATUS = {1: "unknown", 2: "running", 3: "warning", 4: "testing", 5: "down"}
@@ -83,152 +89,184 @@ def supply_percent(level: int | None, maximum: int | None) -> int | None:
     return max(0, min(100, round(level * 100 / maximum)))
 
 
-# --- the process-wide SNMP loop ------------------------------------------------------
+# --- SNMPv2c messages ----------------------------------------------------------------
+
+_MISSING = (v2c.NoSuchObject, v2c.NoSuchInstance, v2c.EndOfMibView)
 
 
-class _NoMibCompiler:
-    """Stands in for pysmi's MIB compiler: numeric OIDs need no MIB, so none is compiled
-    (a missing module stays missing, as without pysmi)."""
+class _Binding(univ.Sequence):
+    # The value stays BER until it is known to be wanted: a GETBULK answers rows past
+    # the supply table too, and decoding every value through SNMP's types doubled what
+    # a reply cost to read.
+    componentType = namedtype.NamedTypes(namedtype.NamedType("name", univ.ObjectIdentifier()),
+                                         namedtype.NamedType("value", univ.Any()))
 
-    def compile(self, *names: str, **options: Any) -> dict:
-        return {}
+
+class _Bindings(univ.SequenceOf):
+    componentType = _Binding()
 
 
-class _SnmpRunner:
-    """A daemon thread running one asyncio loop that owns one ``SnmpEngine``."""
+class _Response(univ.Sequence):
+    tagSet = v2c.ResponsePDU.tagSet
+    componentType = namedtype.NamedTypes(
+        namedtype.NamedType("request-id", univ.Integer()),
+        namedtype.NamedType("error-status", univ.Integer()),
+        namedtype.NamedType("error-index", univ.Integer()),
+        namedtype.NamedType("variable-bindings", _Bindings()))
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._engine: Any = None
-        self._warm = False
 
-    def _start(self) -> asyncio.AbstractEventLoop:
-        with self._lock:
-            if self._loop is None or self._thread is None or not self._thread.is_alive():
-                loop = asyncio.new_event_loop()
-                thread = threading.Thread(target=loop.run_forever, name="printer-snmp",
-                                          daemon=True)
-                thread.start()
-                self._loop, self._thread, self._engine = loop, thread, None
-                self._warm = False
-            return self._loop
+class _ResponseMessage(univ.Sequence):
+    """An SNMPv2c Response-PDU message (RFC 3416), its values left undecoded."""
+    componentType = namedtype.NamedTypes(namedtype.NamedType("version", univ.Integer()),
+                                         namedtype.NamedType("community", univ.OctetString()),
+                                         namedtype.NamedType("data", _Response()))
 
-    def engine(self) -> Any:
-        """The engine; only call from code running on the loop."""
-        if self._engine is None:
-            hlapi = _hlapi()
-            engine = hlapi.SnmpEngine()
-            # The first request would attach pysmi's MIB compiler (a lark parser, ~0.4 s)
-            # when pysmi is installed. The check asks by numeric OID and never compiles
-            # a MIB, so it gets a compiler that compiles nothing.
-            from pysnmp.hlapi.varbinds import CommandGeneratorVarBinds
-            view = CommandGeneratorVarBinds.get_mib_view_controller(engine.cache)
-            with _import_lock, warnings.catch_warnings():
-                warnings.simplefilter("ignore", DeprecationWarning)
-                builder = view.mibBuilder
-                if not builder.get_mib_compiler():
-                    builder._MibBuilder__mibCompiler = _NoMibCompiler()
-                # The first OID resolved loads the base MIB modules: also once, here.
-                hlapi.ObjectType(hlapi.ObjectIdentity(HR_PRINTER_STATUS)).resolve_with_mib(view)
-            self._engine = engine
-        return self._engine
 
-    def submit(self, coroutine_function, timeout: float, *args: Any) -> concurrent.futures.Future:
-        """Run ``coroutine_function(*args)`` on the loop, giving it *timeout* seconds once
-        the engine is ready; the future raises ``NoAnswer`` past that."""
-        loop = self._start()
+_RESPONSE = _ResponseMessage()  # the decoder's template: cloned, never filled
+# A binding's value types (Integer, OctetString, ..., noSuchObject, endOfMibView) by the
+# BER identifier octet: decoding through SNMP's value CHOICE cost three times as much.
+_VALUE_TYPES = {kind.tagSet[-1].tagClass | kind.tagSet[-1].tagFormat | kind.tagSet[-1].tagId:
+                kind() for kind in (v2c.Integer, v2c.OctetString, v2c.ObjectIdentifier,
+                                    v2c.IpAddress, v2c.Counter32, v2c.Gauge32, v2c.TimeTicks,
+                                    v2c.Opaque, v2c.Counter64, v2c.Null, *_MISSING)}
 
-        async def bounded() -> Any:
-            await self.ready()  # once per process, not counted against the device
-            try:
-                return await asyncio.wait_for(coroutine_function(*args), timeout)
-            except (asyncio.TimeoutError, TimeoutError) as exc:
-                raise NoAnswer() from exc
 
-        return asyncio.run_coroutine_threadsafe(bounded(), loop)
+def _oid(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("."))
 
-    async def ready(self) -> None:
-        """Start the engine and send one request, once: the first request loads more of
-        pysnmp's MIB modules (0.1-0.5 s), which no device should be blamed for."""
-        self.engine()
-        if self._warm:
-            return
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sink:  # hears, never answers
-            sink.bind(("127.0.0.1", 0))
-            try:
-                await _query("127.0.0.1", sink.getsockname()[1], DEFAULT_COMMUNITY, 1, 0.05)
-            except (NoAnswer, SnmpFailed, asyncio.TimeoutError, TimeoutError):
-                pass
-        self._warm = True
 
-    def run(self, coroutine_function, timeout: float, *args: Any) -> Any:
-        """:meth:`submit` and wait for the answer (blocking callers)."""
-        future = self.submit(coroutine_function, timeout, *args)
-        try:
-            return future.result(timeout + ENGINE_START_ALLOWANCE)
-        except concurrent.futures.TimeoutError as exc:
-            future.cancel()
-            raise NoAnswer() from exc
+def _encode(community: str, bulk: bool, oids: tuple, request_id: int) -> bytes:
+    pdu = v2c.GetBulkRequestPDU() if bulk else v2c.GetRequestPDU()
+    api = v2c.apiBulkPDU if bulk else v2c.apiPDU
+    api.set_defaults(pdu)
+    api.set_request_id(pdu, request_id)
+    if bulk:
+        api.set_non_repeaters(pdu, 0)
+        api.set_max_repetitions(pdu, BULK_REPETITIONS)
+    api.set_varbinds(pdu, [(v2c.ObjectIdentifier(oid), v2c.null) for oid in oids])
+    message = v2c.Message()
+    v2c.apiMessage.set_defaults(message)
+    v2c.apiMessage.set_community(message, community)
+    v2c.apiMessage.set_pdu(message, pdu)
+    return encoder.encode(message)
 
-    async def run_async(self, coroutine_function, timeout: float, *args: Any) -> Any:
-        """:meth:`submit` and await the answer from another event loop, holding no thread."""
-        return await asyncio.wrap_future(self.submit(coroutine_function, timeout, *args))
+
+@functools.lru_cache(maxsize=512)
+def _template(community: str, bulk: bool, oids: tuple) -> tuple[bytes, int]:
+    """A request encoded once, and where its request-id's 4 octets are: every printer
+    asks the same, and pyasn1's encoder was a tenth of a sweep's CPU."""
+    one = _encode(community, bulk, oids, REQUEST_IDS[1] - 1)
+    other = _encode(community, bulk, oids, REQUEST_IDS[1] - 2)
+    last_octet = next(at for at, (a, b) in enumerate(zip(one, other)) if a != b)
+    return one, last_octet - 3
+
+
+def _request(community: str, bulk: bool, oids: tuple, request_id: int) -> bytes:
+    """The GET (or GETBULK) of *oids* with *request_id* (within ``REQUEST_IDS``)."""
+    encoded, at = _template(community, bulk, oids)
+    return encoded[:at] + request_id.to_bytes(4, "big") + encoded[at + 4:]
+
+
+def _bindings(reply: Any) -> list[tuple[tuple[int, ...], Any]]:
+    """The reply's variable bindings as (OID tuple, BER value); ``SnmpFailed`` on an error."""
+    error = int(reply["error-status"])
+    if error:
+        raise SnmpFailed(rfc1905.errorStatus.clone(error).prettyPrint())
+    return [(tuple(binding["name"]), binding["value"])
+            for binding in reply["variable-bindings"]]
+
+
+def _value(ber: Any) -> Any:
+    """A binding's value as SNMP's type (``Integer``, ``OctetString``, ``NoSuchObject``...);
+    None when it is none of them."""
+    octets = ber.asOctets()
+    value_type = _VALUE_TYPES.get(octets[0]) if octets else None
+    if value_type is None:
+        return None
+    try:
+        return decoder.decode(octets, asn1Spec=value_type)[0]
+    except PyAsn1Error:
+        return None
+
+
+class _Exchange(asyncio.DatagramProtocol):
+    """One printer's requests on one connected UDP socket, replies matched by request-id."""
+
+    def __init__(self, community: str) -> None:
+        self.community = community
+        self.transport: asyncio.DatagramTransport | None = None
+        self.waiting: dict[int, asyncio.Future] = {}
+        self.asked: list[asyncio.Future] = []
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def ask(self, oids: list[tuple[int, ...]], bulk: bool = False) -> asyncio.Future:
+        """GET (or GETBULK) *oids*; the future gets the response PDU with the same
+        request-id."""
+        request_id = random.randrange(*REQUEST_IDS)
+        while request_id in self.waiting:
+            request_id = random.randrange(*REQUEST_IDS)
+        future = asyncio.get_running_loop().create_future()
+        self.waiting[request_id] = future
+        self.asked.append(future)
+        self.transport.sendto(_request(self.community, bulk, tuple(oids), request_id))
+        return future
 
     def close(self) -> None:
-        """Stop the loop thread and release the engine's sockets (tests; a process that
-        ends needs none of it: the thread is a daemon and the system closes its sockets)."""
-        with self._lock:
-            loop, thread, engine = self._loop, self._thread, self._engine
-            self._loop = self._thread = self._engine = None
-        if loop is None or thread is None:
-            return
+        """Close the socket; a reply or failure nobody awaited is let go without a log."""
+        for future in self.asked:
+            if not future.done():
+                future.cancel()
+            elif not future.cancelled():
+                future.exception()  # retrieved: asyncio logs an unretrieved one
+        self.transport.close()
 
-        async def shut_down() -> None:
-            if engine is not None:
-                engine.close_dispatcher()
-            await asyncio.sleep(0)
-
+    def datagram_received(self, data: bytes, addr: Any) -> None:
         try:
-            asyncio.run_coroutine_threadsafe(shut_down(), loop).result(2)
-        except Exception:  # closing is best effort; the process is ending
-            pass
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(2)
-        if not thread.is_alive():
-            loop.close()
+            message, _rest = decoder.decode(data, asn1Spec=_RESPONSE)
+            pdu = message["data"]
+            request_id = int(pdu["request-id"])
+        except (PyAsn1Error, ValueError, TypeError):
+            return  # not an SNMP response: a reply to nothing we asked
+        future = self.waiting.pop(request_id, None)  # a stale or foreign id finds none
+        if future is not None and not future.done():
+            future.set_result(pdu)
+
+    def error_received(self, exc: Exception) -> None:
+        # The system says the port is closed (ICMP): nobody will answer.
+        for future in self.waiting.values():
+            if not future.done():
+                future.set_exception(NoAnswer(str(exc)))
+        self.waiting.clear()
 
 
-_runner = _SnmpRunner()
-_import_lock = threading.Lock()
-
-
-def _hlapi() -> Any:
-    """Import pysnmp on first use: it takes ~0.4 s, and with pysmi installed pysnmp 7.1
-    calls a deprecated pysmi name, which must not turn into an error at import."""
-    with _import_lock:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            from pysnmp.hlapi.v3arch import asyncio as hlapi
-            from pysnmp.proto import rfc1905  # noqa: F401  (loaded for _query)
-        return hlapi
-
-
-@functools.lru_cache(maxsize=1)
-def _transport_class(base: type) -> type:
-    """pysnmp's UDP target, taking an IP address as it is: pysnmp looks every address up
-    with the loop's ``getaddrinfo``, which runs in a thread of the loop's pool."""
-
-    class LiteralUdpTarget(base):
-        async def _resolve_address(self, address: tuple) -> tuple[str, int]:
-            try:
-                ipaddress.IPv4Address(address[0])
-            except ValueError:
-                return await super()._resolve_address(address)
-            return address[0], int(address[1])
-
-    return LiteralUdpTarget
+async def _supply_table(exchange: _Exchange, device: int, first: asyncio.Future) -> dict:
+    """The supply columns' cells by column and supply index, GETBULK after GETBULK until
+    every column has left its table (or the agent says endOfMibView)."""
+    columns = [_oid(f"{column}.{device}") for column in SUPPLY_COLUMNS]
+    cells: dict[tuple[int, ...], dict[str, Any]] = {column: {} for column in columns}
+    last = {column: column for column in columns}  # where each column's walk has got to
+    reply, bulks = await first, 1
+    while True:
+        asked = [column for column in columns if last[column] is not None]
+        bindings = _bindings(reply)
+        for position, (oid, ber) in enumerate(bindings):
+            column = asked[position % len(asked)]
+            if last[column] is None:
+                continue
+            inside = len(oid) > len(column) and oid[:len(column)] == column
+            value = _value(ber) if inside and oid > last[column] else None
+            if value is None or isinstance(value, _MISSING):
+                last[column] = None  # past the column's end (or an agent going backwards)
+                continue
+            cells[column][".".join(map(str, oid[len(column):]))] = value
+            last[column] = oid
+        still = [last[column] for column in asked if last[column] is not None]
+        if not still or not bindings or bulks >= MAX_BULKS:
+            break
+        reply, bulks = await exchange.ask(still, bulk=True), bulks + 1
+    return {name: cells[column] for name, column in zip(SUPPLY_COLUMNS, columns)}
 
 
 def _text(value: Any) -> str:
@@ -245,49 +283,24 @@ def _number(value: Any) -> int | None:
         return None
 
 
-async def _query(host: str, port: int, community: str, device: int, timeout: float) -> dict:
-    hlapi = _hlapi()
-    from pysnmp.proto.rfc1905 import EndOfMibView, NoSuchInstance, NoSuchObject
-    CommunityData, ContextData, ObjectIdentity, ObjectType, UdpTransportTarget, get_cmd, \
-        walk_cmd = (hlapi.CommunityData, hlapi.ContextData, hlapi.ObjectIdentity,
-                    hlapi.ObjectType, hlapi.UdpTransportTarget, hlapi.get_cmd, hlapi.walk_cmd)
-
-    engine = _runner.engine()
-    auth = CommunityData(community, mpModel=1)  # v2c
-    # One try per request: the check's own timeout bounds the whole exchange.
-    transport = await _transport_class(UdpTransportTarget).create(
-        (host, port), timeout=max(timeout, 0.2), retries=0)
-    missing = (NoSuchObject, NoSuchInstance, EndOfMibView)
-
-    oids = [f"{HR_PRINTER_STATUS}.{device}", f"{HR_PRINTER_ERRORS}.{device}",
-            f"{HR_DEVICE_STATUS}.{device}"]
-    error, status, _index, var_binds = await get_cmd(
-        engine, auth, transport, ContextData(), *(ObjectType(ObjectIdentity(o)) for o in oids))
-    if error:
-        raise NoAnswer(str(error))
-    if status:
-        raise SnmpFailed(status.prettyPrint())
-    got = [None if isinstance(value, missing) else value for _oid, value in var_binds]
-
-    async def column(base: str) -> dict[str, Any]:
-        rows: dict[str, Any] = {}
-        prefix = f"{base}.{device}."
-        async for w_error, w_status, _i, binds in walk_cmd(
-                engine, auth, transport, ContextData(), ObjectType(ObjectIdentity(prefix[:-1])),
-                lexicographicMode=False):
-            if w_error:
-                raise NoAnswer(str(w_error))
-            if w_status:
-                raise SnmpFailed(w_status.prettyPrint())
-            for oid, value in binds:
-                name = str(oid)
-                if name.startswith(prefix) and not isinstance(value, missing):
-                    rows[name[len(prefix):]] = value
-        return rows
-
-    descriptions = await column(SUPPLY_DESCRIPTION)
-    maxima = await column(SUPPLY_MAX)
-    levels = await column(SUPPLY_LEVEL)
+async def _query(host: str, port: int, community: str, device: int) -> dict:
+    loop = asyncio.get_running_loop()
+    try:
+        _transport, exchange = await loop.create_datagram_endpoint(
+            lambda: _Exchange(community), remote_addr=(host, port))
+    except OSError as exc:  # a name that does not resolve, no route
+        raise NoAnswer(str(exc)) from exc
+    try:
+        status = exchange.ask([_oid(f"{base}.{device}") for base in (
+            HR_PRINTER_STATUS, HR_PRINTER_ERRORS, HR_DEVICE_STATUS)])
+        table = exchange.ask([_oid(f"{c}.{device}") for c in SUPPLY_COLUMNS], bulk=True)
+        got = [value if not isinstance(value, _MISSING) else None
+               for value in (_value(ber) for _oid_, ber in _bindings(await status))]
+        got += [None] * (3 - len(got))
+        supplies = await _supply_table(exchange, device, table)
+    finally:
+        exchange.close()
+    descriptions, maxima, levels = (supplies[column] for column in SUPPLY_COLUMNS)
     return {
         "printer_status": _number(got[0]),
         "errors": bytes(got[1].asOctets()) if got[1] is not None else b"",
@@ -298,16 +311,20 @@ async def _query(host: str, port: int, community: str, device: int, timeout: flo
     }
 
 
-def query_printer(host: str, port: int, community: str, device: int,
-                  timeout: float) -> dict:
-    """GET the printer status OIDs and walk the supply table; raise ``NoAnswer`` on silence."""
-    return _runner.run(_query, timeout, host, port, community, device, timeout)
-
-
 async def query_printer_async(host: str, port: int, community: str, device: int,
                               timeout: float) -> dict:
-    """:func:`query_printer` for a coroutine: awaits the process's SNMP loop."""
-    return await _runner.run_async(_query, timeout, host, port, community, device, timeout)
+    """GET the printer status OIDs and read the supply table within *timeout* seconds;
+    ``NoAnswer`` on silence, ``SnmpFailed`` on an SNMP error."""
+    try:
+        return await asyncio.wait_for(_query(host, port, community, device), timeout)
+    except (asyncio.TimeoutError, TimeoutError) as exc:
+        raise NoAnswer() from exc
+
+
+def query_printer(host: str, port: int, community: str, device: int,
+                  timeout: float) -> dict:
+    """:func:`query_printer_async` for a blocking caller."""
+    return asyncio.run(query_printer_async(host, port, community, device, timeout))
 
 
 def _host_port(address: str, default_port: int) -> tuple[str, int]:
@@ -423,12 +440,5 @@ async def check_snmp_printer_async(target: CheckTarget) -> CheckResult:
 
 
 def check_snmp_printer(target: CheckTarget) -> CheckResult:
-    """:func:`check_snmp_printer_async` for a blocking caller (the same engine and loop)."""
-    poll = _Poll(target)
-    if poll.invalid is not None:
-        return poll.invalid
-    try:
-        data = query_printer(*poll.query)
-    except (NoAnswer, SnmpFailed) as exc:
-        return poll.failed(exc)
-    return poll.result(data)
+    """:func:`check_snmp_printer_async` for a blocking caller, on a loop of its own."""
+    return asyncio.run(check_snmp_printer_async(target))

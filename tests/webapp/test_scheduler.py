@@ -4,6 +4,9 @@ check`` runs once. (Several scheduler processes on one database: test_election.p
 from __future__ import annotations
 
 import datetime as dt
+import json
+import subprocess
+import sys
 import time
 
 import pytest
@@ -183,3 +186,15 @@ def test_helpdesk_check_says_why_in_vietnamese_with_the_address_as_typed(app, ru
     assert typed in result.output and "http://" not in result.output
     assert "kết nối bị từ chối" in result.output
     assert "refused" not in result.output.lower()
+
+
+def test_settle_gc_freezes_what_started_up_and_collects_the_young_less_often():
+    # In a fresh interpreter: it changes the whole process.
+    probe = ("import gc, json; from webapp import scheduler; before = gc.get_freeze_count(); "
+             "scheduler.settle_gc(); "
+             "print(json.dumps([before, gc.get_freeze_count(), gc.get_threshold()[0]]))")
+    output = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            timeout=120, check=True)
+    before, frozen, young = json.loads(output.stdout.strip().splitlines()[-1])
+    assert before == 0 and frozen > 1000
+    assert young == scheduler_module.GC_YOUNG_THRESHOLD

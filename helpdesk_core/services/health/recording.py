@@ -353,12 +353,14 @@ def on_state_change(session: Session, registry: PluginRegistry, check: AssetChec
     reads ``decision.confirmed`` here, with ``check.asset.ward_id`` and
     ``check.check_type``). Runs inside the recording transaction; does not commit.
     """
-    if decision.change == "down":
-        session.add(CheckOutage(check_id=check.id, asset_id=check.asset_id, started_at=now,
-                                message=message))
-        session.flush()
     outage = None
-    if decision.change == "up" or decision.confirmed == "down":
+    if decision.change == "down":
+        # Kept in hand, not flushed: a flush per failing device wrote a sweep's results
+        # row by row; the batch's one flush writes them together.
+        outage = CheckOutage(check_id=check.id, asset_id=check.asset_id, started_at=now,
+                             message=message)
+        session.add(outage)
+    elif decision.change == "up" or decision.confirmed == "down":
         outage = session.scalar(select(CheckOutage)
                                 .where(CheckOutage.check_id == check.id,
                                        CheckOutage.ended_at.is_(None))

@@ -4,8 +4,8 @@
   control jobs and its /media and /supplies web forms (see DEVICES.md §1);
 - ``stopped_ipp_printer``: the kit's HTTP server answering like a stopped printer (the one
   state ippeveprinter can't reach);
-- ``snmp_agent``: ``snmpsim`` serving a healthy (``public``), a faulty (``faulty``) and a
-  writable (``dynamic``) printer;
+- ``snmp_agent``: ``snmpsim`` serving a healthy (``public``), a faulty (``faulty``), a
+  writable (``dynamic``) printer and one with 20 supplies (``many``);
 - ``escl_scanner``: an eSCL status page on the kit's HTTP server, its state set by tests;
 - ``trickling_server``: headers, then a body one byte at a time.
 """
@@ -245,6 +245,7 @@ def stopped_ipp_printer(http_server):
 HR_DEVICE = "1.3.6.1.2.1.25.3.2.1"
 HR_PRINTER = "1.3.6.1.2.1.25.3.5.1"
 SUPPLIES = "1.3.6.1.2.1.43.11.1.1"
+MANY_SUPPLIES = 20
 
 
 def snmprec(device_status: int, printer_status: int, error_bits: str,
@@ -308,6 +309,9 @@ def snmp_agent(tmp_path_factory):
         (3, "Black Cartridge HP CF259A", 100, 5)]))
     (data / "dynamic.snmprec").write_text(snmprec(2, 3, "0000", [
         (3, "Black Cartridge HP CF259A", 200, 150)], writable=True))
+    # More supplies than one GETBULK asks for (snmp.BULK_REPETITIONS rows).
+    (data / "many.snmprec").write_text(snmprec(2, 3, "0000", [
+        (3, f"Supply {index}", 100, 20 + 4 * index) for index in range(1, MANY_SUPPLIES + 1)]))
     env = dict(os.environ, SNMPSIM_ALLOW_ROOT="true")
     for _attempt in range(3):
         port = closed_port(socket.SOCK_DGRAM)
