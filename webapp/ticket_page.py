@@ -140,8 +140,7 @@ class IncidentPanel:
     form: IncidentLinkForm | None
 
 
-def incident_panel(ticket: Ticket, user: User,
-                   form: IncidentLinkForm | None = None) -> IncidentPanel | None:
+def incident_panel(ticket: Ticket, user: User) -> IncidentPanel | None:
     """The panel for coordinators and administrators while some incident is open."""
     if user.role not in (Role.COORDINATOR, Role.ADMIN):
         return None
@@ -149,10 +148,11 @@ def incident_panel(ticket: Ticket, user: User,
     others = others if ticket.is_open else []
     if not waiting and not others:
         return None
+    form = None
     if others:
-        form = form or IncidentLinkForm(formdata=None)
+        form = IncidentLinkForm(formdata=None)
         form.incident.choices = [SelectChoice(i.id, i.title) for i in others]
-    return IncidentPanel(waiting, form if others else None)
+    return IncidentPanel(waiting, form)
 
 
 def _template_form(ticket: Ticket, chosen_key: str | None) -> TemplateForm:
@@ -218,7 +218,7 @@ def render_ticket(ticket: Ticket, status: int = 200, top: bool = False, **posted
         done=set((ticket.checklist or {}).get("done", [])),
         template_form=template_form, can_work=can_work, works=works,
         similar=similar, similar_form=similar_form, asset=asset, records=records,
-        incident_panel=incident_panel(ticket, user, posted.get("incident_form")),
+        incident_panel=incident_panel(ticket, user),
         check_label=lambda s: i18n.gettext(CHECK_LABELS.get(s, s)))
     # Every showing of the page, a re-shown form or a fragment included, is an access to
     # citizens' data.
