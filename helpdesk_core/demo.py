@@ -2,7 +2,8 @@
 
 Loaded by ``helpdesk demo``; running it again changes nothing. The demo health checks
 watch real endpoints on this machine (the app's own /healthz, and a closed port), so a
-newcomer sees the scheduler raise a ticket by itself within a few minutes.
+newcomer sees the scheduler raise a ticket by itself within a few minutes. The national
+public-service portal, watched from every ward, is down: one open city-wide incident.
 """
 
 from __future__ import annotations
@@ -109,6 +110,17 @@ def load(session: Session, registry: PluginRegistry, base_url: str = "http://127
                                            config={"keyword": "Đăng nhập",
                                                    "expect_status": 200},
                                            interval_seconds=300, failure_threshold=3)])
+    # The national public-service portal as each ward reaches it (a shared service): a
+    # closed port stands in for it being down, so the incident stays open while served.
+    for code, ward in wards.items():
+        assets[code + ":dvcqg"] = Asset(
+            ward=ward, category="public_portal", kind="service_endpoint",
+            name=f"Cổng dịch vụ công quốc gia ({code})", service_key="dvcqg",
+            address=f"http://{host}:9/", criticality=Criticality.HIGH,
+            checks=[AssetCheck(check_type="egov_page",
+                               config={"keyword": "Dịch vụ công", "expect_status": 200},
+                               interval_seconds=120, timeout_seconds=5, failure_threshold=3)])
+        session.add(assets[code + ":dvcqg"])
     assets["HCH:kiosk"].checks.append(
         AssetCheck(check_type="tcp", config={"port": 9}, interval_seconds=60,
                    timeout_seconds=3, failure_threshold=3))
@@ -116,6 +128,7 @@ def load(session: Session, registry: PluginRegistry, base_url: str = "http://127
     session.flush()
 
     _demo_tickets(session, registry, wards, people, assets, now)
+    _demo_incident(session, registry, wards, people, assets, now)
     _demo_programme(session, wards, people, password_hash, now)
     _demo_duty(session, registry, wards, people, now)
     session.commit()
@@ -267,6 +280,33 @@ def _egov_tickets(file, now: dt.datetime) -> None:
          now - 3 * dt.timedelta(hours=1))
     file("STR", "other", "Máy chiếu phòng họp không nhận tín hiệu",
          {"kind": "device", "subject": "Máy chiếu Epson phòng họp"}, now - 6 * dt.timedelta(hours=1))
+
+
+def _demo_incident(session: Session, registry: PluginRegistry, wards: dict[str, Ward],
+                   people: dict[str, User], assets: dict[str, Asset],
+                   now: dt.datetime) -> None:
+    """The portal fails three times from Hải Châu and Hòa Khánh: the checks file the two
+    wards' tickets and open one city-wide incident; a coordinator links a Sơn Trà clerk's
+    ticket about it by hand. All through the services, as it happens when served."""
+    from .contracts import CheckResult, CheckStatus
+    from .services import health, incidents
+    minute = dt.timedelta(minutes=1)
+    down = CheckResult(CheckStatus.FAILURE, "Không kết nối được Cổng dịch vụ công quốc gia")
+    for code in ("HCH", "HKH"):
+        check = assets[code + ":dvcqg"].checks[0]
+        for ago in (14, 12, 10):
+            health.record_result(session, registry, check.id, down, None, now - ago * minute)
+    (incident,) = incidents.open_incidents(session)
+    ticket = ticket_service.file_ticket(
+        session, registry, ward=wards["STR"], category="public_portal",
+        title="Công dân không nộp được hồ sơ trên Cổng dịch vụ công quốc gia",
+        description="Trang nộp hồ sơ không tải được, công dân đang chờ tại quầy.",
+        triage={"portal": "national", "step": "attach", "filer": "citizen",
+                "browser": "chrome", "citizen_waiting": True},
+        impact="person", urgency="citizen_waiting", reporter=people["canbo.sontra"],
+        source=Source.FRONT_DESK, now=now - 8 * minute)
+    incidents.link_by_hand(session, registry, people["dieuphoi"], incident, ticket,
+                           now - 6 * minute)
 
 
 # Weekly pattern: login -> (weekday, half-day) pairs (0 = Monday). Sơn Trà has one

@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from wtforms import SelectChoice
 
 from helpdesk_core import PLUGIN_API_VERSION, hookspecs, i18n
-from helpdesk_core.errors import HelpdeskError, ValidationFailed
+from helpdesk_core.errors import HelpdeskError
 from helpdesk_core.i18n import lazy_gettext as _l
 from helpdesk_core.models import (Asset, AssetCheck, Batch, CalendarDay, PluginSetting, Role,
                                   SlaPolicy, StudentAssignment, University, User, Ward)
@@ -28,7 +28,7 @@ from . import registry
 from .extensions import db
 from .health import STATUS_LABELS
 from .input_guard import int_arg, parse_id, search_arg
-from .web import flash_error, form_meta, roles_required
+from .web import flash_error, form_meta, roles_required, save_form
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -67,32 +67,10 @@ def _category_choices(blank: Any = None) -> list[SelectChoice]:
 
 def _submit(form: Any, save: Callable[[], Any], success: str, target: Callable[[Any], str],
             extra_forms: tuple = ()) -> Any:
-    """Validate, call the service, commit; on any error store nothing and keep the input.
-
-    Returns a redirect on success, else None (the caller renders the form again).
-    """
-    if not form.is_submitted():
-        return None
-    valid = form.validate()
-    for extra in extra_forms:
-        valid = extra.validate() and valid
-    if not valid:
-        flash(i18n.gettext("Please check the highlighted answers."), "error")
-        return None
-    try:
-        obj = save()
-        db.session.commit()
-    except HelpdeskError as error:
-        db.session.rollback()
-        flash_error(error, form)
-        if isinstance(error, ValidationFailed):
-            for extra in extra_forms:
-                for name, messages in error.field_errors.items():
-                    if name in extra._fields:
-                        extra[name].errors = list(extra[name].errors or []) + list(messages)
-        return None
-    flash(success, "success")
-    return redirect(target(obj))
+    """:func:`~webapp.web.save_form`, then a redirect to ``target(saved)``; None if nothing
+    was saved (the caller renders the form again)."""
+    saved = save_form(form, save, success, extra_forms)
+    return None if saved is None else redirect(target(saved))
 
 
 @bp.route("/")

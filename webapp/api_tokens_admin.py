@@ -13,14 +13,14 @@ from wtforms import BooleanField, RadioField, SelectChoice, SelectMultipleField,
 from wtforms.validators import DataRequired, Length
 
 from helpdesk_core import i18n
-from helpdesk_core.errors import HelpdeskError, NotFound
+from helpdesk_core.errors import NotFound
 from helpdesk_core.i18n import lazy_gettext as _l
 from helpdesk_core.models import ApiScope, Role, Ward
 from helpdesk_core.services import api_tokens
 
 from .admin_forms import TranslatedForm
 from .extensions import db
-from .web import flash_error, now, roles_required
+from .web import now, roles_required, save_form
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/admin/api-tokens")
 admins_only = roles_required(Role.ADMIN)
@@ -64,21 +64,15 @@ def index():
     form.wards.choices = _ward_choices()
     if not form.is_submitted():
         return _render(form)
-    if not form.validate():
-        flash(i18n.gettext("Please check the highlighted answers."), "error")
+    made = save_form(form, lambda: api_tokens.create_token(
+        db.session, name=form.name.data, scope=form.scope.data,
+        ward_ids=form.wards.data or [], all_wards=form.all_wards.data,
+        created_by=current_user, now=now()),
+        lambda pair: i18n.gettext("Token made for %(name)s. Copy it now: it is not shown "
+                                  "again.", name=pair[0].name))
+    if made is None:
         return _render(form, status=400)
-    try:
-        token, secret = api_tokens.create_token(
-            db.session, name=form.name.data, scope=form.scope.data,
-            ward_ids=form.wards.data or [], all_wards=form.all_wards.data,
-            created_by=current_user, now=now())
-        db.session.commit()
-    except HelpdeskError as error:
-        db.session.rollback()
-        flash_error(error, form)
-        return _render(form, status=400)
-    flash(i18n.gettext("Token made for %(name)s. Copy it now: it is not shown again.",
-                       name=token.name), "success")
+    secret = made[1]
     fresh = TokenForm(formdata=None)
     fresh.wards.choices = form.wards.choices
     return _render(fresh, secret=secret)

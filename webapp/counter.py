@@ -7,21 +7,20 @@ an optional note with no personal data (masked anyway). The rules live in
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask_login import current_user
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from helpdesk_core import i18n
-from helpdesk_core.errors import HelpdeskError
 from helpdesk_core.i18n import lazy_gettext as _l
 from helpdesk_core.models import Role
-from helpdesk_core.services import counter_help, queries, reports, tickets
+from helpdesk_core.services import counter_help, queries, reports
 
 from . import registry
 from .admin_forms import REQUIRED, TranslatedForm
 from .extensions import db
-from .web import flash_error, now, roles_required, today
+from .web import now, roles_required, save_form, today
 
 bp = Blueprint("counter", __name__, url_prefix="/counter")
 
@@ -51,23 +50,18 @@ def log():
     form = HelpForm()
     form.ward.choices = [(str(w.id), w.name) for w in wards]
     status = 200
+
+    def save():
+        ward = next((w for w in wards if str(w.id) == form.ward.data), wards[0])
+        return counter_help.log_help(db.session, current_user, ward, form.kind.data, kinds,
+                                     people=form.people.data, note=form.note.data or "",
+                                     now=now(), ward_ids=[w.id for w in wards])
     if form.is_submitted():
-        if wards and form.validate():
-            ward = next((w for w in wards if str(w.id) == form.ward.data), wards[0])
-            try:
-                counter_help.log_help(db.session, current_user, ward, form.kind.data, kinds,
-                                      people=form.people.data, note=form.note.data or "",
-                                      now=now(), ward_ids=[w.id for w in wards])
-                tickets.commit(db.session)
-                flash(i18n.gettext("Logged: %(kind)s, %(num)d people.",
-                                   kind=kinds[form.kind.data], num=form.people.data),
-                      "success")
-                return redirect(url_for("tickets.queue"))
-            except HelpdeskError as exc:
-                tickets.rollback(db.session)
-                flash_error(exc, form)
-        else:
-            flash(i18n.gettext("Please check the highlighted answers."), "error")
+        # With no ward in scope the ward has no choices: the form is not valid.
+        if save_form(form, save, lambda _: i18n.gettext(
+                "Logged: %(kind)s, %(num)d people.", kind=kinds[form.kind.data],
+                num=form.people.data)) is not None:
+            return redirect(url_for("tickets.queue"))
         status = 400
     day = today()
     month = reports.make_period(day.replace(day=1), day, day,

@@ -18,14 +18,16 @@ from helpdesk_core import i18n
 from helpdesk_core.errors import HelpdeskError, NotFound
 from helpdesk_core.i18n import N_
 from helpdesk_core.i18n import lazy_gettext as _l
-from helpdesk_core.models import Incident, IncidentStatus, Role
-from helpdesk_core.services import incidents, tickets
+from helpdesk_core.models import Incident, IncidentStatus, Role, Ticket
+from helpdesk_core.services import incidents, scope, tickets
 from helpdesk_core.services.incident_rules import SERVICES, IncidentPolicy
 
 from . import registry
 from .admin_forms import TranslatedForm
 from .extensions import db
-from .web import flash_error, now, roles_required
+from .ticket_forms import IncidentLinkForm
+from .ticket_page import is_htmx, render_ticket
+from .web import flash_error, now, roles_required, today
 
 bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 coordinators = roles_required(Role.COORDINATOR, Role.ADMIN)
@@ -150,6 +152,54 @@ def dismiss():
         return redirect(url_for("incidents.index"))
     flash(i18n.gettext("The suggestion is dismissed."), "success")
     return redirect(url_for("incidents.index"))
+
+
+# --- linking a ticket by hand (from the ticket page) -------------------------------------
+
+@bp.route("/tickets/<int:ticket_id>/link", methods=["POST"])
+@coordinators
+def link_ticket(ticket_id: int):
+    """Link the ticket to an open incident: its SLA clock waits on it."""
+    return _change_link(ticket_id, incidents.link_by_hand,
+                        N_("Linked: the ticket's SLA clock waits on the incident."))
+
+
+@bp.route("/tickets/<int:ticket_id>/unlink", methods=["POST"])
+@coordinators
+def unlink_ticket(ticket_id: int):
+    """Take the ticket out of an incident (linked by mistake): its clock runs again."""
+    return _change_link(ticket_id, incidents.unlink,
+                        N_("Taken out of the incident: the ticket's SLA clock runs again "
+                           "unless something else holds it."))
+
+
+def _change_link(ticket_id: int, change: Any, success: str):
+    try:
+        ticket = scope.get_ticket(db.session, current_user, ticket_id, today())
+    except NotFound:
+        abort(404)
+    form = IncidentLinkForm()
+    found = {i.id: i for i in incidents.open_incidents(db.session)}
+    form.incident.choices = [SelectChoice(key, item.title) for key, item in found.items()]
+    if not form.validate():
+        flash(i18n.gettext("Choose an open city-wide incident."), "error")
+        return _back_to(ticket)
+    try:
+        change(db.session, registry(), current_user, found[form.incident.data], ticket, now())
+        tickets.commit(db.session)
+    except HelpdeskError as exc:
+        tickets.rollback(db.session)
+        flash_error(exc)
+        return _back_to(ticket)
+    flash(i18n.gettext(success), "success")
+    return _back_to(ticket)
+
+
+def _back_to(ticket: Ticket):
+    """The fresh ticket fragment for htmx, else the ticket page (POST/redirect/GET)."""
+    if is_htmx():
+        return render_ticket(ticket, top=True)
+    return redirect(url_for("tickets.show", ticket_id=ticket.id, _anchor="incident"))
 
 
 def policy_from(config: Any) -> IncidentPolicy:

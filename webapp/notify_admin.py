@@ -22,7 +22,7 @@ from . import registry
 from .admin_forms import ConfirmForm, TranslatedForm
 from .extensions import db
 from .input_guard import int_arg, search_arg
-from .web import flash_error, form_meta, now, redirect_target, roles_required
+from .web import flash_error, form_meta, now, redirect_target, roles_required, save_form
 
 bp = Blueprint("notify_admin", __name__, url_prefix="/admin/notifications")
 admins_only = roles_required(Role.ADMIN)
@@ -203,22 +203,17 @@ def _webhook_page(endpoint: Any):
     form = EndpointForm(data=data) if data else EndpointForm()
     form.wards.choices = _ward_choices()
     status = 200
+
+    def save() -> webhooks.WebhookEndpoint:
+        return webhooks.save_endpoint(
+            db.session, _secret_key(), name=form.name.data or "", url=form.url.data or "",
+            secret=form.secret.data or "", kinds=form.kinds.data or [],
+            all_wards=form.all_wards.data, ward_ids=form.wards.data or [],
+            active=form.active.data, endpoint=endpoint)
     if form.is_submitted():
-        if form.validate():
-            try:
-                saved = webhooks.save_endpoint(
-                    db.session, _secret_key(), name=form.name.data or "", url=form.url.data or "",
-                    secret=form.secret.data or "", kinds=form.kinds.data or [],
-                    all_wards=form.all_wards.data, ward_ids=form.wards.data or [],
-                    active=form.active.data, endpoint=endpoint)
-                db.session.commit()
-                flash(i18n.gettext("Endpoint %(name)s saved.", name=saved.name), "success")
-                return redirect(url_for("notify_admin.webhooks_page"))
-            except HelpdeskError as error:
-                db.session.rollback()
-                flash_error(error, form)
-        else:
-            flash(i18n.gettext("Please check the highlighted answers."), "error")
+        if save_form(form, save, lambda saved: i18n.gettext("Endpoint %(name)s saved.",
+                                                            name=saved.name)) is not None:
+            return redirect(url_for("notify_admin.webhooks_page"))
         status = 400
     ward_names = dict(db.session.execute(select(Ward.id, Ward.name)).all())
     return render_template("admin/notify_webhooks.html", form=form, endpoint=endpoint,

@@ -22,7 +22,7 @@ from helpdesk_core.services import notify_rules, outbox, push, tickets, users
 from . import registry
 from .admin_forms import ConfirmForm, TranslatedForm
 from .extensions import db
-from .web import flash_error
+from .web import save_form
 
 bp = Blueprint("profile", __name__, url_prefix="/profile")
 PUSH_BODY_MAX = 4096  # bytes: a subscription's JSON is a few hundred
@@ -46,18 +46,10 @@ def edit():
     form = ContactForm(obj=user)
     status = 200
     if form.is_submitted():
-        if form.validate():
-            try:
-                users.update_contact(user, phone=form.phone.data or "",
-                                     email=form.email.data or "")
-                tickets.commit(db.session)
-                flash(i18n.gettext("Your contact details are saved."), "success")
-                return redirect(url_for("profile.edit"))
-            except ValidationFailed as exc:
-                tickets.rollback(db.session)
-                flash_error(exc, form)
-        else:
-            flash(i18n.gettext("Please check the highlighted answers."), "error")
+        if save_form(form, lambda: users.update_contact(user, phone=form.phone.data or "",
+                                                        email=form.email.data or ""),
+                     i18n.gettext("Your contact details are saved.")) is not None:
+            return redirect(url_for("profile.edit"))
         status = 400
     return _render(form, user, status)
 

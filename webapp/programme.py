@@ -28,7 +28,7 @@ from .admin_forms import ConfirmForm
 from .extensions import db, limiter
 from .input_guard import int_arg
 from .stickers import public_base_url
-from .web import flash_error, now, roles_required, today
+from .web import now, roles_required, save_form, today
 
 bp = Blueprint("programme", __name__, url_prefix="/programme")
 public = Blueprint("verify", __name__)
@@ -48,24 +48,6 @@ def _get(model: type, ident: int) -> Any:
 
 def _tz() -> ZoneInfo:
     return ZoneInfo(current_app.config["TIMEZONE"])
-
-
-def _save(form: Any, save: Any, success: str) -> Any:
-    """Validate, call the service, commit; on an error keep the input and say why."""
-    if not form.is_submitted():
-        return None
-    if not form.validate():
-        flash(i18n.gettext("Please check the highlighted answers."), "error")
-        return None
-    try:
-        obj = save()
-        db.session.commit()
-    except HelpdeskError as error:
-        db.session.rollback()
-        flash_error(error, form)
-        return None
-    flash(success, "success")
-    return obj
 
 
 # --- batches ---------------------------------------------------------------------------
@@ -96,7 +78,7 @@ def batch_edit(batch_id: int | None = None):
             ends_on=form.ends_on.data, wards=wards, issuing_unit=form.issuing_unit.data or "",
             criteria=form.criteria.data or "")
 
-    saved = _save(form, save, i18n.gettext("The batch is saved."))
+    saved = save_form(form, save, i18n.gettext("The batch is saved."))
     if saved is not None:
         return redirect(url_for("programme.batch_edit", batch_id=saved.id))
     placements = service.placements(db.session, batch) if batch else []
@@ -136,7 +118,7 @@ def universities():
 def university_edit(university_id: int | None = None):
     university = _get(University, university_id) if university_id else None
     form = forms.UniversityForm(obj=university)
-    saved = _save(form, lambda: service.save_university(
+    saved = save_form(form, lambda: service.save_university(
         db.session, university, code=form.code.data, name=form.name.data,
         active=form.active.data), i18n.gettext("The university is saved."))
     if saved is not None:
@@ -156,7 +138,7 @@ def university_account(university_id: int):
     """A coordinator account of the university (role ``university``)."""
     university = _get(University, university_id)
     account_form = forms.UniversityAccountForm()
-    saved = _save(account_form, lambda: service.create_university_coordinator(
+    saved = save_form(account_form, lambda: service.create_university_coordinator(
         db.session, university, login=account_form.login.data, name=account_form.name.data,
         password=account_form.password.data, email=account_form.email.data or ""),
         i18n.gettext("The account is created."))
@@ -342,7 +324,7 @@ def evaluate(batch_id: int, student_id: int):
                 {c.id: form[f"note_{c.id}"].data for c in criteria},
                 form.comment.data or "", now())
 
-        if _save(form, save, i18n.gettext("The evaluation is saved.")) is not None:
+        if save_form(form, save, i18n.gettext("The evaluation is saved.")) is not None:
             return redirect(url_for("programme.evaluations_list"))
     return render_template("programme/evaluate.html", form=form, target=target)
 

@@ -25,7 +25,7 @@ from helpdesk_core.services import counter_help, queries, reports, roster, scope
 from . import registry
 from .admin_forms import REQUIRED, TranslatedForm, _date
 from .extensions import db
-from .web import flash_error, now, today
+from .web import flash_error, now, save_form, today
 
 bp = Blueprint("roster", __name__, url_prefix="/roster")
 
@@ -143,6 +143,10 @@ def _page(ward: Ward, status: int = 200, **forms: Any):
 def _done(ward: Ward, message: str):
     tickets.commit(db.session)
     flash(message, "success")
+    return _to_roster(ward)
+
+
+def _to_roster(ward: Ward):
     return redirect(url_for("roster.ward", ward_id=ward.id, start=request.args.get("start")))
 
 
@@ -173,17 +177,13 @@ def add_shift(ward_id: int):
     placements = roster.placements_of(db.session, ward.id, today())
     forms = _forms(ward, placements)
     form = forms["shift_form"]
-    if form.validate():
+
+    def save():
         placement = next(p for p in placements if str(p.id) == form.assignment.data)
-        try:
-            roster.set_shift(db.session, current_user, placement, int(form.weekday.data),
-                             form.part.data)
-            return _done(ward, i18n.gettext("The shift is on the roster."))
-        except HelpdeskError as exc:
-            tickets.rollback(db.session)
-            flash_error(exc, form)
-    else:
-        flash(i18n.gettext("Please check the highlighted answers."), "error")
+        return roster.set_shift(db.session, current_user, placement, int(form.weekday.data),
+                                form.part.data)
+    if save_form(form, save, i18n.gettext("The shift is on the roster.")) is not None:
+        return _to_roster(ward)
     return _page(ward, 400, **forms)
 
 
@@ -210,23 +210,16 @@ def change(ward_id: int):
     placements = roster.placements_of(db.session, ward.id, today())
     forms = _forms(ward, placements)
     form = forms["change_form"]
-    if form.validate():
-        people = {str(p.student_id): p.student for p in placements}
-        try:
-            made = roster.request_change(
-                db.session, current_user, ward, form.day.data, form.part.data,
-                off=people.get(form.off.data or ""), on=people.get(form.on.data or ""),
-                note=form.note.data or "", today=today(), now=now(),
-                tz_name=current_app.config["TIMEZONE"])
-            return _done(ward, i18n.gettext("The change is on the roster.")
-                         if made.status == ChangeStatus.APPROVED else
-                         i18n.gettext("Your request is sent; a coordinator will decide."))
-        except HelpdeskError as exc:
-            tickets.rollback(db.session)
-            flash_error(exc, form)
-    else:
-        flash(i18n.gettext("Please check the highlighted answers."), "error")
-    return _page(ward, 400, **forms)
+    people = {str(p.student_id): p.student for p in placements}
+    made = save_form(form, lambda: roster.request_change(
+        db.session, current_user, ward, form.day.data, form.part.data,
+        off=people.get(form.off.data or ""), on=people.get(form.on.data or ""),
+        note=form.note.data or "", today=today(), now=now(),
+        tz_name=current_app.config["TIMEZONE"]),
+        lambda made: i18n.gettext("The change is on the roster.")
+        if made.status == ChangeStatus.APPROVED else
+        i18n.gettext("Your request is sent; a coordinator will decide."))
+    return _page(ward, 400, **forms) if made is None else _to_roster(ward)
 
 
 @bp.route("/<int:ward_id>/changes/<int:change_id>", methods=["POST"])

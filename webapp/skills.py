@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from helpdesk_core import i18n
-from helpdesk_core.errors import HelpdeskError, NotFound
+from helpdesk_core.errors import NotFound
 from helpdesk_core.models import Role, StudentAssignment, User
 from helpdesk_core.services import queries, skills, tickets
 
@@ -19,7 +19,7 @@ from . import registry
 from .admin_forms import ConfirmForm
 from .extensions import db
 from .input_guard import int_arg
-from .web import flash_error, now, roles_required, today
+from .web import now, roles_required, save_form, today
 
 bp = Blueprint("skills", __name__, url_prefix="/skills")
 
@@ -44,21 +44,13 @@ def index():
     status = 200
     if current_user.role == Role.STUDENT:
         if request.method == "POST":
-            if form.validate():
-                chosen = [key for key in request.form.getlist("category")
-                          if key in registry().categories]
-                try:
-                    skills.declare(db.session, current_user, chosen, registry().categories,
-                                   now())
-                    tickets.commit(db.session)
-                    flash(i18n.gettext("Your skills are saved. A coordinator will confirm "
-                                       "them."), "success")
-                    return redirect(url_for("skills.index"))
-                except HelpdeskError as exc:
-                    tickets.rollback(db.session)
-                    flash_error(exc)
-            else:
-                flash(i18n.gettext("Please check the highlighted answers."), "error")
+            chosen = [key for key in request.form.getlist("category")
+                      if key in registry().categories]
+            if save_form(form, lambda: skills.declare(db.session, current_user, chosen,
+                                                      registry().categories, now()),
+                         i18n.gettext("Your skills are saved. A coordinator will confirm "
+                                      "them.")) is not None:
+                return redirect(url_for("skills.index"))
             status = 400
         mine = skills.skills_of(db.session, current_user.id)
         return render_template("skills/mine.html", categories=categories, mine=mine,

@@ -7,7 +7,7 @@ import secrets
 
 from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from helpdesk_core.i18n import lazy_gettext as _l
 from helpdesk_core.services.ratings import RATING_COMMENT_MAX
@@ -124,3 +124,16 @@ class RatingForm(SafeForm):
         _l("A word on the help you got (optional)"),
         validators=[Optional(), Length(max=RATING_COMMENT_MAX)],
         render_kw={"rows": 2, "maxlength": RATING_COMMENT_MAX})
+
+
+class IncidentLinkForm(SafeForm):
+    """A coordinator links the ticket to an open city-wide incident, or takes it out.
+
+    Like :class:`ReasonForm`, it relies on the page's app-wide CSRF token.
+    """
+
+    class Meta:
+        csrf = False
+
+    incident = SelectField(_l("Open city-wide incident"), coerce=int,
+                           validators=[InputRequired()])

@@ -16,13 +16,13 @@ from wtforms import SelectChoice
 
 from helpdesk_core import i18n
 from helpdesk_core.errors import HelpdeskError
-from helpdesk_core.models import AccessKind, Role, Status, Ticket, TicketEvent, User
-from helpdesk_core.services import queries, ratings, tickets, workflow
+from helpdesk_core.models import AccessKind, Incident, Role, Status, Ticket, TicketEvent, User
+from helpdesk_core.services import incidents, queries, ratings, tickets, workflow
 
 from . import access_log, registry
 from .extensions import db
-from .ticket_forms import (AttachmentForm, CommentForm, RatingForm, ReasonForm, SimilarForm,
-                           TemplateForm)
+from .ticket_forms import (AttachmentForm, CommentForm, IncidentLinkForm, RatingForm,
+                           ReasonForm, SimilarForm, TemplateForm)
 from .web import now, today
 
 WORKERS = (Role.STUDENT, Role.COORDINATOR, Role.ADMIN)
@@ -77,9 +77,11 @@ def describe(event: TicketEvent, names: dict[int, User]) -> str:
     if kind == "triage":
         return i18n.gettext("Triage answers changed.")
     if kind == "incident":
-        return (i18n.gettext("Waiting on a city-wide incident: the SLA clock is paused.")
-                if event.new_value == "linked"
-                else i18n.gettext("The city-wide incident is over."))
+        if event.new_value == "linked":
+            return i18n.gettext("Waiting on a city-wide incident: the SLA clock is paused.")
+        if event.new_value == "unlinked":
+            return i18n.gettext("No longer waiting on the city-wide incident.")
+        return i18n.gettext("The city-wide incident is over.")
     if kind == ratings.RATING_EVENT:
         return i18n.gettext("Resolution rated %(num)s of 5.", num=event.new_value or "?")
     if kind == "purged":
@@ -127,6 +129,30 @@ def _resolution(ticket: Ticket, events: list[TicketEvent], chosen: Any) -> Resol
     done = set((ticket.checklist or {}).get("done", []))
     steps = [str(step) for i, step in enumerate(chosen.steps) if i in done] if chosen else []
     return Resolution(moves[-1].body or "", moves[-1].actor, moves[-1].created_at, steps)
+
+
+@dataclass(frozen=True)
+class IncidentPanel:
+    """Coordinators on the ticket page: the open incidents it waits on (each with a
+    button that takes it out), and a form linking it to another open one (None if none)."""
+
+    waiting: list[Incident]
+    form: IncidentLinkForm | None
+
+
+def incident_panel(ticket: Ticket, user: User) -> IncidentPanel | None:
+    """The panel for coordinators and administrators while some incident is open."""
+    if user.role not in (Role.COORDINATOR, Role.ADMIN):
+        return None
+    waiting, others = incidents.ticket_incidents(db.session, ticket)
+    others = others if ticket.is_open else []
+    if not waiting and not others:
+        return None
+    form = None
+    if others:
+        form = IncidentLinkForm(formdata=None)
+        form.incident.choices = [SelectChoice(i.id, i.title) for i in others]
+    return IncidentPanel(waiting, form)
 
 
 def _template_form(ticket: Ticket, chosen_key: str | None) -> TemplateForm:
@@ -192,6 +218,7 @@ def render_ticket(ticket: Ticket, status: int = 200, top: bool = False, **posted
         done=set((ticket.checklist or {}).get("done", [])),
         template_form=template_form, can_work=can_work, works=works,
         similar=similar, similar_form=similar_form, asset=asset, records=records,
+        incident_panel=incident_panel(ticket, user),
         check_label=lambda s: i18n.gettext(CHECK_LABELS.get(s, s)))
     # Every showing of the page, a re-shown form or a fragment included, is an access to
     # citizens' data.

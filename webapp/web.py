@@ -1,19 +1,26 @@
-"""Small helpers shared by the blueprints: clock, roles, translating domain errors."""
+"""Small helpers shared by the blueprints: clock, roles, translating domain errors, the
+usual "validate, save, commit" of a form."""
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
 import unicodedata
-from typing import Any, Callable
+from typing import Any, Callable, Sequence, TypeVar
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, request, url_for
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 
 from helpdesk_core import i18n
 from helpdesk_core.errors import HelpdeskError, ValidationFailed
+from helpdesk_core.services import events
+
+from .extensions import db
+
+T = TypeVar("T")
 
 
 def now() -> dt.datetime:
@@ -58,14 +65,50 @@ def form_meta(**extra: Any) -> dict[str, Any]:
     return meta
 
 
-def flash_error(error: HelpdeskError, form: Any = None) -> None:
-    """Show a domain error; put field errors on the form's fields so nothing is lost."""
-    if isinstance(error, ValidationFailed) and form is not None:
-        for name, messages in error.field_errors.items():
-            field = getattr(form, name, None) if hasattr(form, name) else None
-            if field is not None:
-                field.errors = list(field.errors or []) + [str(m) for m in messages]
+def flash_error(error: HelpdeskError, *forms: Any) -> None:
+    """Show a domain error; put field errors on the forms' fields so nothing is lost."""
+    if isinstance(error, ValidationFailed):
+        for form in forms:
+            if form is None:
+                continue
+            for name, messages in error.field_errors.items():
+                field = getattr(form, name, None) if hasattr(form, name) else None
+                if field is not None:
+                    field.errors = list(field.errors or []) + [str(m) for m in messages]
     flash(error.localized(), "error")
+
+
+def save_form(form: FlaskForm, save: Callable[[], T], success: str | Callable[[T], str],
+              extra_forms: Sequence[FlaskForm] = ()) -> T | None:
+    """The usual form POST: validate *form* (and *extra_forms*), call the service, commit.
+
+    :param save: calls the service and returns what it saved (never None).
+    :param success: flashed once the change is committed; a function of what *save*
+        returned when the message names it.
+    :returns: what *save* returned; None when the form was not submitted (a GET) or
+        when nothing was stored: then the session is rolled back and the user told why
+        ("check the highlighted answers", or the domain error, its field errors put on
+        the forms' fields), and the caller shows the form again (usually with 400).
+
+    The commit runs the plugins' ticket-event hooks (:func:`events.commit`).
+    """
+    if not form.is_submitted():
+        return None
+    valid = form.validate()
+    for extra in extra_forms:
+        valid = extra.validate() and valid
+    if not valid:
+        flash(i18n.gettext("Please check the highlighted answers."), "error")
+        return None
+    try:
+        saved = save()
+        events.commit(db.session)
+    except HelpdeskError as error:
+        events.rollback(db.session)
+        flash_error(error, form, *extra_forms)
+        return None
+    flash(success(saved) if callable(success) else success, "success")
+    return saved
 
 
 # Percent-decoding rounds a target is checked through: "%252F" hides "/" two levels deep.

@@ -2,7 +2,8 @@
 
 The rules themselves are pure (:mod:`.incident_rules`); this module applies them to the
 database. Everything here records what it does on the tickets it touches (a ``incident``
-:class:`~helpdesk_core.models.TicketEvent`: ``linked`` or ``released``) and never commits.
+:class:`~helpdesk_core.models.TicketEvent`: ``linked``, ``released`` or ``unlinked``) and
+never commits.
 
 * :func:`observe_check` is called by the health checks after each recorded result of a
   check whose asset is marked with a shared service (``Asset.service_key``). When the
@@ -12,6 +13,8 @@ database. Everything here records what it does on the tickets it touches (a ``in
   resolves and the tickets' clocks run again.
 * A coordinator may close an incident by hand (:func:`close`); no new incident opens for
   that service before all its checks have worked again once.
+* A coordinator may also link a ticket by hand (:func:`link_by_hand`) or take one out
+  (:func:`unlink`); the clock behaves as with an automatic link.
 * :func:`suggestions` finds recent staff tickets that look like one problem in several
   wards; :func:`confirm` turns one into an incident, :func:`dismiss` turns it down.
 * :func:`holds_clock` tells the ticket lifecycle to keep a linked ticket's clock stopped
@@ -152,6 +155,13 @@ def link(session: Session, registry: PluginRegistry | None, incident: Incident,
     if already is not None:
         return False
     session.add(IncidentTicket(incident=incident, ticket_id=ticket.id, linked_at=now))
+    _hold(session, registry, incident, ticket, actor, now)
+    return True
+
+
+def _hold(session: Session, registry: PluginRegistry | None, incident: Incident,
+          ticket: Ticket, actor: User | None, now: dt.datetime) -> None:
+    """A new link: the incident's wards, the stopped clock, the ticket's history."""
     if ticket.ward_id not in (incident.ward_ids or []):
         incident.ward_ids = sorted({*(incident.ward_ids or []), ticket.ward_id})
     sla.pause(ticket, now)
@@ -160,7 +170,6 @@ def link(session: Session, registry: PluginRegistry | None, incident: Incident,
         body=i18n.gettext("Linked to the city-wide incident “%(title)s”: the SLA clock "
                           "waits on the upstream service.", title=incident.title),
         data={"incident_id": incident.id})
-    return True
 
 
 def release_all(session: Session, registry: PluginRegistry | None, incident: Incident,
@@ -170,23 +179,92 @@ def release_all(session: Session, registry: PluginRegistry | None, incident: Inc
     Returns how many tickets were released."""
     count = 0
     for item in linked(session, incident):
-        if item.released_at is not None:
-            continue
-        item.released_at = now
-        session.flush()
-        ticket = item.ticket
-        if (ticket.status in Status.OPEN and ticket.status not in sla.CLOCK_STOPPED
-                and not holds_clock(session, ticket)):
-            sla.resume(session, ticket, now)
-            body = i18n.gettext("The city-wide incident “%(title)s” is over: the SLA clock "
-                                "runs again.", title=incident.title)
-        else:
-            body = i18n.gettext("The city-wide incident “%(title)s” is over.",
-                                title=incident.title)
-        tickets.record_event(session, registry, ticket, EVENT, actor, now, new="released",
-                             body=body, data={"incident_id": incident.id})
-        count += 1
+        if item.released_at is None:
+            _release(session, registry, item, actor, now, ended=True)
+            count += 1
     return count
+
+
+def _release(session: Session, registry: PluginRegistry | None, item: IncidentTicket,
+             actor: User | None, now: dt.datetime, *, ended: bool) -> None:
+    """One ticket stops waiting on its incident (*ended*: because the incident is over;
+    else a coordinator took it out): its clock runs again unless something else holds it."""
+    item.released_at = now
+    session.flush()
+    ticket, title = item.ticket, item.incident.title
+    runs = (ticket.status in Status.OPEN and ticket.status not in sla.CLOCK_STOPPED
+            and not holds_clock(session, ticket))
+    if runs:
+        sla.resume(session, ticket, now)
+    if ended:
+        body = (i18n.gettext("The city-wide incident “%(title)s” is over: the SLA clock "
+                             "runs again.", title=title) if runs
+                else i18n.gettext("The city-wide incident “%(title)s” is over.", title=title))
+    else:
+        body = (i18n.gettext("Taken out of the city-wide incident “%(title)s”: the SLA "
+                             "clock runs again.", title=title) if runs
+                else i18n.gettext("Taken out of the city-wide incident “%(title)s”.",
+                                  title=title))
+    tickets.record_event(session, registry, ticket, EVENT, actor, now,
+                         new="released" if ended else "unlinked", body=body,
+                         data={"incident_id": item.incident_id})
+
+
+# --- linking by hand ------------------------------------------------------------------
+
+def _link_row(session: Session, incident: Incident, ticket: Ticket) -> IncidentTicket | None:
+    return session.scalar(select(IncidentTicket).where(
+        IncidentTicket.incident_id == incident.id, IncidentTicket.ticket_id == ticket.id))
+
+
+def link_by_hand(session: Session, registry: PluginRegistry | None, actor: User,
+                 incident: Incident, ticket: Ticket, now: dt.datetime) -> None:
+    """A coordinator links an open *ticket* (typically a staff ticket the suggestions
+    missed) to the open *incident*: its SLA clock waits as with an automatic link.
+
+    A ticket taken out before may be linked again (its link row is used again).
+
+    :raises PermissionDenied: not a coordinator or administrator.
+    :raises Conflict: the incident is over, the ticket is not open, or already waits on it.
+    """
+    _require_coordinator(actor)
+    if not incident.is_open:
+        raise Conflict("This incident is already over.")
+    if ticket.status not in Status.OPEN:
+        raise Conflict("Only an open ticket can wait on an incident.")
+    row = _link_row(session, incident, ticket)
+    if row is None:
+        link(session, registry, incident, ticket, actor, now)
+    elif row.released_at is not None:
+        row.linked_at, row.released_at = now, None
+        _hold(session, registry, incident, ticket, actor, now)
+    else:
+        raise Conflict("This ticket already waits on this incident.")
+    session.flush()
+
+
+def unlink(session: Session, registry: PluginRegistry | None, actor: User,
+           incident: Incident, ticket: Ticket, now: dt.datetime) -> None:
+    """A coordinator takes *ticket* out of *incident* (linked by mistake): its clock runs
+    again unless something else holds it. The checks do not link it again.
+
+    :raises PermissionDenied: not a coordinator or administrator.
+    :raises Conflict: the ticket does not wait on this incident.
+    """
+    _require_coordinator(actor)
+    row = _link_row(session, incident, ticket)
+    if row is None or row.released_at is not None:
+        raise Conflict("This ticket does not wait on this incident.")
+    _release(session, registry, row, actor, now, ended=False)
+    session.flush()
+
+
+def ticket_incidents(session: Session, ticket: Ticket) -> tuple[list[Incident], list[Incident]]:
+    """For the ticket page: the open incidents *ticket* waits on, and the other open ones."""
+    waiting = set(session.scalars(select(IncidentTicket.incident_id).where(
+        IncidentTicket.ticket_id == ticket.id, IncidentTicket.released_at.is_(None))))
+    found = open_incidents(session)
+    return ([i for i in found if i.id in waiting], [i for i in found if i.id not in waiting])
 
 
 def _end(session: Session, registry: PluginRegistry | None, incident: Incident,
@@ -416,5 +494,6 @@ def dismiss(session: Session, actor: User, key: str, now: dt.datetime,
 
 __all__ = ["install_policy", "current_policy", "service_name", "banner_text",
            "open_incidents", "recent_incidents", "get_incident", "linked", "holds_clock",
-           "waiting_ticket_ids", "link", "release_all", "close", "observe_check",
+           "waiting_ticket_ids", "link", "release_all", "link_by_hand", "unlink",
+           "ticket_incidents", "close", "observe_check",
            "suggestions", "confirm", "dismiss", "SERVICES", "IncidentPolicy"]

@@ -286,3 +286,96 @@ def test_a_failing_incident_rule_never_loses_the_check_result(db_session, regist
     db_session.refresh(check)
     assert check.consecutive_failures == 3
     assert auto_ticket(db_session, check) is not None
+
+
+def actors(session, ticket):
+    return [(e.new_value, e.actor_id) for e in session.scalars(
+        select(TicketEvent).where(TicketEvent.ticket_id == ticket.id,
+                                  TicketEvent.kind == "incident").order_by(TicketEvent.id))]
+
+
+def test_a_coordinator_links_a_staff_ticket_by_hand_and_takes_it_out(
+        db_session, registry, now, http_server):
+    http_server.set("/portal", "fail")
+    a, b, c = make_ward(db_session), make_ward(db_session), make_ward(db_session)
+    for ward in (a, b):
+        poll(db_session, registry, portal_check(db_session, ward, http_server.url("/portal")),
+             now, 3)
+    [incident] = the_incidents(db_session)
+    staff_ticket = make_ticket(db_session, registry, c, now, category="public_portal",
+                               title="Không nộp được hồ sơ trên cổng",
+                               triage={"portal": "national", "step": "attach",
+                                       "error_text": "Hệ thống đang bận"})
+    tickets.commit(db_session)
+    assert staff_ticket.sla_next_at is not None and staff_ticket.paused_at is None
+    coordinator = make_user(db_session, Role.COORDINATOR)
+    student = make_student(db_session, c, now.date())
+    with pytest.raises(PermissionDenied):
+        incidents.link_by_hand(db_session, registry, student, incident, staff_ticket, now)
+
+    incidents.link_by_hand(db_session, registry, coordinator, incident, staff_ticket,
+                           now + 5 * MINUTE)
+    tickets.commit(db_session)
+    assert staff_ticket.paused_at == now + 5 * MINUTE and staff_ticket.sla_next_at is None
+    assert c.id in incident.ward_ids and incidents.holds_clock(db_session, staff_ticket)
+    assert incidents.ticket_incidents(db_session, staff_ticket) == ([incident], [])
+    with pytest.raises(Conflict):
+        incidents.link_by_hand(db_session, registry, coordinator, incident, staff_ticket, now)
+    # Working on it does not restart the clock, as with an automatic link.
+    tickets.perform(db_session, registry, staff_ticket, student, "claim", now + 6 * MINUTE)
+    tickets.commit(db_session)
+    assert staff_ticket.paused_at == now + 5 * MINUTE
+
+    incidents.unlink(db_session, registry, coordinator, incident, staff_ticket,
+                     now + 15 * MINUTE)
+    tickets.commit(db_session)
+    assert staff_ticket.paused_at is None and staff_ticket.sla_next_at is not None
+    assert staff_ticket.paused_minutes == pytest.approx(10)
+    assert not incidents.holds_clock(db_session, staff_ticket)
+    assert incidents.ticket_incidents(db_session, staff_ticket) == ([], [incident])
+    with pytest.raises(Conflict):
+        incidents.unlink(db_session, registry, coordinator, incident, staff_ticket, now)
+
+    # Linked again (one link row), then the incident is closed: released like the others.
+    incidents.link_by_hand(db_session, registry, coordinator, incident, staff_ticket,
+                           now + 20 * MINUTE)
+    incidents.close(db_session, registry, incident, coordinator, now + 30 * MINUTE)
+    tickets.commit(db_session)
+    assert actors(db_session, staff_ticket) == [
+        ("linked", coordinator.id), ("unlinked", coordinator.id), ("linked", coordinator.id),
+        ("released", coordinator.id)]
+    assert staff_ticket.paused_at is None
+    assert db_session.scalar(select(func.count()).select_from(IncidentTicket).where(
+        IncidentTicket.ticket_id == staff_ticket.id)) == 1
+    with pytest.raises(Conflict):  # the incident is over
+        incidents.link_by_hand(db_session, registry, coordinator, incident, staff_ticket,
+                               now + 31 * MINUTE)
+
+
+def test_a_ticket_taken_out_is_not_linked_again_by_the_checks_nor_a_closed_one_by_hand(
+        db_session, registry, now, http_server):
+    http_server.set("/portal", "fail")
+    a, b = make_ward(db_session), make_ward(db_session)
+    checks = [portal_check(db_session, w, http_server.url("/portal")) for w in (a, b)]
+    for check in checks:
+        poll(db_session, registry, check, now, 3)
+    [incident] = the_incidents(db_session)
+    coordinator = make_user(db_session, Role.COORDINATOR)
+    health_ticket = auto_ticket(db_session, checks[0])
+    incidents.unlink(db_session, registry, coordinator, incident, health_ticket,
+                     now + 5 * MINUTE)
+    tickets.commit(db_session)
+    poll(db_session, registry, checks[0], now + 6 * MINUTE, 2)  # still failing
+    assert incident_events(db_session, health_ticket) == ["linked", "unlinked"]
+    assert not incidents.holds_clock(db_session, health_ticket)
+
+    done = make_ticket(db_session, registry, a, now)
+    student = make_student(db_session, a, now.date())
+    tickets.perform(db_session, registry, done, student, "claim", now + MINUTE)
+    tickets.perform(db_session, registry, done, student, "resolve", now + 2 * MINUTE,
+                    reason="Đã xử lý")
+    tickets.commit(db_session)
+    with pytest.raises(Conflict):
+        incidents.link_by_hand(db_session, registry, coordinator, incident, done,
+                               now + 10 * MINUTE)
+    assert incident_events(db_session, done) == []

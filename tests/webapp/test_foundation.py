@@ -148,3 +148,26 @@ def test_plugins_command_lists_builtins_and_their_hooks(runner):
     for name in ("printer", "network", "signing", "vneid"):
         assert f"{name}: " in result.output
     assert "helpdesk_triage_form" in result.output
+
+
+def test_demo_has_an_open_city_wide_incident_with_ward_tickets(app, client, runner):
+    from helpdesk_core.models import Incident
+    from helpdesk_core.services import incidents
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    with app.app_context():
+        (incident,) = incidents.open_incidents(db.session)
+        assert (incident.service_key, incident.source) == ("dvcqg", "health")
+        numbers = sorted(link.ticket.number[:3] for link in incidents.linked(db.session,
+                                                                              incident))
+        assert numbers == ["HCH", "HKH", "STR"]  # two from the checks, one linked by hand
+        assert len(incident.ward_ids) == 3
+        assert db.session.scalar(select(func.count()).select_from(Incident)) == 1
+    banner = "Cổng dịch vụ công quốc gia đang gián đoạn: không cần khởi động lại máy"
+    login(client, "canbo.sontra")
+    assert banner in client.get("/tickets/new").get_data(as_text=True)
+    client.post("/logout")
+    login(client, "dieuphoi")
+    response = client.get(f"/incidents/{incident.id}")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200, page[-800:]
+    assert "Phường Hải Châu" in page and "Phường Sơn Trà" in page and "Đang diễn ra" in page

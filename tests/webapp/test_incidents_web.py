@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from helpdesk_core.models import (Incident, IncidentDismissal, IncidentStatus, IncidentTicket,
-                                  Ticket, Ward)
+                                  Ticket, TicketEvent, Ward)
 from helpdesk_core.services import incidents, tickets
 from tests.conftest import FIXED_NOW
 from tests.factories import make_ticket
@@ -167,3 +167,51 @@ def test_an_administrator_marks_a_device_with_its_shared_service(app, client, wo
     with app.app_context():
         from helpdesk_core.models import Asset
         assert db.session.get(Asset, world.printer_a).service_key == "dvcqg"
+
+
+def test_a_coordinator_links_a_ticket_from_its_page_and_takes_it_out(app, client, world,
+                                                                     login):
+    incident_id = open_incident(app, world)
+    link = f"/incidents/tickets/{world.ticket_b}/link"
+    unlink = f"/incidents/tickets/{world.ticket_b}/unlink"
+    login("staff_b")
+    assert client.post(link, data={"incident": incident_id}).status_code == 403
+    assert "Gắn với sự cố" not in client.get(f"/tickets/{world.ticket_b}").get_data(
+        as_text=True)
+
+    def events():
+        with app.app_context():
+            return [(e.new_value, e.actor_id) for e in db.session.scalars(
+                select(TicketEvent).where(TicketEvent.ticket_id == world.ticket_b,
+                                          TicketEvent.kind == "incident")
+                .order_by(TicketEvent.id))]
+
+    def paused():
+        with app.app_context():
+            return db.session.get(Ticket, world.ticket_b).paused_at is not None
+
+    login("coordinator")
+    html = client.get(f"/tickets/{world.ticket_b}").get_data(as_text=True)
+    assert "Gắn với sự cố" in html and f'<option value="{incident_id}"' in html
+    response = client.post(link, data={"incident": incident_id})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/tickets/{world.ticket_b}#incident")
+    assert paused() and events() == [("linked", world.user_ids["coordinator"])]
+    html = client.get(f"/tickets/{world.ticket_b}").get_data(as_text=True)
+    assert "Gỡ khỏi sự cố này" in html and "Gắn với sự cố" not in html
+    assert "Chờ sự cố chung toàn thành phố: thời hạn SLA tạm dừng." in html
+    html = client.post(link, data={"incident": incident_id},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Phiếu này đã chờ sự cố chung này rồi." in html
+    html = client.post(link, data={"incident": "999999"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Hãy chọn một sự cố chung đang diễn ra." in html
+
+    # From the page with htmx: the ticket's fragment comes back, the clock runs again.
+    response = client.post(unlink, data={"incident": incident_id},
+                           headers={"HX-Request": "true"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'id="ticket"' in html
+    assert "Không còn chờ sự cố chung toàn thành phố." in html and "Gắn với sự cố" in html
+    assert not paused() and events() == [("linked", world.user_ids["coordinator"]),
+                                         ("unlinked", world.user_ids["coordinator"])]

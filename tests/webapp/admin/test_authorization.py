@@ -104,6 +104,10 @@ EXPECTATIONS: dict[str, dict[str, object]] = {
     "incidents.": COORDINATORS,
     "incidents.show": dict(COORDINATORS, coordinator=MISSING, admin=MISSING),
     "incidents.close": dict(COORDINATORS, coordinator=MISSING, admin=MISSING),
+    # Ward A's ticket linked to an open incident by hand, or taken out (none is open
+    # here: a message, back to the ticket).
+    "incidents.link_ticket": COORDINATORS,
+    "incidents.unlink_ticket": COORDINATORS,
     # The students' programme: coordinators manage; universities' coordinators (a role
     # of their own, tested in test_programme_web) read results; ward staff evaluate.
     "programme.": COORDINATORS,
