@@ -17,7 +17,7 @@ from helpdesk_core.db import reset_reads_only, set_reads_only
 from helpdesk_core.plugins import load_registry
 
 from . import config as config_module
-from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .extensions import babel, csrf, db, limiter, login_manager
 
 log = logging.getLogger(__name__)
 MIGRATIONS_DIR = os.path.join(os.path.dirname(__file__), "migrations")
@@ -43,8 +43,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["helpdesk"] = registry
 
     db.init_app(app)
-    # Batch mode lets Alembic alter SQLite tables (it rebuilds them).
-    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
+    # Flask-Migrate (Alembic) is attached when a `db` command runs (webapp/cli.py).
     i18n.add_translation_directory(os.path.join(os.path.dirname(__file__), "translations"))
     # The core's and the web layer's catalogs only: each plugin has its own (i18n.translator).
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(i18n.translation_directories())
