@@ -87,7 +87,7 @@ def register(app: Flask) -> None:
             scheduler.start(current_app._get_current_object())
         from werkzeug.serving import run_simple
 
-        from .request_log import MaskedRequestHandler
+        from .dev_server import MaskedRequestHandler
         click.echo(f"Ward Helpdesk: http://{host}:{port}/")
         # app.run() refuses to run inside the flask CLI; serve the same way it would,
         # with personal data masked in the request log.

@@ -1,4 +1,4 @@
-"""The Flask front end used at each ward centre: ``create_app`` builds it."""
+"""The app factory: ``create_app`` (re-exported by ``webapp``) builds the Flask app."""
 
 from __future__ import annotations
 
@@ -17,15 +17,16 @@ from helpdesk_core.db import reset_reads_only, set_reads_only
 from helpdesk_core.plugins import load_registry
 
 from . import config as config_module
+from . import registry
 from .extensions import babel, csrf, db, limiter, login_manager
 
 log = logging.getLogger(__name__)
-MIGRATIONS_DIR = os.path.join(os.path.dirname(__file__), "migrations")
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: defaults, instance config, ``HELPDESK_*`` env, then *test_config*."""
-    app = Flask(__name__, instance_relative_config=True)
+    # The package's name: root and instance paths, the logger and app.name as before.
+    app = Flask("webapp", instance_relative_config=True)
     app.config.from_mapping(config_module.DEFAULTS)
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("HELPDESK")
@@ -202,12 +203,6 @@ def _select_locale() -> str:
     if chosen in i18n.SUPPORTED_LOCALES:
         return chosen
     return i18n.DEFAULT_LOCALE
-
-
-def registry():
-    """The plugin registry of the current app."""
-    from flask import current_app
-    return current_app.extensions["helpdesk"]
 
 
 def _register_template_helpers(app: Flask) -> None:
