@@ -218,9 +218,12 @@ def run(url: str, *, seconds: int = 10, max_requests: int = 20000, connections: 
     *reference*, the bare Flask route (bench.bare) first in each run, same settings."""
     subjects = pick_subjects(url)
     out = PageRuns()
-    bare = Gunicorn(url, workers=workers, app="bench.bare:app") if reference else None
-    with Gunicorn(url, workers=workers, preload=preload) as server, \
-            (bare or contextlib.nullcontext()):
+    with contextlib.ExitStack() as stack:
+        # The reference first, ready before the app's workers boot: they would share the
+        # cores and their fork-to-ready times would count the other server's start.
+        bare = (stack.enter_context(Gunicorn(url, workers=workers, app="bench.bare:app"))
+                if reference else None)
+        server = stack.enter_context(Gunicorn(url, workers=workers, preload=preload))
         base = server.base_url
         # Warm the workers (imports, caches, first connections) outside the measurement.
         sessions = {role: login(base, who) for role, who in

@@ -99,6 +99,9 @@ class Gunicorn:
         env = dict(os.environ, DATABASE_URL=database_url, HELPDESK_SECRET_KEY="bench-secret",
                    HELPDESK_SCHEDULER="false", HELPDESK_RATELIMIT_ENABLED="false",
                    BENCH_READY_LOG=self.ready_log)
+        # Workers import from byte code, as an installed package does (pip compiles it):
+        # with PYTHONDONTWRITEBYTECODE each would compile the project's modules again.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
         command = [gunicorn, "-w", str(workers), "-b", f"127.0.0.1:{self.port}",
                    "--log-level", "warning", "--max-requests", "0",
