@@ -54,3 +54,24 @@ def test_a_web_worker_loads_exports_crypto_and_migrations_on_first_use(tmp_path)
 
 def test_the_gunicorn_master_does_not_import_the_app(tmp_path):
     assert _imported(tmp_path, MASTER_PROBE, NOT_IN_THE_MASTER) == []
+
+
+CALENDAR_PROBE = """
+import json, sys
+import holidays
+from helpdesk_core.calendar import vietnam_holidays, vietnam_makeup_days
+same = (vietnam_holidays(2025) == frozenset(holidays.country_holidays("VN", years=2025))
+        and vietnam_makeup_days(2025) == frozenset(
+            d for d in holidays.country_holidays("VN", years=2025).weekend_workdays
+            if d.year == 2025) != frozenset())
+print(json.dumps([same]))
+"""
+
+
+def test_the_calendar_loads_vietnam_alone_with_the_same_days(tmp_path):
+    # The same days as the library's usual way (which then loads every country).
+    assert _imported(tmp_path, CALENDAR_PROBE, ()) == [True]
+    probe = ("import json, sys\nfrom helpdesk_core.calendar import vietnam_holidays\n"
+             "vietnam_holidays(2025)\nprint(json.dumps(sorted(name for name in {names!r} "
+             "if name in sys.modules)))\n")
+    assert _imported(tmp_path, probe, ("holidays.countries", "holidays.countries.japan")) == []
