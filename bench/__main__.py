@@ -141,8 +141,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3,
                         help="runs of every page, back to back, for the spread (default 3)")
     parser.add_argument("--max-requests", type=int, default=100000, help="per page and run")
+    parser.add_argument("--preload", action="store_true",
+                        help="the master builds the app before the fork (gunicorn --preload); "
+                             "production's workers build it after the fork")
     parser.add_argument("--no-preload", action="store_true",
-                        help="workers build the app after the fork (gunicorn without --preload)")
+                        help="workers build the app after the fork: the default, as production")
     parser.add_argument("--no-write", action="store_true",
                         help="print the table only; do not rewrite bench/RESULTS.md")
     parser.add_argument("--pg-db", help="PostgreSQL database name (default: a fresh one, dropped)")
@@ -212,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
                 runs = load.run(url, seconds=shape.seconds, max_requests=args.max_requests,
                                 connections=shape.connections, threads=shape.threads,
                                 scenarios=scenarios, runs=args.runs, reference=True,
-                                preload=not args.no_preload)
+                                preload=args.preload and not args.no_preload)
                 page_rows += report.rows(engine, size, runs)
                 process += report.process_lines(engine, runs)
             finally:

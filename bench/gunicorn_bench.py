@@ -2,9 +2,10 @@
 and a note of how long each worker takes from its fork to being ready to serve.
 
 Each worker writes, to ``BENCH_READY_LOG``, the moment it starts after the fork and the
-moment it is ready to serve (one line each: ``fork|ready <pid> <monotonic seconds>``);
-without ``preload_app`` the second includes building the app. ``bench.server`` reads
-them.
+moment it is ready to serve (one line each: ``fork|ready <pid> <monotonic seconds>
+<CPU seconds of the worker>``);
+without ``preload_app`` (production's default) the second includes building the app.
+``bench.server`` reads them.
 """
 
 from __future__ import annotations
@@ -17,15 +18,16 @@ from webapp.gunicorn_conf import post_fork as _production_post_fork
 
 accesslog = None
 loglevel = "warning"
-# BENCH_PRELOAD=0 measures workers that build the app themselves after the fork.
-preload_app = os.environ.get("BENCH_PRELOAD", "1") != "0"
+# BENCH_PRELOAD=1 measures the app preloaded in the master (gunicorn --preload).
+preload_app = os.environ.get("BENCH_PRELOAD", "0") == "1"
 _LOG = os.environ.get("BENCH_READY_LOG")
 
 
 def _note(kind: str, pid: int) -> None:
     if _LOG:
         with open(_LOG, "a", encoding="ascii") as handle:
-            handle.write(f"{kind} {pid} {time.monotonic():.6f}\n")
+            # CPU time too: on a busy machine the wall time mostly waits for a core.
+            handle.write(f"{kind} {pid} {time.monotonic():.6f} {time.process_time():.6f}\n")
 
 
 def post_fork(server, worker) -> None:

@@ -33,7 +33,8 @@ from helpdesk_core.models import Status, StudentAssignment, Ticket, User
 
 from . import generate
 from .loadgen import LoadResult, run_wrk
-from .server import Gunicorn, MemoryWatcher, process_tree_rss_kb
+from .server import (Gunicorn, MemoryWatcher, process_pss_kb, process_rss_kb, process_tree,
+                     process_tree_rss_kb)
 
 FILE_CATEGORY = "printer"
 
@@ -200,7 +201,10 @@ class PageRuns:
     scenarios: dict[str, list[Measured]] = field(default_factory=dict)
     bare: list[LoadResult] = field(default_factory=list)
     rss_after_mb: float = 0.0  # master + workers after the last run
+    rss_each_mb: list[float] = field(default_factory=list)  # master first, then workers
+    pss_after_mb: float = 0.0  # the same processes' PSS: shared pages counted once
     ready_s: list[float] = field(default_factory=list)  # fork -> ready, per worker
+    ready_cpu_s: list[float] = field(default_factory=list)  # the CPU seconds of the same
 
     def runs(self, name: str) -> list[Measured]:
         return self.scenarios.setdefault(name, [])
@@ -209,14 +213,17 @@ class PageRuns:
 def run(url: str, *, seconds: int = 10, max_requests: int = 20000, connections: int = 2,
         scenarios: tuple[str, ...] = ("queue", "ticket", "dashboard", "file"),
         workers: int = 2, threads: int = 1, runs: int = 1, reference: bool = False,
-        preload: bool = True) -> PageRuns:
+        preload: bool = False) -> PageRuns:
     """Serve *url* with gunicorn and load each scenario in turn, *runs* times; with
     *reference*, the bare Flask route (bench.bare) first in each run, same settings."""
     subjects = pick_subjects(url)
     out = PageRuns()
-    bare = Gunicorn(url, workers=workers, app="bench.bare:app") if reference else None
-    with Gunicorn(url, workers=workers, preload=preload) as server, \
-            (bare or contextlib.nullcontext()):
+    with contextlib.ExitStack() as stack:
+        # The reference first, ready before the app's workers boot: they would share the
+        # cores and their fork-to-ready times would count the other server's start.
+        bare = (stack.enter_context(Gunicorn(url, workers=workers, app="bench.bare:app"))
+                if reference else None)
+        server = stack.enter_context(Gunicorn(url, workers=workers, preload=preload))
         base = server.base_url
         # Warm the workers (imports, caches, first connections) outside the measurement.
         sessions = {role: login(base, who) for role, who in
@@ -243,8 +250,12 @@ def run(url: str, *, seconds: int = 10, max_requests: int = 20000, connections: 
                 elif name == "file":
                     out.runs(name).append(_run_filing(url, base, sessions["staff"], server, wrk))
         out.rss_after_mb = process_tree_rss_kb(server.process.pid) / 1024
+        tree = process_tree(server.process.pid)
+        out.rss_each_mb = [process_rss_kb(pid) / 1024 for pid in tree]
+        out.pss_after_mb = sum(process_pss_kb(pid) for pid in tree) / 1024
         out.ready_s = list(server.ready_seconds().values())
         out.ready_s.append(server.replace_a_worker())
+        out.ready_cpu_s = list(server.ready_seconds(cpu=True).values())
     return out
 
 

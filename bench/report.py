@@ -104,7 +104,12 @@ def process_lines(engine: str, runs: PageRuns) -> list[str]:
     return [f"- {engine}: master + workers after the run **{runs.rss_after_mb:.0f} MB** "
             f"(<= {MEMORY_TARGET_MB} MB {memory_ok}); a worker from fork to ready, slowest of "
             f"{len(runs.ready_s)} (the last one replacing a worker killed with -9): "
-            f"**{ready:.2f} s** (<= {READY_TARGET_S} s {ready_ok})"]
+            f"**{ready:.2f} s** (<= {READY_TARGET_S} s {ready_ok})",
+            f"  - RSS of the master, then each worker: "
+            f"{', '.join(f'{mb:.0f}' for mb in runs.rss_each_mb)} MB; PSS (shared pages "
+            f"counted once) {runs.pss_after_mb:.0f} MB in all; from fork to ready, each: "
+            f"{', '.join(f'{s:.2f}' for s in runs.ready_s)} s, CPU of the slowest worker "
+            f"{max(runs.ready_cpu_s, default=float('nan')):.2f} s"]
 
 
 def _version(command: list[str]) -> str:

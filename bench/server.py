@@ -20,9 +20,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def process_tree_rss_kb(root_pid: int) -> int:
-    """Resident memory of a process and its children, from /proc (kB)."""
-    total = 0
+def process_tree(root_pid: int) -> list[int]:
+    """A process and its children."""
     pids = [root_pid]
     try:
         for entry in os.listdir("/proc"):
@@ -35,15 +34,33 @@ def process_tree_rss_kb(root_pid: int) -> int:
                     continue
     except OSError:
         pass
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/status") as handle:
-                for line in handle:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
-        except OSError:
-            continue
-    return total
+    return pids
+
+
+def _proc_field_kb(path: str, field: str) -> int:
+    try:
+        with open(path) as handle:
+            for line in handle:
+                if line.startswith(field):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def process_rss_kb(pid: int) -> int:
+    """VmRSS of one process (kB): its shared pages counted in full."""
+    return _proc_field_kb(f"/proc/{pid}/status", "VmRSS:")
+
+
+def process_pss_kb(pid: int) -> int:
+    """PSS of one process (kB): each shared page divided among the processes that map it."""
+    return _proc_field_kb(f"/proc/{pid}/smaps_rollup", "Pss:")
+
+
+def process_tree_rss_kb(root_pid: int) -> int:
+    """Resident memory of a process and its children, from /proc (kB)."""
+    return sum(process_rss_kb(pid) for pid in process_tree(root_pid))
 
 
 class MemoryWatcher:
@@ -75,13 +92,16 @@ class Gunicorn:
     the bare reference route (``app="bench.bare:app"``, the same worker settings)."""
 
     def __init__(self, database_url: str, workers: int = 2, instance_path: str | None = None,
-                 app: str = "webapp:create_app()", preload: bool = True) -> None:
+                 app: str = "webapp:create_app()", preload: bool = False) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.ready_log = tempfile.NamedTemporaryFile(prefix="hd_ready_", delete=False).name
         env = dict(os.environ, DATABASE_URL=database_url, HELPDESK_SECRET_KEY="bench-secret",
                    HELPDESK_SCHEDULER="false", HELPDESK_RATELIMIT_ENABLED="false",
                    BENCH_READY_LOG=self.ready_log)
+        # Workers import from byte code, as an installed package does (pip compiles it):
+        # with PYTHONDONTWRITEBYTECODE each would compile the project's modules again.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
         command = [gunicorn, "-w", str(workers), "-b", f"127.0.0.1:{self.port}",
                    "--log-level", "warning", "--max-requests", "0",
@@ -118,22 +138,23 @@ class Gunicorn:
                     continue
         return children
 
-    def ready_seconds(self) -> dict[int, float]:
-        """Per worker pid: seconds from its fork to ready to serve (bench.gunicorn_bench)."""
+    def ready_seconds(self, cpu: bool = False) -> dict[int, float]:
+        """Per worker pid: seconds from its fork to ready to serve (bench.gunicorn_bench);
+        with *cpu*, the CPU seconds the worker spent in between."""
         forks: dict[int, float] = {}
         ready: dict[int, float] = {}
         try:
             with open(self.ready_log, encoding="ascii") as handle:
                 for line in handle:
-                    kind, pid, at = line.split()
-                    (forks if kind == "fork" else ready)[int(pid)] = float(at)
+                    kind, pid, at, cpu_at = line.split()
+                    (forks if kind == "fork" else ready)[int(pid)] = float(cpu_at if cpu else at)
         except OSError:
             return {}
         return {pid: ready[pid] - forks[pid] for pid in ready if pid in forks}
 
     def replace_a_worker(self, timeout: float = 60.0) -> float:
         """kill -9 one worker, as a crash would, and return the seconds its replacement
-        took from fork to ready."""
+        took from fork to ready (its CPU seconds: ``ready_seconds(cpu=True)``)."""
         victim = self.workers()[0]
         known = set(self.ready_seconds())
         os.kill(victim, signal.SIGKILL)

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import importlib.util
+import os
+import sys
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Any, Callable, Iterable
 from zoneinfo import ZoneInfo
 
 import holidays as holidays_lib
@@ -25,6 +28,29 @@ def parse_hhmm(value: str) -> dt.time:
     return dt.time(int(hours), int(minutes))
 
 
+@functools.lru_cache(maxsize=1)
+def _vietnam_calendar() -> Callable[..., Any]:
+    """The ``holidays`` library's Vietnam class, loaded alone.
+
+    Imported the usual way (``country_holidays("VN")``), it runs the
+    ``holidays.countries`` package, which imports all of its ~250 countries: 8 MB in every
+    web worker. Its module only needs the library's base modules. Should the library move
+    it, the usual way still works.
+    """
+    name = "holidays.countries.vietnam"
+    module = sys.modules.get(name)
+    if module is None:
+        path = os.path.join(os.path.dirname(holidays_lib.__file__), "countries", "vietnam.py")
+        try:
+            spec = importlib.util.spec_from_file_location(name, path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+        except (OSError, ImportError, AttributeError):
+            return functools.partial(holidays_lib.country_holidays, "VN")
+        sys.modules[name] = module  # the package, if ever imported, reuses it
+    return module.Vietnam
+
+
 @functools.lru_cache(maxsize=64)
 def vietnam_holidays(year: int) -> frozenset[dt.date]:
     """Public holidays of *year* with their official days off (Tết, Hùng Kings, 30/4...).
@@ -33,7 +59,7 @@ def vietnam_holidays(year: int) -> frozenset[dt.date]:
     Government gives off in exchange for a Saturday worked (see
     :func:`vietnam_makeup_days`).
     """
-    return frozenset(holidays_lib.country_holidays("VN", years=year).keys())
+    return frozenset(_vietnam_calendar()(years=year).keys())
 
 
 @functools.lru_cache(maxsize=64)
@@ -42,7 +68,7 @@ def vietnam_makeup_days(year: int) -> frozenset[dt.date]:
 
     Example: Saturday 26/04/2025 was worked so that Friday 02/05/2025 was off.
     """
-    calendar = holidays_lib.country_holidays("VN", years=year)
+    calendar = _vietnam_calendar()(years=year)
     return frozenset(d for d in getattr(calendar, "weekend_workdays", ()) if d.year == year)
 
 

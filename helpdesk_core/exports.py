@@ -17,6 +17,8 @@ from typing import Any, Iterable, Iterator
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"  # so Excel reads the file as UTF-8 (Vietnamese names)
 CHUNK_ROWS = 500
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PDF_CONTENT_TYPE = "application/pdf"
 
 
 def inert_cell(value: Any) -> Any:

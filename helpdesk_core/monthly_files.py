@@ -29,7 +29,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer,
                                 Table, TableStyle)
 
-from .exports import inert_cell
+from .exports import PDF_CONTENT_TYPE, XLSX_CONTENT_TYPE, inert_cell  # noqa: F401 - re-exported
 from .i18n import gettext
 from .services.monthly import Report, Section
 
@@ -38,8 +38,6 @@ FONT_NAME = "HelpdeskReportSans"
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
            "#000000")
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-PDF_CONTENT_TYPE = "application/pdf"
 
 
 # --- XLSX ------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ sharp at any size.
 from __future__ import annotations
 
 import io
-import os
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -22,23 +21,9 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
-from .errors import HelpdeskError
-from .i18n import N_
-
-# Where Debian/Ubuntu (fonts-noto-core, fonts-dejavu-core), Fedora, Arch and Alpine put
-# a sans-serif font that covers Vietnamese; the first one found is used.
-FONT_CANDIDATES = (
-    "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf",
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/google-noto/NotoSans-Regular.ttf",
-    "/usr/share/fonts/google-noto-vf/NotoSans[wght].ttf",
-    "/usr/share/fonts/noto/NotoSans-Regular.ttf",
-    "/usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf",
-    "/usr/share/fonts/TTF/DejaVuSans.ttf",
-    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
-)
-# Letters a font must have to print Vietnamese names (tones on every vowel, ơ ư đ).
-VIETNAMESE_SAMPLE = "ăâđêôơưĂÂĐÊÔƠƯàảãáạằẳẵắặầẩẫấậèẻẽéẹềểễếệìỉĩíịòỏõóọồổỗốộờởỡớợùủũúụừửữứựỳỷỹýỵ"
+# The font look-up lives in a light module (no ReportLab) for the web pages; re-exported.
+from .fonts import (FONT_CANDIDATES, VIETNAMESE_SAMPLE, StickerFontMissing,  # noqa: F401
+                    covers_vietnamese, find_font)
 
 # A common label stock: 24 labels of 70 x 37 mm on A4, three across, eight down.
 COLUMNS, ROWS = 3, 8
@@ -50,19 +35,6 @@ FONT_NAME = "HelpdeskStickerSans"
 CUT_LINE = Color(0.8, 0.8, 0.8)
 
 
-NO_FONT = N_("No font with Vietnamese letters was found for the stickers: install "
-             "fonts-noto-core (or fonts-dejavu-core), or set HELPDESK_STICKER_FONT to a "
-             "TrueType font file.")
-FONT_WITHOUT_VIETNAMESE = N_("The font %(path)s has no Vietnamese letters: set "
-                             "HELPDESK_STICKER_FONT to one that has (Noto Sans, DejaVu Sans).")
-
-
-class StickerFontMissing(HelpdeskError):
-    """No usable font with Vietnamese letters: stickers cannot be printed."""
-
-    status_code = 500
-
-
 @dataclass(frozen=True)
 class Label:
     """One sticker: what a person reads, and the URL its QR code carries."""
@@ -72,29 +44,6 @@ class Label:
     url: str
     detail: str = ""   # a location ("Quầy 1"), printed small
     code: str = ""     # the short code, printed for those who type rather than scan
-
-
-def find_font(configured: str | None = None) -> str:
-    """The path of the font to embed: *configured* if given, else the first candidate.
-
-    Raises :class:`StickerFontMissing` when the font is absent or lacks Vietnamese letters.
-    """
-    paths = [configured] if configured else list(FONT_CANDIDATES)
-    for path in paths:
-        if path and os.path.isfile(path):
-            if not covers_vietnamese(path):
-                raise StickerFontMissing(FONT_WITHOUT_VIETNAMESE, path=path)
-            return path
-    raise StickerFontMissing(NO_FONT)
-
-
-def covers_vietnamese(path: str) -> bool:
-    """Whether the TrueType font at *path* has every letter of :data:`VIETNAMESE_SAMPLE`."""
-    try:
-        face = TTFont("probe", path).face
-    except Exception:  # not a TrueType font ReportLab can embed
-        return False
-    return all(ord(ch) in face.charToGlyph for ch in VIETNAMESE_SAMPLE)
 
 
 def render_sheets(labels: Sequence[Label], font_path: str, title: str = "") -> bytes:

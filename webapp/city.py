@@ -17,9 +17,9 @@ from helpdesk_core import i18n
 from helpdesk_core.errors import ValidationFailed
 from helpdesk_core.i18n import lazy_gettext as _l
 from helpdesk_core.models import Role
-from helpdesk_core.monthly_files import PDF_CONTENT_TYPE, XLSX_CONTENT_TYPE
+from helpdesk_core.exports import PDF_CONTENT_TYPE, XLSX_CONTENT_TYPE
 from helpdesk_core.services import monthly, monthly_store, reports, ward_overview
-from helpdesk_core.stickers import find_font
+from helpdesk_core.fonts import find_font
 
 from . import registry
 from .dashboard import PeriodForm, _period_args

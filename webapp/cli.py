@@ -42,10 +42,37 @@ def _fail(error: HelpdeskError) -> None:
     raise click.ClickException("\n".join(lines))
 
 
+class _MigrationsGroup(click.Group):
+    """``db``: Flask-Migrate's commands, with Alembic loaded when a ``db`` command is
+    looked up, not by every web worker (webapp/plugin_storage.py attaches them)."""
+
+    def __init__(self, app: Flask) -> None:
+        super().__init__("db", help="Perform database migrations.")
+        self._app = app
+        self._group: click.Group | None = None
+
+    def _loaded(self) -> click.Group:
+        if self._group is None:
+            from . import plugin_storage
+            self._group = plugin_storage.attach(self._app)
+            # The group's own options (-d, -x) and callback, as Flask-Migrate defines them.
+            self.params, self.callback = self._group.params, self._group.callback
+        return self._group
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        self._loaded()
+        return super().parse_args(ctx, args)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return self._loaded().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return self._loaded().get_command(ctx, cmd_name)
+
+
 def register(app: Flask) -> None:
     """Attach the commands to *app*'s CLI."""
-    from . import plugin_storage
-    plugin_storage.register(app)  # `db upgrade` upgrades the plugins' own tables too
+    app.cli.add_command(_MigrationsGroup(app))  # `db upgrade` upgrades the plugins' tables too
     from . import bulk_cli
     bulk_cli.register(app)
 
@@ -60,7 +87,7 @@ def register(app: Flask) -> None:
             scheduler.start(current_app._get_current_object())
         from werkzeug.serving import run_simple
 
-        from .request_log import MaskedRequestHandler
+        from .dev_server import MaskedRequestHandler
         click.echo(f"Ward Helpdesk: http://{host}:{port}/")
         # app.run() refuses to run inside the flask CLI; serve the same way it would,
         # with personal data masked in the request log.

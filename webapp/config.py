@@ -18,9 +18,9 @@ DEFAULTS: dict[str, Any] = {
     "SCHEDULER_EXPECTED": True,
     # How often a standby scheduler tries to take over, and a leader checks its lock.
     "SCHEDULER_ELECTION_SECONDS": 10,
-    # Set by the shipped gunicorn configuration, which preloads the app in the master:
-    # the scheduler's threads and its election lock belong in a worker, started after
-    # the fork (webapp/gunicorn_conf.py post_fork), never in the master.
+    # Set by the shipped gunicorn configuration: the scheduler's threads and its election
+    # lock belong in a worker, started after the fork (webapp/gunicorn_conf.py post_fork),
+    # never in a master that preloaded the app.
     "SCHEDULER_AFTER_FORK": False,
     "DISABLED_PLUGINS": "",          # comma-separated entry-point names
     "TRACE_HOOKS": False,            # log every plugin hook call

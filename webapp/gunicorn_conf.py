@@ -13,12 +13,14 @@ from gunicorn.http import wsgi as _gunicorn_wsgi
 bind = os.environ.get("HELPDESK_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
 
-# Load the app once in the master: plugins, catalogs and templates are read before the
-# workers fork (they share that memory), and a broken configuration stops the start
-# instead of every worker failing in a loop. Database connections are opened only by
-# the workers (post_fork below drops anything the master may have opened).
-preload_app = True
-# The app built in the master must not start the scheduler there: its threads would not
+# Each worker builds the app after the fork; the master only watches them (about 25 MB,
+# not a third copy of the app: with preload_app the master holds one and every worker
+# counts it again, its pages soon copied as Python touches their reference counts;
+# bench/RESULTS.md). A broken configuration still stops the start: gunicorn halts when
+# a worker fails to boot. Setting preload_app = True (or --preload) still works: post_fork
+# then drops the database connections the master opened.
+preload_app = False
+# An app built in the master must not start the scheduler there: its threads would not
 # survive the fork and the master would hold the election lock. Each worker stands for
 # election after the fork instead (post_fork), and one of them leads.
 os.environ["HELPDESK_SCHEDULER_AFTER_FORK"] = "true"
@@ -44,11 +46,12 @@ access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"
 
 
 def post_fork(server, worker) -> None:
-    """Each worker opens its own database connections, never the master's, and stands
-    for scheduler leader when ``HELPDESK_SCHEDULER`` is on."""
+    """Each worker builds its app (unless the master preloaded it) and opens its own
+    database connections, never the master's; it stands for scheduler leader when
+    ``HELPDESK_SCHEDULER`` is on."""
     from webapp.extensions import db
-    app = worker.app.wsgi()
-    if preload_app:
+    app = worker.app.wsgi()  # built here, in the worker, unless the master preloaded it
+    if server.cfg.preload_app:  # this file's setting, or --preload
         with app.app_context():
             for engine in db.engines.values():
                 engine.dispose(close=False)

@@ -14,9 +14,13 @@ import click
 from alembic import command
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from flask_migrate import Migrate
 from flask_migrate.cli import db as migrate_group
 
-from .extensions import migrate
+from . import MIGRATIONS_DIR
+from .extensions import db
+
+migrate = Migrate()
 
 
 def upgrade_plugins(sql: bool = False) -> list[str]:
@@ -33,8 +37,11 @@ def upgrade_plugins(sql: bool = False) -> list[str]:
     return done
 
 
-def register(app: Flask) -> None:
-    """Replace the ``db`` group's ``upgrade`` with one that upgrades plugins too."""
+def attach(app: Flask) -> click.Group:
+    """Flask-Migrate on *app*, and its ``db`` group whose ``upgrade`` upgrades the plugins
+    too; returns that group."""
+    # Batch mode lets Alembic alter SQLite tables (it rebuilds them).
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
     core_upgrade = migrate_group.commands["upgrade"]
     group = click.Group("db", commands=dict(migrate_group.commands),
                         params=list(migrate_group.params), callback=migrate_group.callback,
@@ -51,3 +58,4 @@ def register(app: Flask) -> None:
         "upgrade", callback=upgrade, params=list(core_upgrade.params),
         help="Upgrade the core, then every loaded plugin's own tables."), "upgrade")
     app.cli.add_command(group, "db")
+    return group

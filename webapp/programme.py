@@ -16,7 +16,7 @@ from sqlalchemy import select
 from wtforms import SelectChoice
 
 from helpdesk_core import i18n
-from helpdesk_core import stickers as sheets
+from helpdesk_core import fonts
 from helpdesk_core.errors import HelpdeskError, NotFound
 from helpdesk_core.models import Batch, Certificate, Role, University, User, Ward
 from helpdesk_core.services import batches as service
@@ -224,7 +224,7 @@ def _statuses() -> dict[str, str]:
 # --- certificates --------------------------------------------------------------------------
 
 def _font() -> str:
-    return sheets.find_font(current_app.config.get("STICKER_FONT") or None)
+    return fonts.find_font(current_app.config.get("STICKER_FONT") or None)
 
 
 @bp.route("/batches/<int:batch_id>/certificates", methods=["GET", "POST"])

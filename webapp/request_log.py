@@ -4,18 +4,17 @@
 number. Search terms (``q``) are free text (names, numbers, addresses), so their value is
 hidden entirely; every other part of the URL goes through
 :func:`helpdesk_core.privacy.mask_personal_data`. Both servers use it: the development
-server of ``helpdesk run`` (:class:`MaskedRequestHandler`) and gunicorn
+server of ``helpdesk run`` (:class:`webapp.dev_server.MaskedRequestHandler`) and gunicorn
 (:class:`MaskedGunicornLogger`, set in ``webapp/gunicorn_conf.py``).
+
+gunicorn's master loads this module for its logger and never serves a page: it imports
+neither Werkzeug's server nor the core (loaded when a worker masks its first line).
 """
 
 from __future__ import annotations
 
 from typing import Any
 from urllib.parse import quote, quote_plus, unquote, unquote_plus
-
-from werkzeug.serving import WSGIRequestHandler
-
-from helpdesk_core.privacy import mask_personal_data
 
 # Query parameters whose value is free text typed by a person: never logged.
 FREE_TEXT_PARAMETERS = frozenset({"q"})
@@ -67,29 +66,10 @@ def mask_request_line(line: str) -> str:
 
 
 def _mask_part(raw: str, decode, encode) -> str:
+    from helpdesk_core.privacy import mask_personal_data
     text = decode(raw)
     masked = mask_personal_data(text)
     return raw if masked == text else encode(masked)
-
-
-class MaskedRequestHandler(WSGIRequestHandler):
-    """The development server's request handler: masked log lines, no ``Server`` header."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        raw = getattr(self, "path", None)
-        if raw is None:  # a request line too broken to parse
-            self.requestline = mask_request_line(self.requestline)
-            return super().log_request(code, size)
-        self.path = mask_target(raw)
-        try:
-            super().log_request(code, size)
-        finally:
-            self.path = raw
-
-    def send_header(self, keyword: str, value: str) -> None:
-        if keyword.lower() == "server":  # "Werkzeug/3.x Python/3.x" tells too much
-            return
-        super().send_header(keyword, value)
 
 
 def _gunicorn_logger_base() -> type:

@@ -17,7 +17,7 @@ from flask import (Blueprint, Flask, current_app, flash, redirect, render_templa
 from flask_login import current_user, login_required
 
 from helpdesk_core import i18n
-from helpdesk_core import stickers as sheets
+from helpdesk_core import fonts
 from helpdesk_core.errors import HelpdeskError, NotFound
 from helpdesk_core.models import Asset, Role, Ward
 from helpdesk_core.services import stickers as service
@@ -65,7 +65,8 @@ def scan_url(base: str, asset: Asset) -> str:
 
 def ward_sheet(app: Flask, ward: Ward, base: str) -> bytes:
     """The PDF of *ward*'s stickers; raises HelpdeskError when it cannot be made."""
-    font = sheets.find_font(app.config.get("STICKER_FONT") or None)
+    from helpdesk_core import stickers as sheets  # ReportLab and segno: loaded on use
+    font = fonts.find_font(app.config.get("STICKER_FONT") or None)
     labels = [sheets.Label(name=a.name, ward=ward.name, url=scan_url(base, a),
                            detail=a.location, code=_printed_code(a))
               for a in service.sticker_assets(db.session, ward)]

@@ -12,16 +12,19 @@ import datetime as dt
 import re
 import secrets
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from .. import certificates as layout
 from ..calendar import DEFAULT_TIMEZONE
 from ..errors import NotFound, PermissionDenied
 from ..models import Batch, Certificate, Role, StudentAssignment, User
 from . import evaluations
+
+if TYPE_CHECKING:
+    from .. import certificates as layout
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base32
 NUMBER = re.compile(r"^CN-[0-9]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-"
@@ -149,6 +152,7 @@ def verification_url(base: str, certificate: Certificate) -> str:
 def texts(certificates: list[Certificate], base: str,
           tz: ZoneInfo | None = None) -> list[layout.CertificateText]:
     """What each certificate prints, from its stored figures."""
+    from .. import certificates as layout  # ReportLab: loaded when a PDF is made
     tz = tz or ZoneInfo(DEFAULT_TIMEZONE)
     out = []
     for c in certificates:
@@ -167,4 +171,5 @@ def texts(certificates: list[Certificate], base: str,
 def render_pdf(certificates: list[Certificate], base: str, font_path: str, title: str = "",
                tz: ZoneInfo | None = None) -> bytes:
     """The PDF of *certificates* (one page each)."""
+    from .. import certificates as layout
     return layout.render(texts(certificates, base, tz), font_path, title=title)

@@ -14,11 +14,8 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import decimal
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy.orm import Session
 from wtforms import Form
 
@@ -27,12 +24,19 @@ from ..errors import NotFound, ValidationFailed
 from ..models import ChannelSetting, utcnow
 from ..plugins import PluginRegistry
 
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
+
 SECRET_SUFFIXES = ("password", "secret", "token", "key")
 _PREFIX = "enc:"  # marks an encrypted value in the JSON column
 
 
 def _fernet(secret_key: str) -> Fernet:
     """The Fernet of *secret_key*: a 32-byte key derived with HKDF-SHA256."""
+    # cryptography: loaded when a secret is read or written, not by every web worker.
+    from cryptography.fernet import Fernet
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
     if not secret_key:
         raise ValueError("SECRET_KEY is empty: channel secrets cannot be encrypted")
     raw = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
@@ -52,6 +56,7 @@ def decrypt(secret_key: str, stored: str) -> str:
     changed ``SECRET_KEY``)."""
     if not stored or not stored.startswith(_PREFIX):
         return ""
+    from cryptography.fernet import InvalidToken
     try:
         return _fernet(secret_key).decrypt(stored[len(_PREFIX):].encode()).decode()
     except InvalidToken:

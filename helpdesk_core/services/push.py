@@ -18,8 +18,6 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
@@ -61,6 +59,10 @@ def b64url(data: bytes) -> str:
 
 
 def _new_keys() -> VapidKeys:
+    # cryptography (OpenSSL bindings): loaded here and when a subscription is checked,
+    # not by every web worker at import.
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
     key = ec.generate_private_key(ec.SECP256R1())
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption()).decode("ascii")
@@ -144,6 +146,7 @@ def parse_subscription(data: Any, allowed_hosts: Iterable[str] = DEFAULT_PUSH_SE
     p256dh, auth = keys.get("p256dh"), keys.get("auth")
     if not isinstance(p256dh, str) or not isinstance(auth, str):
         raise ValidationFailed("The browser sent no subscription.")
+    from cryptography.hazmat.primitives.asymmetric import ec
     try:
         point = b64url_decode(p256dh)
         ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)

@@ -13,11 +13,12 @@ import hashlib
 import hmac
 import json
 import time
-from typing import Any, Mapping
-
-import requests
+from typing import TYPE_CHECKING, Any, Mapping
 
 from helpdesk_core import DeliveryError, Message, translator
+
+if TYPE_CHECKING:
+    import requests  # imported where a request is sent: web workers never send one
 
 _ = translator(__name__).gettext
 
@@ -62,6 +63,7 @@ def send_webhook(message: Message, settings: Mapping[str, Any]) -> None:
                SIGNATURE_HEADER: sign(secret, int(time.time()), body),
                DELIVERY_HEADER: message.key, EVENT_HEADER: message.kind,
                "User-Agent": "WardHelpdesk-Webhook/1"}
+    import requests
     try:
         response = requests.post(url, data=body, headers=headers, timeout=TIMEOUT,
                                  allow_redirects=False)

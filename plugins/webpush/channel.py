@@ -16,7 +16,6 @@ import time
 import urllib.parse
 from typing import Any, Mapping
 
-import requests
 from sqlalchemy.exc import SQLAlchemyError
 from wtforms import Form, IntegerField, StringField
 from wtforms.validators import Length, NumberRange, ValidationError
@@ -115,6 +114,7 @@ def send(message: Message, settings: Mapping[str, Any]) -> None:
     headers = {"Urgency": "high" if message.urgent else URGENCY.get(message.kind, "normal")}
     # Imported here: only the process that delivers (the scheduler) needs them, and
     # pywebpush brings aiohttp; web workers only read and store subscriptions.
+    import requests
     from py_vapid import Vapid, VapidException
     from pywebpush import WebPushException, webpush
     try:

@@ -20,14 +20,16 @@ import hashlib
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
-import requests
 from sqlalchemy import select, update
 
 from helpdesk_core import AddressGone, DeliveryError, plugin_session, translator
 
 from .tables import tokens as token_table
+
+if TYPE_CHECKING:
+    import requests  # imported where a request is sent: web workers never send one
 
 _ = translator(__name__).gettext
 
@@ -88,6 +90,7 @@ def _retry_after(response: requests.Response, default: float) -> float:
 
 def _post(url: str, **kwargs: Any) -> dict[str, Any]:
     """POST and return the JSON answer; transport and server failures are retried."""
+    import requests
     try:
         response = requests.post(url, timeout=TIMEOUT, **kwargs)
     except requests.Timeout:
