@@ -83,11 +83,12 @@ def index():
 def _queue_context() -> dict[str, Any]:
     filters = _list_filters("open")
     rows, has_next = queries.list_tickets(db.session, current_user, today(), filters, 1)
+    role = current_user.role  # once, not through the proxy on every row
     return {"tickets": rows, "has_next": has_next, "filters": filters, "now": now(),
             # Tickets whose SLA clock waits on a city-wide incident (one query).
             "upstream": incidents.waiting_ticket_ids(db.session, [t.id for t in rows]),
             "sla_state": queries.sla_state, "refresh": _refresh_seconds(),
-            "can_claim": lambda t: workflow.is_allowed("claim", current_user.role, t.status)
+            "can_claim": lambda t: workflow.is_allowed("claim", role, t.status)
             and t.assignee_id is None}
 
 
