@@ -21,6 +21,7 @@ from helpdesk_core.services import (attachments, incidents, queries, ratings, sc
 
 from . import access_log, outage, registry
 from .extensions import db
+from .incidents import open_now
 from .input_guard import int_arg, search_arg
 from .ticket_forms import (AttachmentForm, CommentForm, FileTicketForm, RatingForm, ReasonForm,
                            StepForm, TemplateForm)
@@ -85,8 +86,10 @@ def _queue_context() -> dict[str, Any]:
     rows, has_next = queries.list_tickets(db.session, current_user, today(), filters, 1)
     role = current_user.role  # once, not through the proxy on every row
     return {"tickets": rows, "has_next": has_next, "filters": filters, "now": now(),
-            # Tickets whose SLA clock waits on a city-wide incident (one query).
-            "upstream": incidents.waiting_ticket_ids(db.session, [t.id for t in rows]),
+            # Tickets whose SLA clock waits on a city-wide incident (one query, none
+            # while no incident is open).
+            "upstream": (incidents.waiting_ticket_ids(db.session, [t.id for t in rows])
+                         if open_now() else set()),
             "sla_state": queries.sla_state, "refresh": _refresh_seconds(),
             "can_claim": lambda t: workflow.is_allowed("claim", role, t.status)
             and t.assignee_id is None}
