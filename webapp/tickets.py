@@ -11,6 +11,7 @@ from typing import Any
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    send_file, url_for)
 from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
 from wtforms import SelectChoice
 
 from helpdesk_core import i18n
@@ -46,7 +47,9 @@ class _Forms:
 
 def _ticket_or_404(ticket_id: int) -> Ticket:
     try:
-        return scope.get_ticket(db.session, current_user, ticket_id, today())
+        # Its ward is on every page and fragment of the ticket: in the same query.
+        return scope.get_ticket(db.session, current_user, ticket_id, today(),
+                                [joinedload(Ticket.ward)])
     except NotFound:
         abort(404)
 
