@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from babel.dates import DateTimePattern, parse_pattern
 from flask import Flask
+from jinja2 import pass_eval_context
 from markupsafe import Markup, escape
 
 from helpdesk_core import i18n
@@ -92,6 +93,16 @@ def waiting_badge(ticket: Any) -> Markup:
                    '%s</span>') % i18n.gettext("A citizen is waiting"))
 
 
+@pass_eval_context
+def _gettext(eval_ctx: Any, message: str, **variables: Any) -> str:
+    """Jinja's newstyle ``_()`` in one call (its own goes through two more layers): the
+    text is a format string, its placeholders filled with escaped values."""
+    text = i18n.translations().gettext(message)
+    if eval_ctx.autoescape:
+        text = Markup(text)
+    return text % variables
+
+
 def _ngettext(singular: str, plural: str, num: int) -> str:
     # Jinja's newstyle gettext fills the placeholders itself (escaping them).
     return i18n.translations().ngettext(singular, plural, num)
@@ -107,6 +118,7 @@ def install(app: Flask, categories: Callable[[], Any]) -> None:
         npgettext=lambda context, singular, plural, num: i18n.translations().npgettext(
             context, singular, plural, num),
         newstyle=True)
+    app.jinja_env.globals.update({"_": _gettext, "gettext": _gettext})
     config = app.config
     app.add_template_filter(lambda value: format_datetime(value, config["TIMEZONE"]), "dt")
     app.add_template_filter(lambda value: format_date(value, config["TIMEZONE"]), "d")
