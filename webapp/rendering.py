@@ -17,7 +17,7 @@ from babel import Locale
 from babel.dates import DateTimePattern, parse_pattern
 from flask import Flask
 from jinja2 import pass_eval_context
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from helpdesk_core import i18n
 from helpdesk_core.services import workflow
