@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import os
 from typing import Any, Mapping
 
 from flask import Flask, g, request, session
-from markupsafe import Markup
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import get_locale
 from flask_login import current_user
 
 from helpdesk_core import i18n
@@ -17,7 +15,6 @@ from helpdesk_core.db import reset_reads_only, set_reads_only
 from helpdesk_core.plugins import load_registry
 
 from . import config as config_module
-from . import registry
 from .extensions import babel, csrf, db, limiter, login_manager
 
 log = logging.getLogger(__name__)
@@ -121,7 +118,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(notify_admin.bp)
     errors.register(app)
     headers.register(app)
-    _register_template_helpers(app)
+    from . import rendering
+    rendering.install(app, lambda: app.extensions["helpdesk"].categories)
 
     from . import cli
     cli.register(app)
@@ -203,40 +201,3 @@ def _select_locale() -> str:
     if chosen in i18n.SUPPORTED_LOCALES:
         return chosen
     return i18n.DEFAULT_LOCALE
-
-
-def _register_template_helpers(app: Flask) -> None:
-    from helpdesk_core.services import workflow
-
-    @app.template_filter("dt")
-    def _format_dt(value: dt.datetime | None) -> str:
-        return format_datetime(value, "dd/MM/yyyy HH:mm") if value else ""
-
-    @app.template_filter("d")
-    def _format_d(value: dt.date | dt.datetime | None) -> str:
-        return format_date(value, "dd/MM/yyyy") if value else ""
-
-    @app.template_filter("prompted")
-    def _prompted(field: Any, **attrs: Any) -> Markup:
-        """Render a select; a required one with no answer yet starts on “— choose —”.
-
-        Otherwise the browser shows the first choice as if it were the answer, and a
-        hurried front desk files it without reading the question.
-        """
-        html = field(**attrs)
-        if (not field.flags.required or field.data not in (None, "")
-                or any(str(choice.value) == "" for choice in field.iter_choices())):
-            return html  # answered, optional, or the plugin brings its own empty choice
-        prompt = Markup('<option value="" selected>{}</option>').format(
-            i18n.gettext("— Choose —"))
-        head, tail = str(html).split(">", 1)  # attribute values are escaped: no ">"
-        return Markup(f"{head}>{prompt}{tail}")
-
-    @app.context_processor
-    def _globals() -> dict[str, Any]:
-        return {
-            "status_label": lambda s: i18n.gettext(workflow.STATUS_LABELS.get(s, s)),
-            "categories": registry().categories,
-            "current_locale": str(get_locale()),
-            "supported_locales": i18n.SUPPORTED_LOCALES,
-        }

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, url_for
 from flask_login import current_user
 from wtforms import HiddenField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
@@ -213,6 +213,13 @@ def policy_from(config: Any) -> IncidentPolicy:
         suggest_window=dt.timedelta(minutes=float(config["INCIDENT_SUGGEST_WINDOW_MINUTES"])))
 
 
+def open_now() -> list[Incident]:
+    """The open incidents, read once a request: the banner and the queue's rows both ask."""
+    if "open_incidents" not in g:
+        g.open_incidents = incidents.open_incidents(db.session)
+    return g.open_incidents
+
+
 def register(app: Flask) -> None:
     """The blueprint, the rules' numbers, and ``city_incidents()`` for the banners."""
     app.register_blueprint(bp)
@@ -224,8 +231,7 @@ def register(app: Flask) -> None:
         def city_incidents() -> list[tuple[Incident, str]]:
             if not current_user.is_authenticated:
                 return []
-            return [(item, incidents.banner_text(item))
-                    for item in incidents.open_incidents(db.session)]
+            return [(item, incidents.banner_text(item)) for item in open_now()]
         return {"city_incidents": city_incidents, "banner_text": incidents.banner_text,
                 "incident_status": lambda s: i18n.gettext(STATUS_LABELS.get(s, s))}
 

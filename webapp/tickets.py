@@ -11,6 +11,7 @@ from typing import Any
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    send_file, url_for)
 from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
 from wtforms import SelectChoice
 
 from helpdesk_core import i18n
@@ -21,6 +22,7 @@ from helpdesk_core.services import (attachments, incidents, queries, ratings, sc
 
 from . import access_log, outage, registry
 from .extensions import db
+from .incidents import open_now
 from .input_guard import int_arg, search_arg
 from .ticket_forms import (AttachmentForm, CommentForm, FileTicketForm, RatingForm, ReasonForm,
                            StepForm, TemplateForm)
@@ -45,7 +47,9 @@ class _Forms:
 
 def _ticket_or_404(ticket_id: int) -> Ticket:
     try:
-        return scope.get_ticket(db.session, current_user, ticket_id, today())
+        # Its ward is on every page and fragment of the ticket: in the same query.
+        return scope.get_ticket(db.session, current_user, ticket_id, today(),
+                                [joinedload(Ticket.ward)])
     except NotFound:
         abort(404)
 
@@ -83,11 +87,14 @@ def index():
 def _queue_context() -> dict[str, Any]:
     filters = _list_filters("open")
     rows, has_next = queries.list_tickets(db.session, current_user, today(), filters, 1)
+    role = current_user.role  # once, not through the proxy on every row
     return {"tickets": rows, "has_next": has_next, "filters": filters, "now": now(),
-            # Tickets whose SLA clock waits on a city-wide incident (one query).
-            "upstream": incidents.waiting_ticket_ids(db.session, [t.id for t in rows]),
+            # Tickets whose SLA clock waits on a city-wide incident (one query, none
+            # while no incident is open).
+            "upstream": (incidents.waiting_ticket_ids(db.session, [t.id for t in rows])
+                         if open_now() else set()),
             "sla_state": queries.sla_state, "refresh": _refresh_seconds(),
-            "can_claim": lambda t: workflow.is_allowed("claim", current_user.role, t.status)
+            "can_claim": lambda t: workflow.is_allowed("claim", role, t.status)
             and t.assignee_id is None}
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from sqlalchemy import Select, and_, case, func, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, load_only
 
 from ..models import (Asset, AssetCheck, CheckRecord, Role, Status, StudentAssignment, Ticket,
                       TicketEvent, User, Ward)
@@ -180,7 +180,9 @@ def similar_resolved(session: Session, user: User | None, ticket: Ticket, today:
                   .where(Ticket.category == ticket.category, Ticket.resolved_at.is_not(None))
                   .order_by(Ticket.resolved_at.desc(), Ticket.id.desc()).limit(SIMILAR_WINDOW))
         ordered = select(Ticket).where(Ticket.id.in_(recent.scalar_subquery())).order_by(*ordering)
-    return list(session.scalars(ordered.options(joinedload(Ticket.ward)).limit(limit)).unique())
+    # A page lists their number and title only: the other columns load if asked for.
+    return list(session.scalars(
+        ordered.options(load_only(Ticket.id, Ticket.number, Ticket.title)).limit(limit)))
 
 
 def sla_state(ticket: Ticket, now: dt.datetime) -> str:

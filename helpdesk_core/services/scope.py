@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, Sequence
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
@@ -52,9 +53,13 @@ def can_view(session: Session, user: User | None, ticket: Ticket, today: dt.date
     return wards is None or ticket.ward_id in wards
 
 
-def get_ticket(session: Session, user: User | None, ticket_id: int, today: dt.date) -> Ticket:
-    """The ticket, if it exists and *user* may see it; else :class:`NotFound` (no leak)."""
-    ticket = session.get(Ticket, ticket_id)
+def get_ticket(session: Session, user: User | None, ticket_id: int, today: dt.date,
+               options: Sequence[Any] = ()) -> Ticket:
+    """The ticket, if it exists and *user* may see it; else :class:`NotFound` (no leak).
+
+    *options*: loader options, such as the relations the page will show anyway.
+    """
+    ticket = session.get(Ticket, ticket_id, options=list(options))
     if ticket is None or not can_view(session, user, ticket, today):
         raise NotFound("Ticket not found.")
     return ticket

@@ -1,0 +1,64 @@
+"""The templates' helpers (webapp/rendering.py): the same text as Flask-Babel's in both
+locales, read from the request's locale."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import flask_babel
+import pytest
+from flask import render_template_string
+
+from helpdesk_core import i18n
+from webapp import rendering
+
+MOMENTS = [
+    dt.datetime(2026, 3, 4, 17, 5, tzinfo=dt.timezone.utc),  # the next day in Hà Nội
+    dt.datetime(2026, 12, 31, 16, 59, 30, tzinfo=dt.timezone.utc),
+    dt.datetime(2026, 1, 9, 2, 0),  # naive: UTC, as the database's columns
+]
+
+
+@pytest.mark.parametrize("locale", i18n.SUPPORTED_LOCALES)
+@pytest.mark.parametrize("moment", MOMENTS)
+def test_date_filters_match_flask_babel_in_each_locale(app, locale, moment):
+    with app.test_request_context(), i18n.use_locale(locale), flask_babel.force_locale(locale):
+        page = render_template_string("{{ m|dt }}|{{ m|d }}|{{ day|d }}", m=moment,
+                                      day=moment.date())
+        assert page == "|".join([flask_babel.format_datetime(moment, "dd/MM/yyyy HH:mm"),
+                                 flask_babel.format_date(moment, "dd/MM/yyyy"),
+                                 flask_babel.format_date(moment.date(), "dd/MM/yyyy")])
+
+
+def test_dates_are_shown_in_the_centres_time_zone(app):
+    with app.test_request_context():
+        page = render_template_string("{{ m|dt }} {{ m|d }} {{ none|dt }}{{ none|d }}",
+                                      m=MOMENTS[0], none=None)
+    assert page == "05/03/2026 00:05 05/03/2026 "
+    assert rendering.format_datetime(MOMENTS[1], "UTC") == "31/12/2026 16:59"
+
+
+@pytest.mark.parametrize("locale, texts", [
+    ("vi", ["Quá hạn", "Chờ tiếp nhận", "Có công dân đang chờ"]),
+    ("en", ["Overdue", "New", "A citizen is waiting"]),
+])
+def test_templates_translate_in_the_locale_the_request_set(app, locale, texts):
+    class Waiting:
+        citizen_waiting = True
+
+    with app.test_request_context(), i18n.use_locale(locale):
+        page = render_template_string(
+            "{{ _('Overdue') }}|{{ status_badge('new') }}|{{ waiting_badge(t) }}"
+            "|{{ sla_badge('at_risk') }}|{{ sla_badge('') }}|{{ current_locale }}", t=Waiting())
+    overdue, status, waiting, at_risk, nothing, current = page.split("|")
+    assert overdue == texts[0]
+    assert status == f'<span class="badge status-new">{texts[1]}</span>'
+    assert waiting == ('<span class="badge badge-waiting"><span aria-hidden="true">👤 </span>'
+                       f"{texts[2]}</span>")
+    assert at_risk.startswith('<span class="badge badge-risk">') and nothing == ""
+    assert current == locale
+
+
+def test_a_badge_escapes_what_it_is_given(app):
+    with app.test_request_context():
+        assert "<b>" not in str(rendering.status_badge("<b>"))

@@ -1,0 +1,153 @@
+"""What every template gets: gettext, the date filters, labels and the locale.
+
+The pages render many rows, each with a few labels and a date, so these run hundreds of
+times a request (issue 18). They read the request's locale from the core's context
+variable (set once per request in ``create_app``) instead of Flask-Babel's helpers,
+which look the locale and time zone up again through Flask's proxies on every call.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import DateTimePattern, parse_pattern
+from flask import Flask
+from jinja2 import pass_eval_context
+from markupsafe import Markup
+
+from helpdesk_core import i18n
+from helpdesk_core.services import workflow
+
+DATETIME_PATTERN = "dd/MM/yyyy HH:mm"  # Babel's notation, the same in every locale
+DATE_PATTERN = "dd/MM/yyyy"
+
+
+@functools.lru_cache(maxsize=None)
+def _locale(name: str) -> Locale:
+    return Locale.parse(name)
+
+
+@functools.lru_cache(maxsize=None)
+def _pattern(pattern: str) -> DateTimePattern:
+    return parse_pattern(pattern)
+
+
+@functools.lru_cache(maxsize=None)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def local_time(value: dt.datetime, tz_name: str) -> dt.datetime:
+    """*value* in the zone *tz_name*; a naive value is UTC (as Flask-Babel reads it)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(_zone(tz_name))
+
+
+def format_datetime(value: dt.datetime | None, tz_name: str,
+                    pattern: str = DATETIME_PATTERN) -> str:
+    """*value* as *pattern* in the zone *tz_name* and the current locale ("" for none)."""
+    if not value:
+        return ""
+    return _pattern(pattern).apply(local_time(value, tz_name), _locale(i18n.get_locale()))
+
+
+def format_date(value: dt.date | dt.datetime | None, tz_name: str,
+                pattern: str = DATE_PATTERN) -> str:
+    """A date (a datetime is first moved to *tz_name*) as *pattern* ("" for none)."""
+    if not value:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = local_time(value, tz_name)
+    return _pattern(pattern).apply(value, _locale(i18n.get_locale()))
+
+
+def status_label(status: str) -> str:
+    """A ticket status in the current locale."""
+    return i18n.gettext(workflow.STATUS_LABELS.get(status, status))
+
+
+def sla_badge(state: str) -> Markup:
+    """The badge of an SLA state (``queries.sla_state``): overdue, at risk or nothing."""
+    if state == "breached":
+        return Markup('<span class="badge badge-breached">%s</span>') % i18n.gettext("Overdue")
+    if state == "at_risk":
+        return Markup('<span class="badge badge-risk">%s</span>') % i18n.gettext("At risk")
+    return Markup()
+
+
+def status_badge(status: str) -> Markup:
+    """A ticket's status as a badge."""
+    return Markup('<span class="badge status-%s">%s</span>') % (status, status_label(status))
+
+
+def waiting_badge(ticket: Any) -> Markup:
+    """Words, not a colour alone: screen readers and colour-blind eyes read it too."""
+    if not ticket.citizen_waiting:
+        return Markup()
+    return (Markup('<span class="badge badge-waiting"><span aria-hidden="true">👤 </span>'
+                   '%s</span>') % i18n.gettext("A citizen is waiting"))
+
+
+@pass_eval_context
+def _gettext(eval_ctx: Any, message: str, **variables: Any) -> str:
+    """Jinja's newstyle ``_()`` in one call (its own goes through two more layers): the
+    text is a format string, its placeholders filled with escaped values."""
+    text = i18n.translations().gettext(message)
+    if eval_ctx.autoescape:
+        text = Markup(text)
+    return text % variables
+
+
+def _ngettext(singular: str, plural: str, num: int) -> str:
+    # Jinja's newstyle gettext fills the placeholders itself (escaping them).
+    return i18n.translations().ngettext(singular, plural, num)
+
+
+def install(app: Flask, categories: Callable[[], Any]) -> None:
+    """Set up *app*'s templates; *categories* gives the registry's categories."""
+    # Replaces the callables Flask-Babel installed: same catalogs (the core's merged
+    # ones, BABEL_TRANSLATION_DIRECTORIES), read in the locale the request set.
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda message: i18n.translations().gettext(message), ngettext=_ngettext,
+        pgettext=lambda context, message: i18n.translations().pgettext(context, message),
+        npgettext=lambda context, singular, plural, num: i18n.translations().npgettext(
+            context, singular, plural, num),
+        newstyle=True)
+    app.jinja_env.globals.update({"_": _gettext, "gettext": _gettext})
+    config = app.config
+    app.add_template_filter(lambda value: format_datetime(value, config["TIMEZONE"]), "dt")
+    app.add_template_filter(lambda value: format_date(value, config["TIMEZONE"]), "d")
+    app.add_template_filter(_prompted, "prompted")
+    # Python, not macros: the lists show them on every row (a macro call costs more).
+    app.jinja_env.globals.update(sla_badge=sla_badge, status_badge=status_badge,
+                                 waiting_badge=waiting_badge)
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        return {
+            "status_label": status_label,
+            "categories": categories(),
+            "current_locale": i18n.get_locale(),
+            "supported_locales": i18n.SUPPORTED_LOCALES,
+        }
+
+
+def _prompted(field: Any, **attrs: Any) -> Markup:
+    """Render a select; a required one with no answer yet starts on “— choose —”.
+
+    Otherwise the browser shows the first choice as if it were the answer, and a
+    hurried front desk files it without reading the question.
+    """
+    html = field(**attrs)
+    if (not field.flags.required or field.data not in (None, "")
+            or any(str(choice.value) == "" for choice in field.iter_choices())):
+        return html  # answered, optional, or the plugin brings its own empty choice
+    prompt = Markup('<option value="" selected>{}</option>').format(
+        i18n.gettext("— Choose —"))
+    head, tail = str(html).split(">", 1)  # attribute values are escaped: no ">"
+    return Markup(f"{head}>{prompt}{tail}")
