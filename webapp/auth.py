@@ -80,7 +80,7 @@ def logout():
     db.session.commit()
     logout_user()
     # Said in the language of the login page that shows it, not the account's.
-    from . import _select_locale
+    from .factory import _select_locale
     with i18n.use_locale(_select_locale()):
         flash(i18n.gettext("You are logged out."), "info")
     return redirect(url_for("auth.login"))
