@@ -25,7 +25,7 @@ from .input_guard import int_arg, search_arg
 from .ticket_forms import (AttachmentForm, CommentForm, FileTicketForm, RatingForm, ReasonForm,
                            StepForm, TemplateForm)
 from .ticket_page import WORKERS, is_htmx, render_ticket
-from .web import flash_error, form_meta, now, roles_required, today
+from .web import flash_error, form_meta, now, reads_first, roles_required, today, writing
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
 
@@ -134,6 +134,7 @@ def new():
 
 
 @bp.route("/new/<category>", methods=["GET", "POST"])
+@reads_first
 @roles_required(Role.STAFF)
 def file(category: str):
     """Step 2: the category's triage questions, a title, and off it goes."""
@@ -216,17 +217,18 @@ def _file(form: FileTicketForm, triage_form: Any, ward, category: str,
     try:
         if data is not None:
             attachments.check_upload(data, max_bytes)  # before anything is written
-        ticket = tickets.file_ticket(
-            db.session, registry(), ward=ward, category=category, title=form.title.data or "",
-            description=form.description.data or "", triage=triage, impact=form.impact,
-            urgency=form.urgency, reporter=current_user, asset=assets.get(form.asset.data),
-            now=now(), form_key=form.once_key)
-        # Sent again, the form finds its ticket, perhaps with this photo on it already.
-        if data is not None and attachments.same_file(db.session, ticket, data) is None:
-            stored = attachments.add_attachment(db.session, registry(), ticket, current_user,
-                                                upload.filename, data, now(), folder=folder,
-                                                max_bytes=max_bytes)
-        tickets.commit(db.session)
+        with writing():  # the write lock from here to the commit only
+            ticket = tickets.file_ticket(
+                db.session, registry(), ward=ward, category=category,
+                title=form.title.data or "", description=form.description.data or "",
+                triage=triage, impact=form.impact, urgency=form.urgency, reporter=current_user,
+                asset=assets.get(form.asset.data), now=now(), form_key=form.once_key)
+            # Sent again, the form finds its ticket, perhaps with this photo on it already.
+            if data is not None and attachments.same_file(db.session, ticket, data) is None:
+                stored = attachments.add_attachment(db.session, registry(), ticket, current_user,
+                                                    upload.filename, data, now(), folder=folder,
+                                                    max_bytes=max_bytes)
+            tickets.commit(db.session)
         return ticket
     except HelpdeskError as exc:
         tickets.rollback(db.session)
