@@ -16,8 +16,8 @@ from wtforms import SelectChoice
 from helpdesk_core import i18n
 from helpdesk_core.errors import HelpdeskError, NotFound, ValidationFailed
 from helpdesk_core.models import AccessKind, Role, Status, Ticket, User
-from helpdesk_core.services import (attachments, incidents, queries, ratings, scope, tickets,
-                                    workflow)
+from helpdesk_core.services import (attachments, incidents, queries, ratings, readahead, scope,
+                                    tickets, workflow)
 
 from . import access_log, outage, registry
 from .extensions import db
@@ -217,18 +217,22 @@ def _file(form: FileTicketForm, triage_form: Any, ward, category: str,
     try:
         if data is not None:
             attachments.check_upload(data, max_bytes)  # before anything is written
-        with writing():  # the write lock from here to the commit only
-            ticket = tickets.file_ticket(
-                db.session, registry(), ward=ward, category=category,
-                title=form.title.data or "", description=form.description.data or "",
-                triage=triage, impact=form.impact, urgency=form.urgency, reporter=current_user,
-                asset=assets.get(form.asset.data), now=now(), form_key=form.once_key)
-            # Sent again, the form finds its ticket, perhaps with this photo on it already.
-            if data is not None and attachments.same_file(db.session, ticket, data) is None:
-                stored = attachments.add_attachment(db.session, registry(), ticket, current_user,
-                                                    upload.filename, data, now(), folder=folder,
-                                                    max_bytes=max_bytes)
-            tickets.commit(db.session)
+        moment = now()
+        with readahead.kept(db.session):
+            tickets.read_ahead_filing(db.session, registry(), ward, moment)
+            with writing():  # the write lock from here to the commit only
+                ticket = tickets.file_ticket(
+                    db.session, registry(), ward=ward, category=category,
+                    title=form.title.data or "", description=form.description.data or "",
+                    triage=triage, impact=form.impact, urgency=form.urgency,
+                    reporter=current_user, asset=assets.get(form.asset.data), now=moment,
+                    form_key=form.once_key)
+                # Sent again, the form finds its ticket, perhaps with this photo on it.
+                if data is not None and attachments.same_file(db.session, ticket, data) is None:
+                    stored = attachments.add_attachment(
+                        db.session, registry(), ticket, current_user, upload.filename, data,
+                        now(), folder=folder, max_bytes=max_bytes)
+                tickets.commit(db.session)
         return ticket
     except HelpdeskError as exc:
         tickets.rollback(db.session)
