@@ -73,19 +73,10 @@ def coordinator_ids(session: Session) -> tuple[int, ...]:
 def active_users(session: Session, user_ids: Iterable[int]) -> dict[int, User]:
     """Id -> user, for the active ones of *user_ids* (each read once inside
     :func:`.readahead.kept`)."""
-    ids = set(user_ids)
-    memo = readahead.memo(session)
-    known = {uid: memo[("user", uid)] for uid in ids
-             if memo is not None and ("user", uid) in memo}
-    missing = ids - set(known)
-    if missing:
-        fresh: dict[int, User | None] = dict.fromkeys(missing)
-        fresh.update({u.id: u for u in session.scalars(select(User).where(
-            User.id.in_(missing), User.active.is_(True)))})
-        if memo is not None:
-            memo.update({("user", uid): user for uid, user in fresh.items()})
-        known.update(fresh)
-    return {uid: user for uid, user in known.items() if user is not None}
+    found = readahead.remembered_each(session, "user", user_ids, lambda ids: {
+        u.id: u for u in session.scalars(select(User).where(User.id.in_(ids),
+                                                            User.active.is_(True)))})
+    return {uid: user for uid, user in found.items() if user is not None}
 
 
 def facts_of(ticket: Ticket, event: TicketEvent) -> rules.EventFacts:
@@ -106,25 +97,16 @@ def facts_of(ticket: Ticket, event: TicketEvent) -> rules.EventFacts:
 def preferences(session: Session, user_ids: Iterable[int]) -> dict[tuple[int, str, str], bool]:
     """``(user id, channel, kind) -> enabled`` for the choices these users made (each
     user's read once inside :func:`.readahead.kept`)."""
-    ids = set(user_ids)
-    if not ids:
-        return {}
-    memo = readahead.memo(session)
-    known = {uid: memo[("preferences", uid)] for uid in ids
-             if memo is not None and ("preferences", uid) in memo}
-    missing = ids - set(known)
-    if missing:
-        fresh: dict[int, dict[tuple[int, str, str], bool]] = {uid: {} for uid in missing}
-        rows = session.execute(select(
-            NotificationPreference.user_id, NotificationPreference.channel,
-            NotificationPreference.kind, NotificationPreference.enabled)
-            .where(NotificationPreference.user_id.in_(missing)))
-        for uid, channel, kind, enabled in rows:
-            fresh[uid][(uid, channel, kind)] = enabled
-        if memo is not None:
-            memo.update({("preferences", uid): choices for uid, choices in fresh.items()})
-        known.update(fresh)
-    return {key: enabled for choices in known.values() for key, enabled in choices.items()}
+    def read(ids: set[int]) -> dict[int, dict[tuple[int, str, str], bool]]:
+        chosen: dict[int, dict[tuple[int, str, str], bool]] = {uid: {} for uid in ids}
+        for uid, channel, kind, enabled in session.execute(select(
+                NotificationPreference.user_id, NotificationPreference.channel,
+                NotificationPreference.kind, NotificationPreference.enabled)
+                .where(NotificationPreference.user_id.in_(ids))):
+            chosen[uid][(uid, channel, kind)] = enabled
+        return chosen
+    found = readahead.remembered_each(session, "preferences", user_ids, read)
+    return {key: enabled for choices in found.values() for key, enabled in choices.items()}
 
 
 def user_channels(registry: PluginRegistry) -> list[str]:

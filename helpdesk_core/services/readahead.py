@@ -15,7 +15,7 @@ few milliseconds before the write: the same moment's view a long transaction had
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Callable, Hashable, Iterator, TypeVar
+from typing import Any, Callable, Hashable, Iterable, Iterator, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -45,6 +45,18 @@ def remembered(session: Session, key: Hashable, read: Callable[[], T]) -> T:
     return memo[key]
 
 
-def memo(session: Session) -> dict[Hashable, Any] | None:
-    """The remembered reads inside :func:`kept` (to add to by key), else None."""
-    return session.info.get(_KEY)
+def remembered_each(session: Session, kind: str, ids: Iterable[Hashable],
+                    read: Callable[[set[Any]], dict[Any, Any]]) -> dict[Any, Any]:
+    """``{id: value}`` for *ids*: ``read(ids)`` is asked only for those not remembered
+    yet (all of them outside :func:`kept`); an id it leaves out has the value None."""
+    memo: dict[Hashable, Any] | None = session.info.get(_KEY)
+    wanted = set(ids)
+    known = {i: memo[(kind, i)] for i in wanted if memo is not None and (kind, i) in memo}
+    missing = wanted - set(known)
+    if missing:
+        fresh = dict.fromkeys(missing)
+        fresh.update(read(missing))
+        if memo is not None:
+            memo.update({(kind, i): value for i, value in fresh.items()})
+        known.update(fresh)
+    return known
