@@ -22,8 +22,10 @@ MAX_DAYS_SCANNED = 3660  # a calendar with no working day must not loop forever
 Period = tuple[dt.time, dt.time]
 
 
+@functools.lru_cache(maxsize=256)
 def parse_hhmm(value: str) -> dt.time:
-    """``"07:30"`` -> ``time(7, 30)`` (how wards store their opening hours)."""
+    """``"07:30"`` -> ``time(7, 30)`` (how wards store their opening hours; the few
+    values repeat in every ward, hence the cache)."""
     hours, minutes = value.split(":")
     return dt.time(int(hours), int(minutes))
 

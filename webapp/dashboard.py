@@ -3,12 +3,14 @@ students' activity, and CSV exports."""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, NoReturn
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
+from markupsafe import Markup
 from sqlalchemy import select
 from wtforms import DateField, SelectChoice, SelectField
 from wtforms.validators import Optional
@@ -54,7 +56,7 @@ class PeriodForm(TranslatedForm):
     ward = SelectField(_l("Ward"), validators=[Optional()], validate_choice=False)
     status = SelectField(_l("Status"), validators=[Optional()], validate_choice=False)
 
-    def __init__(self, wards: Iterable[Ward] = (), **kwargs: Any) -> None:
+    def __init__(self, wards: Iterable[Any] = (), **kwargs: Any) -> None:
         super().__init__(request.args, **kwargs)
         self.ward.choices = [SelectChoice("", _l("All wards"))] + [
             SelectChoice(str(w.id), w.name) for w in wards]
@@ -76,8 +78,10 @@ def _period(form: PeriodForm) -> reports.Period:
         return default
 
 
-def _active_wards() -> list[Ward]:
-    return list(db.session.scalars(select(Ward).where(Ward.active.is_(True)).order_by(Ward.name)))
+def _active_wards() -> list[Any]:
+    """Ids and names (rows, not Ward objects: the choices need no more)."""
+    return db.session.execute(select(Ward.id, Ward.name).where(Ward.active.is_(True))
+                              .order_by(Ward.name)).all()
 
 
 def _period_args(period: reports.Period) -> dict[str, str]:
@@ -88,7 +92,8 @@ class PeriodCache:
     """Figures of a period kept for ``DASHBOARD_CACHE_SECONDS`` in this worker process.
 
     SLA compliance and weekly volumes read hundreds of thousands of tickets at city
-    scale and change slowly; the live figures (open, at risk, breached) are never cached.
+    scale and change slowly; they are kept rendered (their tables and chart, with the
+    time they were counted). The live figures (open, at risk, breached) are never cached.
     Keys carry the locale (the figures hold translated labels). Bounded in size.
     """
 
@@ -123,13 +128,20 @@ class PeriodCache:
 period_cache = PeriodCache()
 
 
-def _period_figures(period: reports.Period):
-    """SLA compliance and weekly volumes of *period*, cached for a short while."""
+def _period_figures(period: reports.Period, moment: dt.datetime) -> Markup:
+    """SLA compliance and weekly volumes of *period*, rendered, kept for a short while
+    (the fragment says when they were counted)."""
     seconds = float(current_app.config["DASHBOARD_CACHE_SECONDS"])
     key = (id(current_app._get_current_object()), str(i18n.get_locale()), period.start,
            period.end)
-    return period_cache.get(key, seconds, lambda: (reports.sla_compliance(db.session, period),
-                                                   reports.weekly_volumes(db.session, period)))
+
+    def render() -> Markup:
+        compliance, overall = reports.sla_compliance(db.session, period)
+        volumes = reports.weekly_volumes(db.session, period)
+        return Markup(render_template("dashboard/_period_figures.html", period=period,
+                                      compliance=compliance, overall=overall,
+                                      chart=volume_chart(volumes), as_of=moment))
+    return period_cache.get(key, seconds, render)
 
 
 @bp.route("/")
@@ -140,14 +152,12 @@ def index():
     period = _period(form)
     moment = now()
     load = reports.ward_load(db.session, moment)
-    (compliance, overall), volumes = _period_figures(period)
     health = reports.health_counts(db.session)
     totals = {"open": sum(r.open for r in load), "at_risk": sum(r.at_risk for r in load),
               "breached": sum(r.breached for r in load)}
     return render_template("dashboard/index.html", form=form, period=period, load=load,
-                           totals=totals, compliance=compliance, overall=overall,
-                           chart=volume_chart(volumes), health=health,
-                           period_args=_period_args(period),
+                           totals=totals, period_figures=_period_figures(period, moment),
+                           health=health, period_args=_period_args(period),
                            refresh=max(int(current_app.config["QUEUE_REFRESH_SECONDS"]), 1),
                            **roster.dashboard_context(period, moment))
 

@@ -16,6 +16,7 @@ from helpdesk_core.plugins import load_registry
 
 from . import config as config_module
 from .extensions import babel, csrf, db, limiter, login_manager
+from .web import READS_FIRST
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +68,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     @app.before_request
     def _set_core_locale() -> None:
         # Pages (GET, HEAD) only read: on SQLite their transactions take no write lock,
-        # so the web workers read side by side (bench/RESULTS.md). Forms POST.
-        if request.method in ("GET", "HEAD"):
+        # so the web workers read side by side (bench/RESULTS.md). Forms POST; those
+        # marked web.reads_first read first too and take the lock to write (web.writing).
+        view = app.view_functions.get(request.endpoint or "")
+        if request.method in ("GET", "HEAD") or getattr(view, READS_FIRST, False):
             g.reads_only_token = set_reads_only(True)
         g.core_locale_token = i18n.set_locale(str(get_locale()))
 

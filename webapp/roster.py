@@ -247,12 +247,16 @@ def decide(ward_id: int, change_id: int):
                  i18n.gettext("The request is refused."))
 
 
+DASHBOARD_WAITING_ROWS = 20
+
+
 def dashboard_context(period: reports.Period, moment: dt.datetime) -> dict[str, Any]:
     """What the coordinators' dashboard shows of duty: tickets waiting with nobody on
     duty, and help at the counter per ward in the period (template roster/_dashboard.html)."""
     totals = counter_help.counter_help_totals(db.session, period=period)
-    return {"unstaffed": roster.waiting_unstaffed(db.session, moment,
-                                                  current_app.config["TIMEZONE"]),
+    # The oldest few, with the count: a page of 200 rows cost more than the rest of it.
+    return {"unstaffed": roster.waiting_list(db.session, moment, current_app.config["TIMEZONE"],
+                                             limit=DASHBOARD_WAITING_ROWS),
             "counter_by_ward": counter_help.sum_by(totals, "ward_id"),
             "counter_by_kind": counter_help.sum_by(totals, "kind"),
             "counter_kinds": counter_help.kinds(registry().categories)}

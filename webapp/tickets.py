@@ -17,8 +17,8 @@ from wtforms import SelectChoice
 from helpdesk_core import i18n
 from helpdesk_core.errors import HelpdeskError, NotFound, ValidationFailed
 from helpdesk_core.models import AccessKind, Role, Status, Ticket, User
-from helpdesk_core.services import (attachments, incidents, queries, ratings, scope, tickets,
-                                    workflow)
+from helpdesk_core.services import (attachments, incidents, queries, ratings, readahead, scope,
+                                    tickets, workflow)
 
 from . import access_log, outage, registry
 from .extensions import db
@@ -27,7 +27,7 @@ from .input_guard import int_arg, search_arg
 from .ticket_forms import (AttachmentForm, CommentForm, FileTicketForm, RatingForm, ReasonForm,
                            StepForm, TemplateForm)
 from .ticket_page import WORKERS, is_htmx, render_ticket
-from .web import flash_error, form_meta, now, roles_required, today
+from .web import flash_error, form_meta, now, reads_first, roles_required, today, writing
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
 
@@ -141,6 +141,7 @@ def new():
 
 
 @bp.route("/new/<category>", methods=["GET", "POST"])
+@reads_first
 @roles_required(Role.STAFF)
 def file(category: str):
     """Step 2: the category's triage questions, a title, and off it goes."""
@@ -223,17 +224,22 @@ def _file(form: FileTicketForm, triage_form: Any, ward, category: str,
     try:
         if data is not None:
             attachments.check_upload(data, max_bytes)  # before anything is written
-        ticket = tickets.file_ticket(
-            db.session, registry(), ward=ward, category=category, title=form.title.data or "",
-            description=form.description.data or "", triage=triage, impact=form.impact,
-            urgency=form.urgency, reporter=current_user, asset=assets.get(form.asset.data),
-            now=now(), form_key=form.once_key)
-        # Sent again, the form finds its ticket, perhaps with this photo on it already.
-        if data is not None and attachments.same_file(db.session, ticket, data) is None:
-            stored = attachments.add_attachment(db.session, registry(), ticket, current_user,
-                                                upload.filename, data, now(), folder=folder,
-                                                max_bytes=max_bytes)
-        tickets.commit(db.session)
+        moment = now()
+        with readahead.kept(db.session):
+            tickets.read_ahead_filing(db.session, registry(), ward, moment)
+            with writing():  # the write lock from here to the commit only
+                ticket = tickets.file_ticket(
+                    db.session, registry(), ward=ward, category=category,
+                    title=form.title.data or "", description=form.description.data or "",
+                    triage=triage, impact=form.impact, urgency=form.urgency,
+                    reporter=current_user, asset=assets.get(form.asset.data), now=moment,
+                    form_key=form.once_key)
+                # Sent again, the form finds its ticket, perhaps with this photo on it.
+                if data is not None and attachments.same_file(db.session, ticket, data) is None:
+                    stored = attachments.add_attachment(
+                        db.session, registry(), ticket, current_user, upload.filename, data,
+                        now(), folder=folder, max_bytes=max_bytes)
+                tickets.commit(db.session)
         return ticket
     except HelpdeskError as exc:
         tickets.rollback(db.session)

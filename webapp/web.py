@@ -3,10 +3,11 @@ usual "validate, save, commit" of a form."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import unicodedata
-from typing import Any, Callable, Sequence, TypeVar
+from typing import Any, Callable, Iterator, Sequence, TypeVar
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -46,6 +47,33 @@ def roles_required(*roles: str) -> Callable:
             return view(*args, **kwargs)
         return wrapped
     return decorator
+
+
+READS_FIRST = "helpdesk_reads_first"
+
+
+def reads_first(view: Callable) -> Callable:
+    """Mark a form's view (POST) that reads in a deferred transaction and writes only
+    inside :func:`writing`: on SQLite it then holds the one write lock for its writes,
+    not for the user, the form and the checks before them (``webapp.create_app``)."""
+    setattr(view, READS_FIRST, True)
+    return view
+
+
+@contextlib.contextmanager
+def writing() -> Iterator[None]:
+    """End the read transaction of a :func:`reads_first` view (it wrote nothing); the
+    block's transaction begins with the write lock (SQLite's BEGIN IMMEDIATE), so it
+    queues for the lock instead of failing on a read snapshot another writer outdated."""
+    from helpdesk_core.db import reset_reads_only, set_reads_only
+
+    from .extensions import db
+    db.session.commit()
+    token = set_reads_only(False)
+    try:
+        yield
+    finally:
+        reset_reads_only(token)
 
 
 def form_meta(**extra: Any) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from ..models import (Notification, NotificationPreference, Role, Source,
 from ..models import NotificationStatus as NS
 from ..plugins import PluginRegistry
 from ..privacy import mask_personal_data
-from . import events
+from . import events, readahead
 from . import notify_render as render
 from . import roster
 from . import notify_rules as rules
@@ -44,6 +44,11 @@ def on_duty_student_ids(session: Session, ward_id: int, now: dt.datetime) -> tup
     (:func:`.roster.on_duty`); when nobody is (the centre is closed, a gap in the
     roster), every student placed in the ward today, so that a P1 at night still reaches
     someone and a held message has someone's morning digest to wait in."""
+    return readahead.remembered(session, ("on_duty", ward_id, now),
+                                lambda: _read_on_duty(session, ward_id, now))
+
+
+def _read_on_duty(session: Session, ward_id: int, now: dt.datetime) -> tuple[int, ...]:
     from . import tickets  # tickets imports this module
 
     rostered = roster.on_duty(session, ward_id, now)
@@ -55,8 +60,18 @@ def on_duty_student_ids(session: Session, ward_id: int, now: dt.datetime) -> tup
 
 def coordinator_ids(session: Session) -> tuple[int, ...]:
     """Every active coordinator (they watch the whole city)."""
-    return tuple(session.scalars(select(User.id).where(
-        User.role == Role.COORDINATOR, User.active.is_(True)).order_by(User.id)))
+    return readahead.remembered(session, ("coordinators",), lambda: tuple(session.scalars(
+        select(User.id).where(User.role == Role.COORDINATOR, User.active.is_(True))
+        .order_by(User.id))))
+
+
+def active_users(session: Session, user_ids: Iterable[int]) -> dict[int, User]:
+    """Id -> user, for the active ones of *user_ids* (each read once inside
+    :func:`.readahead.kept`)."""
+    found = readahead.remembered_each(session, "user", user_ids, lambda ids: {
+        u.id: u for u in session.scalars(select(User).where(User.id.in_(ids),
+                                                            User.active.is_(True)))})
+    return {uid: user for uid, user in found.items() if user is not None}
 
 
 def facts_of(ticket: Ticket, event: TicketEvent) -> rules.EventFacts:
@@ -75,14 +90,18 @@ def facts_of(ticket: Ticket, event: TicketEvent) -> rules.EventFacts:
 # --- preferences --------------------------------------------------------------------
 
 def preferences(session: Session, user_ids: Iterable[int]) -> dict[tuple[int, str, str], bool]:
-    """``(user id, channel, kind) -> enabled`` for the choices these users made."""
-    ids = list(set(user_ids))
-    if not ids:
-        return {}
-    rows = session.execute(select(NotificationPreference.user_id, NotificationPreference.channel,
-                                  NotificationPreference.kind, NotificationPreference.enabled)
-                           .where(NotificationPreference.user_id.in_(ids)))
-    return {(uid, channel, kind): enabled for uid, channel, kind, enabled in rows}
+    """``(user id, channel, kind) -> enabled`` for the choices these users made (each
+    user's read once inside :func:`.readahead.kept`)."""
+    def read(ids: set[int]) -> dict[int, dict[tuple[int, str, str], bool]]:
+        chosen: dict[int, dict[tuple[int, str, str], bool]] = {uid: {} for uid in ids}
+        for uid, channel, kind, enabled in session.execute(select(
+                NotificationPreference.user_id, NotificationPreference.channel,
+                NotificationPreference.kind, NotificationPreference.enabled)
+                .where(NotificationPreference.user_id.in_(ids))):
+            chosen[uid][(uid, channel, kind)] = enabled
+        return chosen
+    found = readahead.remembered_each(session, "preferences", user_ids, read)
+    return {key: enabled for choices in found.values() for key, enabled in choices.items()}
 
 
 def user_channels(registry: PluginRegistry) -> list[str]:
@@ -141,6 +160,32 @@ def enqueue(session: Session, *, channel: str, address: str, kind: str,
     return row
 
 
+def _addresses(session: Session, registry: PluginRegistry, channel_key: str,
+               user: User) -> list[str]:
+    return readahead.remembered(
+        session, ("addresses", channel_key, user.id),
+        lambda: list(registry.channels[channel_key].addresses(session, user) or []))
+
+
+def read_ahead_filing(session: Session, registry: PluginRegistry | None, ward_id: int,
+                      now: dt.datetime) -> None:
+    """Inside :func:`.readahead.kept`, read what :func:`on_event` will read when a ticket
+    of *ward_id* is filed at *now*: who is on duty, the coordinators, the webhooks, and
+    the on-duty students (or those placed) with their channels."""
+    from . import webhooks  # it imports this module
+
+    if registry is None or not registry.channels:
+        return
+    students = on_duty_student_ids(session, ward_id, now)
+    coordinator_ids(session)
+    webhooks.matching(session, "", ward_id)
+    users = active_users(session, students)
+    preferences(session, students)
+    for user in users.values():
+        for channel_key in user_channels(registry):
+            _addresses(session, registry, channel_key, user)
+
+
 def _to_users(session: Session, registry: PluginRegistry, people: list[tuple[User, str, bool]],
               words_for: Callable[[User], render.Rendered], *, now: dt.datetime,
               priority: int | None, working_time: bool, hold_until: dt.datetime | None,
@@ -159,7 +204,7 @@ def _to_users(session: Session, registry: PluginRegistry, people: list[tuple[Use
                                     working_time=working_time, digestible=digestible)
             if decision == rules.SKIP:
                 continue
-            addresses = registry.channels[channel_key].addresses(session, user) or []
+            addresses = _addresses(session, registry, channel_key, user)
             for index, address in enumerate(addresses):
                 if key and f"{key}-u{user.id}-{channel_key}-{index}" in taken:
                     continue
@@ -199,8 +244,7 @@ def on_event(session: Session, registry: PluginRegistry | None, ticket: Ticket,
     rows = webhooks.enqueue_for(session, registry, ticket, kind, url, now)
     if not chosen:
         return rows
-    users = {u.id: u for u in session.scalars(select(User).where(
-        User.id.in_([r.user_id for r in chosen]), User.active.is_(True)))}
+    users = active_users(session, [r.user_id for r in chosen])
     calendar = sla.calendar_for(session, ticket.ward)
     working = calendar.is_working_time(now)
     label = str(registry.categories[ticket.category].label) \

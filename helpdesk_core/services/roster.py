@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Iterable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from .. import i18n
@@ -41,6 +41,9 @@ WEEKDAY_LABELS = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"),
                   N_("Friday"), N_("Saturday"))
 NOTE_MAX = 200
 WAITING_LIMIT = 200
+# What calendars_on reads of a ward: a Ward or a row of these columns will do.
+HOURS_COLUMNS = (Ward.id, Ward.morning_start, Ward.morning_end, Ward.afternoon_start,
+                 Ward.afternoon_end, Ward.saturday_morning)
 EDITORS = (Role.COORDINATOR, Role.ADMIN)
 
 
@@ -110,7 +113,7 @@ def calendars_on(session: Session, wards: Iterable[Ward], day: dt.date,
                  tz_name: str | None = None) -> dict[int, WorkingCalendar]:
     """Each ward's working calendar, right for *day* only (its declared day, if any).
 
-    One query for any number of wards (``sla.calendar_for`` reads one ward's whole year).
+    *wards*: Ward objects or rows of ``HOURS_COLUMNS``. One query for any number of wards (``sla.calendar_for`` reads one ward's whole year).
     """
     wards = list(wards)
     rows = session.execute(select(CalendarDay.ward_id, CalendarDay.is_working).where(
@@ -155,7 +158,7 @@ def on_duty_by_ward(session: Session, ward_ids: Iterable[int], at: dt.datetime,
 
     A fixed number of queries, whatever the number of wards.
     """
-    wards = list(session.scalars(select(Ward).where(Ward.id.in_(list(ward_ids)))))
+    wards = session.execute(select(*HOURS_COLUMNS).where(Ward.id.in_(list(ward_ids)))).all()
     by_ward = on_duty_ids(session, wards, at, tz_name)
     ids = set().union(*by_ward.values()) if by_ward else set()
     people = {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))} if ids \
@@ -407,29 +410,50 @@ class Waiting:
     ward_name: str
 
 
+@dataclass(frozen=True)
+class WaitingList:
+    """The first tickets of :func:`waiting_list`, and how many there are in all."""
+
+    tickets: list[Waiting]
+    total: int
+
+
 def waiting_unstaffed(session: Session, now: dt.datetime, tz_name: str | None = None,
                       ward_ids: Iterable[int] | None = None) -> list[Waiting]:
     """New, unassigned tickets of wards where nobody is on duty at *now*, oldest first.
 
     What the coordinators' dashboard lists as "waiting, no one on duty". At most
-    ``WAITING_LIMIT`` tickets. Five queries, whatever the number of wards: the wards
-    with such tickets, their calendars for today, the roster, its changes, the tickets.
+    ``WAITING_LIMIT`` tickets (see :func:`waiting_list`).
+    """
+    return waiting_list(session, now, tz_name, ward_ids).tickets
+
+
+def waiting_list(session: Session, now: dt.datetime, tz_name: str | None = None,
+                 ward_ids: Iterable[int] | None = None,
+                 limit: int = WAITING_LIMIT) -> WaitingList:
+    """The oldest *limit* tickets of :func:`waiting_unstaffed` and their total.
+
+    Five queries, whatever the number of wards: the wards with such tickets, their
+    calendars for today, the roster, its changes, the tickets (with their count).
     """
     waiting = select(Ticket.ward_id).where(Ticket.status == Status.NEW,
                                            Ticket.assignee_id.is_(None))
     if ward_ids is not None:
         waiting = waiting.where(Ticket.ward_id.in_(list(ward_ids)))
-    wards = list(session.scalars(select(Ward).where(Ward.id.in_(waiting.distinct()))))
+    # Rows of the hours only (all calendars_on reads): no Ward objects to build.
+    wards = session.execute(select(*HOURS_COLUMNS).where(Ward.id.in_(waiting.distinct()))).all()
     if not wards:
-        return []
+        return WaitingList([], 0)
     staffed = on_duty_ids(session, wards, now, tz_name)
     empty = [w.id for w in wards if not staffed.get(w.id)]
     if not empty:
-        return []
+        return WaitingList([], 0)
+    # count(*) OVER (): the total beside the first rows, in the same query.
     rows = session.execute(
         select(Ticket.id, Ticket.number, Ticket.title, Ticket.priority, Ticket.created_at,
-               Ticket.ward_id, Ward.name).join(Ward, Ward.id == Ticket.ward_id)
+               Ticket.ward_id, Ward.name, func.count().over())
+        .join(Ward, Ward.id == Ticket.ward_id)
         .where(Ticket.status == Status.NEW, Ticket.assignee_id.is_(None),
                Ticket.ward_id.in_(empty))
-        .order_by(Ticket.created_at, Ticket.id).limit(WAITING_LIMIT))
-    return [Waiting(*row) for row in rows]
+        .order_by(Ticket.created_at, Ticket.id).limit(limit)).all()
+    return WaitingList([Waiting(*row[:7]) for row in rows], int(rows[0][7]) if rows else 0)

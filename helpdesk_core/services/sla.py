@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from ..calendar import WorkingCalendar, parse_hhmm
 from ..models import CalendarDay, SlaPolicy, Status, Ticket, TicketEvent, Ward
+from . import readahead
 from .events import record_event
 
 if TYPE_CHECKING:
@@ -61,7 +62,13 @@ BREACH_EVENT = "sla_breached"
 
 
 def calendar_for(session: Session, ward: Ward, tz_name: str | None = None) -> WorkingCalendar:
-    """The working calendar of *ward*, with its own and the city's declared days."""
+    """The working calendar of *ward*, with its own and the city's declared days
+    (read once inside :func:`.readahead.kept`)."""
+    return readahead.remembered(session, ("calendar", ward.id, tz_name),
+                                lambda: _read_calendar(session, ward, tz_name))
+
+
+def _read_calendar(session: Session, ward: Ward, tz_name: str | None) -> WorkingCalendar:
     rows = session.connection().execute(_CALENDAR_DAYS, {"calendar_ward": ward.id}).all()
     weekday = ((parse_hhmm(ward.morning_start), parse_hhmm(ward.morning_end)),
                (parse_hhmm(ward.afternoon_start), parse_hhmm(ward.afternoon_end)))

@@ -257,6 +257,15 @@ def file_ticket(session: Session, registry: PluginRegistry, *, ward: Ward, categ
     return ticket
 
 
+def read_ahead_filing(session: Session, registry: PluginRegistry | None, ward: Ward,
+                      now: dt.datetime) -> None:
+    """Inside :func:`.readahead.kept`, read what filing a ticket in *ward* at *now* will
+    read after its first write (the ward's calendar, the outbox's people), so that on
+    SQLite the filing holds the write lock for its writes only."""
+    sla.calendar_for(session, ward)
+    outbox.read_ahead_filing(session, registry, ward.id, now)
+
+
 def _insert_ticket(session: Session, registry: PluginRegistry, fields: dict[str, Any],
                    now: dt.datetime) -> Ticket:
     """Number the ticket, add it with its SLA targets and its ``filed`` event, flush."""

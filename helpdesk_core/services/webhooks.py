@@ -21,7 +21,7 @@ from .. import i18n
 from ..errors import NotFound, ValidationFailed
 from ..models import Notification, Ticket, WebhookEndpoint
 from ..plugins import PluginRegistry
-from . import channel_settings
+from . import channel_settings, readahead
 from . import notify_render as render
 from . import notify_rules as rules
 
@@ -91,8 +91,10 @@ def delete_endpoint(session: Session, endpoint: WebhookEndpoint) -> None:
 def matching(session: Session, kind: str, ward_id: int | None) -> list[WebhookEndpoint]:
     """Active endpoints subscribed to *kind* in *ward_id*'s ward."""
     found = []
-    for endpoint in session.scalars(select(WebhookEndpoint).where(
-            WebhookEndpoint.active.is_(True)).order_by(WebhookEndpoint.id)):
+    endpoints = readahead.remembered(session, ("webhooks",), lambda: list(session.scalars(
+        select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True))
+        .order_by(WebhookEndpoint.id))))
+    for endpoint in endpoints:
         if kind not in (endpoint.kinds or []):
             continue
         if endpoint.all_wards or (ward_id is not None and ward_id in (endpoint.ward_ids or [])):

@@ -167,6 +167,16 @@ def test_nobody_on_duty_the_ticket_waits_and_is_listed(db_session, registry, now
         waiting.number, late.number}
 
 
+def test_the_waiting_list_gives_the_oldest_and_counts_them_all(db_session, registry, now):
+    ward = make_ward(db_session, auto_assign=True)
+    placed(db_session, ward, now.date())  # placed, but not on the roster
+    filed = [make_ticket(db_session, registry, ward, now - dt.timedelta(minutes=m))
+             for m in (30, 10, 20)]
+    listed = roster.waiting_list(db_session, now, limit=2)
+    assert [w.id for w in listed.tickets] == [filed[0].id, filed[2].id] and listed.total == 3
+    assert roster.waiting_list(db_session, now, ward_ids=[-1]).total == 0
+
+
 def test_automatic_assignment_prefers_a_confirmed_skill(db_session, registry, now):
     ward = make_ward(db_session, auto_assign=True)
     coordinator = quick_user(db_session, Role.COORDINATOR)

@@ -141,6 +141,17 @@ def test_dashboard_lists_tickets_waiting_with_nobody_on_duty(app, client, world,
     assert world.number_a not in section and world.number_b in section
 
 
+def test_the_dashboard_lists_the_oldest_waiting_and_says_how_many(app, client, world, login,
+                                                                  monkeypatch):
+    import webapp.roster
+    monkeypatch.setattr(webapp.roster, "DASHBOARD_WAITING_ROWS", 1)
+    login("coordinator")
+    page = client.get("/dashboard/").get_data(as_text=True)
+    section = page.split('id="waiting-no-one-on-duty"')[1].split("</section>")[0]
+    assert section.count("<tr data-ticket=") == 1
+    assert 'id="waiting-more">Đang liệt kê 1 yêu cầu cũ nhất trong số 2.' in section
+
+
 def test_the_demo_has_a_roster_skills_and_counter_help(app, runner):
     from helpdesk_core.models import User, Ward
     from tests.webapp.admin.conftest import login_as

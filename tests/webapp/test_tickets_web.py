@@ -611,6 +611,27 @@ def test_filing_runs_a_fixed_number_of_queries(app, client, world, login, regist
     assert few.value <= 12 + 14, "\n".join(few.statements)
 
 
+def test_filing_reads_before_its_first_write(app, client, world, login, count_queries):
+    """SQLite's one writer holds the lock from the first write (BEGIN IMMEDIATE) to the
+    commit: the user, the form, who is on duty, the calendars, the people and their
+    channels are read before it (readahead); after it, only the SLA policy of the
+    priority just computed."""
+    login("staff_a")
+    with count_queries() as seen:
+        assert client.post("/tickets/new/printer", data=PRINTER_FORM).status_code == 302
+    statements = [" ".join(s.split()) for s in seen.statements]
+    first_write = next(i for i, s in enumerate(statements)
+                       if s.startswith(("INSERT", "UPDATE", "DELETE")))
+    reads_after = [s for s in statements[first_write:] if s.startswith("SELECT")]
+    assert all("FROM sla_policy" in s for s in reads_after), reads_after
+    assert any("FROM notification_preference" in s for s in statements[:first_write])
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        immediate = statements.index("BEGIN IMMEDIATE")
+        assert statements[0] == "BEGIN"  # the reads: deferred, no lock
+        assert [s for s in statements[immediate + 1:first_write] if s.startswith("SELECT")] \
+            == [s for s in statements[immediate + 1:first_write] if "form_key" in s]
+
+
 # --- CSRF ----------------------------------------------------------------------------------
 
 def test_forms_need_the_csrf_token(app, client, world, login):

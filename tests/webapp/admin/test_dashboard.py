@@ -55,6 +55,8 @@ def test_compliance_and_weekly_chart_over_the_chosen_period(app, world):
     client = coordinator_client(app, world)
     body = client.get("/dashboard/?start=01/03/2026&end=10/03/2026").get_data(as_text=True)
     assert 'id="sla-overall">50,0 %' in body  # Vietnamese decimal comma
+    # The figures may come from the cache: the page says when they were counted.
+    assert re.search(r'id="period-figures-as-of">Số liệu lúc \d{2}/\d{2}/\d{4} \d{2}:\d{2}\.', body)
     assert '<svg class="chart" role="img" aria-labelledby="chart-title chart-desc"' in body
     assert '<title id="chart-title">' in body and '<desc id="chart-desc">' in body
     table = body.split('id="volume-table"')[1].split("</table>")[0]
