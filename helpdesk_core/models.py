@@ -107,6 +107,8 @@ class Criticality:
 
 _open_statuses_sql = "status IN ({})".format(", ".join(f"'{s}'" for s in Status.OPEN))
 _open_health_sql = f"source = '{Source.HEALTH_CHECK}' AND {_open_statuses_sql}"
+# New and nobody's yet: what the dashboard's "waiting, no one on duty" list counts.
+_waiting_sql = f"status = '{Status.NEW}' AND assignee_id IS NULL"
 
 
 # --- Wards and their calendars ---------------------------------------------------
@@ -383,6 +385,9 @@ class Ticket(Base):
         # ix_ticket_open_queue: after the class (it orders one column descending).
         # The latest resolutions of a category in a ward (queries.similar_resolved).
         Index("ix_ticket_similar", "ward_id", "category", "resolved_at"),
+        # New tickets nobody has taken, per ward, oldest first (roster.waiting_list).
+        Index("ix_ticket_waiting", "ward_id", "created_at",
+              sqlite_where=text(_waiting_sql), postgresql_where=text(_waiting_sql)),
         # The SLA sweep: tickets whose next warning or breach moment has come.
         Index("ix_ticket_sla_next", "sla_next_at"),
         # At most one open health-check ticket per device, enforced by the database.

@@ -433,27 +433,32 @@ def waiting_list(session: Session, now: dt.datetime, tz_name: str | None = None,
                  limit: int = WAITING_LIMIT) -> WaitingList:
     """The oldest *limit* tickets of :func:`waiting_unstaffed` and their total.
 
-    Five queries, whatever the number of wards: the wards with such tickets, their
-    calendars for today, the roster, its changes, the tickets (with their count).
+    Six queries, whatever the number of wards: the wards with such tickets,
+    their calendars for today, the roster, its changes, the first tickets, their count.
     """
-    waiting = select(Ticket.ward_id).where(Ticket.status == Status.NEW,
-                                           Ticket.assignee_id.is_(None))
+    # A probe per ward (EXISTS stops at its first waiting ticket), not a DISTINCT over
+    # every waiting ticket; rows of the hours only (all calendars_on reads).
+    waiting = select(Ticket.id).where(Ticket.ward_id == Ward.id, Ticket.status == Status.NEW,
+                                      Ticket.assignee_id.is_(None)).exists()
+    query = select(*HOURS_COLUMNS).where(waiting)
     if ward_ids is not None:
-        waiting = waiting.where(Ticket.ward_id.in_(list(ward_ids)))
-    # Rows of the hours only (all calendars_on reads): no Ward objects to build.
-    wards = session.execute(select(*HOURS_COLUMNS).where(Ward.id.in_(waiting.distinct()))).all()
+        query = query.where(Ward.id.in_(list(ward_ids)))
+    wards = session.execute(query).all()
     if not wards:
         return WaitingList([], 0)
     staffed = on_duty_ids(session, wards, now, tz_name)
     empty = [w.id for w in wards if not staffed.get(w.id)]
     if not empty:
         return WaitingList([], 0)
-    # count(*) OVER (): the total beside the first rows, in the same query.
+    unstaffed = (Ticket.status == Status.NEW, Ticket.assignee_id.is_(None),
+                 Ticket.ward_id.in_(empty))
+    # The first rows and the total apart: count(*) OVER () beside a LIMIT makes PostgreSQL
+    # read every waiting ticket in date order (2.7 s at 1,000,000 tickets); the count
+    # reads ix_ticket_waiting only.
     rows = session.execute(
         select(Ticket.id, Ticket.number, Ticket.title, Ticket.priority, Ticket.created_at,
-               Ticket.ward_id, Ward.name, func.count().over())
-        .join(Ward, Ward.id == Ticket.ward_id)
-        .where(Ticket.status == Status.NEW, Ticket.assignee_id.is_(None),
-               Ticket.ward_id.in_(empty))
+               Ticket.ward_id, Ward.name)
+        .join(Ward, Ward.id == Ticket.ward_id).where(*unstaffed)
         .order_by(Ticket.created_at, Ticket.id).limit(limit)).all()
-    return WaitingList([Waiting(*row[:7]) for row in rows], int(rows[0][7]) if rows else 0)
+    total = session.scalar(select(func.count()).select_from(Ticket).where(*unstaffed))
+    return WaitingList([Waiting(*row) for row in rows], int(total or 0))
