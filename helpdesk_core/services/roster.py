@@ -113,7 +113,8 @@ def calendars_on(session: Session, wards: Iterable[Ward], day: dt.date,
                  tz_name: str | None = None) -> dict[int, WorkingCalendar]:
     """Each ward's working calendar, right for *day* only (its declared day, if any).
 
-    *wards*: Ward objects or rows of ``HOURS_COLUMNS``. One query for any number of wards (``sla.calendar_for`` reads one ward's whole year).
+    *wards*: Ward objects or rows of ``HOURS_COLUMNS``. One query for any number of wards
+    (``sla.calendar_for`` reads one ward's whole year).
     """
     wards = list(wards)
     rows = session.execute(select(CalendarDay.ward_id, CalendarDay.is_working).where(
@@ -418,20 +419,12 @@ class WaitingList:
     total: int
 
 
-def waiting_unstaffed(session: Session, now: dt.datetime, tz_name: str | None = None,
-                      ward_ids: Iterable[int] | None = None) -> list[Waiting]:
-    """New, unassigned tickets of wards where nobody is on duty at *now*, oldest first.
-
-    What the coordinators' dashboard lists as "waiting, no one on duty". At most
-    ``WAITING_LIMIT`` tickets (see :func:`waiting_list`).
-    """
-    return waiting_list(session, now, tz_name, ward_ids).tickets
-
-
 def waiting_list(session: Session, now: dt.datetime, tz_name: str | None = None,
                  ward_ids: Iterable[int] | None = None,
                  limit: int = WAITING_LIMIT) -> WaitingList:
-    """The oldest *limit* tickets of :func:`waiting_unstaffed` and their total.
+    """New, unassigned tickets of wards where nobody is on duty at *now*: the oldest
+    *limit* and how many there are in all (the coordinators' dashboard's "waiting, no one
+    on duty").
 
     Six queries, whatever the number of wards: the wards with such tickets,
     their calendars for today, the roster, its changes, the first tickets, their count.

@@ -290,7 +290,7 @@ def auto_assign(session: Session, registry: PluginRegistry | None, ticket: Ticke
 
     Does nothing (returns None) when the ticket is not new, already has an assignee, or
     nobody is on duty: it then waits in the ward's queue, and the coordinators' dashboard
-    lists it (``roster.waiting_unstaffed``). Does not look at
+    lists it (``roster.waiting_list``). Does not look at
     ``Ward.auto_assign`` (the caller decides); does not commit.
 
     Two tickets filed at the same moment may both go to the same student (the counts are

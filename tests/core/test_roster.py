@@ -159,11 +159,11 @@ def test_nobody_on_duty_the_ticket_waits_and_is_listed(db_session, registry, now
     taken = make_ticket(db_session, registry, staffed, now)
     assert (waiting.status, waiting.assignee_id) == (Status.NEW, None)
     assert taken.assignee_id == student.id
-    assert [w.id for w in roster.waiting_unstaffed(db_session, now)] == [waiting.id]
+    assert [w.id for w in roster.waiting_list(db_session, now).tickets] == [waiting.id]
     # In the evening nobody is on duty anywhere: both new tickets would be listed.
     late = make_ticket(db_session, registry, staffed, local(today, 19))
     assert late.assignee_id is None
-    assert {w.number for w in roster.waiting_unstaffed(db_session, local(today, 19))} == {
+    assert {w.number for w in roster.waiting_list(db_session, local(today, 19)).tickets} == {
         waiting.number, late.number}
 
 
