@@ -37,6 +37,15 @@ def poll(session, registry, check, start, times):
         health.check_now(session, registry, check.id, now=start + i * MINUTE)
 
 
+def portal_down(session, registry, now, http_server, wards):
+    """The portal failing, watched from *wards*: their checks, each failed to its threshold."""
+    http_server.set("/portal", "fail")
+    checks = [portal_check(session, w, http_server.url("/portal")) for w in wards]
+    for check in checks:
+        poll(session, registry, check, now, 3)
+    return checks
+
+
 def the_incidents(session):
     return list(session.scalars(select(Incident).order_by(Incident.id)))
 
@@ -121,11 +130,8 @@ def test_checks_without_a_service_never_make_an_incident(db_session, registry, n
 
 def test_a_linked_ticket_keeps_its_clock_stopped_while_people_work_on_it(
         db_session, registry, now, http_server):
-    http_server.set("/portal", "fail")
     a, b = make_ward(db_session), make_ward(db_session)
-    checks = [portal_check(db_session, w, http_server.url("/portal")) for w in (a, b)]
-    for check in checks:
-        poll(db_session, registry, check, now, 3)
+    checks = portal_down(db_session, registry, now, http_server, (a, b))
     ticket = auto_ticket(db_session, checks[0])
     student = make_student(db_session, a, now.date())
     paused_at = ticket.paused_at
@@ -141,11 +147,8 @@ def test_a_linked_ticket_keeps_its_clock_stopped_while_people_work_on_it(
 
 def test_a_coordinator_closes_it_by_hand_and_it_does_not_reopen_until_recovery(
         db_session, registry, now, http_server):
-    http_server.set("/portal", "fail")
     a, b = make_ward(db_session), make_ward(db_session)
-    checks = [portal_check(db_session, w, http_server.url("/portal")) for w in (a, b)]
-    for check in checks:
-        poll(db_session, registry, check, now, 3)
+    checks = portal_down(db_session, registry, now, http_server, (a, b))
     [incident] = the_incidents(db_session)
     coordinator = make_user(db_session, Role.COORDINATOR)
     staff = make_user(db_session, Role.STAFF, a)
@@ -296,11 +299,8 @@ def actors(session, ticket):
 
 def test_a_coordinator_links_a_staff_ticket_by_hand_and_takes_it_out(
         db_session, registry, now, http_server):
-    http_server.set("/portal", "fail")
     a, b, c = make_ward(db_session), make_ward(db_session), make_ward(db_session)
-    for ward in (a, b):
-        poll(db_session, registry, portal_check(db_session, ward, http_server.url("/portal")),
-             now, 3)
+    portal_down(db_session, registry, now, http_server, (a, b))
     [incident] = the_incidents(db_session)
     staff_ticket = make_ticket(db_session, registry, c, now, category="public_portal",
                                title="Không nộp được hồ sơ trên cổng",
@@ -354,11 +354,8 @@ def test_a_coordinator_links_a_staff_ticket_by_hand_and_takes_it_out(
 
 def test_a_ticket_taken_out_is_not_linked_again_by_the_checks_nor_a_closed_one_by_hand(
         db_session, registry, now, http_server):
-    http_server.set("/portal", "fail")
     a, b = make_ward(db_session), make_ward(db_session)
-    checks = [portal_check(db_session, w, http_server.url("/portal")) for w in (a, b)]
-    for check in checks:
-        poll(db_session, registry, check, now, 3)
+    checks = portal_down(db_session, registry, now, http_server, (a, b))
     [incident] = the_incidents(db_session)
     coordinator = make_user(db_session, Role.COORDINATOR)
     health_ticket = auto_ticket(db_session, checks[0])
