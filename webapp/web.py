@@ -17,6 +17,7 @@ from flask_wtf import FlaskForm
 
 from helpdesk_core import i18n
 from helpdesk_core.errors import HelpdeskError, ValidationFailed
+from helpdesk_core.db import reset_reads_only, set_reads_only
 from helpdesk_core.services import events
 
 from .extensions import db
@@ -65,9 +66,6 @@ def writing() -> Iterator[None]:
     """End the read transaction of a :func:`reads_first` view (it wrote nothing); the
     block's transaction begins with the write lock (SQLite's BEGIN IMMEDIATE), so it
     queues for the lock instead of failing on a read snapshot another writer outdated."""
-    from helpdesk_core.db import reset_reads_only, set_reads_only
-
-    from .extensions import db
     db.session.commit()
     token = set_reads_only(False)
     try:
@@ -100,7 +98,7 @@ def flash_error(error: HelpdeskError, *forms: Any) -> None:
             if form is None:
                 continue
             for name, messages in error.field_errors.items():
-                field = getattr(form, name, None) if hasattr(form, name) else None
+                field = getattr(form, name, None)
                 if field is not None:
                     field.errors = list(field.errors or []) + [str(m) for m in messages]
     flash(error.localized(), "error")
