@@ -3,8 +3,8 @@
 Two PDUs per printer, sent at once over one UDP socket on the caller's event loop: a
 GET of the three status OIDs and a GETBULK over the three supply columns, replies
 matched by request-id; a further GETBULK only when the table did not end within the
-first. Messages are built with pysnmp's protocol API (SNMPv2c) and pyasn1's BER codec:
-no ``SnmpEngine``, no MIBs, no thread of its own. The check's own timeout bounds the
+first. Requests are built with pysnmp's protocol API (SNMPv2c) and pyasn1's BER encoder,
+replies read by :mod:`.snmp_ber`: no ``SnmpEngine``, no MIBs, no thread of its own. The check's own timeout bounds the
 whole exchange. The blocking :func:`check_snmp_printer` runs the coroutine on a loop of
 its own.
 """
@@ -17,15 +17,14 @@ import random
 import time
 from typing import Any
 
-from pyasn1.codec.ber import decoder, encoder
-from pyasn1.error import PyAsn1Error
-from pyasn1.type import namedtype, univ
+from pyasn1.codec.ber import encoder
 from pysnmp.proto import rfc1905
 from pysnmp.proto.api import v2c
 
 from helpdesk_core import CheckResult, CheckStatus, CheckTarget, translator
 
 from . import reasons as reason_text
+from . import snmp_ber
 
 _ = translator(__name__).gettext
 
@@ -33,7 +32,7 @@ DEFAULT_PORT = 161
 DEFAULT_COMMUNITY = "public"
 DEFAULT_LOW_SUPPLY = 10
 # Rows asked per GETBULK: a mono printer's few supplies and the row past them fit in one PDU;
-# a colour one takes two or three. Every row past the table still costs the decoder.
+# a colour one takes two or three. Every row past the table is read for nothing.
 BULK_REPETITIONS = 4
 # GETBULKs per printer at most: an agent whose OIDs never leave the table stops here.
 MAX_BULKS = 16
@@ -91,46 +90,6 @@ def supply_percent(level: int | None, maximum: int | None) -> int | None:
 
 # --- SNMPv2c messages ----------------------------------------------------------------
 
-_MISSING = (v2c.NoSuchObject, v2c.NoSuchInstance, v2c.EndOfMibView)
-
-
-class _Binding(univ.Sequence):
-    # The value stays BER until it is known to be wanted: a GETBULK answers rows past
-    # the supply table too, and decoding every value through SNMP's types doubled what
-    # a reply cost to read.
-    componentType = namedtype.NamedTypes(namedtype.NamedType("name", univ.ObjectIdentifier()),
-                                         namedtype.NamedType("value", univ.Any()))
-
-
-class _Bindings(univ.SequenceOf):
-    componentType = _Binding()
-
-
-class _Response(univ.Sequence):
-    tagSet = v2c.ResponsePDU.tagSet
-    componentType = namedtype.NamedTypes(
-        namedtype.NamedType("request-id", univ.Integer()),
-        namedtype.NamedType("error-status", univ.Integer()),
-        namedtype.NamedType("error-index", univ.Integer()),
-        namedtype.NamedType("variable-bindings", _Bindings()))
-
-
-class _ResponseMessage(univ.Sequence):
-    """An SNMPv2c Response-PDU message (RFC 3416), its values left undecoded."""
-    componentType = namedtype.NamedTypes(namedtype.NamedType("version", univ.Integer()),
-                                         namedtype.NamedType("community", univ.OctetString()),
-                                         namedtype.NamedType("data", _Response()))
-
-
-_RESPONSE = _ResponseMessage()  # the decoder's template: cloned, never filled
-# A binding's value types (Integer, OctetString, ..., noSuchObject, endOfMibView) by the
-# BER identifier octet: decoding through SNMP's value CHOICE cost three times as much.
-_VALUE_TYPES = {kind.tagSet[-1].tagClass | kind.tagSet[-1].tagFormat | kind.tagSet[-1].tagId:
-                kind() for kind in (v2c.Integer, v2c.OctetString, v2c.ObjectIdentifier,
-                                    v2c.IpAddress, v2c.Counter32, v2c.Gauge32, v2c.TimeTicks,
-                                    v2c.Opaque, v2c.Counter64, v2c.Null, *_MISSING)}
-
-
 def _oid(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in text.split("."))
 
@@ -167,26 +126,11 @@ def _request(community: str, bulk: bool, oids: tuple, request_id: int) -> bytes:
     return encoded[:at] + request_id.to_bytes(4, "big") + encoded[at + 4:]
 
 
-def _bindings(reply: Any) -> list[tuple[tuple[int, ...], Any]]:
-    """The reply's variable bindings as (OID tuple, BER value); ``SnmpFailed`` on an error."""
-    error = int(reply["error-status"])
-    if error:
-        raise SnmpFailed(rfc1905.errorStatus.clone(error).prettyPrint())
-    return [(tuple(binding["name"]), binding["value"])
-            for binding in reply["variable-bindings"]]
-
-
-def _value(ber: Any) -> Any:
-    """A binding's value as SNMP's type (``Integer``, ``OctetString``, ``NoSuchObject``...);
-    None when it is none of them."""
-    octets = ber.asOctets()
-    value_type = _VALUE_TYPES.get(octets[0]) if octets else None
-    if value_type is None:
-        return None
-    try:
-        return decoder.decode(octets, asn1Spec=value_type)[0]
-    except PyAsn1Error:
-        return None
+def _bindings(reply: snmp_ber.Response) -> list[tuple[tuple[int, ...], Any]]:
+    """The reply's variable bindings as (OID, value); ``SnmpFailed`` on an error."""
+    if reply.error_status:
+        raise SnmpFailed(rfc1905.errorStatus.clone(reply.error_status).prettyPrint())
+    return reply.bindings
 
 
 class _Exchange(asyncio.DatagramProtocol):
@@ -224,14 +168,12 @@ class _Exchange(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
         try:
-            message, _rest = decoder.decode(data, asn1Spec=_RESPONSE)
-            pdu = message["data"]
-            request_id = int(pdu["request-id"])
-        except (PyAsn1Error, ValueError, TypeError):
+            reply = snmp_ber.read_response(data)
+        except snmp_ber.Malformed:
             return  # not an SNMP response: a reply to nothing we asked
-        future = self.waiting.pop(request_id, None)  # a stale or foreign id finds none
+        future = self.waiting.pop(reply.request_id, None)  # a stale or foreign id finds none
         if future is not None and not future.done():
-            future.set_result(pdu)
+            future.set_result(reply)
 
     def error_received(self, exc: Exception) -> None:
         # The system says the port is closed (ICMP): nobody will answer.
@@ -251,13 +193,12 @@ async def _supply_table(exchange: _Exchange, device: int, first: asyncio.Future)
     while True:
         asked = [column for column in columns if last[column] is not None]
         bindings = _bindings(reply)
-        for position, (oid, ber) in enumerate(bindings):
+        for position, (oid, value) in enumerate(bindings):
             column = asked[position % len(asked)]
             if last[column] is None:
                 continue
             inside = len(oid) > len(column) and oid[:len(column)] == column
-            value = _value(ber) if inside and oid > last[column] else None
-            if value is None or isinstance(value, _MISSING):
+            if not inside or oid <= last[column] or value is None or value is snmp_ber.MISSING:
                 last[column] = None  # past the column's end (or an agent going backwards)
                 continue
             cells[column][".".join(map(str, oid[len(column):]))] = value
@@ -270,17 +211,13 @@ async def _supply_table(exchange: _Exchange, device: int, first: asyncio.Future)
 
 
 def _text(value: Any) -> str:
-    try:
-        return bytes(value.asOctets()).decode("utf-8", "replace").strip("\x00 ").strip()
-    except AttributeError:
-        return str(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace").strip("\x00 ").strip()
+    return str(value)
 
 
 def _number(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    return value if isinstance(value, int) else None
 
 
 async def _query(host: str, port: int, community: str, device: int) -> dict:
@@ -294,8 +231,8 @@ async def _query(host: str, port: int, community: str, device: int) -> dict:
         status = exchange.ask([_oid(f"{base}.{device}") for base in (
             HR_PRINTER_STATUS, HR_PRINTER_ERRORS, HR_DEVICE_STATUS)])
         table = exchange.ask([_oid(f"{c}.{device}") for c in SUPPLY_COLUMNS], bulk=True)
-        got = [value if not isinstance(value, _MISSING) else None
-               for value in (_value(ber) for _oid_, ber in _bindings(await status))]
+        got = [value if value is not snmp_ber.MISSING else None
+               for _oid_, value in _bindings(await status)]
         got += [None] * (3 - len(got))
         supplies = await _supply_table(exchange, device, table)
     finally:
@@ -303,7 +240,7 @@ async def _query(host: str, port: int, community: str, device: int) -> dict:
     descriptions, maxima, levels = (supplies[column] for column in SUPPLY_COLUMNS)
     return {
         "printer_status": _number(got[0]),
-        "errors": bytes(got[1].asOctets()) if got[1] is not None else b"",
+        "errors": got[1] if isinstance(got[1], bytes) else b"",
         "device_status": _number(got[2]),
         "supplies": [(index, _text(descriptions[index]), _number(maxima.get(index)),
                       _number(levels.get(index)))
