@@ -27,6 +27,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from webapp.scheduler import new_event_loop
+
 HTTP_OK = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
 HTTP_FAIL = (b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\n"
              b"Content-Length: 4\r\nConnection: close\r\n\r\nfail")
@@ -111,14 +113,20 @@ def snmp_join(head: bytes, pdu_tag: int, request_id: bytes, rest: bytes) -> byte
     return _ber_header(0x30, len(body)) + body
 
 
+SNMP_PORT_BUFFER = 4 * 1024 * 1024  # bytes; the kernel caps it at net.core.rmem_max
+
+
 class _SnmpFront(asyncio.DatagramProtocol):
-    """Answers from the cache; asks snmpsim (*upstream*) what it has not seen yet."""
+    """Answers from the cache; asks snmpsim (*upstream*) what it has not seen yet, once:
+    the same question arriving again before snmpsim answers waits for that answer (a
+    burst of 2,000 printers asking at once would overflow snmpsim's socket)."""
 
     def __init__(self, cache: dict, upstream: tuple[str, int]) -> None:
         self.cache = cache
         self.upstream = upstream
         self.transport: asyncio.DatagramTransport | None = None
-        self.pending: dict[bytes, tuple[tuple[str, int], bytes]] = {}
+        self.waiting: dict[bytes, list[tuple[tuple[str, int], bytes]]] = {}  # question -> askers
+        self.asked: dict[bytes, bytes] = {}  # request-id sent upstream -> question
         self.asker: asyncio.DatagramTransport | None = None
 
     def connection_made(self, transport) -> None:
@@ -134,8 +142,20 @@ class _SnmpFront(asyncio.DatagramProtocol):
         if answer is not None:
             self.transport.sendto(snmp_join(answer[0], answer[1], request_id, answer[2]), addr)
             return
-        self.pending[request_id] = (addr, key)
-        asyncio.get_running_loop().create_task(self._ask(data))
+        askers = self.waiting.setdefault(key, [])
+        askers.append((addr, request_id))
+        if len(askers) == 1:
+            self.asked[request_id] = key
+            asyncio.get_running_loop().create_task(self._ask(data))
+
+    def answered(self, reply: bytes) -> None:
+        head, tag, request_id, rest = snmp_split(reply)
+        key = self.asked.pop(request_id, None)
+        if key is None:
+            return
+        self.cache[key] = (head, tag, rest)
+        for addr, asker_id in self.waiting.pop(key, []):
+            self.transport.sendto(snmp_join(head, tag, asker_id, rest), addr)
 
     async def _ask(self, data: bytes) -> None:
         if self.asker is None:
@@ -143,13 +163,7 @@ class _SnmpFront(asyncio.DatagramProtocol):
 
             class Asker(asyncio.DatagramProtocol):
                 def datagram_received(self, reply: bytes, _addr) -> None:
-                    head, tag, request_id, rest = snmp_split(reply)
-                    waiting = front.pending.pop(request_id, None)
-                    if waiting is None:
-                        return
-                    addr, key = waiting
-                    front.cache[key] = (head, tag, rest)
-                    front.transport.sendto(reply, addr)
+                    front.answered(reply)
 
             self.asker, _ = await asyncio.get_running_loop().create_datagram_endpoint(
                 Asker, remote_addr=self.upstream)
@@ -176,7 +190,10 @@ class Devices:
     devices: list[Device] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self._loop = asyncio.new_event_loop()
+        # The scheduler's own kind of loop (webapp.scheduler.new_event_loop: uvloop): the
+        # devices share one core with the benchmark's bookkeeping, and asyncio's streams
+        # on asyncio's loop cost the devices more CPU than the checks cost the scheduler.
+        self._loop = new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._held: list[asyncio.StreamWriter] = []
@@ -242,6 +259,10 @@ class Devices:
             for _ in range(self.snmp_ports):
                 transport, _protocol = await self._loop.create_datagram_endpoint(
                     lambda: _SnmpFront(cache, upstream), local_addr=("127.0.0.1", 0))
+                # Hundreds of printers share a port here, each a socket of its own in
+                # life: a default buffer (about 200 datagrams) overflowed under a burst.
+                transport.get_extra_info("socket").setsockopt(
+                    socket.SOL_SOCKET, socket.SO_RCVBUF, SNMP_PORT_BUFFER)
                 snmp_ports.append(transport.get_extra_info("sockname")[1])
         black_hole = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         black_hole.bind(("127.0.0.1", 0))

@@ -145,6 +145,7 @@ class SweepResult:
     statuses: dict[str, int]
     cpu_s: float  # CPU time of the scheduler process during the sweep
     batches: int  # transactions the recorder used for the results
+    peers_cpu_s: float = 0.0  # CPU time of the devices (this process) while the child ran
 
     @property
     def ratio(self) -> float:
@@ -166,8 +167,10 @@ def run(url: str | None = None, targets: int = TARGETS, timeout: float = TIMEOUT
             [sys.executable, "-m", "bench.sweep", "--child", url, "--deadline", str(deadline)],
             stdout=subprocess.PIPE, text=True,
             env=dict(os.environ, HELPDESK_SCHEDULER="false", **(env or {})))
+        peers_cpu = time.process_time()
         with MemoryWatcher(process.pid) as memory:
             out, _ = process.communicate(timeout=deadline + 120)
+        peers_cpu = time.process_time() - peers_cpu
         if process.returncode != 0:
             raise RuntimeError(f"the sweep's scheduler process failed ({process.returncode})")
         data = json.loads(out.strip().splitlines()[-1])
@@ -177,7 +180,7 @@ def run(url: str | None = None, targets: int = TARGETS, timeout: float = TIMEOUT
         shutil.rmtree(tmp, ignore_errors=True)
     return SweepResult(targets, hung, timeout, data["wall_s"], data["recorded"],
                        memory.peak_kb / 1024, data["pool"], data["statuses"],
-                       data["cpu_s"], data["batches"])
+                       data["cpu_s"], data["batches"], peers_cpu)
 
 
 # --- a scripted outage: detection and recovery delays -------------------------------

@@ -198,3 +198,11 @@ def test_settle_gc_freezes_what_started_up_and_collects_the_young_less_often():
     before, frozen, young = json.loads(output.stdout.strip().splitlines()[-1])
     assert before == 0 and frozen > 1000
     assert young == scheduler_module.GC_YOUNG_THRESHOLD
+
+
+def test_the_checks_run_on_uvloop_which_the_package_installs():
+    loop = scheduler_module.new_event_loop()
+    try:
+        assert type(loop).__module__.startswith("uvloop")
+    finally:
+        loop.close()

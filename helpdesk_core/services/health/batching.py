@@ -8,6 +8,7 @@ the checks' advisory locks a batch per statement.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import queue
@@ -29,28 +30,67 @@ from .running import ADVISORY_LOCK_CLASS, read_targets
 log = logging.getLogger(__name__)
 
 
+class _LoopFuture:
+    """An event loop's future, settled from the batcher's thread: the outcome is kept
+    until the batch is done, then handed to the loop with the batch's others in one
+    call (a wake-up of the loop per batch, not per item)."""
+
+    __slots__ = ("future", "settled")
+
+    def __init__(self, future: asyncio.Future, settled: list) -> None:
+        self.future, self.settled = future, settled
+
+    def set_result(self, value: Any) -> None:
+        self.settled.append((self.future, value, None))
+
+    def set_exception(self, exc: BaseException) -> None:
+        self.settled.append((self.future, None, exc))
+
+
+def _settle(outcomes: list[tuple[asyncio.Future, Any, BaseException | None]]) -> None:
+    """On the loop: set each future that nobody has cancelled meanwhile."""
+    for future, value, exc in outcomes:
+        if future.done():
+            continue
+        if exc is not None:
+            future.set_exception(exc)
+        else:
+            future.set_result(value)
+
+
 class _Batcher:
     """One thread that handles whatever items have arrived (up to *max_batch*, waiting at
-    most *linger* seconds for more) in one go; each submitter gets a future."""
+    most *linger* seconds for more) in one go; each submitter gets a future
+    (:meth:`submit`), or an event loop's future to await (:meth:`submit_async`)."""
 
     name = "batcher"
 
     def __init__(self, max_batch: int = 100, linger: float = 0.01) -> None:
         self._max_batch = max_batch
         self._linger = linger
-        self._queue: queue.SimpleQueue[tuple[Any, Future] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[Any, Any] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._settled: list[tuple[asyncio.Future, Any, BaseException | None]] = []
         self.batches = 0  # how many batches it handled (tests, benchmarks)
 
     def submit(self, item: Any) -> Future:
         future: Future = Future()
+        self._put(item, future)
+        return future
+
+    def submit_async(self, item: Any) -> asyncio.Future:
+        """:meth:`submit` for a coroutine on a running event loop: await the result."""
+        future = asyncio.get_running_loop().create_future()
+        self._put(item, _LoopFuture(future, self._settled))
+        return future
+
+    def _put(self, item: Any, future: Any) -> None:
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
                 self._thread.start()
         self._queue.put((item, future))
-        return future
 
     def close(self, timeout: float = 10.0) -> None:
         """Handle what is queued, then stop the thread."""
@@ -77,11 +117,24 @@ class _Batcher:
                     stop = True
                     break
                 batch.append(item)
-            self._handle(batch)
+            try:
+                self._handle(batch)
+            finally:
+                self._hand_over()
             if stop:
                 return
 
-    def _handle(self, batch: list[tuple[Any, Future]]) -> None:
+    def _hand_over(self) -> None:
+        """Give the loops their futures' outcomes of this batch, one call per loop."""
+        settled, self._settled[:] = list(self._settled), []
+        by_loop: dict[asyncio.AbstractEventLoop, list] = {}
+        for outcome in settled:
+            by_loop.setdefault(outcome[0].get_loop(), []).append(outcome)
+        for loop, outcomes in by_loop.items():
+            with contextlib.suppress(RuntimeError):  # a loop closed meanwhile awaits nothing
+                loop.call_soon_threadsafe(_settle, outcomes)
+
+    def _handle(self, batch: list[tuple[Any, Any]]) -> None:
         raise NotImplementedError
 
 
@@ -195,12 +248,13 @@ class RunLocks(_Batcher):
                 self._engine = session.get_bind()
         return self._engine.dialect.name == "postgresql"
 
-    def acquire(self, check_id: int) -> Future:
-        """Try to take the check's lock; the future gives False if another process has it."""
-        return self.submit(("lock", check_id))
+    def acquire(self, check_id: int) -> asyncio.Future:
+        """Try to take the check's lock (on a running loop): await True, or False if
+        another process has it."""
+        return self.submit_async(("lock", check_id))
 
-    def release(self, check_id: int) -> Future:
-        return self.submit(("unlock", check_id))
+    def release(self, check_id: int) -> asyncio.Future:
+        return self.submit_async(("unlock", check_id))
 
     def _handle(self, batch: list[tuple[tuple[str, int], Future]]) -> None:
         wanted = list(dict.fromkeys(check_id for (op, check_id), _ in batch if op == "lock"))

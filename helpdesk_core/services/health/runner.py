@@ -54,21 +54,21 @@ class CheckRunner:
             slots = self._slots[loop] = asyncio.Semaphore(self._max_concurrent)
         async with slots:
             locking = self._locks.enabled
-            if locking and not await asyncio.wrap_future(self._locks.acquire(check_id)):
+            if locking and not await self._locks.acquire(check_id):
                 log.info("check %s is being run by another process right now; skipped",
                          check_id)
                 return None
             try:
-                row = await asyncio.wrap_future(self._reader.submit(check_id))
+                row = await self._reader.submit_async(check_id)
                 if row is None or (not force and ran_recently(row, _utcnow())):
                     return None
                 result, latency = await self._registry.run_check_async(
                     row.check_type, target_of(row), self._blocking)
                 pending = PendingResult(check_id, result, latency, _utcnow())
-                return await asyncio.wrap_future(self._recorder.submit(pending))
+                return await self._recorder.submit_async(pending)
             finally:
                 if locking:
-                    await asyncio.wrap_future(self._locks.release(check_id))
+                    await self._locks.release(check_id)
 
     def close(self) -> None:
         self._reader.close()
