@@ -238,8 +238,9 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 swept = sweep.run()  # a fresh SQLite file
             lines.append(sweep_row(engine, swept))
-            lines.append(f"|   note: scheduler CPU {swept.cpu_s:.2f} s per sweep (the devices {swept.peers_cpu_s:.2f} s); results "
-                         f"recorded in {swept.batches} transactions; statuses {swept.statuses}")
+            lines.append(f"|   note: scheduler CPU {swept.cpu_s:.2f} s per sweep (the devices "
+                         f"{swept.peers_cpu_s:.2f} s); results recorded in {swept.batches} "
+                         f"transactions; statuses {swept.statuses}")
         if sweep_engines:
             print("bench: scripting an outage under a running scheduler ...", flush=True)
             lines.append(f"|   {sweep.outage()}")
