@@ -158,8 +158,11 @@ def run_later(path: str) -> Callable[[CheckTarget], Awaitable[CheckResult]]:
     scheduler and ``helpdesk check`` import them, when a check of the type first runs.
     """
     module_name, _, name = path.partition(":")
+    loaded: list[Callable[[CheckTarget], Awaitable[CheckResult]]] = []
 
     async def run(target: CheckTarget) -> CheckResult:
-        return await getattr(importlib.import_module(module_name), name)(target)
+        if not loaded:  # looked up once: a sweep runs thousands of checks
+            loaded.append(getattr(importlib.import_module(module_name), name))
+        return await loaded[0](target)
     run.__qualname__ = run.__name__ = f"run_later({path})"
     return run
