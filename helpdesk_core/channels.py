@@ -17,7 +17,7 @@ recognised there.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from wtforms import Form
 
@@ -99,6 +99,10 @@ class Channel:
     :param settings_form: WTForms form of the channel's settings (server, credentials),
         edited in /admin/; fields whose name ends in ``password``, ``secret``, ``token`` or
         ``key`` are stored encrypted with the application's secret and never shown back.
+    :param addresses_many: ``addresses_many(session, users) -> {user id: [address]}``:
+        :attr:`addresses` of several users in one read (a user left out has none). Optional
+        (plugin API 1.4); the outbox prefers it, so that a ticket notifying five people
+        costs the channel one query, not five.
     :param forget: ``forget(session, address)``: drop an address that
         :class:`AddressGone` reported (an expired push subscription).
     :param timeout: seconds one ``send`` may take; the outbox gives up and retries later.
@@ -111,6 +115,7 @@ class Channel:
     settings_form: type[Form] | None = None
     forget: Callable[[Any, str], None] | None = None
     timeout: float = 10.0
+    addresses_many: Callable[[Any, Sequence[Any]], Mapping[int, list[str]]] | None = None
 
 
 def valid_channel(channel: Any) -> bool:

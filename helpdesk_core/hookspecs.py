@@ -31,7 +31,8 @@ PROJECT_NAME = "helpdesk"
 # 1.2: pages (helpdesk_register_pages), settings (helpdesk_register_settings) and storage
 # (helpdesk_register_storage).
 # 1.3: notification channels (helpdesk_register_channels).
-PLUGIN_API_VERSION = "1.3"
+# 1.4: Channel.addresses_many (several users' addresses in one read).
+PLUGIN_API_VERSION = "1.4"
 
 # Hooks renamed in this minor version: old name -> (new name, version that renamed it).
 # An implementation under the old name is routed to the new spec with a

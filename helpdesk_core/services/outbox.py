@@ -160,11 +160,21 @@ def enqueue(session: Session, *, channel: str, address: str, kind: str,
     return row
 
 
-def _addresses(session: Session, registry: PluginRegistry, channel_key: str,
-               user: User) -> list[str]:
-    return readahead.remembered(
-        session, ("addresses", channel_key, user.id),
-        lambda: list(registry.channels[channel_key].addresses(session, user) or []))
+def _addresses_of(session: Session, registry: PluginRegistry, channel_key: str,
+                  users: Iterable[User]) -> dict[int, list[str]]:
+    """Where each of *users* is reached on the channel: one read for them all when the
+    channel has ``addresses_many``, else a read per user (remembered inside
+    :func:`.readahead.kept` either way)."""
+    channel = registry.channels[channel_key]
+    by_id = {user.id: user for user in users}
+
+    def read(ids: set[int]) -> dict[int, list[str]]:
+        if channel.addresses_many is not None:
+            found = channel.addresses_many(session, [by_id[i] for i in sorted(ids)]) or {}
+            return {i: list(found.get(i) or []) for i in ids}
+        return {i: list(channel.addresses(session, by_id[i]) or []) for i in ids}
+
+    return readahead.remembered_each(session, f"addresses:{channel_key}", by_id, read)
 
 
 def read_ahead_filing(session: Session, registry: PluginRegistry | None, ward_id: int,
@@ -181,9 +191,8 @@ def read_ahead_filing(session: Session, registry: PluginRegistry | None, ward_id
     webhooks.matching(session, "", ward_id)
     users = active_users(session, students)
     preferences(session, students)
-    for user in users.values():
-        for channel_key in user_channels(registry):
-            _addresses(session, registry, channel_key, user)
+    for channel_key in user_channels(registry):
+        _addresses_of(session, registry, channel_key, users.values())
 
 
 def _to_users(session: Session, registry: PluginRegistry, people: list[tuple[User, str, bool]],
@@ -196,16 +205,21 @@ def _to_users(session: Session, registry: PluginRegistry, people: list[tuple[Use
     prefs = preferences(session, [user.id for user, _, _ in people])
     taken = set(session.scalars(select(Notification.key).where(
         Notification.key.like(f"{key}-u%")))) if key else set()
+    channels = user_channels(registry)
+    decisions = {(user.id, kind, channel_key): rules.decide(
+        kind=kind, priority=priority, enabled=prefs.get((user.id, channel_key, kind)),
+        working_time=working_time, digestible=digestible)
+        for user, kind, _ in people for channel_key in channels}
+    reached = {channel_key: _addresses_of(session, registry, channel_key, [
+        user for user, kind, _ in people
+        if decisions[(user.id, kind, channel_key)] != rules.SKIP]) for channel_key in channels}
     rows: list[Notification] = []
     for user, kind, urgent in people:
-        for channel_key in user_channels(registry):
-            decision = rules.decide(kind=kind, priority=priority,
-                                    enabled=prefs.get((user.id, channel_key, kind)),
-                                    working_time=working_time, digestible=digestible)
+        for channel_key in channels:
+            decision = decisions[(user.id, kind, channel_key)]
             if decision == rules.SKIP:
                 continue
-            addresses = _addresses(session, registry, channel_key, user)
-            for index, address in enumerate(addresses):
+            for index, address in enumerate(reached[channel_key][user.id]):
                 if key and f"{key}-u{user.id}-{channel_key}-{index}" in taken:
                     continue
                 rows.append(enqueue(

@@ -16,7 +16,7 @@ import ipaddress
 import json
 import urllib.parse
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -214,6 +214,17 @@ def address_of(row: PushSubscription) -> str:
 def addresses(session: Session, user: Any) -> list[str]:
     """Where *user* is reached by Web Push: one address per subscribed browser."""
     return [address_of(row) for row in subscriptions_of(session, user)]
+
+
+def addresses_many(session: Session, users: Sequence[Any]) -> dict[int, list[str]]:
+    """:func:`addresses` of several users, in one query."""
+    found: dict[int, list[str]] = {}
+    rows = session.scalars(select(PushSubscription).where(
+        PushSubscription.user_id.in_([user.id for user in users]))
+        .order_by(PushSubscription.id)) if users else []
+    for row in rows:
+        found.setdefault(row.user_id, []).append(address_of(row))
+    return found
 
 
 def endpoint_of(address: str) -> str:

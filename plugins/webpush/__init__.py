@@ -5,7 +5,7 @@ from helpdesk_core import Channel, hookimpl, translator
 
 from . import channel
 
-HELPDESK_API = ">=1.3,<2"  # the plugin API versions this plugin works with
+HELPDESK_API = ">=1.4,<2"  # the plugin API versions this plugin works with
 
 _l = translator(__name__).lazy_gettext
 
@@ -14,5 +14,6 @@ _l = translator(__name__).lazy_gettext
 def helpdesk_register_channels():
     return [Channel(channel.KEY, _l("Notifications on this phone (Web Push)"),
                     send=channel.send, addresses=channel.addresses,
+                    addresses_many=channel.addresses_many,
                     settings_form=channel.WebPushSettingsForm, forget=channel.forget,
                     timeout=channel.TIMEOUT + 5)]

@@ -14,7 +14,7 @@ import json
 import re
 import time
 import urllib.parse
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from sqlalchemy.exc import SQLAlchemyError
 from wtforms import Form, IntegerField, StringField
@@ -158,6 +158,11 @@ def _raise_for(response: Any) -> None:
 def addresses(session: Any, user: Any) -> list[str]:
     """The user's subscribed browsers, one JSON subscription each."""
     return web_push.addresses(session, user)
+
+
+def addresses_many(session: Any, users: Sequence[Any]) -> Mapping[int, list[str]]:
+    """:func:`addresses` of several users, in one query."""
+    return web_push.addresses_many(session, users)
 
 
 def forget(session: Any, address: str) -> None:

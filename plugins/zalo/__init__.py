@@ -6,7 +6,7 @@ from helpdesk_core import Channel, Page, hookimpl, translator
 
 from . import channel, client, pages, tables
 
-HELPDESK_API = ">=1.3,<2"  # the plugin API versions this plugin works with
+HELPDESK_API = ">=1.4,<2"  # the plugin API versions this plugin works with
 
 _l = translator(__name__).lazy_gettext
 
@@ -14,7 +14,8 @@ _l = translator(__name__).lazy_gettext
 @hookimpl
 def helpdesk_register_channels():
     return [Channel(channel.KEY, _l("Zalo (the ward's Official Account)"), send=channel.send,
-                    addresses=channel.addresses, settings_form=channel.ZaloSettingsForm,
+                    addresses=channel.addresses,
+                    addresses_many=channel.addresses_many, settings_form=channel.ZaloSettingsForm,
                     forget=channel.forget, timeout=3 * client.TIMEOUT + 5)]
 
 
