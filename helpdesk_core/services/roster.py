@@ -122,17 +122,30 @@ def calendars_on(session: Session, wards: Iterable[Ward], day: dt.date,
         or_(CalendarDay.ward_id.in_([w.id for w in wards]), CalendarDay.ward_id.is_(None)))).all()
     city = next((r.is_working for r in rows if r.ward_id is None), None)
     own = {r.ward_id: r.is_working for r in rows if r.ward_id is not None}
+    tz = _tz(tz_name)
+    # Most wards keep the same hours: wards alike share one calendar (built once, and
+    # on_duty_ids asks each distinct calendar once).
+    shared: dict[tuple, WorkingCalendar] = {}
     result = {}
     for ward in wards:
         declared = own.get(ward.id, city)  # the ward's own declaration wins
-        weekday = ((parse_hhmm(ward.morning_start), parse_hhmm(ward.morning_end)),
-                   (parse_hhmm(ward.afternoon_start), parse_hhmm(ward.afternoon_end)))
-        result[ward.id] = WorkingCalendar(
-            weekday_periods=weekday, saturday_periods=weekday[:1] if ward.saturday_morning else (),
-            days_off=frozenset({day}) if declared is False else frozenset(),
-            working_days=frozenset({day}) if declared is True else frozenset(),
-            tz=_tz(tz_name))
+        key = (ward.morning_start, ward.morning_end, ward.afternoon_start, ward.afternoon_end,
+               bool(ward.saturday_morning), declared)
+        calendar = shared.get(key)
+        if calendar is None:
+            calendar = shared[key] = _calendar_of(ward, day, declared, tz)
+        result[ward.id] = calendar
     return result
+
+
+def _calendar_of(ward: Ward, day: dt.date, declared: bool | None,
+                 tz: ZoneInfo) -> WorkingCalendar:
+    weekday = ((parse_hhmm(ward.morning_start), parse_hhmm(ward.morning_end)),
+               (parse_hhmm(ward.afternoon_start), parse_hhmm(ward.afternoon_end)))
+    return WorkingCalendar(
+        weekday_periods=weekday, saturday_periods=weekday[:1] if ward.saturday_morning else (),
+        days_off=frozenset({day}) if declared is False else frozenset(),
+        working_days=frozenset({day}) if declared is True else frozenset(), tz=tz)
 
 
 def on_duty_ids(session: Session, wards: Iterable[Ward], at: dt.datetime,
@@ -141,8 +154,11 @@ def on_duty_ids(session: Session, wards: Iterable[Ward], at: dt.datetime,
     wards = list(wards)
     day = at.astimezone(_tz(tz_name)).date()
     slots: dict[int, str] = {}
+    asked: dict[int, tuple[dt.date, str] | None] = {}  # by calendar (wards share them)
     for ward_id, calendar in calendars_on(session, wards, day, tz_name).items():
-        slot = part_at(calendar, at)
+        if id(calendar) not in asked:
+            asked[id(calendar)] = part_at(calendar, at)
+        slot = asked[id(calendar)]
         if slot is not None:
             slots[ward_id] = slot[1]
     result: dict[int, set[int]] = {ward.id: set() for ward in wards}
@@ -440,11 +456,17 @@ def waiting_list(session: Session, now: dt.datetime, tz_name: str | None = None,
     if not wards:
         return WaitingList([], 0)
     staffed = on_duty_ids(session, wards, now, tz_name)
-    empty = [w.id for w in wards if not staffed.get(w.id)]
-    if not empty:
+    busy = [w.id for w in wards if staffed.get(w.id)]
+    if len(busy) == len(wards):
         return WaitingList([], 0)
-    unstaffed = (Ticket.status == Status.NEW, Ticket.assignee_id.is_(None),
-                 Ticket.ward_id.in_(empty))
+    unstaffed = [Ticket.status == Status.NEW, Ticket.assignee_id.is_(None)]
+    if ward_ids is None and len(busy) * 2 < len(wards):
+        # *wards* are all the wards with such tickets: leaving the few staffed ones out
+        # says the same with fewer ids (at night and on days off, none at all).
+        if busy:
+            unstaffed.append(Ticket.ward_id.not_in(busy))
+    else:
+        unstaffed.append(Ticket.ward_id.in_([w.id for w in wards if not staffed.get(w.id)]))
     # The first rows and the total apart: count(*) OVER () beside a LIMIT makes PostgreSQL
     # read every waiting ticket in date order (2.7 s at 1,000,000 tickets); the count
     # reads ix_ticket_waiting only.
