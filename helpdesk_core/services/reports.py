@@ -8,12 +8,13 @@ tickets, so the city-wide dashboard stays fast with 94 wards.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import statistics
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Any, Iterator
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from ..calendar import DEFAULT_TIMEZONE
@@ -91,8 +92,11 @@ class WardLoad:
     breached: int
 
 
-def breached_clause(now: dt.datetime):
-    """SQL: an open ticket that missed (or is past) its response or resolution target."""
+def breached_clause(now: Any):
+    """SQL: an open ticket that missed (or is past) its response or resolution target.
+
+    *now*: a moment, or a bound parameter standing for one.
+    """
     return or_(Ticket.response_breached.is_(True), Ticket.resolution_breached.is_(True),
                and_(Ticket.paused_at.is_(None), Ticket.resolution_due_at < now),
                and_(Ticket.responded_at.is_(None), Ticket.paused_at.is_(None),
@@ -105,8 +109,20 @@ def ward_load(session: Session, now: dt.datetime,
 
     A breached ticket is not also counted as at risk.
     """
+    params: dict[str, object] = {"now": now}
+    if ward_ids is not None:
+        params["ward_ids"] = list(ward_ids) or [-1]
+    rows = [WardLoad(*row[:3], int(row[3]), int(row[4]), int(row[5]))
+            for row in session.execute(_ward_load_query(ward_ids is not None), params)]
+    return sorted(rows, key=lambda r: (fold(r.name), r.code))
+
+
+@functools.lru_cache(maxsize=2)
+def _ward_load_query(some_wards: bool):
+    """Built once (the dashboard asks on every look; building it cost more than running
+    it on SQLite): the moment and the wards are bound parameters."""
     is_open = Ticket.status.in_(Status.OPEN)
-    breached = breached_clause(now)
+    breached = breached_clause(bindparam("now"))
     # count(ward_id), not count(id): every column read is in ix_ticket_open_load, so
     # PostgreSQL answers from the index alone (an index-only scan).
     query = (select(Ward.id, Ward.code, Ward.name,
@@ -118,11 +134,9 @@ def ward_load(session: Session, now: dt.datetime,
              .outerjoin(Ticket, and_(Ticket.ward_id == Ward.id, is_open))
              .where(Ward.active.is_(True))
              .group_by(Ward.id, Ward.code, Ward.name))
-    if ward_ids is not None:
-        query = query.where(Ward.id.in_(ward_ids or [-1]))
-    rows = [WardLoad(*row[:3], int(row[3]), int(row[4]), int(row[5]))
-            for row in session.execute(query)]
-    return sorted(rows, key=lambda r: (fold(r.name), r.code))
+    if some_wards:
+        query = query.where(Ward.id.in_(bindparam("ward_ids", expanding=True)))
+    return query
 
 
 # --- SLA compliance ------------------------------------------------------------------
