@@ -112,28 +112,46 @@ def ward_load(session: Session, now: dt.datetime,
     params: dict[str, object] = {"now": now}
     if ward_ids is not None:
         params["ward_ids"] = list(ward_ids) or [-1]
+    query = _ward_load_query(ward_ids is not None,
+                             session.get_bind().dialect.name == "postgresql")
     rows = [WardLoad(*row[:3], int(row[3]), int(row[4]), int(row[5]))
-            for row in session.execute(_ward_load_query(ward_ids is not None), params)]
+            for row in session.execute(query, params)]
     return sorted(rows, key=lambda r: (fold(r.name), r.code))
 
 
-@functools.lru_cache(maxsize=2)
-def _ward_load_query(some_wards: bool):
+@functools.lru_cache(maxsize=4)
+def _ward_load_query(some_wards: bool, grouped_first: bool):
     """Built once (the dashboard asks on every look; building it cost more than running
-    it on SQLite): the moment and the wards are bound parameters."""
+    it on SQLite): the moment and the wards are bound parameters.
+
+    *grouped_first*: count per ward in a subquery, then join the wards (PostgreSQL: no
+    hash join of every open ticket, 150 -> 100 ms at 1,000,000 tickets). SQLite does
+    better the other way round (the subquery went through another index: 0.7 -> 2 ms).
+    """
     is_open = Ticket.status.in_(Status.OPEN)
     breached = breached_clause(bindparam("now"))
-    # count(ward_id), not count(id): every column read is in ix_ticket_open_load, so
-    # PostgreSQL answers from the index alone (an index-only scan).
-    query = (select(Ward.id, Ward.code, Ward.name,
-                    func.count(Ticket.ward_id),
-                    func.coalesce(func.sum(case((and_(Ticket.at_risk.is_(True), ~breached), 1),
-                                                else_=0)), 0),
-                    func.coalesce(func.sum(case((breached, 1), else_=0)), 0))
-             .select_from(Ward)
-             .outerjoin(Ticket, and_(Ticket.ward_id == Ward.id, is_open))
-             .where(Ward.active.is_(True))
-             .group_by(Ward.id, Ward.code, Ward.name))
+    at_risk = and_(Ticket.at_risk.is_(True), ~breached)
+    if grouped_first:
+        per_ward = (select(Ticket.ward_id, func.count().label("open"),
+                           func.count().filter(at_risk).label("at_risk"),
+                           func.count().filter(breached).label("breached"))
+                    .where(is_open).group_by(Ticket.ward_id).subquery())
+        query = (select(Ward.id, Ward.code, Ward.name, func.coalesce(per_ward.c.open, 0),
+                        func.coalesce(per_ward.c.at_risk, 0),
+                        func.coalesce(per_ward.c.breached, 0))
+                 .outerjoin(per_ward, per_ward.c.ward_id == Ward.id)
+                 .where(Ward.active.is_(True)))
+    else:
+        # count(ward_id), not count(id): every column read is in ix_ticket_open_load, so
+        # the database answers from the index alone.
+        query = (select(Ward.id, Ward.code, Ward.name,
+                        func.count(Ticket.ward_id),
+                        func.coalesce(func.sum(case((at_risk, 1), else_=0)), 0),
+                        func.coalesce(func.sum(case((breached, 1), else_=0)), 0))
+                 .select_from(Ward)
+                 .outerjoin(Ticket, and_(Ticket.ward_id == Ward.id, is_open))
+                 .where(Ward.active.is_(True))
+                 .group_by(Ward.id, Ward.code, Ward.name))
     if some_wards:
         query = query.where(Ward.id.in_(bindparam("ward_ids", expanding=True)))
     return query
