@@ -82,10 +82,13 @@ def _period(form: PeriodForm) -> reports.Period:
         return default
 
 
+# Built once: the dashboard asks on every look.
+_ACTIVE_WARDS = select(Ward.id, Ward.name).where(Ward.active.is_(True)).order_by(Ward.name)
+
+
 def _active_wards() -> list[Any]:
     """Ids and names (rows, not Ward objects: the choices need no more)."""
-    return db.session.execute(select(Ward.id, Ward.name).where(Ward.active.is_(True))
-                              .order_by(Ward.name)).all()
+    return db.session.execute(_ACTIVE_WARDS).all()
 
 
 def _period_args(period: reports.Period) -> dict[str, str]:
