@@ -388,6 +388,10 @@ class Ticket(Base):
         # New tickets nobody has taken, per ward, oldest first (roster.waiting_list).
         Index("ix_ticket_waiting", "ward_id", "created_at",
               sqlite_where=text(_waiting_sql), postgresql_where=text(_waiting_sql)),
+        # The same tickets oldest first across wards: the dashboard's first few waiting
+        # tickets without walking every older ticket (roster.waiting_list).
+        Index("ix_ticket_waiting_oldest", "created_at", "id",
+              sqlite_where=text(_waiting_sql), postgresql_where=text(_waiting_sql)),
         # The SLA sweep: tickets whose next warning or breach moment has come.
         Index("ix_ticket_sla_next", "sla_next_at"),
         # At most one open health-check ticket per device, enforced by the database.

@@ -10,10 +10,11 @@ coordinators' figures.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from .. import i18n
@@ -101,16 +102,29 @@ def counter_help_totals(session: Session, *, student_ids: Iterable[int] | None =
         ``services.reports.Period``.
     One grouped query. Sum the rows for coarser figures (:func:`sum_by`).
     """
+    params = {"start": period.start_utc, "end": period.end_utc}
+    if student_ids is not None:
+        params["student_ids"] = list(student_ids)
+    if ward_ids is not None:
+        params["ward_ids"] = list(ward_ids)
+    query = _totals_query(student_ids is not None, ward_ids is not None)
+    return [HelpTotal(s, w, k, int(n), int(p))
+            for s, w, k, n, p in session.execute(query, params)]
+
+
+@functools.lru_cache(maxsize=4)
+def _totals_query(some_students: bool, some_wards: bool):
+    """Built once per shape (the dashboard asks on every look): bound parameters."""
     query = (select(CounterHelp.student_id, CounterHelp.ward_id, CounterHelp.kind,
                     func.count(CounterHelp.id), func.coalesce(func.sum(CounterHelp.people), 0))
-             .where(CounterHelp.at >= period.start_utc, CounterHelp.at < period.end_utc)
+             .where(CounterHelp.at >= bindparam("start"), CounterHelp.at < bindparam("end"))
              .group_by(CounterHelp.student_id, CounterHelp.ward_id, CounterHelp.kind)
              .order_by(CounterHelp.student_id, CounterHelp.ward_id, CounterHelp.kind))
-    if student_ids is not None:
-        query = query.where(CounterHelp.student_id.in_(list(student_ids)))
-    if ward_ids is not None:
-        query = query.where(CounterHelp.ward_id.in_(list(ward_ids)))
-    return [HelpTotal(s, w, k, int(n), int(p)) for s, w, k, n, p in session.execute(query)]
+    if some_students:
+        query = query.where(CounterHelp.student_id.in_(bindparam("student_ids", expanding=True)))
+    if some_wards:
+        query = query.where(CounterHelp.ward_id.in_(bindparam("ward_ids", expanding=True)))
+    return query
 
 
 def sum_by(totals: Iterable[HelpTotal], key: str) -> dict[object, tuple[int, int]]:

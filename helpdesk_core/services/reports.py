@@ -8,12 +8,13 @@ tickets, so the city-wide dashboard stays fast with 94 wards.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import statistics
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Any, Iterator
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from ..calendar import DEFAULT_TIMEZONE
@@ -91,8 +92,11 @@ class WardLoad:
     breached: int
 
 
-def breached_clause(now: dt.datetime):
-    """SQL: an open ticket that missed (or is past) its response or resolution target."""
+def breached_clause(now: Any):
+    """SQL: an open ticket that missed (or is past) its response or resolution target.
+
+    *now*: a moment, or a bound parameter standing for one.
+    """
     return or_(Ticket.response_breached.is_(True), Ticket.resolution_breached.is_(True),
                and_(Ticket.paused_at.is_(None), Ticket.resolution_due_at < now),
                and_(Ticket.responded_at.is_(None), Ticket.paused_at.is_(None),
@@ -105,24 +109,52 @@ def ward_load(session: Session, now: dt.datetime,
 
     A breached ticket is not also counted as at risk.
     """
-    is_open = Ticket.status.in_(Status.OPEN)
-    breached = breached_clause(now)
-    # count(ward_id), not count(id): every column read is in ix_ticket_open_load, so
-    # PostgreSQL answers from the index alone (an index-only scan).
-    query = (select(Ward.id, Ward.code, Ward.name,
-                    func.count(Ticket.ward_id),
-                    func.coalesce(func.sum(case((and_(Ticket.at_risk.is_(True), ~breached), 1),
-                                                else_=0)), 0),
-                    func.coalesce(func.sum(case((breached, 1), else_=0)), 0))
-             .select_from(Ward)
-             .outerjoin(Ticket, and_(Ticket.ward_id == Ward.id, is_open))
-             .where(Ward.active.is_(True))
-             .group_by(Ward.id, Ward.code, Ward.name))
+    params: dict[str, object] = {"now": now}
     if ward_ids is not None:
-        query = query.where(Ward.id.in_(ward_ids or [-1]))
+        params["ward_ids"] = list(ward_ids) or [-1]
+    query = _ward_load_query(ward_ids is not None,
+                             session.get_bind().dialect.name == "postgresql")
     rows = [WardLoad(*row[:3], int(row[3]), int(row[4]), int(row[5]))
-            for row in session.execute(query)]
+            for row in session.execute(query, params)]
     return sorted(rows, key=lambda r: (fold(r.name), r.code))
+
+
+@functools.lru_cache(maxsize=4)
+def _ward_load_query(some_wards: bool, grouped_first: bool):
+    """Built once (the dashboard asks on every look; building it cost more than running
+    it on SQLite): the moment and the wards are bound parameters.
+
+    *grouped_first*: count per ward in a subquery, then join the wards (PostgreSQL: no
+    hash join of every open ticket, 150 -> 100 ms at 1,000,000 tickets). SQLite does
+    better the other way round (the subquery went through another index: 0.7 -> 2 ms).
+    """
+    is_open = Ticket.status.in_(Status.OPEN)
+    breached = breached_clause(bindparam("now"))
+    at_risk = and_(Ticket.at_risk.is_(True), ~breached)
+    if grouped_first:
+        per_ward = (select(Ticket.ward_id, func.count().label("open"),
+                           func.count().filter(at_risk).label("at_risk"),
+                           func.count().filter(breached).label("breached"))
+                    .where(is_open).group_by(Ticket.ward_id).subquery())
+        query = (select(Ward.id, Ward.code, Ward.name, func.coalesce(per_ward.c.open, 0),
+                        func.coalesce(per_ward.c.at_risk, 0),
+                        func.coalesce(per_ward.c.breached, 0))
+                 .outerjoin(per_ward, per_ward.c.ward_id == Ward.id)
+                 .where(Ward.active.is_(True)))
+    else:
+        # count(ward_id), not count(id): every column read is in ix_ticket_open_load, so
+        # the database answers from the index alone.
+        query = (select(Ward.id, Ward.code, Ward.name,
+                        func.count(Ticket.ward_id),
+                        func.coalesce(func.sum(case((at_risk, 1), else_=0)), 0),
+                        func.coalesce(func.sum(case((breached, 1), else_=0)), 0))
+                 .select_from(Ward)
+                 .outerjoin(Ticket, and_(Ticket.ward_id == Ward.id, is_open))
+                 .where(Ward.active.is_(True))
+                 .group_by(Ward.id, Ward.code, Ward.name))
+    if some_wards:
+        query = query.where(Ward.id.in_(bindparam("ward_ids", expanding=True)))
+    return query
 
 
 # --- SLA compliance ------------------------------------------------------------------
@@ -322,13 +354,16 @@ RED_STATUSES = ("failure", "error")
 AMBER_STATUSES = ("warning",)
 
 
+# Built once: the dashboard asks on every look (it has no parameter).
+_HEALTH_COUNTS = (select(AssetCheck.last_status, func.count(AssetCheck.id))
+                  .join(Asset, Asset.id == AssetCheck.asset_id)
+                  .where(AssetCheck.enabled.is_(True), Asset.active.is_(True))
+                  .group_by(AssetCheck.last_status))
+
+
 def health_counts(session: Session) -> dict[str, int]:
     """Enabled checks of active assets by latest status: ``{"red": n, "amber": n, ...}``."""
-    rows = session.execute(
-        select(AssetCheck.last_status, func.count(AssetCheck.id))
-        .join(Asset, Asset.id == AssetCheck.asset_id)
-        .where(AssetCheck.enabled.is_(True), Asset.active.is_(True))
-        .group_by(AssetCheck.last_status))
+    rows = session.execute(_HEALTH_COUNTS)
     counts = {"red": 0, "amber": 0, "ok": 0, "unknown": 0}
     for status, count in rows:
         key = ("red" if status in RED_STATUSES else "amber" if status in AMBER_STATUSES

@@ -236,3 +236,22 @@ def test_counter_help_is_logged_masked_and_totalled(db_session, registry, now):
                                     now.date() - dt.timedelta(days=1), now.date())
     assert counter_help.counter_help_totals(db_session, ward_ids=[ward.id],
                                             period=yesterday) == []
+
+
+def test_the_waiting_list_leaves_out_wards_with_someone_on_duty(db_session, registry, now):
+    """Many wards waiting, one staffed (its ticket not taken automatically): the list says
+    the same whether it names the unstaffed wards or leaves the staffed one out."""
+    coordinator = quick_user(db_session, Role.COORDINATOR)
+    staffed = make_ward(db_session, auto_assign=False)
+    _, placement = placed(db_session, staffed, now.date())
+    roster.set_shift(db_session, coordinator, placement, now.weekday(), MORNING)
+    alone = [make_ward(db_session, auto_assign=False) for _ in range(3)]
+    seen = make_ticket(db_session, registry, staffed, now - dt.timedelta(minutes=40))
+    waiting = [make_ticket(db_session, registry, ward, now - dt.timedelta(minutes=m))
+               for ward, m in zip(alone, (30, 10, 20))]
+    assert seen.assignee_id is None
+    listed = roster.waiting_list(db_session, now)
+    assert [w.id for w in listed.tickets] == [waiting[0].id, waiting[2].id, waiting[1].id]
+    assert listed.total == 3
+    some = roster.waiting_list(db_session, now, ward_ids=[staffed.id, alone[1].id])
+    assert [w.id for w in some.tickets] == [waiting[1].id] and some.total == 1

@@ -62,3 +62,13 @@ def test_templates_translate_in_the_locale_the_request_set(app, locale, texts):
 def test_a_badge_escapes_what_it_is_given(app):
     with app.test_request_context():
         assert "<b>" not in str(rendering.status_badge("<b>"))
+
+
+@pytest.mark.parametrize("locale", i18n.SUPPORTED_LOCALES)
+def test_decimal_signs_are_cldrs_and_cover_every_locale(locale):
+    """The table spares loading a locale's CLDR data; it must say what babel says."""
+    from babel.numbers import get_decimal_symbol
+
+    assert rendering.DECIMAL_SIGNS[locale] == get_decimal_symbol(locale)
+    with i18n.use_locale(locale):
+        assert rendering.format_percent(95.25) == f"95{get_decimal_symbol(locale)}2 %"

@@ -174,10 +174,10 @@ def test_dashboard_queries_do_not_grow_with_wards_or_tickets(app, world):
     for path, n in counts:
         by_path.setdefault(path, set()).add(n)
     assert all(len(values) == 1 for values in by_path.values()), counts
-    # 7 for the figures; 7 for the duty section (the wards with new unassigned tickets,
-    # their calendars for today, the roster and its changes, the oldest waiting tickets
-    # and their count, help at the counter).
-    assert max(n for _, n in counts) <= 14, counts
+    # 7 for the figures; 6 for the duty section (the wards with new unassigned tickets
+    # and their counts, their calendars for today, the roster and its changes, the oldest
+    # waiting tickets, help at the counter).
+    assert max(n for _, n in counts) <= 13, counts
 
 
 def test_period_figures_are_cached_but_the_live_load_is_not(app, world):
