@@ -68,6 +68,7 @@ DEFAULTS: dict[str, Any] = {
     "INCIDENT_SUGGEST_WARDS": 2,
     "INCIDENT_SUGGEST_WINDOW_MINUTES": 30,
     "DASHBOARD_CACHE_SECONDS": 60,   # dashboard's SLA compliance and weekly volumes (0: off)
+    "DASHBOARD_LIVE_SECONDS": 10,    # its live figures while no ticket changes (0: off)
     "AUTO_CLOSE_WORKING_DAYS": 3,    # resolved tickets close after this many working days
     "SQLALCHEMY_RECORD_QUERIES": False,
     # Health checks (webapp/scheduler.py, helpdesk_core/services/health/)

@@ -11,7 +11,7 @@ from typing import Any, Iterable, Iterator, NoReturn
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import func, select
 from wtforms import DateField, SelectChoice, SelectField
 from wtforms.validators import Optional
 from wtforms.widgets import TextInput
@@ -19,7 +19,7 @@ from wtforms.widgets import TextInput
 from helpdesk_core import i18n
 from helpdesk_core.errors import ValidationFailed
 from helpdesk_core.i18n import lazy_gettext as _l
-from helpdesk_core.models import AccessKind, Role, Status, Ward
+from helpdesk_core.models import AccessKind, Role, Status, TicketEvent, Ward
 from helpdesk_core.services import reports, workflow
 
 from . import registry, roster
@@ -96,12 +96,13 @@ def _period_args(period: reports.Period) -> dict[str, str]:
 
 
 class PeriodCache:
-    """Figures of a period kept for ``DASHBOARD_CACHE_SECONDS`` in this worker process.
+    """Rendered figures kept for a few seconds in this worker process.
 
     SLA compliance and weekly volumes read hundreds of thousands of tickets at city
-    scale and change slowly; they are kept rendered (their tables and chart, with the
-    time they were counted). The live figures (open, at risk, breached) are never cached.
-    Keys carry the locale (the figures hold translated labels). Bounded in size.
+    scale and change slowly: kept ``DASHBOARD_CACHE_SECONDS``. The live figures (open,
+    at risk, overdue, waiting) are kept ``DASHBOARD_LIVE_SECONDS`` under a key that
+    changes with any ticket (:func:`_live_figures`). Each fragment says when it was
+    counted. Keys carry the locale (the figures hold translated labels). Bounded in size.
     """
 
     MAX_ENTRIES = 64
@@ -151,6 +152,37 @@ def _period_figures(period: reports.Period, moment: dt.datetime) -> Markup:
     return period_cache.get(key, seconds, render)
 
 
+# What a ticket's change or a new ward changes: the newest ticket event (filing, every
+# change of status, assignee or priority records one) and the active wards. One indexed
+# read, built once.
+_LIVE_MARKER = select(
+    select(func.max(TicketEvent.id)).scalar_subquery(),
+    select(func.count()).select_from(Ward).where(Ward.active.is_(True)).scalar_subquery())
+
+
+def _live_figures(period: reports.Period, moment: dt.datetime) -> Markup:
+    """Open, at-risk and overdue tickets per ward, the health board's counts and the duty
+    section, rendered and kept for ``DASHBOARD_LIVE_SECONDS`` while no ticket changes:
+    a change of any ticket shows at the next look; the passing of time (tickets turning
+    at risk), the devices' health and the rosters within those seconds (the fragment
+    says when it was counted). Coordinators' dashboards refresh themselves every few
+    seconds, all of them asking the same."""
+    seconds = float(current_app.config["DASHBOARD_LIVE_SECONDS"])
+    marker = tuple(db.session.execute(_LIVE_MARKER).one()) if seconds > 0 else ()
+    key = ("live", id(current_app._get_current_object()), str(i18n.get_locale()),
+           period.start, period.end, marker)
+
+    def render() -> Markup:
+        load = reports.ward_load(db.session, moment)
+        totals = {"open": sum(r.open for r in load), "at_risk": sum(r.at_risk for r in load),
+                  "breached": sum(r.breached for r in load)}
+        return Markup(render_template(
+            "dashboard/_live.html", load=load, totals=totals, as_of=moment,
+            health=reports.health_counts(db.session),
+            **roster.dashboard_context(period, moment)))
+    return period_cache.get(key, seconds, render)
+
+
 @bp.route("/")
 @coordinators
 def index():
@@ -158,15 +190,11 @@ def index():
     form = PeriodForm(wards)
     period = _period(form)
     moment = now()
-    load = reports.ward_load(db.session, moment)
-    health = reports.health_counts(db.session)
-    totals = {"open": sum(r.open for r in load), "at_risk": sum(r.at_risk for r in load),
-              "breached": sum(r.breached for r in load)}
-    return render_template("dashboard/index.html", form=form, period=period, load=load,
-                           totals=totals, period_figures=_period_figures(period, moment),
-                           health=health, period_args=_period_args(period),
-                           refresh=max(int(current_app.config["QUEUE_REFRESH_SECONDS"]), 1),
-                           **roster.dashboard_context(period, moment))
+    return render_template("dashboard/index.html", form=form, period=period,
+                           live_figures=_live_figures(period, moment),
+                           period_figures=_period_figures(period, moment),
+                           period_args=_period_args(period),
+                           refresh=max(int(current_app.config["QUEUE_REFRESH_SECONDS"]), 1))
 
 
 @bp.route("/students")
