@@ -130,11 +130,18 @@ def recent_check_records(session: Session, asset: Asset, limit: int = 10) -> lis
 
 def ticket_events(session: Session, user: User | None, ticket: Ticket) -> list[TicketEvent]:
     """The ticket's history as *user* may read it: ward staff never see internal entries."""
-    query = (select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+    staff = user is not None and user.role == Role.STAFF
+    return list(session.scalars(_events_statement(staff), {"ticket_id": ticket.id}))
+
+
+@functools.lru_cache(maxsize=2)
+def _events_statement(staff: bool) -> Select:
+    """:func:`ticket_events`' statement, built once (every showing of a ticket reads it)."""
+    query = (select(TicketEvent).where(TicketEvent.ticket_id == bindparam("ticket_id"))
              .options(joinedload(TicketEvent.actor)).order_by(TicketEvent.id))
-    if user is not None and user.role == Role.STAFF:
+    if staff:
         query = query.where(TicketEvent.internal.is_(False))
-    return list(session.scalars(query))
+    return query
 
 
 def users_by_id(session: Session, ids: Iterable[int]) -> dict[int, User]:
