@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Hashable
 
 from markupsafe import Markup
-from wtforms.widgets import Select, TextArea
+from wtforms.widgets import CheckboxInput, FileInput, Select, TextArea
 
 KEPT_MAX = 2048  # field shapes kept per process; past it the store starts again
 
@@ -63,4 +63,21 @@ class KeptSelect(Select):
                              tuple(sorted((c.render_kw or {}).items())))
                             for c in field.iter_choices())
             key = (_shape(self, field, kwargs), options)
+        return _render(key, field, kwargs, super().__call__)
+
+
+class KeptFileInput(FileInput):
+    """:class:`wtforms.widgets.FileInput`: a file input never shows a value, so its HTML
+    is the field's shape alone."""
+
+    def __call__(self, field: Any, **kwargs: Any) -> Markup:
+        return _render(_shape(self, field, kwargs), field, kwargs, super().__call__)
+
+
+class KeptCheckbox(CheckboxInput):
+    """:class:`wtforms.widgets.CheckboxInput`, kept while it shows no sent value."""
+
+    def __call__(self, field: Any, **kwargs: Any) -> Markup:
+        key = None if field.raw_data else (
+            _shape(self, field, kwargs), bool(getattr(field, "checked", field.data)))
         return _render(key, field, kwargs, super().__call__)

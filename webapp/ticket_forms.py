@@ -14,7 +14,7 @@ from helpdesk_core.services.ratings import RATING_COMMENT_MAX
 from helpdesk_core.services.tickets import COMMENT_MAX, DESCRIPTION_MAX, TITLE_MAX
 
 from .input_guard import SafeForm
-from .kept_widgets import KeptSelect, KeptTextArea
+from .kept_widgets import KeptCheckbox, KeptFileInput, KeptSelect, KeptTextArea
 
 _FORM_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
@@ -88,7 +88,8 @@ class ReasonForm(SafeForm):
 class CommentForm(OnceForm):
     body = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=COMMENT_MAX)],
                          render_kw={"rows": 3}, widget=KeptTextArea())
-    internal = BooleanField(_l("Internal note (ward staff do not see it)"))
+    internal = BooleanField(_l("Internal note (ward staff do not see it)"),
+                            widget=KeptCheckbox())
 
 
 class TemplateForm(SafeForm):
@@ -103,7 +104,8 @@ class StepForm(SafeForm):
 
 class AttachmentForm(SafeForm):
     photo = FileField(_l("Photo or PDF"),
-                      render_kw={"accept": "image/*,application/pdf", "capture": "environment"})
+                      render_kw={"accept": "image/*,application/pdf", "capture": "environment"},
+                      widget=KeptFileInput())
 
 
 class SimilarForm(SafeForm):

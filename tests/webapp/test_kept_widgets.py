@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from werkzeug.datastructures import MultiDict
 from wtforms import SelectChoice
-from wtforms.widgets import Select, TextArea
+from wtforms.widgets import CheckboxInput, FileInput, Select, TextArea
 
 from helpdesk_core import i18n
 from webapp import kept_widgets
-from webapp.ticket_forms import CommentForm, ReasonForm, TemplateForm
+from webapp.ticket_forms import AttachmentForm, CommentForm, ReasonForm, TemplateForm
 
 
 def plain(field, widget, **attrs):
@@ -33,6 +33,12 @@ def test_kept_widgets_render_as_wtforms_does(app, locale):
                 assert str(form.reason(**attrs)) == plain(form.reason, TextArea(), **attrs)
             comment = CommentForm(formdata=None)
             assert str(comment.body()) == plain(comment.body, TextArea())
+            for ticked in (False, True):
+                comment.internal.data = ticked
+                assert str(comment.internal()) == plain(comment.internal, CheckboxInput())
+            photo = AttachmentForm(formdata=None).photo
+            attrs = {"data-max-bytes": 5, "data-too-large": i18n.gettext("Comment")}
+            assert str(photo(**attrs)) == plain(photo, FileInput(), **attrs)
             for chosen in (None, "b", "a"):
                 form = TemplateForm(formdata=None, data={"template": chosen} if chosen else None)
                 form.template.choices = [SelectChoice("a", i18n.gettext("Comment")),
