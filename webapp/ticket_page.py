@@ -92,11 +92,20 @@ def describe(event: TicketEvent, names: dict[int, User]) -> str:
     return kind
 
 
+# The actions whose form has a field (a reason, a student); the others are a button.
+NEEDS_REASON = frozenset(k for k, v in workflow.ACTIONS.items() if v.needs_reason)
+FORM_ACTIONS = NEEDS_REASON | {"assign"}
+
+
 def action_forms(ticket: Ticket, actions: list[str],
                   posted: dict[str, ReasonForm] | None = None) -> dict[str, ReasonForm]:
+    """The forms of *actions* that have fields (:data:`FORM_ACTIONS`), *posted* ones
+    (shown again with their errors) in place of new ones."""
     forms: dict[str, ReasonForm] = {}
     students = None
     for name in actions:
+        if name not in FORM_ACTIONS:
+            continue
         form = (posted or {}).get(name) or ReasonForm(prefix=name, formdata=None)
         if name == "assign":
             if students is None:
@@ -208,7 +217,7 @@ def render_ticket(ticket: Ticket, status: int = 200, top: bool = False, **posted
         summary=reg.triage_summary(ticket.category, ticket.triage or {}),
         actions=actions, action_forms=action_forms(ticket, actions, posted.get("action_forms")),
         action_labels={k: i18n.gettext(v.label) for k, v in workflow.ACTIONS.items()},
-        needs_reason={k for k, v in workflow.ACTIONS.items() if v.needs_reason},
+        needs_reason=NEEDS_REASON,
         history=history, comments=comments, comment_form=posted.get("comment_form") or CommentForm(formdata=None),
         attachment_form=posted.get("attachment_form") or AttachmentForm(formdata=None),
         rating_form=posted.get("rating_form") or RatingForm(formdata=None),
