@@ -21,6 +21,7 @@ PAGE_SIZE = 50
 EXPORT_BATCH = 1000
 TARGET_MAX = 255
 ADDRESS_MAX = 45
+_INSERT = insert(AccessRecord.__table__)  # built once: its cache key is kept on it
 
 
 def record_access(session: Session, user: User | None, kind: str, now: dt.datetime, *,
@@ -42,7 +43,7 @@ def record_access(session: Session, user: User | None, kind: str, now: dt.dateti
     """
     if kind not in AccessKind.ALL:
         raise ValueError(f"unknown access kind {kind!r}")
-    session.execute(insert(AccessRecord.__table__), {
+    session.execute(_INSERT, {
         "user_id": user.id if user is not None else None, "kind": kind,
         "ticket_id": ticket.id if ticket is not None else ticket_id,
         "target": (target or "")[:TARGET_MAX], "details": dict(details or {}),
