@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Hashable
 
 from markupsafe import Markup
-from wtforms.widgets import CheckboxInput, FileInput, Select, TextArea
+from wtforms.widgets import CheckboxInput, FileInput, Select, TextArea, TextInput
 
 KEPT_MAX = 2048  # field shapes kept per process; past it the store starts again
 
@@ -80,4 +80,13 @@ class KeptCheckbox(CheckboxInput):
     def __call__(self, field: Any, **kwargs: Any) -> Markup:
         key = None if field.raw_data else (
             _shape(self, field, kwargs), bool(getattr(field, "checked", field.data)))
+        return _render(key, field, kwargs, super().__call__)
+
+
+class KeptTextInput(TextInput):
+    """:class:`wtforms.widgets.TextInput`, kept while it is empty (a typed search is
+    rendered each time and never kept)."""
+
+    def __call__(self, field: Any, **kwargs: Any) -> Markup:
+        key = None if field._value() or "value" in kwargs else _shape(self, field, kwargs)
         return _render(key, field, kwargs, super().__call__)

@@ -14,7 +14,8 @@ from helpdesk_core.services.ratings import RATING_COMMENT_MAX
 from helpdesk_core.services.tickets import COMMENT_MAX, DESCRIPTION_MAX, TITLE_MAX
 
 from .input_guard import SafeForm
-from .kept_widgets import KeptCheckbox, KeptFileInput, KeptSelect, KeptTextArea
+from .kept_widgets import (KeptCheckbox, KeptFileInput, KeptSelect, KeptTextArea,
+                           KeptTextInput)
 
 _FORM_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
@@ -112,7 +113,7 @@ class SimilarForm(SafeForm):
     class Meta:
         csrf = False  # a GET search
 
-    q = StringField(_l("Search resolved tickets"))
+    q = StringField(_l("Search resolved tickets"), widget=KeptTextInput())
 
 
 class RatingForm(SafeForm):

@@ -6,11 +6,12 @@ from __future__ import annotations
 import pytest
 from werkzeug.datastructures import MultiDict
 from wtforms import SelectChoice
-from wtforms.widgets import CheckboxInput, FileInput, Select, TextArea
+from wtforms.widgets import CheckboxInput, FileInput, Select, TextArea, TextInput
 
 from helpdesk_core import i18n
 from webapp import kept_widgets
-from webapp.ticket_forms import AttachmentForm, CommentForm, ReasonForm, TemplateForm
+from webapp.ticket_forms import (AttachmentForm, CommentForm, ReasonForm, SimilarForm,
+                                 TemplateForm)
 
 
 def plain(field, widget, **attrs):
@@ -36,6 +37,9 @@ def test_kept_widgets_render_as_wtforms_does(app, locale):
             for ticked in (False, True):
                 comment.internal.data = ticked
                 assert str(comment.internal()) == plain(comment.internal, CheckboxInput())
+            for typed in ({}, {"q": "máy in"}):
+                search = SimilarForm(MultiDict(typed)).q
+                assert str(search()) == plain(search, TextInput())
             photo = AttachmentForm(formdata=None).photo
             attrs = {"data-max-bytes": 5, "data-too-large": i18n.gettext("Comment")}
             assert str(photo(**attrs)) == plain(photo, FileInput(), **attrs)
