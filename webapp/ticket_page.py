@@ -164,9 +164,8 @@ def incident_panel(ticket: Ticket, user: User) -> IncidentPanel | None:
     return IncidentPanel(waiting, form)
 
 
-def _template_form(ticket: Ticket, chosen_key: str | None) -> TemplateForm:
+def _template_form(chosen_key: str | None, suggested: Any) -> TemplateForm:
     """The checklist picker on the one in use, else on the one the plugin suggests."""
-    suggested = registry().suggest_template(ticket.category, ticket.triage or {})
     key = chosen_key or (suggested.key if suggested else None)
     return TemplateForm(formdata=None, data={"template": key} if key else None)
 
@@ -200,10 +199,13 @@ def render_ticket(ticket: Ticket, status: int = 200, top: bool = False, **posted
     templates = reg.templates_for(ticket.category)
     chosen_key = (ticket.checklist or {}).get("template")
     chosen = reg.templates.get((ticket.category, chosen_key)) if chosen_key else None
-    template_form = posted.get("template_form") or _template_form(ticket, chosen_key)
-    template_form.template.choices = [SelectChoice(t.key, str(t.title)) for t in templates]
+    # Only those who may pick one see the picker and a suggestion (one plugin call).
     suggested = (None if chosen or not can_work
                  else reg.suggest_template(ticket.category, ticket.triage or {}))
+    template_form = posted.get("template_form") or (
+        _template_form(chosen_key, suggested) if can_work else None)
+    if template_form is not None:
+        template_form.template.choices = [SelectChoice(t.key, str(t.title)) for t in templates]
     similar_form = SimilarForm(request.args)
     similar = (queries.similar_resolved(db.session, user, ticket, day, SIMILAR_LIMIT,
                                         similar_form.q.data or "") if works else [])
@@ -220,7 +222,8 @@ def render_ticket(ticket: Ticket, status: int = 200, top: bool = False, **posted
         needs_reason=NEEDS_REASON,
         history=history, comments=comments, comment_form=posted.get("comment_form") or CommentForm(formdata=None),
         attachment_form=posted.get("attachment_form") or AttachmentForm(formdata=None),
-        rating_form=posted.get("rating_form") or RatingForm(formdata=None),
+        rating_form=posted.get("rating_form") or (
+            RatingForm(formdata=None) if "confirm" in actions else None),
         rating_values=ratings.RATINGS,
         resolution=_resolution(ticket, events, chosen),
         templates=templates, chosen=chosen, suggested=suggested,
