@@ -14,7 +14,7 @@ from typing import Any, Hashable
 from markupsafe import Markup
 from wtforms.widgets import CheckboxInput, FileInput, Select, TextArea, TextInput
 
-KEPT_MAX = 2048  # field shapes kept per process; past it the store starts again
+KEPT_MAX = 512  # field shapes kept per process (a few KB each); past it, start again
 
 _kept: dict[Hashable, Markup] = {}
 
