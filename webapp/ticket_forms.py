@@ -14,6 +14,8 @@ from helpdesk_core.services.ratings import RATING_COMMENT_MAX
 from helpdesk_core.services.tickets import COMMENT_MAX, DESCRIPTION_MAX, TITLE_MAX
 
 from .input_guard import SafeForm
+from .kept_widgets import (KeptCheckbox, KeptFileInput, KeptSelect, KeptTextArea,
+                           KeptTextInput)
 
 _FORM_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
@@ -77,19 +79,22 @@ class ReasonForm(SafeForm):
     class Meta:
         csrf = False
 
+    # Kept widgets: several of these render on every showing of a ticket.
     reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=COMMENT_MAX)],
-                           render_kw={"rows": 2})
-    assignee = SelectField(_l("Student"), coerce=int, default=0, validate_choice=False)
+                           render_kw={"rows": 2}, widget=KeptTextArea())
+    assignee = SelectField(_l("Student"), coerce=int, default=0, validate_choice=False,
+                           widget=KeptSelect())
 
 
 class CommentForm(OnceForm):
     body = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=COMMENT_MAX)],
-                         render_kw={"rows": 3})
-    internal = BooleanField(_l("Internal note (ward staff do not see it)"))
+                         render_kw={"rows": 3}, widget=KeptTextArea())
+    internal = BooleanField(_l("Internal note (ward staff do not see it)"),
+                            widget=KeptCheckbox())
 
 
 class TemplateForm(SafeForm):
-    template = SelectField(_l("Checklist"), validate_choice=False)
+    template = SelectField(_l("Checklist"), validate_choice=False, widget=KeptSelect())
 
 
 class StepForm(SafeForm):
@@ -100,14 +105,15 @@ class StepForm(SafeForm):
 
 class AttachmentForm(SafeForm):
     photo = FileField(_l("Photo or PDF"),
-                      render_kw={"accept": "image/*,application/pdf", "capture": "environment"})
+                      render_kw={"accept": "image/*,application/pdf", "capture": "environment"},
+                      widget=KeptFileInput())
 
 
 class SimilarForm(SafeForm):
     class Meta:
         csrf = False  # a GET search
 
-    q = StringField(_l("Search resolved tickets"))
+    q = StringField(_l("Search resolved tickets"), widget=KeptTextInput())
 
 
 class RatingForm(SafeForm):
@@ -123,7 +129,7 @@ class RatingForm(SafeForm):
     rating_comment = TextAreaField(
         _l("A word on the help you got (optional)"),
         validators=[Optional(), Length(max=RATING_COMMENT_MAX)],
-        render_kw={"rows": 2, "maxlength": RATING_COMMENT_MAX})
+        render_kw={"rows": 2, "maxlength": RATING_COMMENT_MAX}, widget=KeptTextArea())
 
 
 class IncidentLinkForm(SafeForm):
@@ -136,4 +142,4 @@ class IncidentLinkForm(SafeForm):
         csrf = False
 
     incident = SelectField(_l("Open city-wide incident"), coerce=int,
-                           validators=[InputRequired()])
+                           validators=[InputRequired()], widget=KeptSelect())

@@ -92,11 +92,20 @@ def describe(event: TicketEvent, names: dict[int, User]) -> str:
     return kind
 
 
+# The actions whose form has a field (a reason, a student); the others are a button.
+NEEDS_REASON = frozenset(k for k, v in workflow.ACTIONS.items() if v.needs_reason)
+FORM_ACTIONS = NEEDS_REASON | {"assign"}
+
+
 def action_forms(ticket: Ticket, actions: list[str],
                   posted: dict[str, ReasonForm] | None = None) -> dict[str, ReasonForm]:
+    """The forms of *actions* that have fields (:data:`FORM_ACTIONS`), *posted* ones
+    (shown again with their errors) in place of new ones."""
     forms: dict[str, ReasonForm] = {}
     students = None
     for name in actions:
+        if name not in FORM_ACTIONS:
+            continue
         form = (posted or {}).get(name) or ReasonForm(prefix=name, formdata=None)
         if name == "assign":
             if students is None:
@@ -155,9 +164,8 @@ def incident_panel(ticket: Ticket, user: User) -> IncidentPanel | None:
     return IncidentPanel(waiting, form)
 
 
-def _template_form(ticket: Ticket, chosen_key: str | None) -> TemplateForm:
+def _template_form(chosen_key: str | None, suggested: Any) -> TemplateForm:
     """The checklist picker on the one in use, else on the one the plugin suggests."""
-    suggested = registry().suggest_template(ticket.category, ticket.triage or {})
     key = chosen_key or (suggested.key if suggested else None)
     return TemplateForm(formdata=None, data={"template": key} if key else None)
 
@@ -191,10 +199,13 @@ def render_ticket(ticket: Ticket, status: int = 200, top: bool = False, **posted
     templates = reg.templates_for(ticket.category)
     chosen_key = (ticket.checklist or {}).get("template")
     chosen = reg.templates.get((ticket.category, chosen_key)) if chosen_key else None
-    template_form = posted.get("template_form") or _template_form(ticket, chosen_key)
-    template_form.template.choices = [SelectChoice(t.key, str(t.title)) for t in templates]
+    # Only those who may pick one see the picker and a suggestion (one plugin call).
     suggested = (None if chosen or not can_work
                  else reg.suggest_template(ticket.category, ticket.triage or {}))
+    template_form = posted.get("template_form") or (
+        _template_form(chosen_key, suggested) if can_work else None)
+    if template_form is not None:
+        template_form.template.choices = [SelectChoice(t.key, str(t.title)) for t in templates]
     similar_form = SimilarForm(request.args)
     similar = (queries.similar_resolved(db.session, user, ticket, day, SIMILAR_LIMIT,
                                         similar_form.q.data or "") if works else [])
@@ -208,10 +219,11 @@ def render_ticket(ticket: Ticket, status: int = 200, top: bool = False, **posted
         summary=reg.triage_summary(ticket.category, ticket.triage or {}),
         actions=actions, action_forms=action_forms(ticket, actions, posted.get("action_forms")),
         action_labels={k: i18n.gettext(v.label) for k, v in workflow.ACTIONS.items()},
-        needs_reason={k for k, v in workflow.ACTIONS.items() if v.needs_reason},
+        needs_reason=NEEDS_REASON,
         history=history, comments=comments, comment_form=posted.get("comment_form") or CommentForm(formdata=None),
         attachment_form=posted.get("attachment_form") or AttachmentForm(formdata=None),
-        rating_form=posted.get("rating_form") or RatingForm(formdata=None),
+        rating_form=posted.get("rating_form") or (
+            RatingForm(formdata=None) if "confirm" in actions else None),
         rating_values=ratings.RATINGS,
         resolution=_resolution(ticket, events, chosen),
         templates=templates, chosen=chosen, suggested=suggested,

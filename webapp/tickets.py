@@ -45,11 +45,16 @@ class _Forms:
         raise AttributeError(name)
 
 
-def _ticket_or_404(ticket_id: int) -> Ticket:
+# Its ward is on every page and fragment of the ticket: in the same query.
+WITH_WARD = (joinedload(Ticket.ward),)
+# Showing it: the people, device and files the page lists too, in that query.
+FOR_PAGE = WITH_WARD + (joinedload(Ticket.reporter), joinedload(Ticket.assignee),
+                        joinedload(Ticket.asset), joinedload(Ticket.attachments))
+
+
+def _ticket_or_404(ticket_id: int, options: tuple = WITH_WARD) -> Ticket:
     try:
-        # Its ward is on every page and fragment of the ticket: in the same query.
-        return scope.get_ticket(db.session, current_user, ticket_id, today(),
-                                [joinedload(Ticket.ward)])
+        return scope.get_ticket(db.session, current_user, ticket_id, today(), options)
     except NotFound:
         abort(404)
 
@@ -265,7 +270,7 @@ def filed(ticket_id: int):
 @bp.route("/<int:ticket_id>")
 @login_required
 def show(ticket_id: int):
-    return render_ticket(_ticket_or_404(ticket_id))
+    return render_ticket(_ticket_or_404(ticket_id, FOR_PAGE))
 
 
 def _back(ticket: Ticket, anchor: str | None = None, top: bool = False):

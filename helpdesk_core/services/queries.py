@@ -8,7 +8,7 @@ import operator
 from dataclasses import dataclass
 from typing import Iterable
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Select, String, bindparam, case, select
 from sqlalchemy.orm import Session, joinedload, load_only
 
 from ..models import (Asset, AssetCheck, CheckRecord, Role, Status, StudentAssignment, Ticket,
@@ -130,11 +130,18 @@ def recent_check_records(session: Session, asset: Asset, limit: int = 10) -> lis
 
 def ticket_events(session: Session, user: User | None, ticket: Ticket) -> list[TicketEvent]:
     """The ticket's history as *user* may read it: ward staff never see internal entries."""
-    query = (select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+    staff = user is not None and user.role == Role.STAFF
+    return list(session.scalars(_events_statement(staff), {"ticket_id": ticket.id}))
+
+
+@functools.lru_cache(maxsize=2)
+def _events_statement(staff: bool) -> Select:
+    """:func:`ticket_events`' statement, built once (every showing of a ticket reads it)."""
+    query = (select(TicketEvent).where(TicketEvent.ticket_id == bindparam("ticket_id"))
              .options(joinedload(TicketEvent.actor)).order_by(TicketEvent.id))
-    if user is not None and user.role == Role.STAFF:
+    if staff:
         query = query.where(TicketEvent.internal.is_(False))
-    return list(session.scalars(query))
+    return query
 
 
 def users_by_id(session: Session, ids: Iterable[int]) -> dict[int, User]:
@@ -148,6 +155,7 @@ def users_by_id(session: Session, ids: Iterable[int]) -> dict[int, User]:
 # Recent resolutions of the category scored for "similar tickets" on a ticket's page:
 # months of a ward's work, and each one scored is a row read (500 took ~9 ms at 1M).
 SIMILAR_WINDOW = 200
+SEARCH_TERMS_MAX = 8
 
 
 def similar_resolved(session: Session, user: User | None, ticket: Ticket, today: dt.date,
@@ -159,32 +167,56 @@ def similar_resolved(session: Session, user: User | None, ticket: Ticket, today:
     ticket's title they share, then by most recent resolution. With *query*, every
     word of it must match, in any category.
     """
-    base = select(Ticket).where(Ticket.id != ticket.id,
-                                Ticket.status.in_((Status.RESOLVED, Status.CLOSED)))
     wards = scope.ward_ids_for(session, user, today)
+    terms = search_terms(query)[:SEARCH_TERMS_MAX]
+    searching = bool(terms)
+    if not searching:
+        terms = [w for w in dict.fromkeys(search_terms(ticket.title))
+                 if len(w) > 1][:SEARCH_TERMS_MAX]
+    params: dict[str, object] = {"ticket_id": ticket.id, "category": ticket.category}
+    params.update((f"term{i}", _escape_like(term)) for i, term in enumerate(terms))
     if wards is not None:
-        base = base.where(Ticket.ward_id.in_(wards or [-1]))
-    terms = search_terms(query)[:8]
-    if terms:
-        for term in terms:
-            base = base.where(Ticket.search_text.contains(term, autoescape=True))
-        ordered = base.order_by(Ticket.resolved_at.desc().nulls_last(), Ticket.id.desc())
+        params["wards"] = sorted(wards) or [-1]
+    statement = _similar_statement(wards is not None, searching, len(terms), limit)
+    return list(session.scalars(statement, params))
+
+
+def _escape_like(term: str) -> str:
+    """*term* for ``LIKE ... ESCAPE '/'``: what ``contains(autoescape=True)`` does."""
+    return term.replace("/", "//").replace("%", "/%").replace("_", "/_")
+
+
+@functools.lru_cache(maxsize=64)
+def _similar_statement(scoped: bool, searching: bool, n_terms: int, limit: int) -> Select:
+    """The statement of :func:`similar_resolved`, built once per shape: a page pays only
+    the binding of its values (building and keying it cost more than running it).
+
+    Parameters: ``ticket_id``, ``category``, ``term0``.. (escaped) and, if *scoped*,
+    ``wards``.
+    """
+    base = select(Ticket).where(Ticket.id != bindparam("ticket_id"),
+                                Ticket.status.in_((Status.RESOLVED, Status.CLOSED)))
+    if scoped:
+        base = base.where(Ticket.ward_id.in_(bindparam("wards", expanding=True)))
+    matches = [Ticket.search_text.contains(bindparam(f"term{i}", type_=String()), escape="/")
+               for i in range(n_terms)]
+    if searching:
+        ordered = base.where(*matches).order_by(Ticket.resolved_at.desc().nulls_last(),
+                                                Ticket.id.desc())
     else:
-        words = [w for w in dict.fromkeys(search_terms(ticket.title)) if len(w) > 1][:8]
-        scores = [case((Ticket.search_text.contains(w, autoescape=True), 1), else_=0)
-                  for w in words]
         ordering = [Ticket.resolved_at.desc().nulls_last(), Ticket.id.desc()]
-        if scores:
+        if matches:
+            scores = [case((match, 1), else_=0) for match in matches]
             ordering.insert(0, functools.reduce(operator.add, scores).desc())
         # Bounded: only the latest SIMILAR_WINDOW resolutions of the category in scope are
         # scored (one range of ix_ticket_similar), not a ward's whole history.
         recent = (base.with_only_columns(Ticket.id)
-                  .where(Ticket.category == ticket.category, Ticket.resolved_at.is_not(None))
+                  .where(Ticket.category == bindparam("category"),
+                         Ticket.resolved_at.is_not(None))
                   .order_by(Ticket.resolved_at.desc(), Ticket.id.desc()).limit(SIMILAR_WINDOW))
         ordered = select(Ticket).where(Ticket.id.in_(recent.scalar_subquery())).order_by(*ordering)
     # A page lists their number and title only: the other columns load if asked for.
-    return list(session.scalars(
-        ordered.options(load_only(Ticket.id, Ticket.number, Ticket.title)).limit(limit)))
+    return ordered.options(load_only(Ticket.id, Ticket.number, Ticket.title)).limit(limit)
 
 
 def sla_state(ticket: Ticket, now: dt.datetime) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Sequence
 
-from sqlalchemy import event, select
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.orm import Session
 
 from ..errors import NotFound
@@ -40,11 +40,15 @@ def _forget(session: Session, *_: object) -> None:
     session.info.pop(_CACHE, None)
 
 
+# Built once (its cache key is kept on it): students ask it on every page.
+_STUDENT_WARDS = select(StudentAssignment.ward_id).where(
+    StudentAssignment.student_id == bindparam("student_id"),
+    StudentAssignment.starts_on <= bindparam("today"),
+    StudentAssignment.ends_on >= bindparam("today"))
+
+
 def _student_wards(session: Session, user: User, today: dt.date) -> frozenset[int]:
-    rows = session.scalars(select(StudentAssignment.ward_id).where(
-        StudentAssignment.student_id == user.id,
-        StudentAssignment.starts_on <= today,
-        StudentAssignment.ends_on >= today)).all()
+    rows = session.scalars(_STUDENT_WARDS, {"student_id": user.id, "today": today}).all()
     return frozenset(rows)
 
 

@@ -53,6 +53,25 @@ def test_similar_resolved_ignores_diacritics_and_scope(db_session, registry, now
     assert len(queries.similar_resolved(db_session, coordinator, current, TODAY, limit=1)) == 1
 
 
+
+def test_similar_resolved_takes_like_wildcards_literally(db_session, registry, now):
+    """The statement is built once with bound words: "%", "_" and "/" in a title or a
+    query still match only themselves."""
+    ward = make_ward(db_session)
+    student = make_student(db_session, ward, TODAY)
+    current = make_ticket(db_session, registry, ward, now, title="loi 50% a_b")
+    percent = make_ticket(db_session, registry, ward, now, title="loi 50% a_b c/d")
+    digits = make_ticket(db_session, registry, ward, now, title="loi 500 axb")
+    for ticket in (percent, digits):
+        resolve(db_session, registry, ticket, student, now)
+    db_session.flush()
+
+    assert queries.similar_resolved(db_session, student, current, TODAY)[0] == percent
+    for query in ("50%", "a_b", "c/d"):
+        assert queries.similar_resolved(db_session, student, current, TODAY,
+                                        query=query) == [percent]
+    assert queries.similar_resolved(db_session, student, current, TODAY, query="5%0") == []
+
 def test_ticket_events_hide_internal_notes_from_staff(db_session, registry, now):
     ward = make_ward(db_session)
     staff = make_user(db_session, Role.STAFF, ward)

@@ -592,6 +592,32 @@ def test_queries_per_page_do_not_grow_with_tickets(app, client, world, login, re
     assert few.value <= 40
 
 
+
+def test_ticket_page_reads_its_people_device_and_files_with_the_ticket(
+        app, client, world, login, count_queries):
+    """The reporter, the assignee, the device and the files come in the ticket's own
+    statement (FOR_PAGE), not one statement each."""
+    from helpdesk_core.models import Asset, User
+    with app.app_context():
+        s = db.session
+        ticket = s.get(Ticket, world.ticket_a)
+        ticket.assignee = s.get(User, world.user_ids["student_a2"])
+        ticket.asset = s.scalars(select(Asset).where(Asset.ward_id == world.ward_a)).first()
+        s.add(Attachment(ticket=ticket, filename="giay-to.pdf", content_type="application/pdf",
+                         size=2048, sha256="0" * 64, storage_key="k"))
+        ticket_service.commit(s)
+    login("student_a")
+    with count_queries() as seen:
+        page = client.get(f"/tickets/{world.ticket_a}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "giay-to.pdf" in html and "Đặng Thu Trang" in html and "Trần Văn Minh" in html
+    selects = [" ".join(q.split()) for q in seen.statements if q.lstrip().startswith("SELECT")]
+    own = [q for q in selects if q.split(" FROM ", 1)[1].startswith(("attachment", "asset "))]
+    assert not own, own
+    people = [q for q in selects if q.split(" FROM ", 1)[1].startswith("user_account")]
+    assert len(people) == 1, people  # the one logged in (the session's user)
+
 def test_filing_runs_a_fixed_number_of_queries(app, client, world, login, registry,
                                                count_queries):
     """Filing costs the same statements with 2 or 14 tickets in the ward (no N+1)."""
