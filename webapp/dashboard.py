@@ -31,7 +31,7 @@ from .errors import render_error
 from .extensions import db
 from .input_guard import int_arg
 from .web import flash_error, now, roles_required, today
-from .widgets import QuickSelect
+from .kept_widgets import KeptSelect
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -54,11 +54,11 @@ class PeriodForm(TranslatedForm):
                       render_kw={"placeholder": "dd/mm/yyyy", "inputmode": "numeric"})
     end = DateField(_l("To"), format=DATE_FORMAT, validators=[Optional()], widget=TextInput(),
                     render_kw={"placeholder": "dd/mm/yyyy", "inputmode": "numeric"})
-    # ~100 wards: the quick widget writes the same options for a tenth of the time.
+    # ~100 wards: the kept widget renders them once per language and choice.
     ward = SelectField(_l("Ward"), validators=[Optional()], validate_choice=False,
-                       widget=QuickSelect())
+                       widget=KeptSelect())
     status = SelectField(_l("Status"), validators=[Optional()], validate_choice=False,
-                         widget=QuickSelect())
+                         widget=KeptSelect())
 
     def __init__(self, wards: Iterable[Any] = (), **kwargs: Any) -> None:
         super().__init__(request.args, **kwargs)
