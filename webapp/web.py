@@ -65,8 +65,11 @@ def reads_first(view: Callable) -> Callable:
 def writing() -> Iterator[None]:
     """End the read transaction of a :func:`reads_first` view (it wrote nothing); the
     block's transaction begins with the write lock (SQLite's BEGIN IMMEDIATE), so it
-    queues for the lock instead of failing on a read snapshot another writer outdated."""
-    db.session.commit()
+    queues for the lock instead of failing on a read snapshot another writer outdated.
+    PostgreSQL locks rows, not the database: the reads and writes share one transaction
+    (a commit and a begin fewer)."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.commit()
     token = set_reads_only(False)
     try:
         yield
