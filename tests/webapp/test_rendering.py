@@ -62,3 +62,20 @@ def test_templates_translate_in_the_locale_the_request_set(app, locale, texts):
 def test_a_badge_escapes_what_it_is_given(app):
     with app.test_request_context():
         assert "<b>" not in str(rendering.status_badge("<b>"))
+
+
+@pytest.mark.parametrize("locale", i18n.SUPPORTED_LOCALES)
+def test_the_decimal_signs_kept_are_babels(locale):
+    # rendering keeps them so that a worker need not load the locale's CLDR data.
+    from babel.numbers import get_decimal_symbol
+    assert rendering.DECIMAL_SIGNS[locale] == get_decimal_symbol(locale)
+
+
+def test_percentages_use_the_locales_decimal_sign(app):
+    with app.test_request_context():
+        token = i18n.set_locale("vi")
+        try:
+            assert rendering.format_percent(95.25) in ("95,2 %", "95,3 %")
+            assert rendering.format_percent(None) == "–"
+        finally:
+            i18n.reset_locale(token)
