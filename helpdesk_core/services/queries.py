@@ -8,7 +8,7 @@ import operator
 from dataclasses import dataclass
 from typing import Iterable
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Select, case, select
 from sqlalchemy.orm import Session, joinedload, load_only
 
 from ..models import (Asset, AssetCheck, CheckRecord, Role, Status, StudentAssignment, Ticket,
@@ -96,6 +96,8 @@ def list_tickets_after(session: Session, user: User | None, today: dt.date,
 
 def wards_in_scope(session: Session, user: User | None, today: dt.date) -> list[Ward]:
     """The active wards *user* works for today, by name (for filters and selects)."""
+    if user is not None and user.role == Role.STUDENT:
+        return [ward for ward in scope.assigned_wards(session, user, today) if ward.active]
     query = select(Ward).where(Ward.active.is_(True)).order_by(Ward.name)
     wards = scope.ward_ids_for(session, user, today)
     if wards is not None:

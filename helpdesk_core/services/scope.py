@@ -9,7 +9,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from ..errors import NotFound
-from ..models import Role, StudentAssignment, Ticket, User
+from ..models import Role, StudentAssignment, Ticket, User, Ward
 
 
 # A page asks the same question many times (every action shown checks the ticket's
@@ -40,12 +40,27 @@ def _forget(session: Session, *_: object) -> None:
     session.info.pop(_CACHE, None)
 
 
+def _assigned(user: User, today: dt.date) -> list[Any]:
+    return [StudentAssignment.student_id == user.id, StudentAssignment.starts_on <= today,
+            StudentAssignment.ends_on >= today]
+
+
 def _student_wards(session: Session, user: User, today: dt.date) -> frozenset[int]:
-    rows = session.scalars(select(StudentAssignment.ward_id).where(
-        StudentAssignment.student_id == user.id,
-        StudentAssignment.starts_on <= today,
-        StudentAssignment.ends_on >= today)).all()
-    return frozenset(rows)
+    rows = session.scalars(select(StudentAssignment.ward_id).where(*_assigned(user, today)))
+    return frozenset(rows.all())
+
+
+def assigned_wards(session: Session, student: User, today: dt.date) -> list[Ward]:
+    """The wards of *student*'s assignments covering *today* (active or not), by name.
+
+    One query for what would take two (the assignments, then their wards): pages that
+    list the wards also learn the ids :func:`ward_ids_for` answers, and remember them.
+    """
+    wards = list(session.scalars(
+        select(Ward).join(StudentAssignment, StudentAssignment.ward_id == Ward.id)
+        .where(*_assigned(student, today)).order_by(Ward.name, Ward.id)).unique())
+    session.info.setdefault(_CACHE, {})[(student.id, today)] = frozenset(w.id for w in wards)
+    return wards
 
 
 def can_view(session: Session, user: User | None, ticket: Ticket, today: dt.date) -> bool:
