@@ -58,12 +58,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     @login_manager.user_loader
     def load_user(session_id: str):
         """The account of a session or remember cookie; None once that session ended."""
-        from sqlalchemy.orm import joinedload
-
-        from helpdesk_core.models import User
         from helpdesk_core.services import users
         # With the ward: staff pages and the front desk need it (one query, not two).
-        return users.user_for_session(db.session, session_id, [joinedload(User.ward)])
+        return users.user_for_session(db.session, session_id, with_ward=True)
 
     @app.before_request
     def _set_core_locale() -> None:

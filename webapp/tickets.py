@@ -91,7 +91,8 @@ def index():
 
 def _queue_context() -> dict[str, Any]:
     filters = _list_filters("open")
-    rows, has_next = queries.list_tickets(db.session, current_user, today(), filters, 1)
+    rows, has_next = queries.list_tickets(db.session, current_user, today(), filters, 1,
+                                          columns=queries.QUEUE_ROW_COLUMNS)
     role = current_user.role  # once, not through the proxy on every row
     return {"tickets": rows, "has_next": has_next, "filters": filters, "now": now(),
             # Tickets whose SLA clock waits on a city-wide incident (one query, none

@@ -6,7 +6,7 @@ import datetime as dt
 import functools
 import operator
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Any, Iterable, Sequence
 
 from sqlalchemy import Select, String, bindparam, case, select
 from sqlalchemy.orm import Session, joinedload, load_only
@@ -65,12 +65,30 @@ QUEUE_ORDER = (Ticket.priority.asc(), Ticket.citizen_waiting.desc(),
                Ticket.resolution_due_at.asc().nulls_last(), Ticket.id.desc())
 
 
+# What a row of the queue shows (and queries.sla_state reads): the queue loads only these.
+QUEUE_ROW_COLUMNS = (Ticket.id, Ticket.ward_id, Ticket.number, Ticket.category, Ticket.title,
+                     Ticket.citizen_waiting, Ticket.priority, Ticket.status, Ticket.assignee_id,
+                     Ticket.resolution_due_at, Ticket.at_risk, Ticket.response_breached,
+                     Ticket.resolution_breached)
+
+
 def list_tickets(session: Session, user: User | None, today: dt.date, filters: TicketFilter,
-                 page: int = 1, page_size: int = PAGE_SIZE) -> tuple[list[Ticket], bool]:
+                 page: int = 1, page_size: int = PAGE_SIZE,
+                 columns: Sequence[Any] = ()) -> tuple[list[Ticket], bool]:
     """One page of tickets (and whether there is a next page), most urgent first
-    (:data:`QUEUE_ORDER`)."""
+    (:data:`QUEUE_ORDER`).
+
+    *columns*: load only these columns of each ticket (such as :data:`QUEUE_ROW_COLUMNS`;
+    any other is read with a query of its own when touched), and of its ward and
+    assignee their names; all of them when empty.
+    """
+    ward, assignee = joinedload(Ticket.ward), joinedload(Ticket.assignee)
+    options = [ward, assignee]
+    if columns:
+        options = [load_only(*columns), ward.load_only(Ward.name),
+                   assignee.load_only(User.name)]
     query = (ticket_query(session, user, today, filters)
-             .options(joinedload(Ticket.ward), joinedload(Ticket.assignee))
+             .options(*options)
              .order_by(*QUEUE_ORDER)
              .limit(page_size + 1).offset((max(page, 1) - 1) * page_size))
     rows = list(session.scalars(query).unique())
@@ -96,6 +114,8 @@ def list_tickets_after(session: Session, user: User | None, today: dt.date,
 
 def wards_in_scope(session: Session, user: User | None, today: dt.date) -> list[Ward]:
     """The active wards *user* works for today, by name (for filters and selects)."""
+    if user is not None and user.role == Role.STUDENT:
+        return [ward for ward in scope.assigned_wards(session, user, today) if ward.active]
     query = select(Ward).where(Ward.active.is_(True)).order_by(Ward.name)
     wards = scope.ward_ids_for(session, user, today)
     if wards is not None:

@@ -7,10 +7,9 @@ import functools
 import re
 import secrets
 import unicodedata
-from typing import Any, Sequence
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import i18n
@@ -164,16 +163,27 @@ def end_sessions(user: User) -> None:
     user.session_version = (user.session_version or 1) + 1
 
 
+@functools.cache
+def _account_query(with_ward: bool) -> Select:
+    # Built once: every page loads its user, and building the statement cost more than
+    # running it (session.get builds one per call).
+    query = select(User).where(User.id == bindparam("user_id"))
+    return query.options(joinedload(User.ward)) if with_ward else query
+
+
 def user_for_session(session: Session, session_id: str | None,
-                     options: Sequence[Any] = ()) -> User | None:
+                     with_ward: bool = False) -> User | None:
     """The account a session id (``User.get_id()``) belongs to, or None when that session
     has ended: the version is an old one, the account is deactivated or gone, or the id
     is malformed (such as a bare id from before session versions).
+
+    *with_ward*: load the account's ward in the same query.
     """
     match = SESSION_ID.fullmatch(session_id or "")
     if match is None:
         return None
-    user = session.get(User, int(match["user"]), options=list(options))
+    user = session.execute(_account_query(with_ward),
+                           {"user_id": int(match["user"])}).unique().scalar_one_or_none()
     if user is None or not user.active or user.session_version != int(match["version"]):
         return None
     return user

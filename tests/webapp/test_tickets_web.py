@@ -592,7 +592,6 @@ def test_queries_per_page_do_not_grow_with_tickets(app, client, world, login, re
     assert few.value <= 40
 
 
-
 def test_ticket_page_reads_its_people_device_and_files_with_the_ticket(
         app, client, world, login, count_queries):
     """The reporter, the assignee, the device and the files come in the ticket's own
@@ -617,6 +616,20 @@ def test_ticket_page_reads_its_people_device_and_files_with_the_ticket(
     assert not own, own
     people = [q for q in selects if q.split(" FROM ", 1)[1].startswith("user_account")]
     assert len(people) == 1, people  # the one logged in (the session's user)
+
+
+@pytest.mark.parametrize("url", ["/tickets/queue", "/tickets/queue/rows"])
+def test_a_students_queue_costs_five_statements_at_most(client, world, login, count_queries,
+                                                        url):
+    """The queue is the students' busiest page (issue 18): the account with its ward, the
+    assignments' wards in one query (their ids scope the tickets; the rows alone read only
+    the ids), the tickets with their ward and assignee, the open incidents; and SQLite's
+    BEGIN."""
+    login("student_a")
+    with count_queries() as seen:
+        assert client.get(url).status_code == 200
+    assert seen.value <= 5, "\n".join(seen.statements)
+
 
 def test_filing_runs_a_fixed_number_of_queries(app, client, world, login, registry,
                                                count_queries):
