@@ -4,6 +4,7 @@ students' activity, and CSV exports."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import threading
 import time
 from dataclasses import dataclass
@@ -11,7 +12,8 @@ from typing import Any, Iterable, Iterator, NoReturn
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
 from wtforms import DateField, SelectChoice, SelectField
 from wtforms.validators import Optional
 from wtforms.widgets import TextInput
@@ -19,7 +21,8 @@ from wtforms.widgets import TextInput
 from helpdesk_core import i18n
 from helpdesk_core.errors import ValidationFailed
 from helpdesk_core.i18n import lazy_gettext as _l
-from helpdesk_core.models import AccessKind, Role, Status, TicketEvent, Ward
+from helpdesk_core.models import (AccessKind, Asset, AssetCheck, CounterHelp, Role, Shift,
+                                  ShiftChange, Status, StudentAssignment, TicketEvent, Ward)
 from helpdesk_core.services import reports, workflow
 
 from . import registry, roster
@@ -128,6 +131,12 @@ class PeriodCache:
             self._entries[key] = (clock + seconds, value)
         return value
 
+    def forget(self, kind: str) -> None:
+        """Drop the entries whose key starts with *kind*."""
+        with self._lock:
+            for key in [k for k in self._entries if k[0] == kind]:
+                del self._entries[key]
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
@@ -160,12 +169,25 @@ _LIVE_MARKER = select(
     select(func.count()).select_from(Ward).where(Ward.active.is_(True)).scalar_subquery())
 
 
+# What else the live figures show, changed through this process's sessions: its kept
+# figures go at once (another worker's go within DASHBOARD_LIVE_SECONDS).
+_LIVE_SOURCES = (Ward, StudentAssignment, Shift, ShiftChange, CounterHelp, Asset, AssetCheck)
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_live_figures(session: Session, _context: Any) -> None:
+    if any(isinstance(obj, _LIVE_SOURCES)
+           for obj in itertools.chain(session.new, session.dirty, session.deleted)):
+        period_cache.forget("live")
+
+
 def _live_figures(period: reports.Period, moment: dt.datetime) -> Markup:
     """Open, at-risk and overdue tickets per ward, the health board's counts and the duty
     section, rendered and kept for ``DASHBOARD_LIVE_SECONDS`` while no ticket changes:
-    a change of any ticket shows at the next look; the passing of time (tickets turning
-    at risk), the devices' health and the rosters within those seconds (the fragment
-    says when it was counted). Coordinators' dashboards refresh themselves every few
+    a change of any ticket shows at the next look, and so does a change of rosters, wards
+    or devices made in this process; the passing of time (tickets turning at risk), the
+    scheduler's health results and other workers' edits within those seconds (the
+    fragment says when it was counted). Coordinators' dashboards refresh themselves every few
     seconds, all of them asking the same."""
     seconds = float(current_app.config["DASHBOARD_LIVE_SECONDS"])
     marker = tuple(db.session.execute(_LIVE_MARKER).one()) if seconds > 0 else ()
