@@ -15,7 +15,7 @@ import datetime as dt
 from dataclasses import dataclass, fields
 from typing import Any, NamedTuple, Sequence
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -64,8 +64,6 @@ class CheckRow:
         self.confirmed_down = after.down
 
 
-_CHECK_FIELDS = [f.name for f in fields(CheckRow)]
-_CHECK_COLUMNS = [getattr(AssetCheck, name) for name in _CHECK_FIELDS]
 # What a result changes: written back per check, once per flush.
 _STATE_FIELDS = ("last_status", "last_message", "last_latency_ms", "last_checked_at",
                  "consecutive_failures", "consecutive_successes", "state_history",
@@ -82,7 +80,23 @@ class AssetRow(NamedTuple):
     service_key: str
 
 
-_ASSET_COLUMNS = [getattr(Asset, name) for name in AssetRow._fields]
+# The statements, built once: table columns (no ORM entities to compile per batch) and
+# expanding parameters, so each execution reuses the statement's cache key.
+_CHECK_TABLE, _ASSET_TABLE = AssetCheck.__table__, Asset.__table__
+_CHECK_COLUMNS = [_CHECK_TABLE.c[f.name] for f in fields(CheckRow)]
+_ASSET_COLUMNS = [_ASSET_TABLE.c[name] for name in AssetRow._fields]
+_READ_BATCH = (select(*_CHECK_COLUMNS, *_ASSET_COLUMNS)
+               .join(_ASSET_TABLE, _ASSET_TABLE.c.id == _CHECK_TABLE.c.asset_id)
+               .where(_CHECK_TABLE.c.id.in_(bindparam("ids", expanding=True)))
+               .order_by(_CHECK_TABLE.c.id).with_for_update(of=_CHECK_TABLE))
+_READ_UPSTREAM = select(*_ASSET_COLUMNS).where(
+    _ASSET_TABLE.c.id.in_(bindparam("ids", expanding=True)))
+_READ_SIBLINGS = select(*_CHECK_COLUMNS).where(
+    _CHECK_TABLE.c.asset_id.in_(bindparam("ids", expanding=True)))
+# The SET clause is the parameters' keys: every state column.
+_WRITE_STATE = update(_CHECK_TABLE).where(_CHECK_TABLE.c.id == bindparam("_id"))
+_WRITE_RECORDS = insert(CheckRecord.__table__)
+_WRITE_OUTAGES = insert(CheckOutage.__table__)
 
 
 class Devices:
@@ -98,29 +112,27 @@ class Devices:
         self.batch: dict[int, CheckRow] = {}
         self.assets: dict[int, AssetRow] = {}
         width = len(_CHECK_COLUMNS)
-        for row in session.execute(
-                select(*_CHECK_COLUMNS, *_ASSET_COLUMNS)
-                .join(Asset, Asset.id == AssetCheck.asset_id)
-                .where(AssetCheck.id.in_(check_ids)).order_by(AssetCheck.id)
-                .with_for_update(of=AssetCheck)):
+        if session.autoflush:  # as an ORM query would: the caller's changes first
+            session.flush()
+        connection = session.connection()
+        for row in connection.execute(_READ_BATCH, {"ids": list(check_ids)}):
             self.batch[row[0]] = CheckRow(*row[:width])
             self.assets.setdefault(row[width], AssetRow(*row[width:]))
-        self._read_upstream(session)
+        self._read_upstream(connection)
         self.checks: dict[int, list[CheckRow]] = {asset_id: [] for asset_id in self.assets}
-        for row in session.execute(select(*_CHECK_COLUMNS).where(
-                AssetCheck.asset_id.in_(list(self.assets)))):
+        for row in connection.execute(_READ_SIBLINGS, {"ids": list(self.assets)}):
             check = self.batch.get(row[0]) or CheckRow(*row)
             self.checks[check.asset_id].append(check)
         self.tickets: dict[int, Ticket] = {}
 
-    def _read_upstream(self, session: Session) -> None:
+    def _read_upstream(self, connection: Connection) -> None:
         """The chains of devices the batch's devices depend on, a level per query."""
         wanted = {a.depends_on_id for a in self.assets.values()} - {None} - set(self.assets)
         for _ in range(UPSTREAM_DEPTH):
             if not wanted:
                 break
-            found = [AssetRow(*row) for row in session.execute(
-                select(*_ASSET_COLUMNS).where(Asset.id.in_(wanted)))]
+            found = [AssetRow(*row) for row in connection.execute(
+                _READ_UPSTREAM, {"ids": list(wanted)})]
             self.assets.update((asset.id, asset) for asset in found)
             wanted = {asset.depends_on_id for asset in found} - {None} - set(self.assets)
 
@@ -175,18 +187,18 @@ class Writes:
     def flush(self, session: Session) -> None:
         """Write what is held, and give the ORM objects of these checks that the session
         holds (a test's, the ticket work's) their new state."""
+        if not (self._checks or self._records or self._outages):
+            return
+        connection = session.connection()
         if self._checks:
             rows = list(self._checks.values())
-            table = AssetCheck.__table__
-            # The SET clause is the parameters' keys: every state column.
-            session.execute(update(table).where(table.c.id == bindparam("_id")),
-                            [dict(zip(_STATE_FIELDS, _state_of(row)), _id=row.id)
-                             for row in rows])
+            connection.execute(_WRITE_STATE, [dict(zip(_STATE_FIELDS, _state_of(row)),
+                                                   _id=row.id) for row in rows])
             _sync(session, rows)
         if self._records:
-            session.execute(insert(CheckRecord.__table__), self._records)
+            connection.execute(_WRITE_RECORDS, self._records)
         if self._outages:
-            session.execute(insert(CheckOutage.__table__), self._outages)
+            connection.execute(_WRITE_OUTAGES, self._outages)
         self._checks, self._records, self._outages = {}, [], []
 
 
