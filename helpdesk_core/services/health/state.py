@@ -191,7 +191,8 @@ class Writes:
             return
         connection = session.connection()
         if self._checks:
-            rows = list(self._checks.values())
+            # In id order, as the ORM's unit of work wrote them.
+            rows = sorted(self._checks.values(), key=lambda row: row.id)
             connection.execute(_WRITE_STATE, [dict(zip(_STATE_FIELDS, _state_of(row)),
                                                    _id=row.id) for row in rows])
             _sync(session, rows)
