@@ -7,6 +7,8 @@ One idea per module:
 - :mod:`.recording`: store results (a batch per transaction) and carry the decisions
   out; the device's outage history; :func:`~.recording.on_state_change`, the one place a
   check's confirmed failure or recovery is announced; retention;
+- :mod:`.state`: what a batch of results reads and writes, as plain rows and a few
+  executemany statements (no ORM objects for the common result);
 - :mod:`.filing`: the text, priority and category of a device's ticket;
 - :mod:`.running`: one run outside any transaction, the advisory locks, :func:`check_now`;
 - :mod:`.batching` and :mod:`.runner`: the scheduler's many concurrent runs on an event

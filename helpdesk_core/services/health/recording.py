@@ -4,7 +4,9 @@
 commits): per result the check's latest state, one :class:`CheckRecord`, the device's
 outage history (:class:`CheckOutage`) and whatever :func:`.rules.decide` says about the
 device's ticket. The partial unique index ``uq_ticket_open_health_asset`` keeps one open
-health ticket per device even when two processes file at once.
+health ticket per device even when two processes file at once. The rows a result
+needs and writes are plain (:mod:`.state`); ORM objects only serve the ticket work, the
+rare result that files, notes or resolves.
 
 :func:`on_state_change` is the one place a check's confirmed failure or recovery is
 announced; whatever else must follow a device going down or up (city-wide incidents)
@@ -18,26 +20,24 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session, aliased, joinedload
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session, aliased
 
 from ... import i18n
 from ...contracts import CheckResult, CheckStatus
 from ...errors import HelpdeskError, NotFound
-from ...models import (Asset, AssetCheck, CheckOutage, CheckRecord, Source, Status, Ticket,
-                       TicketEvent)
+from ...models import AssetCheck, CheckOutage, CheckRecord, Source, Status, Ticket, TicketEvent
 from ...plugins import PluginRegistry
 from ...privacy import mask_in, mask_personal_data
 from .. import incidents, tickets
 from . import rules
 from .filing import PRIORITY_BY_CRITICALITY, check_label, file_ticket
 from .rules import DEFAULT_POLICY, HealthPolicy
+from .state import CheckRow, Devices, Writes
 
 log = logging.getLogger(__name__)
 
 MESSAGE_MAX = 1000
-# How far up a chain of "depends on" the rules look (a loop in the data ends there too).
-UPSTREAM_DEPTH = 4
 # Recent health entries of a ticket read to find one check's latest note.
 NOTES_READ = 40
 
@@ -102,71 +102,29 @@ def record_result(session: Session, registry: PluginRegistry, check_id: int,
     return outcome
 
 
-class _Devices:
-    """The devices of one batch: their checks, the devices they sit behind, and the
-    open tickets of all of them, read with a few queries for the whole batch."""
-
-    def __init__(self, session: Session, assets: Sequence[Asset]) -> None:
-        self.assets: dict[int, Asset] = {asset.id: asset for asset in assets}
-        wanted = {asset.depends_on_id for asset in assets} - {None} - set(self.assets)
-        for _ in range(UPSTREAM_DEPTH):  # the chains, a level per query
-            if not wanted:
-                break
-            found = list(session.scalars(select(Asset).where(Asset.id.in_(wanted))))
-            self.assets.update((asset.id, asset) for asset in found)
-            wanted = {asset.depends_on_id for asset in found} - {None} - set(self.assets)
-        self.checks: dict[int, list[AssetCheck]] = {asset_id: [] for asset_id in self.assets}
-        for check in session.scalars(select(AssetCheck).where(
-                AssetCheck.asset_id.in_(list(self.assets)))):
-            self.checks[check.asset_id].append(check)
-        self.tickets = open_tickets_for(session, list(self.assets))
-
-    def upstream(self, asset: Asset) -> tuple[bool, Ticket | None]:
-        """Whether a device *asset* depends on is failing, and the nearest such one's
-        open ticket."""
-        down, ticket, seen = False, None, {asset.id}
-        current = self.assets.get(asset.depends_on_id) if asset.depends_on_id else None
-        while current is not None and current.id not in seen:
-            seen.add(current.id)
-            if current.active and any(c.enabled and rules.is_bad(c.last_status)
-                                      for c in self.checks.get(current.id, [])):
-                down = True
-                if ticket is None:
-                    ticket = self.tickets.get(current.id)
-            current = (self.assets.get(current.depends_on_id)
-                       if current.depends_on_id else None)
-        return down, ticket
-
-    def others_well(self, check: AssetCheck) -> bool:
-        return all(other.last_status in (None, CheckStatus.OK.value) and not other.flapping
-                   for other in self.checks.get(check.asset_id, [])
-                   if other.id != check.id and other.enabled)
-
-
 def record_results(session: Session, registry: PluginRegistry,
                    pending: Sequence[PendingResult],
                    policy: HealthPolicy = DEFAULT_POLICY) -> list[Outcome | None]:
     """Store many results and apply the ticket rules to each, in order (caller commits).
 
     A fixed number of queries for the whole batch, besides what tickets need: one loads
-    the checks with their assets and wards, a few the devices' other checks, upstream
-    devices and open tickets. The check rows are locked (``FOR UPDATE`` on PostgreSQL,
-    in id order so two batches cannot deadlock), so concurrent recorders of a check
-    queue up; the unique index catches a ticket filed by another process. The outcome
-    is None for a check that no longer exists.
+    the checks with their devices, a few the devices' other checks, upstream devices and
+    open tickets; one executemany statement each writes the checks' new state, the
+    records and the new outages (:mod:`.state`). The check rows are locked (``FOR
+    UPDATE`` on PostgreSQL, in id order so two batches cannot deadlock), so concurrent
+    recorders of a check queue up; the unique index catches a ticket filed by another
+    process. The outcome is None for a check that no longer exists.
     """
-    ids = sorted({item.check_id for item in pending})
-    checks = {check.id: check for check in session.scalars(
-        select(AssetCheck).where(AssetCheck.id.in_(ids)).order_by(AssetCheck.id)
-        .options(joinedload(AssetCheck.asset).joinedload(Asset.ward))
-        .with_for_update(of=AssetCheck))}
-    devices = _Devices(session, list({c.asset.id: c.asset for c in checks.values()}.values()))
+    devices = Devices(session, sorted({item.check_id for item in pending}))
+    devices.tickets = open_tickets_for(session, list(devices.assets))
+    writes = Writes()
     outcomes: list[Outcome | None] = []
     for item in pending:
-        check = checks.get(item.check_id)
+        check = devices.batch.get(item.check_id)
         outcomes.append(None if check is None
-                        else _record(session, registry, check, devices, item, policy))
+                        else _record(session, registry, check, devices, writes, item, policy))
     session.flush()
+    writes.flush(session)
     return outcomes
 
 
@@ -180,14 +138,8 @@ def _jsonable(values: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _state_of(check: AssetCheck) -> rules.CheckState:
-    return rules.CheckState(check.last_status, check.consecutive_failures or 0,
-                            check.consecutive_successes or 0, check.state_history or "",
-                            bool(check.flapping), bool(check.confirmed_down))
-
-
-def _record(session: Session, registry: PluginRegistry, check: AssetCheck, devices: _Devices,
-            item: PendingResult, policy: HealthPolicy) -> Outcome:
+def _record(session: Session, registry: PluginRegistry, check: CheckRow, devices: Devices,
+            writes: Writes, item: PendingResult, policy: HealthPolicy) -> Outcome:
     result, now = item.result, item.when
     status = CheckStatus(result.status).value
     message = mask_personal_data(str(result.message or ""))[:MESSAGE_MAX]
@@ -197,17 +149,12 @@ def _record(session: Session, registry: PluginRegistry, check: AssetCheck, devic
     latency = round(latency, 2) if latency is not None else None
 
     thresholds = rules.Thresholds.of(check.failure_threshold, check.recovery_threshold)
-    before = _state_of(check)
+    before = check.state()
     after = rules.advance(before, status, thresholds, policy)
-    check.last_status, check.last_message = status, message
-    check.last_latency_ms, check.last_checked_at = latency, now
-    check.consecutive_failures, check.consecutive_successes = after.failures, after.successes
-    check.state_history, check.flapping = after.history, after.flapping
-    check.confirmed_down = after.down
-    session.add(CheckRecord(check_id=check.id, status=status, message=message, values=values,
-                            latency_ms=latency, checked_at=now))
+    check.advance(after, message, latency, now)
+    writes.record(check, values)
 
-    asset = check.asset
+    asset = devices.assets[check.asset_id]
     ticket = devices.tickets.get(asset.id)
     upstream_down, upstream_ticket = devices.upstream(asset)
     data = {"check_id": check.id, "check_type": check.check_type, "status": status,
@@ -228,15 +175,34 @@ def _record(session: Session, registry: PluginRegistry, check: AssetCheck, devic
     outcome = Outcome(check.id, status, message, latency, now, values=values,
                       ticket_id=ticket.id if ticket else None, change=decision.change,
                       confirmed=decision.confirmed)
-    _apply(session, registry, check, devices, ticket, upstream_ticket, decision, data, now,
-           after, outcome)
+    if _touches_tickets(decision):
+        _apply(session, registry, _orm_check(session, writes, check), devices, ticket,
+               upstream_ticket, decision, data, now, after, outcome)
     if decision.change or decision.confirmed:
-        on_state_change(session, registry, check, decision, message, now, outcome)
+        on_state_change(session, writes, check, decision, message, now, outcome)
     # City-wide incidents (services/incidents.py): after the result and its ticket, a
     # shared service failing in several wards opens one incident and links the wards'
-    # tickets; its recovery resolves it. Returns at once for a device of no service.
-    incidents.observe_check(session, registry, check, now)
+    # tickets; its recovery resolves it. Only a device of a shared service takes part.
+    if asset.service_key:
+        incidents.observe_check(session, registry, _orm_check(session, writes, check), now)
     return outcome
+
+
+def _touches_tickets(decision: rules.Decision) -> bool:
+    """Whether :func:`_apply` has anything to do (most results leave tickets alone)."""
+    return bool(decision.file is not None or decision.attach or decision.mark_unstable
+                or decision.mark_stable or decision.raise_priority
+                or decision.note is not None or decision.recovered or decision.resolve)
+
+
+def _orm_check(session: Session, writes: Writes, check: CheckRow) -> AssetCheck:
+    """The check as an ORM object for ticket and incident work, after the batch's writes
+    so far (so it, and whatever that work reads, shows the results up to this one)."""
+    writes.flush(session)
+    found = session.get(AssetCheck, check.id)
+    if found is None:  # locked for the batch on PostgreSQL; SQLite has one writer
+        raise NotFound("Health check %(id)s not found.", id=check.id)
+    return found
 
 
 def _last_note(session: Session, ticket: Ticket,
@@ -254,7 +220,7 @@ def _last_note(session: Session, ticket: Ticket,
     return None, recovery_noted
 
 
-def _apply(session: Session, registry: PluginRegistry, check: AssetCheck, devices: _Devices,
+def _apply(session: Session, registry: PluginRegistry, check: AssetCheck, devices: Devices,
            ticket: Ticket | None, upstream: Ticket | None, decision: rules.Decision,
            data: dict[str, Any], now: dt.datetime, after: rules.CheckState,
            outcome: Outcome) -> None:
@@ -343,35 +309,37 @@ def _note(session: Session, registry: PluginRegistry, check: AssetCheck, ticket:
                          body=body, data=data)
 
 
-def on_state_change(session: Session, registry: PluginRegistry, check: AssetCheck,
+def on_state_change(session: Session, writes: Writes, check: CheckRow,
                     decision: rules.Decision, message: str, now: dt.datetime,
                     outcome: Outcome) -> None:
     """A check went down or came back (``decision.change``), or its outage was confirmed
     or its recovery (``decision.confirmed``): keep the device's outage history.
 
     The one call site for whatever must follow a device's state (a city-wide incident
-    reads ``decision.confirmed`` here, with ``check.asset.ward_id`` and
-    ``check.check_type``). Runs inside the recording transaction; does not commit.
+    reads ``decision.confirmed`` here, with the device's ward and ``check.check_type``).
+    Runs inside the recording transaction; does not commit. A new outage waits in
+    *writes* with the batch's other rows; an ended or confirmed one is updated at once.
     """
-    outage = None
     if decision.change == "down":
-        # Kept in hand, not flushed: a flush per failing device wrote a sweep's results
-        # row by row; the batch's one flush writes them together.
-        outage = CheckOutage(check_id=check.id, asset_id=check.asset_id, started_at=now,
-                             message=message)
-        session.add(outage)
-    elif decision.change == "up" or decision.confirmed == "down":
-        outage = session.scalar(select(CheckOutage)
-                                .where(CheckOutage.check_id == check.id,
-                                       CheckOutage.ended_at.is_(None))
-                                .order_by(CheckOutage.id.desc()).limit(1))
-    if outage is None:
+        outage = writes.new_outage(check, now, message)
+        if decision.confirmed == "down":
+            outage.update(confirmed=True, ticket_id=outcome.ticket_id)
         return
+    if not (decision.change == "up" or decision.confirmed == "down"):
+        return
+    writes.flush(session)  # the outage may be one of this batch's
+    outage_id = session.scalar(select(CheckOutage.id)
+                               .where(CheckOutage.check_id == check.id,
+                                      CheckOutage.ended_at.is_(None))
+                               .order_by(CheckOutage.id.desc()).limit(1))
+    if outage_id is None:
+        return
+    changes: dict[str, Any] = {}
     if decision.confirmed == "down":
-        outage.confirmed = True
-        outage.ticket_id = outcome.ticket_id
+        changes.update(confirmed=True, ticket_id=outcome.ticket_id)
     if decision.change == "up":
-        outage.ended_at = now
+        changes["ended_at"] = now
+    session.execute(update(CheckOutage).where(CheckOutage.id == outage_id).values(changes))
 
 
 def prune_records(session: Session, now: dt.datetime, keep_days: int = 14,

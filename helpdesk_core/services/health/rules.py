@@ -45,7 +45,7 @@ Timeline (one check, every minute, thresholds 3/2, flapping above 30 %, below 25
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from ...contracts import CheckStatus
 
@@ -80,9 +80,12 @@ class HealthPolicy:
 DEFAULT_POLICY = HealthPolicy()
 
 
+_BAD = frozenset((CheckStatus.FAILURE.value, CheckStatus.ERROR.value))
+
+
 def is_bad(status: str | None) -> bool:
     """Failure and error are bad; OK, warning and never-checked are not."""
-    return status in (CheckStatus.FAILURE.value, CheckStatus.ERROR.value)
+    return status in _BAD
 
 
 def flap_percent(history: str) -> float:
@@ -236,11 +239,11 @@ def decide(before: CheckState, after: CheckState, message: str, now: dt.datetime
            policy: HealthPolicy = DEFAULT_POLICY) -> Decision:
     """What the result that took the check from *before* to *after* does to tickets."""
     change, confirmed = transitions(before, after)
-    base = Decision(change=change, confirmed=confirmed)
     if ticket is None:
-        return replace(base, **_without_ticket(before, after, thresholds, device))
-    return replace(base, **_with_ticket(before, after, message, now, thresholds, device,
-                                        ticket, policy))
+        what = _without_ticket(before, after, thresholds, device)
+    else:
+        what = _with_ticket(before, after, message, now, thresholds, device, ticket, policy)
+    return Decision(change=change, confirmed=confirmed, **what)
 
 
 def _without_ticket(before: CheckState, after: CheckState, thresholds: Thresholds,
