@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import DateTimePattern, parse_pattern
-from flask import Flask
+from flask import Flask, url_for
 from jinja2 import pass_eval_context
 from markupsafe import Markup
 
@@ -151,7 +151,7 @@ def install(app: Flask, categories: Callable[[], Any]) -> None:
     app.add_template_filter(format_percent, "percent")
     # Python, not macros: the lists show them on every row (a macro call costs more).
     app.jinja_env.globals.update(sla_badge=sla_badge, status_badge=status_badge,
-                                 waiting_badge=waiting_badge)
+                                 waiting_badge=waiting_badge, id_url=id_url)
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
@@ -161,6 +161,22 @@ def install(app: Flask, categories: Callable[[], Any]) -> None:
             "current_locale": i18n.get_locale(),
             "supported_locales": i18n.SUPPORTED_LOCALES,
         }
+
+
+# A number no route holds but where the id goes (ids are far smaller).
+_ID_PLACEHOLDER = 2_000_000_011
+
+
+def id_url(endpoint: str, key: str, **values: Any) -> Callable[[int], str]:
+    """``url_for(endpoint, **{key: id}, **values)`` for one id after another: the URL is
+    built once and each id put in its place (a list of 50 tickets asked the router 100
+    times per page). The same URL as ``url_for`` gives, or ``url_for`` itself when the
+    placeholder cannot be found once in it."""
+    built = url_for(endpoint, **{key: _ID_PLACEHOLDER}, **values)
+    head, found, tail = built.partition(str(_ID_PLACEHOLDER))
+    if not found or str(_ID_PLACEHOLDER) in tail:
+        return lambda value: url_for(endpoint, **{key: value}, **values)
+    return lambda value: f"{head}{int(value)}{tail}"
 
 
 def _prompted(field: Any, **attrs: Any) -> Markup:

@@ -72,3 +72,16 @@ def test_decimal_signs_are_cldrs_and_cover_every_locale(locale):
     assert rendering.DECIMAL_SIGNS[locale] == get_decimal_symbol(locale)
     with i18n.use_locale(locale):
         assert rendering.format_percent(95.25) == f"95{get_decimal_symbol(locale)}2 %"
+
+
+def test_id_url_gives_what_url_for_gives(app):
+    from flask import url_for
+    with app.test_request_context("/"):
+        show = rendering.id_url("tickets.show", "ticket_id")
+        claim = rendering.id_url("tickets.act", "ticket_id", action="claim")
+        for ticket_id in (1, 7, 42, 1234567, 2_000_000_010):
+            assert show(ticket_id) == url_for("tickets.show", ticket_id=ticket_id)
+            assert claim(ticket_id) == url_for("tickets.act", ticket_id=ticket_id,
+                                               action="claim")
+    with app.test_request_context("/", base_url="http://example.test/helpdesk/"):
+        assert rendering.id_url("tickets.show", "ticket_id")(5) == "/helpdesk/tickets/5"
