@@ -33,8 +33,8 @@ from .downloads import local_datetime as _local
 from .errors import render_error
 from .extensions import db
 from .input_guard import int_arg
-from .web import flash_error, now, roles_required, today
 from .kept_widgets import KeptSelect
+from .web import flash_error, now, roles_required, today
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 

@@ -8,6 +8,8 @@ import datetime as dt
 import io
 import re
 
+import pytest
+
 from sqlalchemy import event, select
 
 from helpdesk_core.models import Role, Ticket, Ward
@@ -181,67 +183,67 @@ def test_dashboard_queries_do_not_grow_with_wards_or_tickets(app, world):
     assert max(n for _, n in counts) <= 14, counts
 
 
-def test_period_figures_are_cached_but_the_live_load_is_not(app, world):
+CACHED_URL = "/dashboard/?start=01/02/2026&end=10/03/2026"
+
+
+@pytest.fixture
+def cached_dashboard(app, world):
+    """A coordinator's client and the engine, with the dashboard's kept figures emptied
+    before and after the test."""
+    from webapp.dashboard import period_cache
+
+    period_cache.clear()
+    with app.app_context():
+        engine = db.engine
+    try:
+        yield coordinator_client(app, world), engine
+    finally:
+        period_cache.clear()
+
+
+def test_period_figures_are_cached_but_the_live_load_is_not(app, world, cached_dashboard):
     """With DASHBOARD_CACHE_SECONDS on, a second look skips compliance and volumes only."""
-    from webapp.dashboard import period_cache
-
     app.config["DASHBOARD_CACHE_SECONDS"] = 60
-    period_cache.clear()
-    client = coordinator_client(app, world)
+    client, engine = cached_dashboard
+    with count_queries(engine) as first:
+        assert client.get(CACHED_URL).status_code == 200
+    _add_wards(app, 1)  # one more ward: the live load must show it at once
+    with count_queries(engine) as second:
+        page = client.get(CACHED_URL).get_data(as_text=True)
+    assert len(second) == len(first) - 2, (first, second)
+    assert not any("resolved_at" in s for s in second)  # compliance came from the cache
+    assert any("ward_id" in s and "at_risk" in s for s in second)  # the load did not
     with app.app_context():
-        engine = db.engine
-    url = "/dashboard/?start=01/02/2026&end=10/03/2026"
-    try:
-        with count_queries(engine) as first:
-            assert client.get(url).status_code == 200
-        _add_wards(app, 1)  # one more ward: the live load must show it at once
-        with count_queries(engine) as second:
-            page = client.get(url).get_data(as_text=True)
-        assert len(second) == len(first) - 2, (first, second)
-        assert not any("resolved_at" in s for s in second)  # compliance came from the cache
-        assert any("ward_id" in s and "at_risk" in s for s in second)  # the load did not
-        with app.app_context():
-            newest = db.session.scalars(select(Ward).order_by(Ward.id.desc())).first()
-        assert newest.name in page
-        with count_queries(engine) as other_period:
-            assert client.get("/dashboard/?start=01/01/2026&end=10/03/2026").status_code == 200
-        assert len(other_period) == len(first)  # another period is computed afresh
-    finally:
-        period_cache.clear()
+        newest = db.session.scalars(select(Ward).order_by(Ward.id.desc())).first()
+    assert newest.name in page
+    with count_queries(engine) as other_period:
+        assert client.get("/dashboard/?start=01/01/2026&end=10/03/2026").status_code == 200
+    assert len(other_period) == len(first)  # another period is computed afresh
 
 
-def test_live_figures_are_kept_until_a_ticket_changes(app, world):
+def test_live_figures_are_kept_until_a_ticket_changes(app, world, cached_dashboard):
     """A second look reads only whether any ticket changed; a change shows at once."""
-    from webapp.dashboard import period_cache
-
     app.config["DASHBOARD_LIVE_SECONDS"] = 60
-    period_cache.clear()
-    client = coordinator_client(app, world)
-    with app.app_context():
-        engine = db.engine
-    url = "/dashboard/?start=01/02/2026&end=10/03/2026"
-    try:
-        with count_queries(engine) as first:
-            page = client.get(url).get_data(as_text=True)
-        assert 'id="live-as-of"' in page
-        live = page.split('aria-label="Toàn thành phố hiện nay"')[1].split(
-            'id="counter-help-by-ward"')[0]
-        with count_queries(engine) as again:
-            assert live in client.get(url).get_data(as_text=True)
-        assert not any("at_risk" in s for s in again)  # the load came from the cache
-        assert len(again) < len(first) - 5, (first, again)
-        open_now = re.compile(r'<div class="tile"><span class="big">(\d+)</span>')
-        before = int(open_now.search(page).group(1))
-        with app.app_context():  # a ticket filed meanwhile shows at the next look
-            registry = app.extensions["helpdesk"]
-            make_ticket(db.session, registry, db.session.get(Ward, world.ward_a), FIXED_NOW)
-            db.session.commit()
-        changed = client.get(url).get_data(as_text=True)
-        assert int(open_now.search(changed).group(1)) == before + 1
-        app.config["DASHBOARD_LIVE_SECONDS"] = 0  # off: every look counts afresh
-        with count_queries(engine) as off:
-            assert client.get(url).status_code == 200
-        assert any("at_risk" in s for s in off)
-        assert not any("max(ticket_event.id)" in s for s in off)
-    finally:
-        period_cache.clear()
+    client, engine = cached_dashboard
+    with count_queries(engine) as first:
+        page = client.get(CACHED_URL).get_data(as_text=True)
+    assert 'id="live-as-of"' in page
+    live = page.split('aria-label="Toàn thành phố hiện nay"')[1].split(
+        'id="counter-help-by-ward"')[0]
+    with count_queries(engine) as again:
+        assert live in client.get(CACHED_URL).get_data(as_text=True)
+    assert not any("at_risk" in s for s in again)  # the load came from the cache
+    assert len(again) < len(first) - 5, (first, again)
+    open_now = re.compile(r'<div class="tile"><span class="big">(\d+)</span>')
+    before = int(open_now.search(page).group(1))
+    with app.app_context():  # a ticket filed meanwhile shows at the next look
+        registry = app.extensions["helpdesk"]
+        make_ticket(db.session, registry, db.session.get(Ward, world.ward_a), FIXED_NOW)
+        db.session.commit()
+    changed = client.get(CACHED_URL).get_data(as_text=True)
+    assert int(open_now.search(changed).group(1)) == before + 1
+    app.config["DASHBOARD_LIVE_SECONDS"] = 0  # off: every look counts afresh
+    with count_queries(engine) as off:
+        assert client.get(CACHED_URL).status_code == 200
+    assert any("at_risk" in s for s in off)
+    assert not any("max(ticket_event.id)" in s for s in off)
