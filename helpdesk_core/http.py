@@ -72,6 +72,9 @@ class HttpEnvironment(NamedTuple):
 
 _ENVIRONMENT: HttpEnvironment | None = None
 
+# One connector per long-lived event loop that asked for it (:func:`keep_connector`).
+_KEPT_CONNECTORS: dict[asyncio.AbstractEventLoop, "aiohttp.TCPConnector"] = {}
+
 
 def environment() -> HttpEnvironment:
     """The proxies, CA bundle and logins of the environment, as ``requests`` reads them.
@@ -101,6 +104,33 @@ def reset_environment() -> None:
     """Forget the environment read so far; the next request reads it again."""
     global _ENVIRONMENT
     _ENVIRONMENT = None
+
+
+def _new_connector() -> aiohttp.TCPConnector:
+    import aiohttp
+    # A fresh connection per request (no keep-alive): checks are about reaching it.
+    return aiohttp.TCPConnector(force_close=True, limit=0, happy_eyeballs_delay=None)
+
+
+async def keep_connector() -> None:
+    """Share one connector among the running loop's requests until :func:`drop_connector`.
+
+    For a long-lived loop (the scheduler's): building a connector per request was a
+    tenth of an HTTP check's CPU in a sweep of 5,000 devices (bench/sweep.py). Each
+    request still has a session and cookies of its own, and a fresh connection: the
+    connector keeps none (``force_close``). Short-lived loops (``asyncio.run`` of one
+    check) do not ask, and build one per request.
+    """
+    loop = asyncio.get_running_loop()
+    if loop not in _KEPT_CONNECTORS:
+        _KEPT_CONNECTORS[loop] = _new_connector()
+
+
+async def drop_connector() -> None:
+    """Close the running loop's kept connector, if it has one."""
+    connector = _KEPT_CONNECTORS.pop(asyncio.get_running_loop(), None)
+    if connector is not None:
+        await connector.close()
 
 
 def _login_for(url: str, logins: netrc.netrc | None) -> dict[str, str] | None:
@@ -187,10 +217,10 @@ async def request(method: str, url: str, *, timeout: float, data: bytes | None =
     redirects = 0
     try:
         async with asyncio.timeout(max(float(timeout), 0.1)):
-            # A fresh connection per request (no keep-alive): checks are about reaching it.
-            connector = aiohttp.TCPConnector(force_close=True, limit=0,
-                                             happy_eyeballs_delay=None)
-            async with aiohttp.ClientSession(connector=connector, trust_env=False) as session:
+            kept = _KEPT_CONNECTORS.get(asyncio.get_running_loop())
+            async with aiohttp.ClientSession(connector=kept or _new_connector(),
+                                             connector_owner=kept is None,
+                                             trust_env=False) as session:
                 current = url
                 while True:
                     response = await session.request(

@@ -41,6 +41,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
+from helpdesk_core import http
 from helpdesk_core.services import health, heartbeat
 
 from . import election
@@ -135,6 +136,7 @@ class LoopExecutor(BaseExecutor):
     loop; this one serves the ``BackgroundScheduler`` the web app and the CLI use.)
 
     ``shutdown(wait=True)`` lets the running jobs finish; ``wait=False`` cancels them.
+    The loop keeps one HTTP connector for all its checks' requests (:func:`http.keep_connector`).
     """
 
     def start(self, scheduler: Any, alias: str) -> None:
@@ -144,6 +146,7 @@ class LoopExecutor(BaseExecutor):
         self._thread = threading.Thread(target=self._loop.run_forever, name=f"{alias}-loop",
                                         daemon=True)
         self._thread.start()
+        asyncio.run_coroutine_threadsafe(http.keep_connector(), self._loop).result()
 
     def shutdown(self, wait: bool = True) -> None:
         with self._lock:  # the loop's thread discards finished jobs meanwhile
@@ -153,6 +156,8 @@ class LoopExecutor(BaseExecutor):
         else:
             for future in pending:
                 future.cancel()
+        with contextlib.suppress(Exception):  # a loop stopped meanwhile has nothing to close
+            asyncio.run_coroutine_threadsafe(http.drop_connector(), self._loop).result(5)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
 

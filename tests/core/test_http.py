@@ -77,3 +77,35 @@ def test_the_ca_bundle_and_proxy_of_the_environment_are_honoured(https_server, h
     assert get("http://only-the-proxy-knows.invalid/x").status == 200
     assert http_server.hits == {"/x": 1}
     assert get(server.url("/"), verify_tls=False).status == 200
+
+
+def test_a_kept_connector_serves_the_loops_requests_on_fresh_connections(http_server):
+    """The scheduler's loop keeps one connector: every request goes through it, none
+    keeps its connection, and after drop_connector requests build their own again."""
+    http_server.answer("/ok", 200, b"ok")
+    http_server.redirect("/moved", "/ok")
+    http_server.hang("/hang")
+
+    async def scenario():
+        await http.keep_connector()
+        kept = http._KEPT_CONNECTORS[asyncio.get_running_loop()]
+        connects = []
+        original = kept.connect
+
+        async def counting(*args, **kwargs):
+            connects.append(args[0].url)
+            return await original(*args, **kwargs)
+        kept.connect = counting
+        answers = await asyncio.gather(http.get(http_server.url("/ok"), timeout=2),
+                                       http.get(http_server.url("/moved"), timeout=2))
+        with pytest.raises(http.HttpError):
+            await http.get(http_server.url("/hang"), timeout=0.3)
+        pooled = sum(len(conns) for conns in kept._conns.values())
+        await http.drop_connector()
+        after = await http.get(http_server.url("/ok"), timeout=2)
+        return answers, len(connects), pooled, kept.closed, after
+
+    answers, connects, pooled, closed, after = asyncio.run(scenario())
+    assert [(a.status, a.redirects) for a in answers] == [(200, 0), (200, 1)]
+    assert (connects, pooled, closed, after.status) == (4, 0, True, 200)
+    assert not http._KEPT_CONNECTORS
