@@ -27,6 +27,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from plugins.printer.snmp_ber import element
 from webapp.scheduler import new_event_loop
 
 HTTP_OK = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
@@ -75,15 +76,6 @@ def snmprec() -> str:
     return "".join(f"{oid}|{kind}|{value}\n" for oid, kind, value in lines)
 
 
-def _ber_length(data: bytes, at: int) -> tuple[int, int]:
-    """(length, where the value starts) of the BER TLV whose length byte is at *at*."""
-    first = data[at]
-    if first < 0x80:
-        return first, at + 1
-    count = first & 0x7F
-    return int.from_bytes(data[at + 1:at + 1 + count], "big"), at + 1 + count
-
-
 def _ber_header(tag: int, length: int) -> bytes:
     if length < 0x80:
         return bytes([tag, length])
@@ -94,17 +86,13 @@ def _ber_header(tag: int, length: int) -> bytes:
 def snmp_split(message: bytes) -> tuple[bytes, int, bytes, bytes]:
     """An SNMP v1/v2c message as (version + community TLVs, PDU tag, request-id TLV,
     the rest of the PDU)."""
-    _length, body = _ber_length(message, 1)         # SEQUENCE
+    _tag, body, end = element(message, 0, len(message))   # SEQUENCE
     at = body
-    for _ in range(2):                              # version, community
-        length, start = _ber_length(message, at + 1)
-        at = start + length
-    head = message[body:at]
-    pdu_tag = message[at]
-    _pdu_length, pdu_start = _ber_length(message, at + 1)
-    id_length, id_start = _ber_length(message, pdu_start + 1)
-    id_end = id_start + id_length
-    return head, pdu_tag, message[pdu_start:id_end], message[id_end:]
+    for _ in range(2):                                     # version, community
+        _tag, _start, at = element(message, at, end)
+    pdu_tag, pdu_start, pdu_end = element(message, at, end)
+    _tag, _start, id_end = element(message, pdu_start, pdu_end)
+    return message[body:at], pdu_tag, message[pdu_start:id_end], message[id_end:pdu_end]
 
 
 def snmp_join(head: bytes, pdu_tag: int, request_id: bytes, rest: bytes) -> bytes:

@@ -46,8 +46,9 @@ class Response(NamedTuple):
     bindings: list[tuple[tuple[int, ...], Any]]  # (OID, value) in the agent's order
 
 
-def _header(data: bytes, at: int, end: int) -> tuple[int, int, int]:
-    """The tag, where the content starts and where it ends, of the element at *at*."""
+def element(data: bytes, at: int, end: int) -> tuple[int, int, int]:
+    """The tag, where the content starts and where it ends, of the BER element at *at*
+    (*end*: where the enclosing element ends)."""
     if at + 2 > end:
         raise Malformed("truncated")
     tag, length = data[at], data[at + 1]
@@ -64,7 +65,7 @@ def _header(data: bytes, at: int, end: int) -> tuple[int, int, int]:
 
 
 def _expect(data: bytes, at: int, end: int, tag: int) -> tuple[int, int]:
-    got, start, stop = _header(data, at, end)
+    got, start, stop = element(data, at, end)
     if got != tag:
         raise Malformed(f"tag {got:#x} where {tag:#x} belongs")
     return start, stop
@@ -120,7 +121,7 @@ def read_response(data: bytes) -> Response:
     while at < end:
         binding, at = _expect(data, at, end, SEQUENCE)
         name_start, name_end = _expect(data, binding, at, OID)
-        tag, value_start, value_end = _header(data, name_end, at)
+        tag, value_start, value_end = element(data, name_end, at)
         bindings.append((_oid(data[name_start:name_end]),
                          value_of(tag, data[value_start:value_end])))
     return Response(request_id, error_status, error_index, bindings)
