@@ -24,13 +24,12 @@ database's unique index keeps one open ticket per check.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import datetime as dt
+import functools
 import gc
 import logging
 import random
-import sys
 import threading
 from typing import Any, Iterator
 
@@ -135,6 +134,9 @@ class LoopExecutor(BaseExecutor):
     own. (APScheduler's ``AsyncIOExecutor`` needs an ``AsyncIOScheduler`` that owns the
     loop; this one serves the ``BackgroundScheduler`` the web app and the CLI use.)
 
+    Jobs submitted together (a sweep's thousands of due checks) reach the loop in one
+    hand-over and each runs as a task of it, with no thread-safe future per job: that
+    hand-over was a tenth of the loop's CPU in a sweep of 5,000 devices.
     ``shutdown(wait=True)`` lets the running jobs finish; ``wait=False`` cancels them.
     The loop keeps one HTTP connector for all its checks' requests (:func:`http.keep_connector`).
     """
@@ -142,44 +144,56 @@ class LoopExecutor(BaseExecutor):
     def start(self, scheduler: Any, alias: str) -> None:
         super().start(scheduler, alias)
         self._loop = new_event_loop()
-        self._pending: set[concurrent.futures.Future] = set()
+        self._arrived: list[tuple[Any, list[dt.datetime]]] = []  # under self._lock
+        self._running: set[asyncio.Task] = set()  # the loop's own
         self._thread = threading.Thread(target=self._loop.run_forever, name=f"{alias}-loop",
                                         daemon=True)
         self._thread.start()
         asyncio.run_coroutine_threadsafe(http.keep_connector(), self._loop).result()
 
     def shutdown(self, wait: bool = True) -> None:
-        with self._lock:  # the loop's thread discards finished jobs meanwhile
-            pending = list(self._pending)
-        if wait:
-            concurrent.futures.wait(pending)
-        else:
-            for future in pending:
-                future.cancel()
-        with contextlib.suppress(Exception):  # a loop stopped meanwhile has nothing to close
-            asyncio.run_coroutine_threadsafe(http.drop_connector(), self._loop).result(5)
+        async def finish() -> None:
+            running = list(self._running)
+            if not wait:
+                for task in running:
+                    task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+            await http.drop_connector()
+
+        with contextlib.suppress(Exception):  # a loop stopped meanwhile has nothing to do
+            asyncio.run_coroutine_threadsafe(finish(), self._loop).result()
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
 
     def _do_submit_job(self, job: Any, run_times: list[dt.datetime]) -> None:
         if not iscoroutinefunction_partial(job.func):
             raise TypeError(f"{job} is not a coroutine function; use another executor")
-
-        def done(future: concurrent.futures.Future) -> None:
-            with self._lock:
-                self._pending.discard(future)
-            try:
-                events = future.result()
-            except BaseException:
-                self._run_job_error(job.id, *sys.exc_info()[1:])
-            else:
-                self._run_job_success(job.id, events)
-
-        future = asyncio.run_coroutine_threadsafe(
-            run_coroutine_job(job, job._jobstore_alias, run_times, self._logger.name), self._loop)
         with self._lock:
-            self._pending.add(future)
-        future.add_done_callback(done)  # after add: a job already done is discarded at once
+            self._arrived.append((job, run_times))
+            first = len(self._arrived) == 1
+        if first:  # one wake-up of the loop for whatever arrives until it takes them
+            self._loop.call_soon_threadsafe(self._start_arrived)
+
+    def _start_arrived(self) -> None:
+        """On the loop: a task for each job that has arrived."""
+        with self._lock:
+            arrived, self._arrived = self._arrived, []
+        for job, run_times in arrived:
+            task = self._loop.create_task(run_coroutine_job(
+                job, job._jobstore_alias, run_times, self._logger.name))
+            self._running.add(task)
+            task.add_done_callback(functools.partial(self._finished, job.id))
+
+    def _finished(self, job_id: str, task: asyncio.Task) -> None:
+        self._running.discard(task)
+        if task.cancelled():
+            self._run_job_error(job_id, asyncio.CancelledError())
+            return
+        error = task.exception()
+        if error is not None:
+            self._run_job_error(job_id, error, error.__traceback__)
+        else:
+            self._run_job_success(job_id, task.result())
 
 
 def _check_trigger(app: Flask, interval: int) -> IntervalTrigger:

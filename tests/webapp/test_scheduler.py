@@ -3,16 +3,16 @@ check`` runs once. (Several scheduler processes on one database: test_election.p
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import subprocess
 import sys
 import time
 
-import pytest
 from sqlalchemy import func, select
 
-from helpdesk_core import CheckResult, HealthCheckType, PluginRegistry, hookimpl
+from helpdesk_core import HealthCheckType, PluginRegistry, hookimpl
 from helpdesk_core.models import Asset, AssetCheck, CheckRecord, Ticket, Ward
 from webapp import scheduler as scheduler_module
 from webapp.extensions import db
@@ -206,3 +206,41 @@ def test_the_checks_run_on_uvloop_which_the_package_installs():
         assert type(loop).__module__.startswith("uvloop")
     finally:
         loop.close()
+
+
+async def _job(results, n, hang):
+    if hang is not None:
+        hang.append(n)
+        await asyncio.sleep(3600)
+    results.append(n)
+
+
+def test_the_loop_executor_starts_a_burst_of_jobs_in_one_hand_over_and_cancels_on_shutdown(
+        monkeypatch):
+    from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    hand_overs = []
+    original = scheduler_module.LoopExecutor._start_arrived
+
+    def counting(self):
+        hand_overs.append(len(self._arrived))
+        original(self)
+    monkeypatch.setattr(scheduler_module.LoopExecutor, "_start_arrived", counting)
+    sched = BackgroundScheduler(executors={"default": scheduler_module.LoopExecutor()})
+    events = []
+    sched.add_listener(lambda event: events.append((event.code, event.job_id)),
+                       EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+    results, hung = [], []
+    sched.start(paused=True)
+    now = dt.datetime.now(dt.timezone.utc)
+    for n in range(300):
+        sched.add_job(_job, "date", run_date=now, args=[results, n, None], id=f"j{n}")
+    sched.add_job(_job, "date", run_date=now, args=[results, -1, hung], id="hung")
+    sched.resume()
+    wait_for(lambda: len(results) == 300 and hung)
+    sched.shutdown(wait=False)
+    assert sorted(results) == list(range(300))
+    assert sum(hand_overs) == 301 and len(hand_overs) < 10  # few wake-ups, not one per job
+    assert sorted(code for code, _ in events).count(EVENT_JOB_EXECUTED) == 300
+    assert (EVENT_JOB_ERROR, "hung") in events  # cancelled by shutdown(wait=False)
