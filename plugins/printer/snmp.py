@@ -90,8 +90,9 @@ def supply_percent(level: int | None, maximum: int | None) -> int | None:
 
 # --- SNMPv2c messages ----------------------------------------------------------------
 
+@functools.lru_cache(maxsize=4096)  # every sweep asks each printer the same OIDs
 def _oid(text: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in text.split("."))
+    return tuple(map(int, text.split(".")))
 
 
 def _encode(community: str, bulk: bool, oids: tuple, request_id: int) -> bytes:
