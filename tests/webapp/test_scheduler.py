@@ -244,3 +244,24 @@ def test_the_loop_executor_starts_a_burst_of_jobs_in_one_hand_over_and_cancels_o
     assert sum(hand_overs) == 301 and len(hand_overs) < 10  # few wake-ups, not one per job
     assert sorted(code for code, _ in events).count(EVENT_JOB_EXECUTED) == 300
     assert (EVENT_JOB_ERROR, "hung") in events  # cancelled by shutdown(wait=False)
+
+
+def test_a_routine_result_is_logged_at_debug_and_a_ticket_action_at_info(app, monkeypatch,
+                                                                          caplog):
+    import logging
+
+    from helpdesk_core.services.health import Outcome
+    outcomes = iter([Outcome(1, "ok", "Máy in sẵn sàng", 3.0, dt.datetime.now(dt.timezone.utc)),
+                     Outcome(2, "failure", "Không kết nối được", 3.0,
+                             dt.datetime.now(dt.timezone.utc), action="filed")])
+
+    class Runner:
+        async def run(self, check_id):
+            return next(outcomes)
+    monkeypatch.setattr(scheduler_module, "runner", lambda app: Runner())
+    with caplog.at_level(logging.DEBUG, logger="webapp.scheduler"):
+        for check_id in (1, 2):
+            asyncio.run(scheduler_module.run_check_job(app, check_id))
+    levels = [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "webapp.scheduler"]
+    assert levels == [(logging.DEBUG, "check 1: ok Máy in sẵn sàng"),
+                      (logging.INFO, "check 2: failure Không kết nối được (filed)")]
