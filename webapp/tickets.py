@@ -91,17 +91,14 @@ def index():
 
 def _queue_context() -> dict[str, Any]:
     filters = _list_filters("open")
-    rows, has_next = queries.list_tickets(db.session, current_user, today(), filters, 1,
-                                          columns=queries.QUEUE_ROW_COLUMNS)
-    role = current_user.role  # once, not through the proxy on every row
-    return {"tickets": rows, "has_next": has_next, "filters": filters, "now": now(),
+    moment = now()
+    rows, has_next = queries.queue_rows(db.session, current_user, today(), filters, moment)
+    return {"tickets": rows, "has_next": has_next, "filters": filters, "now": moment,
             # Tickets whose SLA clock waits on a city-wide incident (one query, none
             # while no incident is open).
             "upstream": (incidents.waiting_ticket_ids(db.session, [t.id for t in rows])
                          if open_now() else set()),
-            "sla_state": queries.sla_state, "refresh": _refresh_seconds(),
-            "can_claim": lambda t: workflow.is_allowed("claim", role, t.status)
-            and t.assignee_id is None}
+            "refresh": _refresh_seconds()}
 
 
 @bp.route("/queue")

@@ -82,10 +82,14 @@ def banner_text(incident: Incident) -> str:
 
 # --- reading --------------------------------------------------------------------------
 
+# Built once (its cache key is kept on it): the banner asks on every page it is on.
+_OPEN_INCIDENTS = (select(Incident).where(Incident.status == IncidentStatus.OPEN)
+                   .order_by(Incident.started_at.desc(), Incident.id.desc()))
+
+
 def open_incidents(session: Session) -> list[Incident]:
     """Every open incident, newest first (city-wide: the banner shows them to everyone)."""
-    return list(session.scalars(select(Incident).where(Incident.status == IncidentStatus.OPEN)
-                                .order_by(Incident.started_at.desc(), Incident.id.desc())))
+    return list(session.scalars(_OPEN_INCIDENTS))
 
 
 def recent_incidents(session: Session, limit: int = 50) -> list[Incident]:

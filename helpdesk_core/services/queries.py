@@ -6,7 +6,7 @@ import datetime as dt
 import functools
 import operator
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Iterable, NamedTuple
 
 from sqlalchemy import Select, String, bindparam, case, select
 from sqlalchemy.orm import Session, joinedload, load_only
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, joinedload, load_only
 from ..models import (Asset, AssetCheck, CheckRecord, Role, Status, StudentAssignment, Ticket,
                       TicketEvent, User, Ward)
 from ..text import search_terms
-from . import scope
+from . import scope, workflow
 
 PAGE_SIZE = 50
 
@@ -65,34 +65,100 @@ QUEUE_ORDER = (Ticket.priority.asc(), Ticket.citizen_waiting.desc(),
                Ticket.resolution_due_at.asc().nulls_last(), Ticket.id.desc())
 
 
-# What a row of the queue shows (and queries.sla_state reads): the queue loads only these.
-QUEUE_ROW_COLUMNS = (Ticket.id, Ticket.ward_id, Ticket.number, Ticket.category, Ticket.title,
-                     Ticket.citizen_waiting, Ticket.priority, Ticket.status, Ticket.assignee_id,
-                     Ticket.resolution_due_at, Ticket.at_risk, Ticket.response_breached,
-                     Ticket.resolution_breached)
-
-
 def list_tickets(session: Session, user: User | None, today: dt.date, filters: TicketFilter,
-                 page: int = 1, page_size: int = PAGE_SIZE,
-                 columns: Sequence[Any] = ()) -> tuple[list[Ticket], bool]:
+                 page: int = 1, page_size: int = PAGE_SIZE) -> tuple[list[Ticket], bool]:
     """One page of tickets (and whether there is a next page), most urgent first
-    (:data:`QUEUE_ORDER`).
-
-    *columns*: load only these columns of each ticket (such as :data:`QUEUE_ROW_COLUMNS`;
-    any other is read with a query of its own when touched), and of its ward and
-    assignee their names; all of them when empty.
-    """
-    ward, assignee = joinedload(Ticket.ward), joinedload(Ticket.assignee)
-    options = [ward, assignee]
-    if columns:
-        options = [load_only(*columns), ward.load_only(Ward.name),
-                   assignee.load_only(User.name)]
+    (:data:`QUEUE_ORDER`), with their ward and assignee."""
     query = (ticket_query(session, user, today, filters)
-             .options(*options)
+             .options(joinedload(Ticket.ward), joinedload(Ticket.assignee))
              .order_by(*QUEUE_ORDER)
              .limit(page_size + 1).offset((max(page, 1) - 1) * page_size))
     rows = list(session.scalars(query).unique())
     return rows[:page_size], len(rows) > page_size
+
+
+class QueueRow(NamedTuple):
+    """A ticket as a row of the students' queue shows it: plain values, no ORM entity."""
+
+    id: int
+    number: str
+    category: str
+    title: str
+    citizen_waiting: bool
+    priority: int
+    status: str
+    resolution_due_at: dt.datetime | None
+    ward_name: str
+    assignee_name: str | None
+    sla: str  # sla_state: "breached", "at_risk" or ""
+    claimable: bool  # the user may claim it now
+
+
+# What a queue row reads: QueueRow's own columns, then what sla_state and claiming read.
+_QUEUE_COLUMNS = (Ticket.id, Ticket.number, Ticket.category, Ticket.title,
+                  Ticket.citizen_waiting, Ticket.priority, Ticket.status,
+                  Ticket.resolution_due_at, Ward.name.label("ward_name"),
+                  User.name.label("assignee_name"),
+                  Ticket.response_breached, Ticket.resolution_breached, Ticket.at_risk,
+                  Ticket.assignee_id)
+
+
+def queue_rows(session: Session, user: User, today: dt.date, filters: TicketFilter,
+               now: dt.datetime, page_size: int = PAGE_SIZE) -> tuple[list[QueueRow], bool]:
+    """The first page of the queue (and whether there is more), most urgent first
+    (:data:`QUEUE_ORDER`), in one query: the tickets of :func:`ticket_query` (of its
+    filters, the queue's: status, ward, category, search).
+
+    Rows, not entities, and a statement built once per shape of filters: the queue is
+    the students' busiest page (issue 18), and loading ORM objects, building and keying
+    the statement cost more than running it.
+    """
+    if filters.assignee_id or filters.ward_ids is not None or filters.updated_since:
+        raise ValueError("the queue filters by status, ward, category and search only")
+    wards = scope.ward_ids_for(session, user, today)
+    terms = search_terms(filters.search)[:SEARCH_TERMS_MAX]
+    status = filters.status if filters.status in (None, "open") else "one"
+    params: dict[str, object] = {"status": filters.status, "ward_id": filters.ward_id,
+                                 "category": filters.category, "limit": page_size + 1}
+    params.update((f"term{i}", _escape_like(term)) for i, term in enumerate(terms))
+    if wards is not None:
+        params["wards"] = sorted(wards) or [-1]
+    statement = _queue_statement(wards is not None, status, bool(filters.ward_id),
+                                 bool(filters.category), len(terms))
+    role = user.role
+    rows = [QueueRow(*row[:10],
+                     sla=_sla_state(row.status, row.response_breached, row.resolution_breached,
+                                    row.resolution_due_at, row.at_risk, now),
+                     claimable=(workflow.is_allowed("claim", role, row.status)
+                                and row.assignee_id is None))
+            for row in session.connection().execute(statement, params)]
+    return rows[:page_size], len(rows) > page_size
+
+
+@functools.lru_cache(maxsize=64)
+def _queue_statement(scoped: bool, status: str | None, by_ward: bool, by_category: bool,
+                     n_terms: int) -> Select:
+    """The statement of :func:`queue_rows` for one shape of filters (what
+    :func:`ticket_query` builds, with its values as parameters): ``wards`` if *scoped*,
+    ``status`` if *status* is ``"one"``, ``ward_id``, ``category``, ``term0``..
+    (escaped), ``limit``."""
+    query = (select(*_QUEUE_COLUMNS)
+             .select_from(Ticket)
+             .outerjoin(Ward, Ward.id == Ticket.ward_id)
+             .outerjoin(User, User.id == Ticket.assignee_id))
+    if scoped:
+        query = query.where(Ticket.ward_id.in_(bindparam("wards", expanding=True)))
+    if status == "open":
+        query = query.where(Ticket.status.in_(Status.OPEN))
+    elif status is not None:
+        query = query.where(Ticket.status == bindparam("status"))
+    if by_ward:
+        query = query.where(Ticket.ward_id == bindparam("ward_id"))
+    if by_category:
+        query = query.where(Ticket.category == bindparam("category"))
+    query = query.where(*(Ticket.search_text.contains(bindparam(f"term{i}", type_=String()),
+                                                      escape="/") for i in range(n_terms)))
+    return query.order_by(*QUEUE_ORDER).limit(bindparam("limit"))
 
 
 def list_tickets_after(session: Session, user: User | None, today: dt.date,
@@ -241,13 +307,19 @@ def _similar_statement(scoped: bool, searching: bool, n_terms: int, limit: int) 
 
 def sla_state(ticket: Ticket, now: dt.datetime) -> str:
     """``"breached"``, ``"at_risk"`` or ``""``: how a list should mark the ticket."""
-    if not ticket.is_open:
+    return _sla_state(ticket.status, ticket.response_breached, ticket.resolution_breached,
+                      ticket.resolution_due_at, ticket.at_risk, now)
+
+
+def _sla_state(status: str, response_breached: bool, resolution_breached: bool,
+               resolution_due_at: dt.datetime | None, at_risk: bool, now: dt.datetime) -> str:
+    if status not in Status.OPEN:
         return ""
-    if ticket.response_breached or ticket.resolution_breached:
+    if response_breached or resolution_breached:
         return "breached"
-    if ticket.status not in Status.PAUSED and ticket.resolution_due_at is not None \
-            and ticket.resolution_due_at <= now:
+    if status not in Status.PAUSED and resolution_due_at is not None \
+            and resolution_due_at <= now:
         return "breached"
-    if ticket.at_risk:
+    if at_risk:
         return "at_risk"
     return ""

@@ -197,10 +197,12 @@ def test_triage_summary_uses_the_form_labels(registry):
     assert rows == [("What is wrong?", "Water leak"), ("unknown", "x")]  # empty answer left out
 
 
+@pytest.mark.parametrize("read", ["list_tickets", "queue_rows"])
 def test_a_wards_queue_is_read_in_order_from_its_partial_index(db_session, registry, now,
-                                                               database):
+                                                               database, read):
     """Priority, a citizen waiting, due time: ix_ticket_open_queue serves the whole order,
-    so a page of a big queue stops after its rows instead of sorting the backlog."""
+    so a page of a big queue stops after its rows instead of sorting the backlog (the
+    lists' statement and the queue's own)."""
     from sqlalchemy import event
     ward = make_ward(db_session)
     student = make_student(db_session, ward, TODAY)
@@ -215,10 +217,14 @@ def test_a_wards_queue_is_read_in_order_from_its_partial_index(db_session, regis
     engine = db_session.get_bind()
     event.listen(engine, "before_cursor_execute", capture)
     try:
-        rows, _ = queries.list_tickets(db_session, student, TODAY, queries.TicketFilter())
+        if read == "list_tickets":
+            rows, _ = queries.list_tickets(db_session, student, TODAY, queries.TicketFilter())
+        else:
+            rows, _ = queries.queue_rows(db_session, student, TODAY, queries.TicketFilter(), now)
     finally:
         event.remove(engine, "before_cursor_execute", capture)
-    assert [t.urgency for t in rows] == ["citizen_waiting", "today", "normal"]
+    assert [t.citizen_waiting for t in rows] == [True, False, False]
+    assert rows[1].priority < rows[2].priority  # "today" before "normal"
     [(statement, parameters)] = [s for s in statements if "ORDER BY" in s[0]]
     conn = db_session.connection()
     if database.kind == "postgresql":
@@ -236,3 +242,73 @@ def test_a_wards_queue_is_read_in_order_from_its_partial_index(db_session, regis
         plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + literal))
         assert "USING INDEX ix_ticket_open_queue" in plan, plan
         assert "TEMP B-TREE FOR ORDER BY" not in plan, plan  # only its right part (id)
+
+
+QUEUE_FILTERS = [queries.TicketFilter(), queries.TicketFilter(status=None),
+                 queries.TicketFilter(status=Status.ASSIGNED),
+                 queries.TicketFilter(category="printer"),
+                 queries.TicketFilter(search="may in"), queries.TicketFilter(search="100%"),
+                 queries.TicketFilter(search="a_b"),
+                 queries.TicketFilter(status=None, category="network", search="quầy")]
+
+
+def test_queue_rows_are_the_lists_tickets_as_the_queue_shows_them(db_session, registry, now):
+    """queries.queue_rows (plain rows, its own statement) reads the tickets list_tickets
+    reads, in the same order, for each shape of filters; a row carries its ward's and
+    assignee's names, its SLA state and whether the student may claim it."""
+    a, b, elsewhere = make_ward(db_session), make_ward(db_session), make_ward(db_session)
+    student = make_student(db_session, a, TODAY)
+    from helpdesk_core.services import users
+    users.assign_student(db_session, student, b, "Đại học Duy Tân", TODAY, TODAY)
+    other = make_student(db_session, a, TODAY)
+    printer = {"symptom": "paper_jam", "connection": "usb"}
+    made = [make_ticket(db_session, registry, ward, now, **values) for ward, values in [
+        (a, {}), (a, {"urgency": "citizen_waiting"}), (b, {"urgency": "today"}),
+        (a, {"category": "printer", "title": "Máy in quầy 1 kẹt giấy", "triage": printer}),
+        (b, {"title": "Mất 100% mạng"}), (a, {"title": "Mất mạng a_b"}),
+        (a, {"title": "Mất mạng aXb"}), (elsewhere, {})]]
+    tickets.perform(db_session, registry, made[0], other, "claim", now)
+    resolve(db_session, registry, made[6], student, now)
+    made[1].assignee = other  # new, but someone's already: not to claim
+    made[2].at_risk = True
+    made[5].response_breached = True
+    db_session.flush()
+    later = now + dt.timedelta(days=30)  # every open ticket overdue by then
+    for filters in QUEUE_FILTERS:
+        for moment in (now, later):
+            expected, more = queries.list_tickets(db_session, student, TODAY, filters)
+            rows, more_rows = queries.queue_rows(db_session, student, TODAY, filters, moment)
+            assert [r.id for r in rows] == [t.id for t in expected], filters
+            assert more_rows == more
+            for row, ticket in zip(rows, expected):
+                assert row.ward_name == ticket.ward.name
+                assert row.assignee_name == (ticket.assignee.name if ticket.assignee else None)
+                assert (row.number, row.title, row.status, row.priority, row.category,
+                        row.citizen_waiting, row.resolution_due_at) == (
+                    ticket.number, ticket.title, ticket.status, ticket.priority,
+                    ticket.category, ticket.citizen_waiting, ticket.resolution_due_at)
+                assert row.sla == queries.sla_state(ticket, moment)
+                assert row.claimable == (ticket.status == Status.NEW and ticket.assignee is None)
+    rows, _ = queries.queue_rows(db_session, student, TODAY, queries.TicketFilter(), later)
+    assert {r.sla for r in rows} == {"breached"}
+    rows, _ = queries.queue_rows(db_session, student, TODAY, queries.TicketFilter(), now)
+    assert {r.id: r.sla for r in rows}[made[2].id] == "at_risk"
+    assert {r.id: r.sla for r in rows}[made[5].id] == "breached"
+    claimable = {r.id for r in rows if r.claimable}
+    assert made[3].id in claimable and made[1].id not in claimable
+    assert made[7].id not in {r.id for r in rows} and made[6].id not in {r.id for r in rows}
+    assert [r.id for r in queries.queue_rows(db_session, student, TODAY,
+                                             queries.TicketFilter(search="100%"), now)[0]] \
+        == [made[4].id]
+    assert [r.id for r in queries.queue_rows(db_session, student, TODAY,
+                                             queries.TicketFilter(search="a_b"), now)[0]] \
+        == [made[5].id]
+    assert len(queries.queue_rows(db_session, student, TODAY, queries.TicketFilter(), now,
+                                  page_size=2)[0]) == 2
+
+
+def test_queue_rows_refuses_filters_it_does_not_apply(db_session):
+    student = make_student(db_session, make_ward(db_session), TODAY)
+    with pytest.raises(ValueError):
+        queries.queue_rows(db_session, student, TODAY, queries.TicketFilter(assignee_id=1),
+                           dt.datetime(2026, 3, 10, tzinfo=dt.timezone.utc))

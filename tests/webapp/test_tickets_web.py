@@ -561,6 +561,10 @@ def test_history_is_human_readable_and_translated(app, client, world, login):
 
 # --- bounded work per page ---------------------------------------------------------------
 
+# The queue with every filter it has (status, category, ward, a search).
+QUEUE_FILTERED = "/tickets/queue/rows?status=&category=network&ward={ward}&q=S%E1%BB%B1+c%E1%BB%91"
+
+
 def _add_tickets(app, registry, world, n):
     from helpdesk_core.models import User, Ward
     with app.app_context():
@@ -577,10 +581,10 @@ def _add_tickets(app, registry, world, n):
 
 
 @pytest.mark.parametrize("url", ["/tickets/queue", "/tickets/queue/rows", "/tickets/",
-                                 "/tickets/{a}"])
+                                 "/tickets/{a}", QUEUE_FILTERED])
 def test_queries_per_page_do_not_grow_with_tickets(app, client, world, login, registry,
                                                     count_queries, url):
-    url = url.format(a=world.ticket_a)
+    url = url.format(a=world.ticket_a, ward=world.ward_a)
     login("student_a")
     _add_tickets(app, registry, world, 2)
     with count_queries() as few:
@@ -618,13 +622,14 @@ def test_ticket_page_reads_its_people_device_and_files_with_the_ticket(
     assert len(people) == 1, people  # the one logged in (the session's user)
 
 
-@pytest.mark.parametrize("url", ["/tickets/queue", "/tickets/queue/rows"])
+@pytest.mark.parametrize("url", ["/tickets/queue", "/tickets/queue/rows", QUEUE_FILTERED])
 def test_a_students_queue_costs_five_statements_at_most(client, world, login, count_queries,
                                                         url):
     """The queue is the students' busiest page (issue 18): the account with its ward, the
     assignments' wards in one query (their ids scope the tickets; the rows alone read only
     the ids), the tickets with their ward and assignee, the open incidents; and SQLite's
     BEGIN."""
+    url = url.format(ward=world.ward_a)
     login("student_a")
     with count_queries() as seen:
         assert client.get(url).status_code == 200
