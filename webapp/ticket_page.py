@@ -164,10 +164,16 @@ def incident_panel(ticket: Ticket, user: User) -> IncidentPanel | None:
     return IncidentPanel(waiting, form)
 
 
+# Forms shown empty: the template writes the page's one CSRF token into each of them (the
+# token CSRFProtect checks), so they build no token field of their own (it cost more than
+# the rest of the form). Forms sent back with errors are shown as they came.
+SHOWN = {"csrf": False}
+
+
 def _template_form(chosen_key: str | None, suggested: Any) -> TemplateForm:
     """The checklist picker on the one in use, else on the one the plugin suggests."""
     key = chosen_key or (suggested.key if suggested else None)
-    return TemplateForm(formdata=None, data={"template": key} if key else None)
+    return TemplateForm(formdata=None, data={"template": key} if key else None, meta=SHOWN)
 
 
 def is_htmx() -> bool:
@@ -220,8 +226,9 @@ def render_ticket(ticket: Ticket, status: int = 200, top: bool = False, **posted
         actions=actions, action_forms=action_forms(ticket, actions, posted.get("action_forms")),
         action_labels={k: i18n.gettext(v.label) for k, v in workflow.ACTIONS.items()},
         needs_reason=NEEDS_REASON,
-        history=history, comments=comments, comment_form=posted.get("comment_form") or CommentForm(formdata=None),
-        attachment_form=posted.get("attachment_form") or AttachmentForm(formdata=None),
+        history=history, comments=comments, comment_form=posted.get("comment_form") or CommentForm(formdata=None, meta=SHOWN),
+        attachment_form=posted.get("attachment_form") or AttachmentForm(formdata=None,
+                                                                        meta=SHOWN),
         rating_form=posted.get("rating_form") or (
             RatingForm(formdata=None) if "confirm" in actions else None),
         rating_values=ratings.RATINGS,
