@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import g, render_template, request
+from flask import g, render_template, request, url_for
 from flask_login import current_user
 from wtforms import SelectChoice
 
@@ -118,6 +118,17 @@ def action_forms(ticket: Ticket, actions: list[str],
     return forms
 
 
+# Where an action's name goes in its URL: names are plain words, kept as they are in URLs.
+_ACTION_SLOT = "action0slot"
+
+
+def action_urls(ticket: Ticket) -> dict[str, str]:
+    """The URL of each lifecycle action on *ticket*, what ``url_for`` gives: the route is
+    built once and each name put in its place (the page showed one per action)."""
+    built = url_for("tickets.act", ticket_id=ticket.id, action=_ACTION_SLOT)
+    return {name: built.replace(_ACTION_SLOT, name) for name in workflow.ACTIONS}
+
+
 @dataclass(frozen=True)
 class Resolution:
     """What was done, shown next to the confirm button of a resolved ticket."""
@@ -223,7 +234,7 @@ def render_ticket(ticket: Ticket, status: int = 200, top: bool = False, **posted
         "tickets/_ticket.html" if fragment else "tickets/show.html", fragment=fragment,
         ticket=ticket, now=now(), sla_state=queries.sla_state,
         summary=reg.triage_summary(ticket.category, ticket.triage or {}),
-        actions=actions, action_forms=action_forms(ticket, actions, posted.get("action_forms")),
+        actions=actions, action_urls=action_urls(ticket), action_forms=action_forms(ticket, actions, posted.get("action_forms")),
         action_labels={k: i18n.gettext(v.label) for k, v in workflow.ACTIONS.items()},
         needs_reason=NEEDS_REASON,
         history=history, comments=comments, comment_form=posted.get("comment_form") or CommentForm(formdata=None, meta=SHOWN),
