@@ -187,6 +187,20 @@ def _template_form(chosen_key: str | None, suggested: Any) -> TemplateForm:
     return TemplateForm(formdata=None, data={"template": key} if key else None, meta=SHOWN)
 
 
+def _assignees(ticket: Ticket, events: list[TicketEvent]) -> dict[int, User]:
+    """The people the "assigned" entries name, by id: those the page has already (the
+    assignee, the entries' authors: most often all of them), the others in one query."""
+    wanted = {int(e.new_value) for e in events
+              if e.kind == "assigned" and (e.new_value or "").isdigit()}
+    if not wanted:
+        return {}
+    names = {u.id: u for u in (ticket.assignee, *(e.actor for e in events))
+             if u is not None and u.id in wanted}
+    if len(names) < len(wanted):
+        names.update(queries.users_by_id(db.session, wanted - names.keys()))
+    return names
+
+
 def is_htmx() -> bool:
     """The request comes from htmx on the ticket page: answer with the fragment only."""
     return request.headers.get("HX-Request") == "true"
@@ -202,9 +216,7 @@ def render_ticket(ticket: Ticket, status: int = 200, top: bool = False, **posted
     day = today()
     actions = tickets.allowed_actions(db.session, ticket, user, day)
     events = queries.ticket_events(db.session, user, ticket)
-    names = queries.users_by_id(db.session, [int(e.new_value) for e in events
-                                             if e.kind == "assigned"
-                                             and (e.new_value or "").isdigit()])
+    names = _assignees(ticket, events)
     history = [(e, describe(e, names)) for e in events]
     comments = [e for e in events if e.kind == "comment"]
     works = user.role in WORKERS
