@@ -247,7 +247,7 @@ def render_ticket(ticket: Ticket, status: int = 200, top: bool = False, **posted
         ticket=ticket, now=now(), sla_state=queries.sla_state,
         summary=reg.triage_summary(ticket.category, ticket.triage or {}),
         actions=actions, action_urls=action_urls(ticket), action_forms=action_forms(ticket, actions, posted.get("action_forms")),
-        action_labels={k: i18n.gettext(v.label) for k, v in workflow.ACTIONS.items()},
+        action_labels={name: i18n.gettext(workflow.ACTIONS[name].label) for name in actions},
         needs_reason=NEEDS_REASON,
         history=history, comments=comments, comment_form=posted.get("comment_form") or CommentForm(formdata=None, meta=SHOWN),
         attachment_form=posted.get("attachment_form") or AttachmentForm(formdata=None,
