@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import g, render_template, request
+from flask import g, render_template, request, url_for
 from flask_login import current_user
 from wtforms import SelectChoice
 
@@ -118,6 +118,17 @@ def action_forms(ticket: Ticket, actions: list[str],
     return forms
 
 
+# Where an action's name goes in its URL: names are plain words, kept as they are in URLs.
+_ACTION_SLOT = "action0slot"
+
+
+def action_urls(ticket: Ticket) -> dict[str, str]:
+    """The URL of each lifecycle action on *ticket*, what ``url_for`` gives: the route is
+    built once and each name put in its place (the page showed one per action)."""
+    built = url_for("tickets.act", ticket_id=ticket.id, action=_ACTION_SLOT)
+    return {name: built.replace(_ACTION_SLOT, name) for name in workflow.ACTIONS}
+
+
 @dataclass(frozen=True)
 class Resolution:
     """What was done, shown next to the confirm button of a resolved ticket."""
@@ -164,10 +175,30 @@ def incident_panel(ticket: Ticket, user: User) -> IncidentPanel | None:
     return IncidentPanel(waiting, form)
 
 
+# Forms shown empty: the template writes the page's one CSRF token into each of them (the
+# token CSRFProtect checks), so they build no token field of their own (it cost more than
+# the rest of the form). Forms sent back with errors are shown as they came.
+SHOWN = {"csrf": False}
+
+
 def _template_form(chosen_key: str | None, suggested: Any) -> TemplateForm:
     """The checklist picker on the one in use, else on the one the plugin suggests."""
     key = chosen_key or (suggested.key if suggested else None)
-    return TemplateForm(formdata=None, data={"template": key} if key else None)
+    return TemplateForm(formdata=None, data={"template": key} if key else None, meta=SHOWN)
+
+
+def _assignees(ticket: Ticket, events: list[TicketEvent]) -> dict[int, User]:
+    """The people the "assigned" entries name, by id: those the page has already (the
+    assignee, the entries' authors: most often all of them), the others in one query."""
+    wanted = {int(e.new_value) for e in events
+              if e.kind == "assigned" and (e.new_value or "").isdigit()}
+    if not wanted:
+        return {}
+    names = {u.id: u for u in (ticket.assignee, *(e.actor for e in events))
+             if u is not None and u.id in wanted}
+    if len(names) < len(wanted):
+        names.update(queries.users_by_id(db.session, wanted - names.keys()))
+    return names
 
 
 def is_htmx() -> bool:
@@ -185,9 +216,7 @@ def render_ticket(ticket: Ticket, status: int = 200, top: bool = False, **posted
     day = today()
     actions = tickets.allowed_actions(db.session, ticket, user, day)
     events = queries.ticket_events(db.session, user, ticket)
-    names = queries.users_by_id(db.session, [int(e.new_value) for e in events
-                                             if e.kind == "assigned"
-                                             and (e.new_value or "").isdigit()])
+    names = _assignees(ticket, events)
     history = [(e, describe(e, names)) for e in events]
     comments = [e for e in events if e.kind == "comment"]
     works = user.role in WORKERS
@@ -217,11 +246,12 @@ def render_ticket(ticket: Ticket, status: int = 200, top: bool = False, **posted
         "tickets/_ticket.html" if fragment else "tickets/show.html", fragment=fragment,
         ticket=ticket, now=now(), sla_state=queries.sla_state,
         summary=reg.triage_summary(ticket.category, ticket.triage or {}),
-        actions=actions, action_forms=action_forms(ticket, actions, posted.get("action_forms")),
-        action_labels={k: i18n.gettext(v.label) for k, v in workflow.ACTIONS.items()},
+        actions=actions, action_urls=action_urls(ticket), action_forms=action_forms(ticket, actions, posted.get("action_forms")),
+        action_labels={name: i18n.gettext(workflow.ACTIONS[name].label) for name in actions},
         needs_reason=NEEDS_REASON,
-        history=history, comments=comments, comment_form=posted.get("comment_form") or CommentForm(formdata=None),
-        attachment_form=posted.get("attachment_form") or AttachmentForm(formdata=None),
+        history=history, comments=comments, comment_form=posted.get("comment_form") or CommentForm(formdata=None, meta=SHOWN),
+        attachment_form=posted.get("attachment_form") or AttachmentForm(formdata=None,
+                                                                        meta=SHOWN),
         rating_form=posted.get("rating_form") or (
             RatingForm(formdata=None) if "confirm" in actions else None),
         rating_values=ratings.RATINGS,

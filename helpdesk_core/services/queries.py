@@ -8,7 +8,7 @@ import operator
 from dataclasses import dataclass
 from typing import Iterable, NamedTuple
 
-from sqlalchemy import Select, String, bindparam, case, select
+from sqlalchemy import Row, Select, String, bindparam, case, select
 from sqlalchemy.orm import Session, joinedload, load_only
 
 from ..models import (Asset, AssetCheck, CheckRecord, Role, Status, StudentAssignment, Ticket,
@@ -245,8 +245,9 @@ SEARCH_TERMS_MAX = 8
 
 
 def similar_resolved(session: Session, user: User | None, ticket: Ticket, today: dt.date,
-                     limit: int = 5, query: str = "") -> list[Ticket]:
-    """Resolved or closed tickets like *ticket* that *user* may see, best match first.
+                     limit: int = 5, query: str = "") -> list[Row]:
+    """Resolved or closed tickets like *ticket* that *user* may see, best match first:
+    rows of their ``id``, ``number`` and ``title`` (what a page lists; no objects to load).
 
     Matching ignores diacritics (``search_text`` is folded): "may in" finds "máy in".
     Without *query*, tickets of the same category rank by how many words of the
@@ -264,7 +265,7 @@ def similar_resolved(session: Session, user: User | None, ticket: Ticket, today:
     if wards is not None:
         params["wards"] = sorted(wards) or [-1]
     statement = _similar_statement(wards is not None, searching, len(terms), limit)
-    return list(session.scalars(statement, params))
+    return list(session.execute(statement, params))
 
 
 def _escape_like(term: str) -> str:
@@ -301,8 +302,8 @@ def _similar_statement(scoped: bool, searching: bool, n_terms: int, limit: int) 
                          Ticket.resolved_at.is_not(None))
                   .order_by(Ticket.resolved_at.desc(), Ticket.id.desc()).limit(SIMILAR_WINDOW))
         ordered = select(Ticket).where(Ticket.id.in_(recent.scalar_subquery())).order_by(*ordering)
-    # A page lists their number and title only: the other columns load if asked for.
-    return ordered.options(load_only(Ticket.id, Ticket.number, Ticket.title)).limit(limit)
+    # A page lists their number and title only.
+    return ordered.with_only_columns(Ticket.id, Ticket.number, Ticket.title).limit(limit)
 
 
 def sla_state(ticket: Ticket, now: dt.datetime) -> str:

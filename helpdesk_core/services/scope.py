@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any, Sequence
 
-from sqlalchemy import bindparam, event, select
+from sqlalchemy import Select, bindparam, event, select
 from sqlalchemy.orm import Session
 
 from ..errors import NotFound
@@ -80,7 +81,15 @@ def get_ticket(session: Session, user: User | None, ticket_id: int, today: dt.da
 
     *options*: loader options, such as the relations the page will show anyway.
     """
-    ticket = session.get(Ticket, ticket_id, options=list(options))
+    statement = _ticket_statement(tuple(options))
+    ticket = session.scalars(statement, {"ticket_id": ticket_id}).unique().one_or_none()
     if ticket is None or not can_view(session, user, ticket, today):
         raise NotFound("Ticket not found.")
     return ticket
+
+
+@functools.lru_cache(maxsize=8)
+def _ticket_statement(options: tuple[Any, ...]) -> Select:
+    """:func:`get_ticket`'s statement per set of loader options (the views pass constants),
+    built once: ``session.get`` built and keyed a new one on every page."""
+    return select(Ticket).where(Ticket.id == bindparam("ticket_id")).options(*options)

@@ -15,6 +15,11 @@ from tests.factories import make_student, make_ticket, make_user, make_ward
 TODAY = dt.date(2026, 3, 10)
 
 
+def ids(rows) -> list[int]:
+    """The ids of similar_resolved's rows, in order."""
+    return [row.id for row in rows]
+
+
 def resolve(session, registry, ticket, student, now, reason="Đã xử lý"):
     tickets.perform(session, registry, ticket, student, "claim", now)
     tickets.perform(session, registry, ticket, student, "resolve", now, reason=reason)
@@ -41,15 +46,21 @@ def test_similar_resolved_ignores_diacritics_and_scope(db_session, registry, now
     resolve(db_session, registry, elsewhere, student_b, now)
     db_session.flush()
 
-    found = queries.similar_resolved(db_session, student_a, current, TODAY)
-    assert found[:2] == [best, weaker]
-    assert still_open not in found and elsewhere not in found and other_category not in found
+    found = ids(queries.similar_resolved(db_session, student_a, current, TODAY))
+    assert found[:2] == [best.id, weaker.id]
+    assert still_open.id not in found and elsewhere.id not in found
+    assert other_category.id not in found
     # A typed query: every word, any category, still only the student's wards.
-    assert set(queries.similar_resolved(db_session, student_a, current, TODAY,
-                                        query="quay 3")) == {other_category, best}
-    assert queries.similar_resolved(db_session, student_a, current, TODAY, query="MỜ CHỮ") == [weaker]
+    assert set(ids(queries.similar_resolved(db_session, student_a, current, TODAY,
+                                            query="quay 3"))) == {other_category.id, best.id}
+    assert ids(queries.similar_resolved(db_session, student_a, current, TODAY,
+                                        query="MỜ CHỮ")) == [weaker.id]
+    # What the page lists of each: its number and title.
+    assert [(s.number, s.title) for s in queries.similar_resolved(
+        db_session, student_a, current, TODAY, query="MỜ CHỮ")] == [(weaker.number, weaker.title)]
     coordinator = make_user(db_session, Role.COORDINATOR)
-    assert elsewhere in queries.similar_resolved(db_session, coordinator, current, TODAY, limit=10)
+    assert elsewhere.id in ids(queries.similar_resolved(db_session, coordinator, current, TODAY,
+                                                        limit=10))
     assert len(queries.similar_resolved(db_session, coordinator, current, TODAY, limit=1)) == 1
 
 
@@ -66,10 +77,10 @@ def test_similar_resolved_takes_like_wildcards_literally(db_session, registry, n
         resolve(db_session, registry, ticket, student, now)
     db_session.flush()
 
-    assert queries.similar_resolved(db_session, student, current, TODAY)[0] == percent
+    assert queries.similar_resolved(db_session, student, current, TODAY)[0].id == percent.id
     for query in ("50%", "a_b", "c/d"):
-        assert queries.similar_resolved(db_session, student, current, TODAY,
-                                        query=query) == [percent]
+        assert ids(queries.similar_resolved(db_session, student, current, TODAY,
+                                            query=query)) == [percent.id]
     assert queries.similar_resolved(db_session, student, current, TODAY, query="5%0") == []
 
 def test_ticket_events_hide_internal_notes_from_staff(db_session, registry, now):

@@ -9,7 +9,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from helpdesk_core.models import Attachment, Status, Ticket, TicketEvent
+from helpdesk_core.models import Attachment, Status, Ticket, TicketEvent, User
 from helpdesk_core.services import tickets as ticket_service
 from tests.conftest import FIXED_NOW
 from tests.factories import make_ticket
@@ -491,6 +491,13 @@ def test_coordinator_assigns_to_a_student_of_the_ward(app, client, world, login)
     assert get_ticket(app, world.ticket_a).assignee_id == world.user_ids["student_a"]
     page = body(client.get(f"/tickets/{world.ticket_a}"))
     assert "Đã giao cho Võ Minh Tuấn" in page
+    # Given to another: the first entry still names the first student (neither the
+    # assignee now nor the author of an entry: read by id).
+    client.post(f"/tickets/{world.ticket_a}/do/assign",
+                data={"assign-assignee": str(world.user_ids["student_a2"])})
+    assert get_ticket(app, world.ticket_a).assignee_id == world.user_ids["student_a2"]
+    page = body(client.get(f"/tickets/{world.ticket_a}"))
+    assert "Đã giao cho Võ Minh Tuấn" in page and "Đã giao cho Đặng Thu Trang" in page
 
 
 def test_internal_comments_are_hidden_from_staff(app, client, world, login):
@@ -620,6 +627,38 @@ def test_ticket_page_reads_its_people_device_and_files_with_the_ticket(
     assert not own, own
     people = [q for q in selects if q.split(" FROM ", 1)[1].startswith("user_account")]
     assert len(people) == 1, people  # the one logged in (the session's user)
+
+
+def test_ticket_page_queries_do_not_grow_with_the_actions_shown(app, client, world, login,
+                                                                 registry, count_queries):
+    """A new ticket shows one action; claimed and started, it shows the forms of several
+    (a reason each): the page reads the same statements."""
+    login("student_a")
+    with count_queries() as few:
+        page = client.get(f"/tickets/{world.ticket_a}").get_data(as_text=True)
+    assert "action-wait_vendor" not in page
+    with app.app_context():
+        s = db.session
+        ticket, student = s.get(Ticket, world.ticket_a), s.get(User, world.user_ids["student_a"])
+        ticket_service.perform(s, registry, ticket, student, "claim", FIXED_NOW)
+        ticket_service.perform(s, registry, ticket, student, "start", FIXED_NOW)
+        ticket_service.commit(s)
+    with count_queries() as many:
+        page = client.get(f"/tickets/{world.ticket_a}").get_data(as_text=True)
+    for action in ("wait_reporter", "wait_vendor", "escalate", "resolve"):
+        assert f'action="/tickets/{world.ticket_a}/do/{action}"' in page
+    assert many.value == few.value, "\n".join(many.statements)
+
+
+def test_action_urls_give_what_url_for_gives(app):
+    from flask import url_for
+    from webapp.ticket_page import action_urls
+    from helpdesk_core.services import workflow
+    with app.test_request_context("/", base_url="http://example.test/helpdesk/"):
+        urls = action_urls(Ticket(id=42))
+        assert set(urls) == set(workflow.ACTIONS)
+        for name, url in urls.items():
+            assert url == url_for("tickets.act", ticket_id=42, action=name)
 
 
 @pytest.mark.parametrize("url", ["/tickets/queue", "/tickets/queue/rows", QUEUE_FILTERED])
