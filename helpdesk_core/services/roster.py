@@ -23,10 +23,10 @@ import datetime as dt
 import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Any, Callable, Iterable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import bindparam, false, func, null, or_, select
 from sqlalchemy.orm import Session
 
 from .. import i18n
@@ -193,6 +193,65 @@ def placed_on(session: Session, ward_id: int, day: dt.date) -> list[int]:
         StudentAssignment.starts_on <= day, StudentAssignment.ends_on >= day)
     return list(session.scalars(select(User.id).where(
         User.id.in_(placed), User.role == Role.STUDENT, User.active.is_(True)).order_by(User.id)))
+
+
+AlongWith = tuple[Any, Any, tuple, Callable[[int, tuple], None]]
+
+
+def on_duty_or_placed(session: Session, ward_id: int, calendar: WorkingCalendar,
+                      at: dt.datetime, *, along: AlongWith | None = None) -> dict[int, User]:
+    """Who the ward's news reaches at *at*: the students on duty (as :func:`on_duty`,
+    with *calendar* the ward's own, ``sla.calendar_for``), else every active student
+    placed in the ward that day (:func:`placed_on`); id -> user, by id.
+
+    One query: the students placed that day, each with whether the weekly pattern has
+    them on in the half-day of *at* and the last approved change of that half-day that
+    names them (taking them off, or putting them on: the later one wins, as in
+    :func:`rostered`).
+
+    *along*: ``(target, on clause, columns, receive)`` reads something of each student in
+    the same query: *target* is outer-joined, and ``receive(student id, values)`` gets
+    the *columns* of each row (the outbox reads the students' notification preferences
+    so). Students the result leaves out may be received too.
+    """
+    slot = part_at(calendar, at)
+    day = slot[0] if slot is not None else at.astimezone(calendar.tz).date()
+    if slot is None:
+        on_pattern, last_change = false(), null()
+    else:
+        on_pattern = select(Shift.id).where(
+            Shift.assignment_id == StudentAssignment.id, Shift.weekday == day.weekday(),
+            Shift.part == slot[1]).exists()
+        # The change's on_id (0 when it only takes someone off); NULL: no change names them.
+        last_change = select(func.coalesce(ShiftChange.on_id, 0)).where(
+            ShiftChange.ward_id == ward_id, ShiftChange.day == day,
+            ShiftChange.part == slot[1], ShiftChange.status == ChangeStatus.APPROVED,
+            or_(ShiftChange.off_id == User.id, ShiftChange.on_id == User.id)
+        ).order_by(ShiftChange.id.desc()).limit(1).scalar_subquery()
+    query = (select(User, on_pattern, last_change)
+             .join(StudentAssignment, StudentAssignment.student_id == User.id)
+             .where(StudentAssignment.ward_id == ward_id, StudentAssignment.on_duty.is_(True),
+                    StudentAssignment.starts_on <= day, StudentAssignment.ends_on >= day,
+                    User.role == Role.STUDENT, User.active.is_(True))
+             .order_by(User.id))
+    if along is not None:
+        target, onclause, columns, receive = along
+        query = query.outerjoin(target, onclause).add_columns(*columns)
+    placed: dict[int, User] = {}
+    on: set[int] = set()
+    # A row per placement of a student (and per joined row of *along*).
+    for user, by_pattern, changed, *values in session.execute(query):
+        placed[user.id] = user
+        if along is not None:
+            receive(user.id, tuple(values))
+        if changed is not None:
+            if changed == user.id:
+                on.add(user.id)
+        elif by_pattern:
+            on.add(user.id)
+    if slot is not None and on:
+        return {uid: user for uid, user in placed.items() if uid in on}
+    return placed
 
 
 def on_duty(session: Session, ward_id: int, at: dt.datetime,
