@@ -74,13 +74,18 @@ def _read_on_duty(session: Session, ward_id: int, now: dt.datetime) -> dict[int,
         mine = chosen.setdefault(user_id, {})
         if channel is not None:
             mine[(user_id, channel, kind)] = enabled
-    students = roster.on_duty_or_placed(session, ward_id, calendar, now, along=(
-        NotificationPreference, NotificationPreference.user_id == User.id,
-        (NotificationPreference.channel, NotificationPreference.kind,
-         NotificationPreference.enabled), receive))
+    students = roster.on_duty_or_placed(session, ward_id, calendar, now,
+                                        along=_WITH_PREFERENCES, receive=receive)
     for user_id, choices in chosen.items():
         readahead.seed(session, ("preferences", user_id), choices)
     return students
+
+
+# What the on-duty students' query reads along when reading ahead (one object: the
+# statement is built once).
+_WITH_PREFERENCES = (NotificationPreference, NotificationPreference.user_id == User.id,
+                     (NotificationPreference.channel, NotificationPreference.kind,
+                      NotificationPreference.enabled))
 
 
 def coordinator_ids(session: Session) -> tuple[int, ...]:

@@ -319,14 +319,16 @@ def _insert_unless_filed(session: Session, ticket: Ticket) -> Ticket | None:
               if (value := getattr(ticket, name)) is not None}
     values.update({fk: obj.id for fk, obj in zip(_TICKET_FOREIGN_KEYS, related)
                    if obj is not None})
-    insert_fn = (postgresql.insert if session.get_bind().dialect.name == "postgresql"
-                 else sqlite.insert)
-    return session.scalars(insert_fn(Ticket).values(values)
-                           .on_conflict_do_nothing(index_elements=[Ticket.form_key])
-                           .returning(Ticket)).first()
+    statement = _INSERT_UNLESS_FILED[session.get_bind().dialect.name == "postgresql"]
+    return session.scalars(statement, [values]).first()
 
 
 _TICKET_COLUMNS = tuple(attr.key for attr in Ticket.__mapper__.column_attrs)
+# Built once (their cache keys too); the row's values come as parameters.
+_INSERT_UNLESS_FILED = {
+    is_pg: insert_fn(Ticket).on_conflict_do_nothing(index_elements=[Ticket.form_key])
+    .returning(Ticket)
+    for is_pg, insert_fn in ((True, postgresql.insert), (False, sqlite.insert))}
 _TICKET_FOREIGN_KEYS = ("ward_id", "reporter_id", "asset_id", "check_id")
 
 
