@@ -139,6 +139,12 @@ def needs_people(facts: EventFacts) -> bool:
     return event_kind(facts) not in (None, RESOLVED)
 
 
+def needs_coordinators(facts: EventFacts) -> bool:
+    """True if :func:`recipients` may tell coordinators (a breach, an escalation to the
+    city): the other events need no :attr:`People.coordinators` (saves their query)."""
+    return event_kind(facts) in (SLA_BREACH, ESCALATED)
+
+
 def recipients(facts: EventFacts, people: People) -> list[Recipient]:
     """The users to tell about one event, each once, never the actor."""
     kind = event_kind(facts)

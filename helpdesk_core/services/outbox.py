@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..models import (Notification, NotificationPreference, Role, Source,
-                      Ticket, TicketEvent, User)
+                      Ticket, TicketEvent, User, Ward)
 from ..models import NotificationStatus as NS
 from ..plugins import PluginRegistry
 from ..privacy import mask_personal_data
@@ -44,18 +44,48 @@ def on_duty_student_ids(session: Session, ward_id: int, now: dt.datetime) -> tup
     (:func:`.roster.on_duty`); when nobody is (the centre is closed, a gap in the
     roster), every student placed in the ward today, so that a P1 at night still reaches
     someone and a held message has someone's morning digest to wait in."""
+    return tuple(on_duty_students(session, ward_id, now))
+
+
+def on_duty_students(session: Session, ward_id: int, now: dt.datetime) -> dict[int, User]:
+    """:func:`on_duty_student_ids` with the users (active, by id): read together, they
+    need no second read (:func:`active_users`) when the message goes to them."""
     return readahead.remembered(session, ("on_duty", ward_id, now),
                                 lambda: _read_on_duty(session, ward_id, now))
 
 
-def _read_on_duty(session: Session, ward_id: int, now: dt.datetime) -> tuple[int, ...]:
-    from . import tickets  # tickets imports this module
+def _read_on_duty(session: Session, ward_id: int, now: dt.datetime) -> dict[int, User]:
+    from . import sla  # sla imports tickets, which imports this module
 
-    rostered = roster.on_duty(session, ward_id, now)
-    if rostered:
-        return tuple(sorted(student.id for student in rostered))
-    today = now.astimezone(tickets.sla_timezone()).date()
-    return tuple(roster.placed_on(session, ward_id, today))
+    ward = session.get(Ward, ward_id)
+    if ward is None:
+        return {}
+    calendar = sla.calendar_for(session, ward)
+    if not readahead.keeping(session):
+        # The ward's calendar of the SLA (read once per filing): it says which half-day
+        # *now* falls in, with no read of the ward's hours and declared day of its own.
+        return roster.on_duty_or_placed(session, ward_id, calendar, now)
+    # Reading ahead for a filing: the students' notification preferences come along
+    # (what preferences() will ask), for everyone placed (a few people).
+    chosen: dict[int, dict[tuple[int, str, str], bool]] = {}
+
+    def receive(user_id: int, values: tuple) -> None:
+        channel, kind, enabled = values
+        mine = chosen.setdefault(user_id, {})
+        if channel is not None:
+            mine[(user_id, channel, kind)] = enabled
+    students = roster.on_duty_or_placed(session, ward_id, calendar, now,
+                                        along=_WITH_PREFERENCES, receive=receive)
+    for user_id, choices in chosen.items():
+        readahead.seed(session, ("preferences", user_id), choices)
+    return students
+
+
+# What the on-duty students' query reads along when reading ahead (one object: the
+# statement is built once).
+_WITH_PREFERENCES = (NotificationPreference, NotificationPreference.user_id == User.id,
+                     (NotificationPreference.channel, NotificationPreference.kind,
+                      NotificationPreference.enabled))
 
 
 def coordinator_ids(session: Session) -> tuple[int, ...]:
@@ -180,17 +210,16 @@ def _addresses_of(session: Session, registry: PluginRegistry, channel_key: str,
 def read_ahead_filing(session: Session, registry: PluginRegistry | None, ward_id: int,
                       now: dt.datetime) -> None:
     """Inside :func:`.readahead.kept`, read what :func:`on_event` will read when a ticket
-    of *ward_id* is filed at *now*: who is on duty, the coordinators, the webhooks, and
-    the on-duty students (or those placed) with their channels."""
+    of *ward_id* is filed at *now*: who is on duty (or placed) with their accounts, the
+    webhooks, and those students' preferences and channels. (A new ticket tells no
+    coordinator: :func:`.notify_rules.needs_coordinators`.)"""
     from . import webhooks  # it imports this module
 
     if registry is None or not registry.channels:
         return
-    students = on_duty_student_ids(session, ward_id, now)
-    coordinator_ids(session)
+    users = on_duty_students(session, ward_id, now)
     webhooks.matching(session, "", ward_id)
-    users = active_users(session, students)
-    preferences(session, students)
+    preferences(session, users)
     for channel_key in user_channels(registry):
         _addresses_of(session, registry, channel_key, users.values())
 
@@ -248,17 +277,22 @@ def on_event(session: Session, registry: PluginRegistry | None, ticket: Ticket,
 
     if ticket.id is None:  # being filed: the link needs its id
         session.flush()
-    people = rules.People()
+    people, on_duty = rules.People(), {}
     if rules.needs_people(facts):
-        people = rules.People(on_duty_student_ids(session, ticket.ward_id, now),
-                              coordinator_ids(session))
+        on_duty = on_duty_students(session, ticket.ward_id, now)
+        people = rules.People(tuple(on_duty), coordinator_ids(session)
+                              if rules.needs_coordinators(facts) else ())
     chosen = rules.recipients(facts, people)
     kind = rules.event_kind(facts)
     url = TICKET_PATH.format(id=ticket.id)
     rows = webhooks.enqueue_for(session, registry, ticket, kind, url, now)
     if not chosen:
         return rows
-    users = active_users(session, [r.user_id for r in chosen])
+    # The on-duty students were read with their accounts; only the others are read here.
+    users = {r.user_id: on_duty[r.user_id] for r in chosen if r.user_id in on_duty}
+    others = [r.user_id for r in chosen if r.user_id not in on_duty]
+    if others:
+        users.update(active_users(session, others))
     calendar = sla.calendar_for(session, ticket.ward)
     working = calendar.is_working_time(now)
     label = str(registry.categories[ticket.category].label) \

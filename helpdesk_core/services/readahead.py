@@ -2,7 +2,7 @@
 
 On SQLite one writer holds the database's write lock from its first write (BEGIN
 IMMEDIATE) to its commit. Filing a ticket reads the ward's calendar, who is on duty,
-the coordinators, the webhooks and the people's channels; made inside the write
+the webhooks and the people's channels; made inside the write
 transaction, those reads kept every other writer waiting. Inside :func:`kept`, the
 functions that read through :func:`remembered` read once: the caller reads ahead (a
 deferred transaction, no lock), then writes with what it read. Outside :func:`kept`
@@ -60,3 +60,22 @@ def remembered_each(session: Session, kind: str, ids: Iterable[Hashable],
             memo.update({(kind, i): value for i, value in fresh.items()})
         known.update(fresh)
     return known
+
+
+def keeping(session: Session) -> bool:
+    """True inside :func:`kept`: a read may then bring what a later one will need."""
+    return session.info.get(_KEY) is not None
+
+
+def seed(session: Session, key: Hashable, value: Any) -> None:
+    """Remember *value* under *key* inside :func:`kept` (read along with another read);
+    nothing outside it."""
+    memo: dict[Hashable, Any] | None = session.info.get(_KEY)
+    if memo is not None:
+        memo[key] = value
+
+
+def peek(session: Session, key: Hashable) -> Any:
+    """What :func:`remembered` or :func:`seed` keeps under *key*, or None."""
+    memo: dict[Hashable, Any] | None = session.info.get(_KEY)
+    return None if memo is None else memo.get(key)

@@ -23,10 +23,10 @@ import datetime as dt
 import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Any, Callable, Iterable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import bindparam, false, func, null, or_, select
 from sqlalchemy.orm import Session
 
 from .. import i18n
@@ -193,6 +193,80 @@ def placed_on(session: Session, ward_id: int, day: dt.date) -> list[int]:
         StudentAssignment.starts_on <= day, StudentAssignment.ends_on >= day)
     return list(session.scalars(select(User.id).where(
         User.id.in_(placed), User.role == Role.STUDENT, User.active.is_(True)).order_by(User.id)))
+
+
+# What on_duty_or_placed may read along: (target, on clause, columns); see there.
+Along = tuple[Any, Any, tuple]
+
+
+def on_duty_or_placed(session: Session, ward_id: int, calendar: WorkingCalendar,
+                      at: dt.datetime, *, along: Along | None = None,
+                      receive: Callable[[int, tuple], None] | None = None) -> dict[int, User]:
+    """Who the ward's news reaches at *at*: the students on duty (as :func:`on_duty`,
+    with *calendar* the ward's own, ``sla.calendar_for``), else every active student
+    placed in the ward that day (:func:`placed_on`); id -> user, by id.
+
+    One query: the students placed that day, each with whether the weekly pattern has
+    them on in the half-day of *at* and the last approved change of that half-day that
+    names them (taking them off, or putting them on: the later one wins, as in
+    :func:`rostered`).
+
+    *along*: ``(target, on clause, columns)`` reads something of each student in the
+    same query: *target* is outer-joined, and ``receive(student id, values)`` gets the
+    *columns* of each row (the outbox reads the students' notification preferences so).
+    Students the result leaves out may be received too. Pass the same *along* object
+    each time: the statement is built once per *along*.
+    """
+    slot = part_at(calendar, at)
+    day = slot[0] if slot is not None else at.astimezone(calendar.tz).date()
+    params = {"duty_ward": ward_id, "duty_day": day}
+    if slot is not None:
+        params.update(duty_weekday=day.weekday(), duty_part=slot[1])
+    placed: dict[int, User] = {}
+    on: set[int] = set()
+    # A row per placement of a student (and per joined row of *along*).
+    for user, by_pattern, changed, *values in session.execute(
+            _on_duty_query(slot is not None, along), params):
+        placed[user.id] = user
+        if receive is not None:
+            receive(user.id, tuple(values))
+        if changed is not None:
+            if changed == user.id:
+                on.add(user.id)
+        elif by_pattern:
+            on.add(user.id)
+    if slot is not None and on:
+        return {uid: user for uid, user in placed.items() if uid in on}
+    return placed
+
+
+@functools.lru_cache(maxsize=8)
+def _on_duty_query(in_hours: bool, along: Along | None):
+    """The statement of :func:`on_duty_or_placed`, built once (and its cache key)."""
+    ward_id, day = bindparam("duty_ward"), bindparam("duty_day")
+    if not in_hours:
+        on_pattern, last_change = false(), null()
+    else:
+        part = bindparam("duty_part")
+        on_pattern = select(Shift.id).where(
+            Shift.assignment_id == StudentAssignment.id,
+            Shift.weekday == bindparam("duty_weekday"), Shift.part == part).exists()
+        # The change's on_id (0 when it only takes someone off); NULL: no change names them.
+        last_change = select(func.coalesce(ShiftChange.on_id, 0)).where(
+            ShiftChange.ward_id == ward_id, ShiftChange.day == day, ShiftChange.part == part,
+            ShiftChange.status == ChangeStatus.APPROVED,
+            or_(ShiftChange.off_id == User.id, ShiftChange.on_id == User.id)
+        ).order_by(ShiftChange.id.desc()).limit(1).scalar_subquery()
+    query = (select(User, on_pattern, last_change)
+             .join(StudentAssignment, StudentAssignment.student_id == User.id)
+             .where(StudentAssignment.ward_id == ward_id, StudentAssignment.on_duty.is_(True),
+                    StudentAssignment.starts_on <= day, StudentAssignment.ends_on >= day,
+                    User.role == Role.STUDENT, User.active.is_(True))
+             .order_by(User.id))
+    if along is not None:
+        target, onclause, columns = along
+        query = query.outerjoin(target, onclause).add_columns(*columns)
+    return query
 
 
 def on_duty(session: Session, ward_id: int, at: dt.datetime,

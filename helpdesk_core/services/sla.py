@@ -26,7 +26,7 @@ import datetime as dt
 import logging
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, cast, literal_column, null, select, union_all
 from sqlalchemy.orm import Session
 
 from ..calendar import WorkingCalendar, parse_hhmm
@@ -69,7 +69,14 @@ def calendar_for(session: Session, ward: Ward, tz_name: str | None = None) -> Wo
 
 
 def _read_calendar(session: Session, ward: Ward, tz_name: str | None) -> WorkingCalendar:
-    rows = session.connection().execute(_CALENDAR_DAYS, {"calendar_ward": ward.id}).all()
+    if readahead.keeping(session):
+        # Reading ahead for a filing: the SLA policies (a few rows) come with the days,
+        # so that policy_for needs no statement of its own.
+        both = session.connection().execute(_DAYS_AND_POLICIES, {"calendar_ward": ward.id}).all()
+        rows = [row for row in both if row.what == "d"]
+        readahead.seed(session, _POLICIES_KEY, [row for row in both if row.what == "p"])
+    else:
+        rows = session.connection().execute(_CALENDAR_DAYS, {"calendar_ward": ward.id}).all()
     weekday = ((parse_hhmm(ward.morning_start), parse_hhmm(ward.morning_end)),
                (parse_hhmm(ward.afternoon_start), parse_hhmm(ward.afternoon_end)))
     saturday = weekday[:1] if ward.saturday_morning else ()
@@ -97,6 +104,16 @@ _POLICIES = select(_policies.c.category, _policies.c.response_minutes,
                    _policies.c.escalate_on_breach).where(
     _policies.c.priority == bindparam("policy_priority"),
     (_policies.c.category == bindparam("policy_category")) | _policies.c.category.is_(None))
+_POLICY_COLUMNS = (_policies.c.priority, _policies.c.category, _policies.c.response_minutes,
+                   _policies.c.resolution_minutes, _policies.c.at_risk_ratio,
+                   _policies.c.escalate_on_breach)
+_DAYS_AND_POLICIES = union_all(
+    select(literal_column("'d'").label("what"), _days.c.ward_id, _days.c.day,
+           _days.c.is_working, *(cast(null(), c.type).label(c.name) for c in _POLICY_COLUMNS))
+    .where((_days.c.ward_id == bindparam("calendar_ward")) | _days.c.ward_id.is_(None)),
+    select(literal_column("'p'"), cast(null(), _days.c.ward_id.type), cast(null(), _days.c.day.type),
+           cast(null(), _days.c.is_working.type), *_POLICY_COLUMNS))
+_POLICIES_KEY = ("sla_policies",)
 
 
 def policy_for(session: Session, priority: int, category: str) -> tuple[int, int, float, bool]:
@@ -106,8 +123,13 @@ def policy_for(session: Session, priority: int, category: str) -> tuple[int, int
     without either, :data:`DEFAULT_TARGETS` with :data:`DEFAULT_AT_RISK_RATIO` and no
     escalation.
     """
-    rows = session.connection().execute(_POLICIES, {"policy_priority": priority,
-                                                    "policy_category": category}).all()
+    kept = readahead.peek(session, _POLICIES_KEY)  # every policy, read with a calendar
+    if kept is not None:
+        rows = [p for p in kept if p.priority == priority
+                and (p.category == category or p.category is None)]
+    else:
+        rows = session.connection().execute(_POLICIES, {"policy_priority": priority,
+                                                        "policy_category": category}).all()
     rows.sort(key=lambda p: p.category is None)  # the category's own policy first
     if rows:
         p = rows[0]

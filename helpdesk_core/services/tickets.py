@@ -25,7 +25,7 @@ import datetime as dt
 import logging
 from typing import Any, Mapping
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -100,18 +100,29 @@ def initial_priority(registry: PluginRegistry, category: str, impact: str, urgen
 
 # --- numbering --------------------------------------------------------------------
 
-def next_sequence(session: Session, ward_id: int, year: int) -> int:
+def next_sequence(session: Session, ward_id: int, year: int,
+                  form_key: str | None = None) -> int | None:
     """The next ticket sequence of a ward and year.
 
     One atomic ``UPDATE ... RETURNING`` on a counter row: the row stays locked until the
     filing transaction ends, so concurrent filers queue and no number repeats.
+
+    With *form_key*, the same statement checks that no ticket has that key yet and takes
+    no number (returns None) if one has: a form sent again costs no statement more.
     """
     # On the session's connection, not through the ORM: a plain statement, built once.
     connection = session.connection()
     key = {"counter_ward": ward_id, "counter_year": year}
-    seq = connection.execute(_BUMP_COUNTER, key).scalar_one_or_none()
+    if form_key is None:
+        seq = connection.execute(_BUMP_COUNTER, key).scalar_one_or_none()
+    else:
+        seq = connection.execute(_BUMP_COUNTER_UNLESS_FILED,
+                                 {**key, "counter_form_key": form_key}).scalar_one_or_none()
     if seq is not None:  # the usual case: one statement
         return seq
+    if form_key is not None and connection.execute(_FILED_WITH,
+                                                   {"counter_form_key": form_key}).first():
+        return None
     # The ward's first ticket of the year: create the counter (a concurrent filer may
     # create it first; then ours does nothing) and bump it.
     insert_fn = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
@@ -126,6 +137,13 @@ _BUMP_COUNTER = (update(_counter)
                         _counter.c.year == bindparam("counter_year"))
                  .values(last_seq=_counter.c.last_seq + 1)
                  .returning(_counter.c.last_seq))
+_UNBUMP_COUNTER = (update(_counter)
+                   .where(_counter.c.ward_id == bindparam("counter_ward"),
+                          _counter.c.year == bindparam("counter_year"))
+                   .values(last_seq=_counter.c.last_seq - 1))
+_tickets = Ticket.__table__
+_FILED_WITH = select(_tickets.c.id).where(_tickets.c.form_key == bindparam("counter_form_key"))
+_BUMP_COUNTER_UNLESS_FILED = _BUMP_COUNTER.where(~exists(_FILED_WITH))
 
 
 def format_number(ward_code: str, year: int, seq: int) -> str:
@@ -188,10 +206,6 @@ def file_ticket(session: Session, registry: PluginRegistry, *, ward: Ward, categ
     :raises PermissionDenied: staff filing for another ward.
     :raises Conflict: the key filed a ticket of another reporter.
     """
-    if form_key is not None:
-        filed = filed_with(session, form_key, reporter)
-        if filed is not None:
-            return filed
     errors: dict[str, list[str]] = {}
     title = nfc(title).strip()
     description = nfc(description).strip()
@@ -240,18 +254,14 @@ def file_ticket(session: Session, registry: PluginRegistry, *, ward: Ward, categ
                   citizen_waiting=urgency == CITIZEN_WAITING, source=source,
                   reporter=reporter, asset=asset, check=check, form_key=form_key,
                   created_at=now, updated_at=now)
-    if form_key is None:
-        ticket = _insert_ticket(session, registry, fields, now)
-    else:
-        try:
-            with savepoint(session):  # the number too: a repeat uses none
-                ticket = _insert_ticket(session, registry, fields, now)
-        except IntegrityError:
-            # Sent twice at once: the other send filed it first (and has committed).
-            filed = filed_with(session, form_key, reporter)
-            if filed is None:
-                raise
-            return filed
+    ticket = _insert_ticket(session, registry, fields, now)
+    if ticket is None:
+        # Sent again (the counter's statement saw the key), or twice at once (the other
+        # send filed it first and has committed); no number was taken.
+        filed = filed_with(session, form_key, reporter)
+        if filed is None:  # the other send's ticket is gone again (deleted)
+            raise Conflict("This form has already been sent. Open a new form.")
+        return filed
     if ward.auto_assign:
         auto_assign(session, registry, ticket, now)
     return ticket
@@ -260,27 +270,66 @@ def file_ticket(session: Session, registry: PluginRegistry, *, ward: Ward, categ
 def read_ahead_filing(session: Session, registry: PluginRegistry | None, ward: Ward,
                       now: dt.datetime) -> None:
     """Inside :func:`.readahead.kept`, read what filing a ticket in *ward* at *now* will
-    read after its first write (the ward's calendar, the outbox's people), so that on
-    SQLite the filing holds the write lock for its writes only."""
+    read after its first write (the ward's calendar with the SLA policies, the outbox's
+    people), so that on SQLite the filing holds the write lock for its writes only."""
     sla.calendar_for(session, ward)
     outbox.read_ahead_filing(session, registry, ward.id, now)
 
 
 def _insert_ticket(session: Session, registry: PluginRegistry, fields: dict[str, Any],
-                   now: dt.datetime) -> Ticket:
-    """Number the ticket, add it with its SLA targets and its ``filed`` event, flush."""
-    ward = fields["ward"]
+                   now: dt.datetime) -> Ticket | None:
+    """Number the ticket, add it with its SLA targets and its ``filed`` event, flush.
+
+    None, with no number taken, when its ``form_key`` filed a ticket already.
+    """
+    ward, form_key = fields["ward"], fields["form_key"]
     year = now.astimezone(sla_timezone()).year
-    seq = next_sequence(session, ward.id, year)
+    seq = next_sequence(session, ward.id, year, form_key)
+    if seq is None:
+        return None
     ticket = Ticket(year=year, seq=seq, number=format_number(ward.code, year, seq), **fields)
     ticket.search_text = search_text_of(ticket)
-    session.add(ticket)
+    if form_key is None:
+        session.add(ticket)
     with session.no_autoflush:  # one INSERT with the due times, not an INSERT then an UPDATE
         sla.set_targets(session, ticket, now)
+    if form_key is not None:
+        ticket = _insert_unless_filed(session, ticket)
+        if ticket is None:
+            # Sent twice at once: the other send filed it (and committed) while this one
+            # waited for the counter's row. This one still holds that row, so nobody took
+            # a number after its own: giving it back leaves no gap.
+            session.connection().execute(_UNBUMP_COUNTER, {"counter_ward": ward.id,
+                                                           "counter_year": year})
+            return None
     record_event(session, registry, ticket, "filed", ticket.reporter, now, new=Status.NEW,
                  data={"priority": ticket.priority, "source": ticket.source})
     session.flush()  # the ticket and its first event in one unit of work; ids for callers
     return ticket
+
+
+def _insert_unless_filed(session: Session, ticket: Ticket) -> Ticket | None:
+    """INSERT the (transient) *ticket* unless a ticket has its ``form_key`` (``ON CONFLICT
+    DO NOTHING``: no SAVEPOINT to survive a unique violation); the row as a persistent
+    ticket, or None."""
+    related = (ticket.ward, ticket.reporter, ticket.asset, ticket.check)
+    if any(obj is not None and obj.id is None for obj in related):
+        session.flush()  # pending people or devices: their ids
+    values = {name: value for name in _TICKET_COLUMNS
+              if (value := getattr(ticket, name)) is not None}
+    values.update({fk: obj.id for fk, obj in zip(_TICKET_FOREIGN_KEYS, related)
+                   if obj is not None})
+    statement = _INSERT_UNLESS_FILED[session.get_bind().dialect.name == "postgresql"]
+    return session.scalars(statement, [values]).first()
+
+
+_TICKET_COLUMNS = tuple(attr.key for attr in Ticket.__mapper__.column_attrs)
+# Built once (their cache keys too); the row's values come as parameters.
+_INSERT_UNLESS_FILED = {
+    is_pg: insert_fn(Ticket).on_conflict_do_nothing(index_elements=[Ticket.form_key])
+    .returning(Ticket)
+    for is_pg, insert_fn in ((True, postgresql.insert), (False, sqlite.insert))}
+_TICKET_FOREIGN_KEYS = ("ward_id", "reporter_id", "asset_id", "check_id")
 
 
 def auto_assign(session: Session, registry: PluginRegistry | None, ticket: Ticket,

@@ -91,15 +91,19 @@ def delete_endpoint(session: Session, endpoint: WebhookEndpoint) -> None:
 def matching(session: Session, kind: str, ward_id: int | None) -> list[WebhookEndpoint]:
     """Active endpoints subscribed to *kind* in *ward_id*'s ward."""
     found = []
-    endpoints = readahead.remembered(session, ("webhooks",), lambda: list(session.scalars(
-        select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True))
-        .order_by(WebhookEndpoint.id))))
+    endpoints = readahead.remembered(session, ("webhooks",),
+                                     lambda: list(session.scalars(_ACTIVE)))
     for endpoint in endpoints:
         if kind not in (endpoint.kinds or []):
             continue
         if endpoint.all_wards or (ward_id is not None and ward_id in (endpoint.ward_ids or [])):
             found.append(endpoint)
     return found
+
+
+# Read for every ticket filed: built once (its cache key too).
+_ACTIVE = select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True)).order_by(
+    WebhookEndpoint.id)
 
 
 def enqueue_for(session: Session, registry: PluginRegistry, ticket: Ticket, kind: str,

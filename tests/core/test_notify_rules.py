@@ -75,6 +75,17 @@ def test_who_gets_what(facts, expected):
     assert rules.recipients(facts, PEOPLE) == expected
 
 
+@pytest.mark.parametrize("facts, expected", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_coordinators_are_read_only_for_the_events_that_may_tell_them(facts, expected):
+    """The outbox reads the coordinators only when needs_coordinators says so: without
+    them, every other event reaches exactly the same people."""
+    without = rules.recipients(facts, People(on_duty=PEOPLE.on_duty))
+    if rules.needs_coordinators(facts):
+        assert any(r.user_id in PEOPLE.coordinators for r in expected) or not expected
+    else:
+        assert without == expected
+
+
 def test_nobody_on_duty_means_nobody_told():
     facts = EventFacts("filed", actor_id=STAFF, priority=1)
     assert rules.recipients(facts, People()) == []

@@ -266,6 +266,30 @@ def test_a_switched_off_kind_is_not_sent(db_session, fake_registry, cast, now):
     assert {r.user_id for r in rows(db_session, channel="fake")} == {cast.other_student.id}
 
 
+@pytest.mark.parametrize("moment", ["working", "night"])
+def test_a_filing_read_ahead_reaches_the_same_people_on_the_same_channels(
+        db_session, fake_registry, cast, now, moment):
+    """The web files inside readahead.kept: who is on duty (with their preferences, in
+    one query), the webhooks and the channels read ahead. Its rows are a plain filing's."""
+    from helpdesk_core.services import readahead
+    at = now if moment == "working" else now.replace(hour=14)  # 21:00: held, everyone placed
+    outbox.save_preferences(db_session, fake_registry, cast.student,
+                            [("fake", kind) for kind in rules.PREFERENCE_KINDS
+                             if kind != rules.TICKET_NEW])
+
+    def written(ticket):
+        return sorted((r.user_id, r.channel, r.address, r.kind, r.status, r.next_attempt_at)
+                      for r in rows(db_session, ticket_id=ticket.id))
+    plain = written(make_ticket(db_session, fake_registry, cast.ward, at, reporter=cast.staff))
+    with readahead.kept(db_session):
+        tickets.read_ahead_filing(db_session, fake_registry, cast.ward, at)
+        ahead = written(make_ticket(db_session, fake_registry, cast.ward, at,
+                                    reporter=cast.staff))
+    assert ahead == plain
+    assert {user_id for user_id, *_ in plain} == {cast.other_student.id}  # student: switched off
+    assert {status for *_, status, _ in plain} == {NS.QUEUED if moment == "working" else NS.HELD}
+
+
 def test_breach_escalation_and_resolution_reach_their_people(db_session, fake_registry, cast,
                                                              now):
     ticket = make_ticket(db_session, fake_registry, cast.ward, now, reporter=cast.staff)

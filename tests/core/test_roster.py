@@ -8,7 +8,7 @@ import pytest
 
 from helpdesk_core.errors import PermissionDenied, ValidationFailed
 from helpdesk_core.models import CalendarDay, ChangeStatus, Role, ShiftPart, Status
-from helpdesk_core.services import counter_help, reports, roster, skills
+from helpdesk_core.services import counter_help, reports, roster, skills, sla
 from helpdesk_core.services.assignment import Candidate, choose
 
 from ..factories import make_ticket, make_ward
@@ -58,6 +58,17 @@ def placed(session, ward, today, **kwargs):
     return student, placement
 
 
+def _agrees(session, ward, at):
+    """The outbox's one query (on_duty_or_placed, on the ward's SLA calendar) gives
+    who on_duty gives, else everyone placed that day (placed_on)."""
+    day = at.astimezone(sla.calendar_for(session, ward).tz).date()
+    expected = ([u.id for u in roster.on_duty(session, ward.id, at)]
+                or roster.placed_on(session, ward.id, day))
+    got = roster.on_duty_or_placed(session, ward.id, sla.calendar_for(session, ward), at)
+    assert list(got) == sorted(expected)
+    assert all(user.id == uid for uid, user in got.items())
+
+
 def test_on_duty_follows_the_weekly_pattern_and_the_ward_hours(db_session, now):
     ward = make_ward(db_session)
     coordinator = quick_user(db_session, Role.COORDINATOR)
@@ -68,23 +79,31 @@ def test_on_duty_follows_the_weekly_pattern_and_the_ward_hours(db_session, now):
     roster.set_shift(db_session, coordinator, trang_p, 1, AFTERNOON)
     assert roster.set_shift(db_session, coordinator, tuan_p, 1, MORNING).id  # idempotent
     assert roster.on_duty(db_session, ward.id, local(today, 9)) == [tuan]
+    _agrees(db_session, ward, local(today, 9))
     assert roster.on_duty(db_session, ward.id, local(today, 14)) == [trang]
+    _agrees(db_session, ward, local(today, 14))
     assert roster.on_duty(db_session, ward.id, local(today, 12)) == []   # lunch
+    _agrees(db_session, ward, local(today, 12))
     assert roster.on_duty(db_session, ward.id, local(today, 20)) == []   # night
+    _agrees(db_session, ward, local(today, 20))
     assert roster.on_duty(db_session, ward.id, local(today + dt.timedelta(days=1), 9)) == []
+    _agrees(db_session, ward, local(today + dt.timedelta(days=1), 9))
     # A declared day off: nobody on duty, whatever the pattern says.
     db_session.add(CalendarDay(ward_id=ward.id, day=today + dt.timedelta(days=7),
                                is_working=False))
     db_session.flush()
     assert roster.on_duty(db_session, ward.id, local(today + dt.timedelta(days=7), 9)) == []
+    _agrees(db_session, ward, local(today + dt.timedelta(days=7), 9))
     # The placement ends: its pattern ends with it.
     tuan_p.ends_on = today + dt.timedelta(days=6)
     db_session.flush()
     assert roster.on_duty(db_session, ward.id, local(today + dt.timedelta(days=14), 9)) == []
+    _agrees(db_session, ward, local(today + dt.timedelta(days=14), 9))
     # Switched off the rotation, or a deactivated account: never on duty.
     trang_p.on_duty = False
     db_session.flush()
     assert roster.on_duty(db_session, ward.id, local(today, 14)) == []
+    _agrees(db_session, ward, local(today, 14))
 
 
 def test_saturday_and_sunday_shifts_follow_the_ward(db_session, now):
@@ -117,9 +136,12 @@ def test_a_swap_counts_once_a_coordinator_approves_it(db_session, now):
                                    now=now)
     assert change.status == ChangeStatus.PENDING and "0905123456" not in change.note
     assert roster.on_duty(db_session, ward.id, local(thursday, 9)) == [tuan]
+    _agrees(db_session, ward, local(thursday, 9))
     roster.decide(db_session, coordinator, change, True, now)
     assert roster.on_duty(db_session, ward.id, local(thursday, 9)) == [trang]
+    _agrees(db_session, ward, local(thursday, 9))
     assert roster.on_duty(db_session, ward.id, local(thursday + dt.timedelta(days=7), 9)) == [tuan]
+    _agrees(db_session, ward, local(thursday + dt.timedelta(days=7), 9))
     with pytest.raises(ValidationFailed):
         roster.decide(db_session, coordinator, change, False, now)  # decided already
 
@@ -141,6 +163,7 @@ def test_a_swap_counts_once_a_coordinator_approves_it(db_session, now):
                                   on=tuan, note="", today=today, now=now)
     assert extra.status == ChangeStatus.APPROVED
     assert roster.on_duty(db_session, ward.id, local(thursday, 15)) == [tuan]
+    _agrees(db_session, ward, local(thursday, 15))
     grid = roster.week(db_session, ward, roster.monday_of(today))
     thursday_row = grid[3]
     assert [[u.id for u in c.students] for c in thursday_row.cells] == [[trang.id], [tuan.id]]
