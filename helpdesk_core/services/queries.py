@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Iterable, NamedTuple
 
 from sqlalchemy import Row, Select, String, bindparam, case, select
-from sqlalchemy.orm import Session, joinedload, load_only
+from sqlalchemy.orm import Session, joinedload
 
 from ..models import (Asset, AssetCheck, CheckRecord, Role, Status, StudentAssignment, Ticket,
                       TicketEvent, User, Ward)
