@@ -118,8 +118,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(notify_admin.bp)
     errors.register(app)
     headers.register(app)
-    from . import rendering
+    from . import layout, rendering
     rendering.install(app, lambda: app.extensions["helpdesk"].categories)
+    layout.install(app)
 
     from . import cli
     cli.register(app)
