@@ -7,12 +7,13 @@ them was about half of what the layout cost each page. A kept part depends on no
 else: the templates under ``_layout/`` may use the language, ``current_user.role``, the
 plugins' menu links (fixed when the app starts) and ``url_for`` of fixed endpoints, never
 the request's query, the user's name, a CSRF token or flashed messages (base.html keeps
-those). With templates reloading (debug), nothing is kept.
+those). With templates reloading (debug), no part is kept. The layout's other links to
+fixed pages (``layout_url``) are built once too.
 """
 
 from __future__ import annotations
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -38,7 +39,19 @@ def layout_part(name: str) -> Markup:
     return html
 
 
+def layout_url(endpoint: str, **values: str) -> str:
+    """``url_for(endpoint, **values)``, built once: the layout's links to fixed pages."""
+    app = current_app._get_current_object()
+    key = ("url", endpoint, tuple(sorted(values.items())), request.script_root)
+    kept: dict = app.extensions["layout_parts"]
+    url = kept.get(key)
+    if url is None:
+        url = kept[key] = url_for(endpoint, **values)
+    return url
+
+
 def install(app: Flask) -> None:
-    """``layout_part`` for *app*'s templates, with an empty store of kept parts."""
+    """``layout_part`` and ``layout_url`` for *app*'s templates, with an empty store of
+    kept parts."""
     app.extensions["layout_parts"] = {}
-    app.jinja_env.globals["layout_part"] = layout_part
+    app.jinja_env.globals.update(layout_part=layout_part, layout_url=layout_url)
