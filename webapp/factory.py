@@ -63,10 +63,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         from .incidents import ANY_OPEN
         # With the ward: staff pages and the front desk need it (one query, not two); and
         # whether any city-wide incident is open, for the banner (incidents.open_now).
-        user, any_open = users.session_account(db.session, session_id, with_ward=True,
-                                               extra=ANY_OPEN)
+        user, first_open = users.session_account(db.session, session_id, with_ward=True,
+                                                 extra=ANY_OPEN)
         if user is not None:
-            g.any_open_incident = bool(any_open)
+            g.any_open_incident = first_open is not None
         return user
 
     @app.before_request

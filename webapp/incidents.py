@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from wtforms import HiddenField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -216,8 +216,8 @@ def policy_from(config: Any) -> IncidentPolicy:
 
 # Whether any incident is open: read with the session's user, in the same query
 # (factory.load_user puts it in ``g.any_open_incident``). Mostly none is.
-ANY_OPEN = (select(Incident.id).where(Incident.status == IncidentStatus.OPEN).exists()
-            .label("any_open_incident"))
+ANY_OPEN = (select(func.min(Incident.id).label("first_open"))
+            .where(Incident.status == IncidentStatus.OPEN).subquery("open_incident"))
 
 
 def open_now() -> list[Incident]:

@@ -9,7 +9,7 @@ import secrets
 import unicodedata
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, func, select, true
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -170,7 +170,7 @@ def _account_query(with_ward: bool, extra: Any = None) -> Select:
     # running it (session.get builds one per call).
     query = select(User).where(User.id == bindparam("user_id"))
     if extra is not None:
-        query = query.add_columns(extra)
+        query = query.add_columns(*extra.c).outerjoin(extra, true())
     return query.options(joinedload(User.ward)) if with_ward else query
 
 
@@ -187,8 +187,9 @@ def user_for_session(session: Session, session_id: str | None,
 
 def session_account(session: Session, session_id: str | None, with_ward: bool = False,
                     extra: Any = None) -> tuple[User | None, Any]:
-    """:func:`user_for_session`, and the value of the column *extra* (a scalar subquery
-    that every request wants, read in the same query), None without a valid session.
+    """:func:`user_for_session`, and a value every request wants, read in the same query:
+    the first column of *extra*, a subquery of one row (an aggregate) joined to the
+    account's; None without a valid session.
 
     *extra* must be one object built once (a module's constant): the query is kept per
     *extra*.

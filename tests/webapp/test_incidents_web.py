@@ -66,7 +66,7 @@ def test_the_banner_asks_no_query_of_its_own_while_none_is_open(app, client, wor
     client.get("/tickets/queue")
     with count_queries() as none_open:
         assert BANNER not in client.get("/tickets/queue").get_data(as_text=True)
-    # (the user's query asks whether any is open: EXISTS (SELECT incident.id ...))
+    # (the user's query asks whether any is open: ... JOIN (SELECT min(incident.id) ...))
     assert not [q for q in none_open.statements if q.startswith("SELECT incident.")]
     # The same session, the next page: the user's own query now finds one open.
     open_incident(app, world)
