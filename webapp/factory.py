@@ -59,8 +59,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     def load_user(session_id: str):
         """The account of a session or remember cookie; None once that session ended."""
         from helpdesk_core.services import users
-        # With the ward: staff pages and the front desk need it (one query, not two).
-        return users.user_for_session(db.session, session_id, with_ward=True)
+
+        from .incidents import ANY_OPEN
+        # With the ward: staff pages and the front desk need it (one query, not two); and
+        # whether any city-wide incident is open, for the banner (incidents.open_now).
+        user, first_open = users.session_account(db.session, session_id, with_ward=True,
+                                                 extra=ANY_OPEN)
+        if user is not None:
+            g.any_open_incident = first_open is not None
+        return user
 
     @app.before_request
     def _set_core_locale() -> None:
@@ -118,8 +125,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(notify_admin.bp)
     errors.register(app)
     headers.register(app)
-    from . import rendering
+    from . import layout, rendering
     rendering.install(app, lambda: app.extensions["helpdesk"].categories)
+    layout.install(app)
 
     from . import cli
     cli.register(app)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, url_for
+from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import func, literal_column, select
 from wtforms import HiddenField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -213,10 +214,25 @@ def policy_from(config: Any) -> IncidentPolicy:
         suggest_window=dt.timedelta(minutes=float(config["INCIDENT_SUGGEST_WINDOW_MINUTES"])))
 
 
+# Whether any incident is open: read with the session's user, in the same query
+# (factory.load_user puts it in ``g.any_open_incident``). Mostly none is.
+# The status is written in the SQL, not bound: SQLite then reads the one index entry it
+# needs (about 2 us), where a bound value cost 20 us more on every request.
+ANY_OPEN = (select(func.min(Incident.id).label("first_open"))
+            .where(Incident.status == literal_column(f"'{IncidentStatus.OPEN}'"))
+            .subquery("open_incident"))
+
+
 def open_now() -> list[Incident]:
-    """The open incidents, read once a request: the banner and the queue's rows both ask."""
+    """The open incidents, read once a request: the banner and the queue's rows both ask.
+
+    No query when the session user's query found none open (a page only reads; a form
+    may open one before it answers, so it asks again).
+    """
     if "open_incidents" not in g:
-        g.open_incidents = incidents.open_incidents(db.session)
+        none_open = (g.get("any_open_incident") is False
+                     and request.method in ("GET", "HEAD"))
+        g.open_incidents = [] if none_open else incidents.open_incidents(db.session)
     return g.open_incidents
 
 

@@ -50,7 +50,8 @@ def register(app: Flask) -> None:
 
     @app.context_processor
     def _plugin_nav() -> dict[str, Any]:
-        return {"plugin_nav": _nav_links(registry)}
+        # A function: only the main menu asks, once per language and role (webapp/layout.py).
+        return {"plugin_nav": lambda: _nav_links(registry)}
 
 
 def _template_folder(registry: Any, plugin: str) -> str | None:

@@ -7,8 +7,9 @@ import functools
 import re
 import secrets
 import unicodedata
+from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, func, select, true
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -164,10 +165,12 @@ def end_sessions(user: User) -> None:
 
 
 @functools.cache
-def _account_query(with_ward: bool) -> Select:
+def _account_query(with_ward: bool, extra: Any = None) -> Select:
     # Built once: every page loads its user, and building the statement cost more than
     # running it (session.get builds one per call).
     query = select(User).where(User.id == bindparam("user_id"))
+    if extra is not None:
+        query = query.add_columns(*extra.c).outerjoin(extra, true())
     return query.options(joinedload(User.ward)) if with_ward else query
 
 
@@ -179,14 +182,29 @@ def user_for_session(session: Session, session_id: str | None,
 
     *with_ward*: load the account's ward in the same query.
     """
+    return session_account(session, session_id, with_ward)[0]
+
+
+def session_account(session: Session, session_id: str | None, with_ward: bool = False,
+                    extra: Any = None) -> tuple[User | None, Any]:
+    """:func:`user_for_session`, and a value every request wants, read in the same query:
+    the first column of *extra*, a subquery of one row (an aggregate) joined to the
+    account's; None without a valid session.
+
+    *extra* must be one object built once (a module's constant): the query is kept per
+    *extra*.
+    """
     match = SESSION_ID.fullmatch(session_id or "")
     if match is None:
-        return None
-    user = session.execute(_account_query(with_ward),
-                           {"user_id": int(match["user"])}).unique().scalar_one_or_none()
-    if user is None or not user.active or user.session_version != int(match["version"]):
-        return None
-    return user
+        return None, None
+    row = session.execute(_account_query(with_ward, extra),
+                          {"user_id": int(match["user"])}).unique().one_or_none()
+    if row is None:
+        return None, None
+    user = row[0]
+    if not user.active or user.session_version != int(match["version"]):
+        return None, None
+    return user, (row[1] if extra is not None else None)
 
 
 def assign_student(session: Session, student: User, ward: Ward, university: str,

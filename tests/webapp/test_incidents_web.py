@@ -60,6 +60,21 @@ def test_the_banner_shows_on_the_front_desk_queue_and_board_while_open(app, clie
     assert BANNER not in client.get("/tickets/new").get_data(as_text=True)
 
 
+def test_the_banner_asks_no_query_of_its_own_while_none_is_open(app, client, world, login,
+                                                                count_queries):
+    login("student_a")
+    client.get("/tickets/queue")
+    with count_queries() as none_open:
+        assert BANNER not in client.get("/tickets/queue").get_data(as_text=True)
+    # (the user's query asks whether any is open: ... JOIN (SELECT min(incident.id) ...))
+    assert not [q for q in none_open.statements if q.startswith("SELECT incident.")]
+    # The same session, the next page: the user's own query now finds one open.
+    open_incident(app, world)
+    with count_queries() as one_open:
+        assert BANNER in client.get("/tickets/queue").get_data(as_text=True)
+    assert one_open.value == none_open.value + 2  # the incidents, the tickets waiting on them
+
+
 @pytest.mark.parametrize("who, status", [("anonymous", 302), ("staff_a", 403),
                                          ("student_a", 403), ("coordinator", 200),
                                          ("admin", 200)])

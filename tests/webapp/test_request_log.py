@@ -142,3 +142,42 @@ def test_the_gunicorn_config_is_shipped_and_used_by_the_readme():
     import webapp.gunicorn_conf as conf
     assert conf.preload_app is False and conf.timeout > 0 and conf.graceful_timeout > 0
     assert conf.logger_class == "webapp.request_log.MaskedGunicornLogger"
+
+
+def _gunicorn_atoms(log_format: str) -> dict:
+    """What the shipped logger gives gunicorn's line for one request with a citizen's ID
+    in its query and in its referrer."""
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+
+    from webapp.request_log import MaskedGunicornLogger
+    config = Config()
+    config.set("access_log_format", log_format)
+    logger = MaskedGunicornLogger(config)
+    query = f"q={CITIZEN_ID}&status=open"
+    environ = {"REQUEST_METHOD": "GET", "RAW_URI": f"/tickets/?{query}",
+               "PATH_INFO": "/tickets/", "QUERY_STRING": query, "SERVER_PROTOCOL": "HTTP/1.1",
+               "REMOTE_ADDR": "10.0.0.7", "HTTP_REFERER": f"http://h.example/tickets/?q={PHONE}",
+               "HTTP_USER_AGENT": "test"}
+    response = SimpleNamespace(status="200 OK", sent=1234, headers=[("Content-Type", "text/html")])
+    request = SimpleNamespace(headers=[("REFERER", environ["HTTP_REFERER"])])
+    return logger.atoms(response, request, environ, dt.timedelta(milliseconds=12))
+
+
+def test_the_gunicorn_logger_keeps_only_the_atoms_of_its_format_each_url_masked():
+    from webapp import gunicorn_conf
+    atoms = _gunicorn_atoms(gunicorn_conf.access_log_format)
+    assert atoms["r"] == "GET /tickets/?q=***&status=open HTTP/1.1"
+    assert atoms["f"] == "http://h.example/tickets/?q=***"
+    assert {"h", "t", "s", "b", "a", "M"} <= set(atoms)
+    assert "{raw_uri}e" not in atoms and "U" not in atoms  # not in the line: not kept
+    assert CITIZEN_ID not in repr(atoms) and PHONE not in repr(atoms)
+    # A format that shows them gets them masked too.
+    atoms = _gunicorn_atoms('%(U)s %(q)s "%({raw_uri}e)s" "%({Referer}i)s" %({query_string}e)s')
+    assert atoms["U"] == "/tickets/" and atoms["q"] == "q=***&status=open"
+    assert atoms["{raw_uri}e"] == "/tickets/?q=***&status=open"
+    assert atoms["{referer}i"] == "http://h.example/tickets/?q=***"
+    assert atoms["{query_string}e"] == "q=***&status=open"
+    assert CITIZEN_ID not in repr(atoms) and PHONE not in repr(atoms)
