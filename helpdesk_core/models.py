@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import (JSON, Boolean, CheckConstraint, Column, Date, DateTime, Float,
                         ForeignKey, Index, Integer, LargeBinary, MetaData, String, Table, Text,
-                        UniqueConstraint, false, text)
+                        UniqueConstraint, event, false, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -109,6 +109,31 @@ _open_statuses_sql = "status IN ({})".format(", ".join(f"'{s}'" for s in Status.
 _open_health_sql = f"source = '{Source.HEALTH_CHECK}' AND {_open_statuses_sql}"
 # New and nobody's yet: what the dashboard's "waiting, no one on duty" list counts.
 _waiting_sql = f"status = '{Status.NEW}' AND assignee_id IS NULL"
+
+
+def partial_index(name: str, *expressions: Any, where: str, **kw: Any) -> Index:
+    """An index of the rows matching *where* (SQL), on SQLite and PostgreSQL alike.
+
+    It gets ``sqlite_where`` now and ``postgresql_where`` when it is created on PostgreSQL
+    (:func:`with_postgresql_where`): naming a ``postgresql_*`` option here would load
+    SQLAlchemy's PostgreSQL dialect in every process, SQLite's web workers too (2 MB each).
+    """
+    return Index(name, *expressions, sqlite_where=text(where), info={"partial_where": where},
+                 **kw)
+
+
+def with_postgresql_where(index: Index) -> Index:
+    """Give a :func:`partial_index` its ``postgresql_where`` (loads the dialect)."""
+    where = index.info.get("partial_where")
+    if where is not None and index.dialect_options["postgresql"]["where"] is None:
+        index.dialect_options["postgresql"]["where"] = text(where)
+    return index
+
+
+@event.listens_for(Index, "before_create")
+def _partial_on_postgresql(index: Index, connection: Any, **kw: Any) -> None:
+    if connection.dialect.name == "postgresql":
+        with_postgresql_where(index)
 
 
 # --- Wards and their calendars ---------------------------------------------------
@@ -386,17 +411,15 @@ class Ticket(Base):
         # The latest resolutions of a category in a ward (queries.similar_resolved).
         Index("ix_ticket_similar", "ward_id", "category", "resolved_at"),
         # New tickets nobody has taken, per ward, oldest first (roster.waiting_list).
-        Index("ix_ticket_waiting", "ward_id", "created_at",
-              sqlite_where=text(_waiting_sql), postgresql_where=text(_waiting_sql)),
+        partial_index("ix_ticket_waiting", "ward_id", "created_at", where=_waiting_sql),
         # The same tickets oldest first across wards: the dashboard's first few waiting
         # tickets without walking every older ticket (roster.waiting_list).
-        Index("ix_ticket_waiting_oldest", "created_at", "id",
-              sqlite_where=text(_waiting_sql), postgresql_where=text(_waiting_sql)),
+        partial_index("ix_ticket_waiting_oldest", "created_at", "id", where=_waiting_sql),
         # The SLA sweep: tickets whose next warning or breach moment has come.
         Index("ix_ticket_sla_next", "sla_next_at"),
         # At most one open health-check ticket per device, enforced by the database.
-        Index("uq_ticket_open_health_asset", "asset_id", unique=True,
-              sqlite_where=text(_open_health_sql), postgresql_where=text(_open_health_sql)),
+        partial_index("uq_ticket_open_health_asset", "asset_id", unique=True,
+                      where=_open_health_sql),
         # A filing form sent twice files one ticket (tickets.file_ticket's form_key).
         Index("uq_ticket_form_key", "form_key", unique=True),
     )
@@ -480,9 +503,8 @@ class Ticket(Base):
 
 # A ward's queue of open tickets, most urgent first (priority, then a citizen waiting,
 # then soonest due): read in order, page by page (queries.list_tickets).
-Index("ix_ticket_open_queue", Ticket.ward_id, Ticket.priority, Ticket.citizen_waiting.desc(),
-      Ticket.resolution_due_at,
-      sqlite_where=text(_open_statuses_sql), postgresql_where=text(_open_statuses_sql))
+partial_index("ix_ticket_open_queue", Ticket.ward_id, Ticket.priority,
+              Ticket.citizen_waiting.desc(), Ticket.resolution_due_at, where=_open_statuses_sql)
 
 
 class TicketEvent(Base):
@@ -829,8 +851,8 @@ class Incident(Base):
     __table_args__ = (
         Index("ix_incident_status", "status", "started_at"),
         # At most one open incident per service, even when two processes open it at once.
-        Index("uq_incident_open_service", "service_key", unique=True,
-              sqlite_where=text(_open_incident_sql), postgresql_where=text(_open_incident_sql)),
+        partial_index("uq_incident_open_service", "service_key", unique=True,
+                      where=_open_incident_sql),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

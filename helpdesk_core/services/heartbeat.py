@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from ..db import upsert_insert
 from ..models import Heartbeat
 
 SCHEDULER = "scheduler"
@@ -17,8 +17,7 @@ def beat(session: Session, name: str, now: dt.datetime, detail: str = "") -> Non
 
     One upsert: several scheduler processes may beat at the same moment.
     """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = upsert_insert(session.get_bind().dialect.name)
     statement = insert(Heartbeat).values(name=name, beat_at=now, detail=detail)
     session.execute(statement.on_conflict_do_update(
         index_elements=[Heartbeat.name],

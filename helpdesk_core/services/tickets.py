@@ -27,10 +27,10 @@ from typing import Any, Mapping
 
 from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from .. import i18n
+from ..db import upsert_insert
 from ..errors import (Conflict, HelpdeskError, NotFound, PermissionDenied,
                       TransitionNotAllowed, ValidationFailed)
 from ..models import (Asset, AssetCheck, Role, Source, Status, Ticket, TicketCounter,
@@ -125,8 +125,8 @@ def next_sequence(session: Session, ward_id: int, year: int,
         return None
     # The ward's first ticket of the year: create the counter (a concurrent filer may
     # create it first; then ours does nothing) and bump it.
-    insert_fn = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    connection.execute(insert_fn(TicketCounter).values(ward_id=ward_id, year=year, last_seq=0)
+    insert = upsert_insert(connection.dialect.name)
+    connection.execute(insert(TicketCounter).values(ward_id=ward_id, year=year, last_seq=0)
                        .on_conflict_do_nothing())
     return connection.execute(_BUMP_COUNTER, key).scalar_one()
 

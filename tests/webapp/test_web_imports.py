@@ -52,6 +52,12 @@ def test_a_web_worker_loads_exports_crypto_and_migrations_on_first_use(tmp_path)
     assert _imported(tmp_path, PROBE, ON_FIRST_USE) == []
 
 
+def test_a_sqlite_web_worker_does_not_load_postgresql(tmp_path):
+    # The models' partial indexes name PostgreSQL's WHERE only when created there, and
+    # the upserts import their own engine's insert (2 MB of dialect in each worker).
+    assert _imported(tmp_path, PROBE, ("sqlalchemy.dialects.postgresql", "psycopg")) == []
+
+
 def test_the_gunicorn_master_does_not_import_the_app(tmp_path):
     assert _imported(tmp_path, MASTER_PROBE, NOT_IN_THE_MASTER) == []
 

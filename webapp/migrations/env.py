@@ -5,6 +5,8 @@ from flask import current_app
 
 from alembic import context
 
+from helpdesk_core.models import with_postgresql_where
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -44,8 +46,15 @@ def get_metadata():
     if plugin_storage is not None:
         return plugin_storage[1].metadata
     if hasattr(target_db, 'metadatas'):
-        return target_db.metadatas[None]
-    return target_db.metadata
+        metadata = target_db.metadatas[None]
+    else:
+        metadata = target_db.metadata
+    # The models give their partial indexes SQLite's WHERE and PostgreSQL's only when
+    # created there (helpdesk_core.models.partial_index): autogenerate writes both.
+    for table in metadata.tables.values():
+        for index in table.indexes:
+            with_postgresql_where(index)
+    return metadata
 
 
 def plugin_options():
