@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import logging
 from typing import Any, Mapping
 
@@ -319,16 +320,20 @@ def _insert_unless_filed(session: Session, ticket: Ticket) -> Ticket | None:
               if (value := getattr(ticket, name)) is not None}
     values.update({fk: obj.id for fk, obj in zip(_TICKET_FOREIGN_KEYS, related)
                    if obj is not None})
-    statement = _INSERT_UNLESS_FILED[session.get_bind().dialect.name == "postgresql"]
-    return session.scalars(statement, [values]).first()
+    return session.scalars(_ticket_insert(session.get_bind().dialect.name),
+                           [values]).first()
 
 
 _TICKET_COLUMNS = tuple(attr.key for attr in Ticket.__mapper__.column_attrs)
-# Built once (their cache keys too); the row's values come as parameters.
-_INSERT_UNLESS_FILED = {
-    is_pg: insert_fn(Ticket).on_conflict_do_nothing(index_elements=[Ticket.form_key])
-    .returning(Ticket)
-    for is_pg, insert_fn in ((True, postgresql.insert), (False, sqlite.insert))}
+
+
+@functools.lru_cache(maxsize=None)
+def _ticket_insert(dialect_name: str) -> Any:
+    """The ticket's INSERT ... ON CONFLICT (form_key) DO NOTHING RETURNING, built once per
+    engine kind (its cache key too; the row's values come as parameters), with only that
+    dialect's module imported (db.upsert_insert)."""
+    return (upsert_insert(dialect_name)(Ticket)
+            .on_conflict_do_nothing(index_elements=[Ticket.form_key]).returning(Ticket))
 _TICKET_FOREIGN_KEYS = ("ward_id", "reporter_id", "asset_id", "check_id")
 
 
