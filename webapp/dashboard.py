@@ -114,7 +114,9 @@ class PeriodCache:
         self._entries: dict[tuple, tuple[float, Any]] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: tuple, seconds: float, compute):
+    def get(self, key: tuple, seconds: float, compute, replaces: tuple = ()):
+        """The value kept under *key*, else ``compute()`` kept for *seconds*; a new value
+        drops the entries whose key starts with *replaces* (figures it supersedes)."""
         if seconds <= 0:
             return compute()
         clock = time.monotonic()
@@ -124,6 +126,9 @@ class PeriodCache:
                 return entry[1]
         value = compute()
         with self._lock:
+            if replaces:
+                for old in [k for k in self._entries if k[:len(replaces)] == replaces]:
+                    del self._entries[old]
             if len(self._entries) >= self.MAX_ENTRIES:
                 for stale in [k for k, (until, _) in self._entries.items() if until <= clock] or \
                         [min(self._entries, key=lambda k: self._entries[k][0])]:
@@ -191,8 +196,9 @@ def _live_figures(period: reports.Period, moment: dt.datetime) -> Markup:
     seconds, all of them asking the same."""
     seconds = float(current_app.config["DASHBOARD_LIVE_SECONDS"])
     marker = tuple(db.session.execute(_LIVE_MARKER).one()) if seconds > 0 else ()
-    key = ("live", id(current_app._get_current_object()), str(i18n.get_locale()),
-           period.start, period.end, marker)
+    shown = ("live", id(current_app._get_current_object()), str(i18n.get_locale()),
+             period.start, period.end)
+    key = shown + (marker,)
 
     def render() -> Markup:
         load = reports.ward_load(db.session, moment)
@@ -202,7 +208,9 @@ def _live_figures(period: reports.Period, moment: dt.datetime) -> Markup:
             "dashboard/_live.html", load=load, totals=totals, as_of=moment,
             health=reports.health_counts(db.session),
             **roster.dashboard_context(period, moment)))
-    return period_cache.get(key, seconds, render)
+    # A new marker supersedes the figures of the old one: one entry per view, not one
+    # per ticket change (a busy city's filings would fill the cache with dead figures).
+    return period_cache.get(key, seconds, render, replaces=shown)
 
 
 @bp.route("/")

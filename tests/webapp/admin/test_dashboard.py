@@ -242,6 +242,9 @@ def test_live_figures_are_kept_until_a_ticket_changes(app, world, cached_dashboa
         db.session.commit()
     changed = client.get(CACHED_URL).get_data(as_text=True)
     assert int(open_now.search(changed).group(1)) == before + 1
+    from webapp.dashboard import period_cache
+    live_entries = [k for k in period_cache._entries if k[0] == "live"]
+    assert len(live_entries) == 1, live_entries  # the new figures replaced the old ones
     app.config["DASHBOARD_LIVE_SECONDS"] = 0  # off: every look counts afresh
     with count_queries(engine) as off:
         assert client.get(CACHED_URL).status_code == 200
