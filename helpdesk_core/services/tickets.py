@@ -325,6 +325,7 @@ def _insert_unless_filed(session: Session, ticket: Ticket) -> Ticket | None:
 
 
 _TICKET_COLUMNS = tuple(attr.key for attr in Ticket.__mapper__.column_attrs)
+_TICKET_FOREIGN_KEYS = ("ward_id", "reporter_id", "asset_id", "check_id")
 
 
 @functools.lru_cache(maxsize=None)
@@ -334,7 +335,6 @@ def _ticket_insert(dialect_name: str) -> Any:
     dialect's module imported (db.upsert_insert)."""
     return (upsert_insert(dialect_name)(Ticket)
             .on_conflict_do_nothing(index_elements=[Ticket.form_key]).returning(Ticket))
-_TICKET_FOREIGN_KEYS = ("ward_id", "reporter_id", "asset_id", "check_id")
 
 
 def auto_assign(session: Session, registry: PluginRegistry | None, ticket: Ticket,
