@@ -68,6 +68,40 @@ def test_policies_per_category_win_over_general_ones(db_session, registry, cast,
     assert ticket.resolution_due_at == at(now, 9, 0, days=1)
 
 
+def test_policies_read_ahead_with_the_calendar_give_what_their_own_query_gives(
+        db_session, cast):
+    """Reading ahead for a filing, the calendar's statement brings every policy along;
+    policy_for then picks from them what its own statement would, with no statement."""
+    from sqlalchemy import event
+
+    from helpdesk_core.services import readahead
+    db_session.add_all([
+        SlaPolicy(priority=3, category=None, response_minutes=60, resolution_minutes=450,
+                  at_risk_ratio=0.5),
+        SlaPolicy(priority=3, category="printer", response_minutes=30, resolution_minutes=90,
+                  at_risk_ratio=0.9, escalate_on_breach=True),
+        SlaPolicy(priority=1, category="network", response_minutes=10, resolution_minutes=40),
+    ])
+    db_session.flush()
+    asked = [(priority, category) for priority in (1, 2, 3, 4)
+             for category in ("printer", "network", "signing")]
+    alone = {key: sla.policy_for(db_session, *key) for key in asked}
+    statements = []
+
+    def count(*args):
+        statements.append(args[2])
+    engine = db_session.get_bind()
+    with readahead.kept(db_session):
+        sla.calendar_for(db_session, cast.ward)
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            ahead = {key: sla.policy_for(db_session, *key) for key in asked}
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+    assert ahead == alone and statements == []
+    assert alone[(3, "printer")] == (30, 90, 0.9, True)  # the category's own first
+
+
 def test_targets_filed_on_friday_afternoon_run_on_monday(db_session, registry, cast, now):
     friday = at(now, 16, 50, days=3)
     ticket = p1(db_session, registry, cast, friday)
