@@ -16,7 +16,7 @@ from wtforms.widgets import TextInput
 from helpdesk_core import i18n
 from helpdesk_core.i18n import lazy_gettext as _l
 from helpdesk_core.db import reset_reads_only, set_reads_only
-from helpdesk_core.models import AccessKind, AccessRecord, Role, Ticket, User
+from helpdesk_core.models import AccessKind, AccessRecord, Role, Ticket
 from helpdesk_core.services import access_log, tickets
 
 from .admin_forms import TranslatedForm
@@ -34,20 +34,25 @@ KIND_LABELS = {AccessKind.TICKET: _l("Ticket page"), AccessKind.ATTACHMENT: _l("
 
 def record(kind: str, ticket: Ticket | None = None, target: str = "",
            details: dict[str, Any] | None = None) -> None:
-    """Record that the current user opened *kind* (and commit).
+    """Record that the current user opened *kind* (committed before this returns).
 
     The address is ``request.remote_addr``: the client's, once ProxyFix trusts the
     proxies in front of the app.
     """
-    user_id, ticket_id = current_user.id, ticket.id if ticket is not None else None
-    # A GET reads in a deferred SQLite transaction: end it, and write in one of its own
-    # that takes the write lock first (so it queues instead of failing "locked").
-    db.session.commit()
+    values = dict(user_id=current_user.id, address=request.remote_addr or "",
+                  ticket_id=ticket.id if ticket is not None else None, target=target,
+                  details=details)
+    if db.session.get_bind().dialect.name == "sqlite":
+        # A GET reads in a deferred SQLite transaction: end it, and write in one of its
+        # own that takes the write lock first (so it queues instead of failing "locked").
+        # (On another connection, with the read left open, the WAL could not be
+        # checkpointed past the read and grew: every page read slower.)
+        db.session.commit()
+    # PostgreSQL locks rows, not the database: the record rides the request's own
+    # transaction (a commit and a begin fewer).
     token = set_reads_only(False)
     try:
-        access_log.record_access(db.session, db.session.get(User, user_id), kind, now(),
-                                 address=request.remote_addr or "", ticket_id=ticket_id,
-                                 target=target, details=details)
+        access_log.record_access(db.session, None, kind, now(), **values)
         tickets.commit(db.session)
     finally:
         reset_reads_only(token)

@@ -24,17 +24,18 @@ ADDRESS_MAX = 45
 _INSERT = insert(AccessRecord.__table__)  # built once: its cache key is kept on it
 
 
-def record_access(session: Session, user: User | None, kind: str, now: dt.datetime, *,
-                  address: str | None = None, ticket: Ticket | None = None,
-                  ticket_id: int | None = None, target: str = "",
-                  details: Mapping[str, Any] | None = None) -> None:
+def record_access(session: Session, user: User | None, kind: str,
+                  now: dt.datetime, *, address: str | None = None,
+                  ticket: Ticket | None = None, ticket_id: int | None = None,
+                  target: str = "", details: Mapping[str, Any] | None = None,
+                  user_id: int | None = None) -> None:
     """Add one access record (the caller commits).
 
     A plain INSERT, sent at once: one is written per ticket page shown, and the
     session's unit of work cost more than the statement (nothing reads the record back
     in the same request).
 
-    :param user: who opened it; None for the system.
+    :param user: who opened it; None for the system (or *user_id* given instead).
     :param kind: one of :class:`~helpdesk_core.models.AccessKind`.
     :param address: the client's address as the front end sees it.
     :param target: what was opened beyond the ticket: an attachment's id and name, an
@@ -44,7 +45,7 @@ def record_access(session: Session, user: User | None, kind: str, now: dt.dateti
     if kind not in AccessKind.ALL:
         raise ValueError(f"unknown access kind {kind!r}")
     session.execute(_INSERT, {
-        "user_id": user.id if user is not None else None, "kind": kind,
+        "user_id": user.id if user is not None else user_id, "kind": kind,
         "ticket_id": ticket.id if ticket is not None else ticket_id,
         "target": (target or "")[:TARGET_MAX], "details": dict(details or {}),
         "address": (address or "")[:ADDRESS_MAX], "at": now})
