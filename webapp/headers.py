@@ -33,6 +33,10 @@ SECURITY_HEADERS = {
 }
 
 
+# Lowercased once: each response's header names are compared with them.
+_FIXED = tuple((name.lower(), name, value) for name, value in SECURITY_HEADERS.items())
+
+
 def register(app: Flask) -> None:
     """Add the headers to every response of *app*."""
     hsts_seconds = int(app.config.get("HSTS_SECONDS") or 0)
@@ -42,19 +46,25 @@ def register(app: Flask) -> None:
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
+        headers = response.headers
+        # One pass over the response's few headers: a view's own value stays (as
+        # ``setdefault`` would keep it, without a search of the list per header).
+        present = {name.lower() for name, _value in headers.items()}
+        for lower, name, value in _FIXED:
+            if lower not in present:
+                headers.add(name, value)
         if hsts:
-            response.headers["Strict-Transport-Security"] = hsts
+            headers["Strict-Transport-Security"] = hsts
         if request.endpoint != "static":
-            _no_store(response)
+            _no_store(response, "cache-control" in present)
         return response
 
 
-def _no_store(response: Response) -> None:
+def _no_store(response: Response, has_cache_control: bool = True) -> None:
     """Pages, fragments, exports and files may show personal data: no cache keeps them.
 
     Only /static is cacheable; it holds the same files for everyone.
     """
-    if "no-store" not in (response.headers.get("Cache-Control") or ""):
+    if not has_cache_control or "no-store" not in (response.headers.get("Cache-Control")
+                                                   or ""):
         response.headers["Cache-Control"] = "no-store"
