@@ -235,3 +235,37 @@ def test_a_ticket_page_shown_again_after_a_bad_form_is_recorded_too(app, client,
                        environ_base=ADDRESS)
     assert page.status_code == 400 and world.number_a in page.get_data(as_text=True)
     assert [r[1:3] for r in _records(app)] == [("ticket", world.ticket_a)]
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_record_commits_what_the_request_changed_before_it(app, world, method):
+    """A page's read ends before the record's write (its own transaction on SQLite, the
+    request's on PostgreSQL); a change the request made is committed with it, as
+    before, whether flushed already or still in the session."""
+    from flask_login import login_user
+
+    from helpdesk_core.db import reset_reads_only, set_reads_only
+    from webapp import access_log as web_access_log
+
+    student = world.user_ids["student_a"]
+    with app.test_request_context(f"/tickets/{world.ticket_a}", method=method,
+                                  environ_base=ADDRESS):
+        token = set_reads_only(method == "GET")
+        try:
+            user = db.session.get(User, student)
+            login_user(user)
+            ticket = db.session.get(Ticket, world.ticket_a)
+            if method == "POST":
+                user.phone = "0905 123 456"
+                db.session.flush()
+                user.email = "tuan@example.vn"  # not flushed yet
+            web_access_log.record(AccessKind.TICKET, ticket=ticket)
+        finally:
+            reset_reads_only(token)
+            db.session.remove()
+    assert [r[:3] for r in _records(app)] == [(student, "ticket", world.ticket_a)]
+    with app.app_context():
+        user = db.session.get(User, student)
+        expected = (("0905 123 456", "tuan@example.vn") if method == "POST"
+                    else (user.phone, user.email))
+        assert (user.phone, user.email) == expected
