@@ -21,8 +21,9 @@ from helpdesk_core.services import incidents, queries, ratings, tickets, workflo
 
 from . import access_log, registry
 from .extensions import db
-from .ticket_forms import (AttachmentForm, CommentForm, IncidentLinkForm, RatingForm,
-                           ReasonForm, SimilarForm, TemplateForm)
+from .ticket_fields import (NEEDS_REASON, action_fields, comment_fields, photo_field, picker,
+                            search_field)
+from .ticket_forms import IncidentLinkForm, RatingForm
 from .web import now, today
 
 WORKERS = (Role.STUDENT, Role.COORDINATOR, Role.ADMIN)
@@ -92,32 +93,6 @@ def describe(event: TicketEvent, names: dict[int, User]) -> str:
     return kind
 
 
-# The actions whose form has a field (a reason, a student); the others are a button.
-NEEDS_REASON = frozenset(k for k, v in workflow.ACTIONS.items() if v.needs_reason)
-FORM_ACTIONS = NEEDS_REASON | {"assign"}
-
-
-def action_forms(ticket: Ticket, actions: list[str],
-                  posted: dict[str, ReasonForm] | None = None) -> dict[str, ReasonForm]:
-    """The forms of *actions* that have fields (:data:`FORM_ACTIONS`), *posted* ones
-    (shown again with their errors) in place of new ones."""
-    forms: dict[str, ReasonForm] = {}
-    students = None
-    for name in actions:
-        if name not in FORM_ACTIONS:
-            continue
-        form = (posted or {}).get(name) or ReasonForm(prefix=name, formdata=None)
-        if name == "assign":
-            if students is None:
-                students = queries.ward_students(db.session, ticket.ward_id, today())
-            form.assignee.choices = [SelectChoice(0, i18n.gettext("Choose a student"))] + [
-                SelectChoice(s.id, s.name) for s in students]
-        if name == "resolve":  # staff read it before they confirm: say what it is for
-            form.reason.label.text = i18n.gettext("What was done")
-        forms[name] = form
-    return forms
-
-
 # Where an action's name goes in its URL: names are plain words, kept as they are in URLs.
 _ACTION_SLOT = "action0slot"
 
@@ -175,18 +150,6 @@ def incident_panel(ticket: Ticket, user: User) -> IncidentPanel | None:
     return IncidentPanel(waiting, form)
 
 
-# Forms shown empty: the template writes the page's one CSRF token into each of them (the
-# token CSRFProtect checks), so they build no token field of their own (it cost more than
-# the rest of the form). Forms sent back with errors are shown as they came.
-SHOWN = {"csrf": False}
-
-
-def _template_form(chosen_key: str | None, suggested: Any) -> TemplateForm:
-    """The checklist picker on the one in use, else on the one the plugin suggests."""
-    key = chosen_key or (suggested.key if suggested else None)
-    return TemplateForm(formdata=None, data={"template": key} if key else None, meta=SHOWN)
-
-
 def _assignees(ticket: Ticket, events: list[TicketEvent]) -> dict[int, User]:
     """The people the "assigned" entries name, by id: those the page has already (the
     assignee, the entries' authors: most often all of them), the others in one query."""
@@ -231,13 +194,12 @@ def render_ticket(ticket: Ticket, status: int = 200, top: bool = False, **posted
     # Only those who may pick one see the picker and a suggestion (one plugin call).
     suggested = (None if chosen or not can_work
                  else reg.suggest_template(ticket.category, ticket.triage or {}))
-    template_form = posted.get("template_form") or (
-        _template_form(chosen_key, suggested) if can_work else None)
-    if template_form is not None:
-        template_form.template.choices = [SelectChoice(t.key, str(t.title)) for t in templates]
-    similar_form = SimilarForm(request.args)
-    similar = (queries.similar_resolved(db.session, user, ticket, day, SIMILAR_LIMIT,
-                                        similar_form.q.data or "") if works else [])
+    template_picker = (picker(ticket.category, templates,
+                              chosen_key or (suggested.key if suggested else None),
+                              posted.get("template_form")) if can_work else None)
+    search, words = search_field(request.args) if works else (None, "")
+    similar = (queries.similar_resolved(db.session, user, ticket, day, SIMILAR_LIMIT, words)
+               if works else [])
     asset = ticket.asset
     records = (queries.recent_check_records(db.session, asset, CHECK_RECORDS_LIMIT)
                if asset is not None and works else [])
@@ -247,21 +209,20 @@ def render_ticket(ticket: Ticket, status: int = 200, top: bool = False, **posted
         ticket=ticket, now=now(), sla_state=queries.sla_state,
         summary=reg.triage_summary(ticket.category, ticket.triage or {}),
         actions=actions, action_urls=action_urls(ticket),
-        action_forms=action_forms(ticket, actions, posted.get("action_forms")),
+        action_fields=action_fields(ticket, actions, posted.get("action_forms")),
         action_labels={name: i18n.gettext(workflow.ACTIONS[name].label) for name in actions},
         needs_reason=NEEDS_REASON,
         history=history, comments=comments,
-        comment_form=posted.get("comment_form") or CommentForm(formdata=None, meta=SHOWN),
-        attachment_form=posted.get("attachment_form") or AttachmentForm(formdata=None,
-                                                                        meta=SHOWN),
+        comment_fields=comment_fields(posted.get("comment_form")),
+        photo_field=photo_field(posted.get("attachment_form")),
         rating_form=posted.get("rating_form") or (
             RatingForm(formdata=None) if "confirm" in actions else None),
         rating_values=ratings.RATINGS,
         resolution=_resolution(ticket, events, chosen),
         templates=templates, chosen=chosen, suggested=suggested,
         done=set((ticket.checklist or {}).get("done", [])),
-        template_form=template_form, can_work=can_work, works=works,
-        similar=similar, similar_form=similar_form, asset=asset, records=records,
+        picker=template_picker, can_work=can_work, works=works,
+        similar=similar, search_field=search, asset=asset, records=records,
         incident_panel=incident_panel(ticket, user),
         check_label=lambda s: i18n.gettext(CHECK_LABELS.get(s, s)))
     # Every showing of the page, a re-shown form or a fragment included, is an access to
