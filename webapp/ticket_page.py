@@ -12,11 +12,12 @@ from typing import Any
 
 from flask import g, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import Row
 from wtforms import SelectChoice
 
 from helpdesk_core import i18n
 from helpdesk_core.errors import HelpdeskError
-from helpdesk_core.models import AccessKind, Incident, Role, Status, Ticket, TicketEvent, User
+from helpdesk_core.models import AccessKind, Incident, Role, Status, Ticket, User
 from helpdesk_core.services import incidents, queries, ratings, tickets, workflow
 
 from . import access_log, registry
@@ -33,8 +34,9 @@ SIMILAR_LIMIT = 5
 CHECK_RECORDS_LIMIT = 10
 
 
-def describe(event: TicketEvent, names: dict[int, User]) -> str:
-    """One history entry as a sentence in the user's language."""
+def describe(event: Row, names: dict[int, str], category: str) -> str:
+    """One history entry (a row of :func:`queries.ticket_history`) of a ticket of
+    *category* as a sentence in the user's language; *names*: people's names by id."""
     label = lambda s: i18n.gettext(workflow.STATUS_LABELS.get(s or "", s or ""))  # noqa: E731
     kind = event.kind
     if kind == "filed":
@@ -46,7 +48,7 @@ def describe(event: TicketEvent, names: dict[int, User]) -> str:
     if kind == "assigned":
         person = names.get(int(event.new_value)) if (event.new_value or "").isdigit() else None
         return i18n.gettext("Assigned to %(name)s.",
-                            name=person.name if person else i18n.gettext("someone"))
+                            name=person if person is not None else i18n.gettext("someone"))
     if kind == "comment":
         return (i18n.gettext("Internal note.") if event.internal
                 else i18n.gettext("Comment."))
@@ -66,7 +68,7 @@ def describe(event: TicketEvent, names: dict[int, User]) -> str:
         if "step" in data:
             return (i18n.gettext("Step %(n)s done.", n=data["step"] + 1) if data.get("done")
                     else i18n.gettext("Step %(n)s marked not done.", n=data["step"] + 1))
-        template = registry().templates.get((event.ticket.category, data.get("template")))
+        template = registry().templates.get((category, data.get("template")))
         return i18n.gettext("Checklist chosen: %(title)s.",
                             title=str(template.title) if template else data.get("template", ""))
     if kind == "health":
@@ -109,12 +111,12 @@ class Resolution:
     """What was done, shown next to the confirm button of a resolved ticket."""
 
     note: str
-    by: User | None
+    by: str | None  # their name; None: the system
     at: Any
     steps: list[str]
 
 
-def _resolution(ticket: Ticket, events: list[TicketEvent], chosen: Any) -> Resolution | None:
+def _resolution(ticket: Ticket, events: list[Row], chosen: Any) -> Resolution | None:
     """The latest move to "resolved" with its note, and the checklist steps ticked."""
     if ticket.status != Status.RESOLVED:
         return None
@@ -123,7 +125,9 @@ def _resolution(ticket: Ticket, events: list[TicketEvent], chosen: Any) -> Resol
         return None
     done = set((ticket.checklist or {}).get("done", []))
     steps = [str(step) for i, step in enumerate(chosen.steps) if i in done] if chosen else []
-    return Resolution(moves[-1].body or "", moves[-1].actor, moves[-1].created_at, steps)
+    move = moves[-1]
+    return Resolution(move.body or "", move.actor_name if move.actor_id is not None else None,
+                      move.created_at, steps)
 
 
 @dataclass(frozen=True)
@@ -150,17 +154,21 @@ def incident_panel(ticket: Ticket, user: User) -> IncidentPanel | None:
     return IncidentPanel(waiting, form)
 
 
-def _assignees(ticket: Ticket, events: list[TicketEvent]) -> dict[int, User]:
-    """The people the "assigned" entries name, by id: those the page has already (the
-    assignee, the entries' authors: most often all of them), the others in one query."""
+def _assignees(ticket: Ticket, events: list[Row]) -> dict[int, str]:
+    """The names of the people the "assigned" entries name, by id: those the page has
+    already (the assignee, the entries' authors: most often all of them), the others in
+    one query."""
     wanted = {int(e.new_value) for e in events
               if e.kind == "assigned" and (e.new_value or "").isdigit()}
     if not wanted:
         return {}
-    names = {u.id: u for u in (ticket.assignee, *(e.actor for e in events))
-             if u is not None and u.id in wanted}
+    known = [(e.actor_id, e.actor_name) for e in events]
+    if ticket.assignee is not None:
+        known.append((ticket.assignee.id, ticket.assignee.name))
+    names = {i: name for i, name in known if i in wanted}
     if len(names) < len(wanted):
-        names.update(queries.users_by_id(db.session, wanted - names.keys()))
+        names.update((i, u.name) for i, u in
+                     queries.users_by_id(db.session, wanted - names.keys()).items())
     return names
 
 
@@ -178,9 +186,9 @@ def render_ticket(ticket: Ticket, status: int = 200, top: bool = False, **posted
     user = current_user._get_current_object()
     day = today()
     actions = tickets.allowed_actions(db.session, ticket, user, day)
-    events = queries.ticket_events(db.session, user, ticket)
+    events = queries.ticket_history(db.session, user, ticket)
     names = _assignees(ticket, events)
-    history = [(e, describe(e, names)) for e in events]
+    history = [(e, describe(e, names, ticket.category)) for e in events]
     comments = [e for e in events if e.kind == "comment"]
     works = user.role in WORKERS
     try:  # the core decides who may pick and tick checklists

@@ -230,6 +230,25 @@ def _events_statement(staff: bool) -> Select:
     return query
 
 
+def ticket_history(session: Session, user: User | None, ticket: Ticket) -> list[Row]:
+    """:func:`ticket_events` as rows for a page that only shows them: every column of
+    ``ticket_event`` and the author's ``actor_name`` (no objects to load)."""
+    staff = user is not None and user.role == Role.STAFF
+    return list(session.execute(_history_statement(staff), {"ticket_id": ticket.id}))
+
+
+@functools.lru_cache(maxsize=2)
+def _history_statement(staff: bool) -> Select:
+    """:func:`ticket_history`'s statement, built once."""
+    events, people = TicketEvent.__table__, User.__table__
+    query = (select(events, people.c.name.label("actor_name"))
+             .outerjoin(people, people.c.id == events.c.actor_id)
+             .where(events.c.ticket_id == bindparam("ticket_id")).order_by(events.c.id))
+    if staff:
+        query = query.where(events.c.internal.is_(False))
+    return query
+
+
 def users_by_id(session: Session, ids: Iterable[int]) -> dict[int, User]:
     """Users by id in one query (names for history entries that store an id)."""
     wanted = {i for i in ids if i is not None}
