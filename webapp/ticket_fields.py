@@ -136,7 +136,7 @@ class ActionFields:
     opened: frozenset[str]
 
 
-def _reason_form(ticket: Ticket, name: str, form: ReasonForm | None,
+def _reason_form(name: str, form: ReasonForm | None,
                  students: list[User] | None) -> ReasonForm:
     """*form* (sent back) or a new one, with what the page adds: the students to assign
     to, the resolve box's own label."""
@@ -150,6 +150,7 @@ def _reason_form(ticket: Ticket, name: str, form: ReasonForm | None,
 
 
 def _action_html(name: str, form: ReasonForm) -> Markup:
+    """What the page writes for action *name*'s field: the student, else the reason."""
     if name == "assign":
         return field_html(form.assignee)
     return field_html(form.reason, template_hint(
@@ -168,11 +169,11 @@ def action_fields(ticket: Ticket, actions: list[str],
         sent = (posted or {}).get(name)
         if sent is None and name != "assign":
             html[name] = kept(("reason", name), lambda name=name: _action_html(
-                name, _reason_form(ticket, name, None, None)))
+                name, _reason_form(name, None, None)))
             continue
         students = (queries.ward_students(db.session, ticket.ward_id, today())
                     if name == "assign" else None)
-        form = _reason_form(ticket, name, sent, students)
+        form = _reason_form(name, sent, students)
         if form.errors or form.reason.data:
             opened.add(name)
         html[name] = _action_html(name, form)
