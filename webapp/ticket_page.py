@@ -12,17 +12,19 @@ from typing import Any
 
 from flask import g, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import Row
 from wtforms import SelectChoice
 
 from helpdesk_core import i18n
 from helpdesk_core.errors import HelpdeskError
-from helpdesk_core.models import AccessKind, Incident, Role, Status, Ticket, TicketEvent, User
+from helpdesk_core.models import AccessKind, Incident, Role, Status, Ticket, User
 from helpdesk_core.services import incidents, queries, ratings, tickets, workflow
 
 from . import access_log, registry
 from .extensions import db
-from .ticket_forms import (AttachmentForm, CommentForm, IncidentLinkForm, RatingForm,
-                           ReasonForm, SimilarForm, TemplateForm)
+from .ticket_fields import (NEEDS_REASON, action_fields, comment_fields, photo_field, picker,
+                            search_field)
+from .ticket_forms import IncidentLinkForm, RatingForm
 from .web import now, today
 
 WORKERS = (Role.STUDENT, Role.COORDINATOR, Role.ADMIN)
@@ -32,8 +34,9 @@ SIMILAR_LIMIT = 5
 CHECK_RECORDS_LIMIT = 10
 
 
-def describe(event: TicketEvent, names: dict[int, User]) -> str:
-    """One history entry as a sentence in the user's language."""
+def describe(event: Row, names: dict[int, str], category: str) -> str:
+    """One history entry (a row of :func:`queries.ticket_history`) of a ticket of
+    *category* as a sentence in the user's language; *names*: people's names by id."""
     label = lambda s: i18n.gettext(workflow.STATUS_LABELS.get(s or "", s or ""))  # noqa: E731
     kind = event.kind
     if kind == "filed":
@@ -45,7 +48,7 @@ def describe(event: TicketEvent, names: dict[int, User]) -> str:
     if kind == "assigned":
         person = names.get(int(event.new_value)) if (event.new_value or "").isdigit() else None
         return i18n.gettext("Assigned to %(name)s.",
-                            name=person.name if person else i18n.gettext("someone"))
+                            name=person if person is not None else i18n.gettext("someone"))
     if kind == "comment":
         return (i18n.gettext("Internal note.") if event.internal
                 else i18n.gettext("Comment."))
@@ -65,7 +68,7 @@ def describe(event: TicketEvent, names: dict[int, User]) -> str:
         if "step" in data:
             return (i18n.gettext("Step %(n)s done.", n=data["step"] + 1) if data.get("done")
                     else i18n.gettext("Step %(n)s marked not done.", n=data["step"] + 1))
-        template = registry().templates.get((event.ticket.category, data.get("template")))
+        template = registry().templates.get((category, data.get("template")))
         return i18n.gettext("Checklist chosen: %(title)s.",
                             title=str(template.title) if template else data.get("template", ""))
     if kind == "health":
@@ -92,32 +95,6 @@ def describe(event: TicketEvent, names: dict[int, User]) -> str:
     return kind
 
 
-# The actions whose form has a field (a reason, a student); the others are a button.
-NEEDS_REASON = frozenset(k for k, v in workflow.ACTIONS.items() if v.needs_reason)
-FORM_ACTIONS = NEEDS_REASON | {"assign"}
-
-
-def action_forms(ticket: Ticket, actions: list[str],
-                  posted: dict[str, ReasonForm] | None = None) -> dict[str, ReasonForm]:
-    """The forms of *actions* that have fields (:data:`FORM_ACTIONS`), *posted* ones
-    (shown again with their errors) in place of new ones."""
-    forms: dict[str, ReasonForm] = {}
-    students = None
-    for name in actions:
-        if name not in FORM_ACTIONS:
-            continue
-        form = (posted or {}).get(name) or ReasonForm(prefix=name, formdata=None)
-        if name == "assign":
-            if students is None:
-                students = queries.ward_students(db.session, ticket.ward_id, today())
-            form.assignee.choices = [SelectChoice(0, i18n.gettext("Choose a student"))] + [
-                SelectChoice(s.id, s.name) for s in students]
-        if name == "resolve":  # staff read it before they confirm: say what it is for
-            form.reason.label.text = i18n.gettext("What was done")
-        forms[name] = form
-    return forms
-
-
 # Where an action's name goes in its URL: names are plain words, kept as they are in URLs.
 _ACTION_SLOT = "action0slot"
 
@@ -134,12 +111,12 @@ class Resolution:
     """What was done, shown next to the confirm button of a resolved ticket."""
 
     note: str
-    by: User | None
+    by: str | None  # their name; None: the system
     at: Any
     steps: list[str]
 
 
-def _resolution(ticket: Ticket, events: list[TicketEvent], chosen: Any) -> Resolution | None:
+def _resolution(ticket: Ticket, events: list[Row], chosen: Any) -> Resolution | None:
     """The latest move to "resolved" with its note, and the checklist steps ticked."""
     if ticket.status != Status.RESOLVED:
         return None
@@ -148,7 +125,9 @@ def _resolution(ticket: Ticket, events: list[TicketEvent], chosen: Any) -> Resol
         return None
     done = set((ticket.checklist or {}).get("done", []))
     steps = [str(step) for i, step in enumerate(chosen.steps) if i in done] if chosen else []
-    return Resolution(moves[-1].body or "", moves[-1].actor, moves[-1].created_at, steps)
+    move = moves[-1]
+    return Resolution(move.body or "", move.actor_name if move.actor_id is not None else None,
+                      move.created_at, steps)
 
 
 @dataclass(frozen=True)
@@ -175,29 +154,21 @@ def incident_panel(ticket: Ticket, user: User) -> IncidentPanel | None:
     return IncidentPanel(waiting, form)
 
 
-# Forms shown empty: the template writes the page's one CSRF token into each of them (the
-# token CSRFProtect checks), so they build no token field of their own (it cost more than
-# the rest of the form). Forms sent back with errors are shown as they came.
-SHOWN = {"csrf": False}
-
-
-def _template_form(chosen_key: str | None, suggested: Any) -> TemplateForm:
-    """The checklist picker on the one in use, else on the one the plugin suggests."""
-    key = chosen_key or (suggested.key if suggested else None)
-    return TemplateForm(formdata=None, data={"template": key} if key else None, meta=SHOWN)
-
-
-def _assignees(ticket: Ticket, events: list[TicketEvent]) -> dict[int, User]:
-    """The people the "assigned" entries name, by id: those the page has already (the
-    assignee, the entries' authors: most often all of them), the others in one query."""
+def _assignees(ticket: Ticket, events: list[Row]) -> dict[int, str]:
+    """The names of the people the "assigned" entries name, by id: those the page has
+    already (the assignee, the entries' authors: most often all of them), the others in
+    one query."""
     wanted = {int(e.new_value) for e in events
               if e.kind == "assigned" and (e.new_value or "").isdigit()}
     if not wanted:
         return {}
-    names = {u.id: u for u in (ticket.assignee, *(e.actor for e in events))
-             if u is not None and u.id in wanted}
+    known = [(e.actor_id, e.actor_name) for e in events]
+    if ticket.assignee is not None:
+        known.append((ticket.assignee.id, ticket.assignee.name))
+    names = {i: name for i, name in known if i in wanted}
     if len(names) < len(wanted):
-        names.update(queries.users_by_id(db.session, wanted - names.keys()))
+        names.update((i, u.name) for i, u in
+                     queries.users_by_id(db.session, wanted - names.keys()).items())
     return names
 
 
@@ -215,9 +186,9 @@ def render_ticket(ticket: Ticket, status: int = 200, top: bool = False, **posted
     user = current_user._get_current_object()
     day = today()
     actions = tickets.allowed_actions(db.session, ticket, user, day)
-    events = queries.ticket_events(db.session, user, ticket)
+    events = queries.ticket_history(db.session, user, ticket)
     names = _assignees(ticket, events)
-    history = [(e, describe(e, names)) for e in events]
+    history = [(e, describe(e, names, ticket.category)) for e in events]
     comments = [e for e in events if e.kind == "comment"]
     works = user.role in WORKERS
     try:  # the core decides who may pick and tick checklists
@@ -231,13 +202,12 @@ def render_ticket(ticket: Ticket, status: int = 200, top: bool = False, **posted
     # Only those who may pick one see the picker and a suggestion (one plugin call).
     suggested = (None if chosen or not can_work
                  else reg.suggest_template(ticket.category, ticket.triage or {}))
-    template_form = posted.get("template_form") or (
-        _template_form(chosen_key, suggested) if can_work else None)
-    if template_form is not None:
-        template_form.template.choices = [SelectChoice(t.key, str(t.title)) for t in templates]
-    similar_form = SimilarForm(request.args)
-    similar = (queries.similar_resolved(db.session, user, ticket, day, SIMILAR_LIMIT,
-                                        similar_form.q.data or "") if works else [])
+    template_picker = (picker(ticket.category, templates,
+                              chosen_key or (suggested.key if suggested else None),
+                              posted.get("template_form")) if can_work else None)
+    search, words = search_field(request.args) if works else (None, "")
+    similar = (queries.similar_resolved(db.session, user, ticket, day, SIMILAR_LIMIT, words)
+               if works else [])
     asset = ticket.asset
     records = (queries.recent_check_records(db.session, asset, CHECK_RECORDS_LIMIT)
                if asset is not None and works else [])
@@ -247,21 +217,20 @@ def render_ticket(ticket: Ticket, status: int = 200, top: bool = False, **posted
         ticket=ticket, now=now(), sla_state=queries.sla_state,
         summary=reg.triage_summary(ticket.category, ticket.triage or {}),
         actions=actions, action_urls=action_urls(ticket),
-        action_forms=action_forms(ticket, actions, posted.get("action_forms")),
+        action_fields=action_fields(ticket, actions, posted.get("action_forms")),
         action_labels={name: i18n.gettext(workflow.ACTIONS[name].label) for name in actions},
         needs_reason=NEEDS_REASON,
         history=history, comments=comments,
-        comment_form=posted.get("comment_form") or CommentForm(formdata=None, meta=SHOWN),
-        attachment_form=posted.get("attachment_form") or AttachmentForm(formdata=None,
-                                                                        meta=SHOWN),
+        comment_fields=comment_fields(posted.get("comment_form")),
+        photo_field=photo_field(posted.get("attachment_form")),
         rating_form=posted.get("rating_form") or (
             RatingForm(formdata=None) if "confirm" in actions else None),
         rating_values=ratings.RATINGS,
         resolution=_resolution(ticket, events, chosen),
         templates=templates, chosen=chosen, suggested=suggested,
         done=set((ticket.checklist or {}).get("done", [])),
-        template_form=template_form, can_work=can_work, works=works,
-        similar=similar, similar_form=similar_form, asset=asset, records=records,
+        picker=template_picker, can_work=can_work, works=works,
+        similar=similar, search_field=search, asset=asset, records=records,
         incident_panel=incident_panel(ticket, user),
         check_label=lambda s: i18n.gettext(CHECK_LABELS.get(s, s)))
     # Every showing of the page, a re-shown form or a fragment included, is an access to

@@ -97,6 +97,27 @@ def test_ticket_events_hide_internal_notes_from_staff(db_session, registry, now)
             if e.kind == "comment"] == ["công khai"]
 
 
+def test_ticket_history_rows_are_the_events_with_their_author(db_session, registry, now):
+    ward = make_ward(db_session)
+    staff = make_user(db_session, Role.STAFF, ward)
+    student = make_student(db_session, ward, TODAY)
+    ticket = make_ticket(db_session, registry, ward, now, reporter=staff)
+    tickets.perform(db_session, registry, ticket, student, "claim", now)
+    tickets.comment(db_session, registry, ticket, student, "nội bộ", now, internal=True)
+    tickets.comment(db_session, registry, ticket, student, "công khai", now)
+    db_session.flush()
+    for reader in (student, staff):
+        rows = queries.ticket_history(db_session, reader, ticket)
+        events = queries.ticket_events(db_session, reader, ticket)
+        assert [(r.id, r.kind, r.body, r.internal, r.data, r.created_at, r.actor_id,
+                 r.actor_name) for r in rows] == [
+            (e.id, e.kind, e.body, e.internal, e.data, e.created_at, e.actor_id,
+             e.actor.name if e.actor else None) for e in events]
+    assert {r.actor_name for r in rows} == {staff.name, student.name}
+    assert [r.body for r in queries.ticket_history(db_session, staff, ticket)
+            if r.kind == "comment"] == ["công khai"]
+
+
 def test_ward_students_assets_and_check_records(db_session, registry, now):
     ward, other = make_ward(db_session), make_ward(db_session)
     current = make_student(db_session, ward, TODAY, name="B sinh viên")
