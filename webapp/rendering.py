@@ -89,6 +89,11 @@ def waiting_badge(ticket: Any) -> Markup:
     """Words, not a colour alone: screen readers and colour-blind eyes read it too."""
     if not ticket.citizen_waiting:
         return Markup()
+    return citizen_waiting_badge()
+
+
+def citizen_waiting_badge() -> Markup:
+    """The badge :func:`waiting_badge` gives a ticket a citizen waits for."""
     return (Markup('<span class="badge badge-waiting"><span aria-hidden="true">👤 </span>'
                    '%s</span>') % i18n.gettext("A citizen is waiting"))
 
