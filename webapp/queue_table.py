@@ -24,8 +24,8 @@ from markupsafe import Markup, escape
 from helpdesk_core import i18n
 from helpdesk_core.services.queries import QueueRow
 
-from .rendering import (Memo, citizen_waiting_badge, format_datetime_digits, id_url, sla_badge,
-                        status_badge)
+from .rendering import (Memo, citizen_waiting_badge, format_datetime_digits, id_url,
+                        id_url_parts, sla_badge, status_badge)
 
 TEMPLATE = "tickets/_queue_row.html"
 # Every placeholder the pieces may hold; anything else in braces is plain text.
@@ -66,8 +66,17 @@ def _pieces_of(template: Template, locale: str) -> _Pieces:
                    to_format(str(module.claim())))
 
 
-def _escaped_url(url: Callable[[int], str]) -> Callable[[int], str]:
-    return lambda value: str(escape(url(value)))
+def _with_url(piece: str, field: str, endpoint: str,
+              **values: Any) -> tuple[str, Callable[[int], str] | None]:
+    """*piece* with the URL of *endpoint* for a ticket put in as *field*, its ``%(id)d``
+    left; or *piece* as it is and what gives the URL of an id, where only ``url_for``
+    knows it (:func:`rendering.id_url_parts`)."""
+    parts = id_url_parts(endpoint, "ticket_id", **values)
+    if parts is None:
+        url = id_url(endpoint, "ticket_id", **values)
+        return piece, lambda value: str(escape(url(value)))
+    head, tail = (_percent(escape(part)) for part in parts)
+    return piece.replace("%%(%s)s" % field, f"{head}%(id)d{tail}"), None
 
 
 def rows_html(rows: Sequence[QueueRow], upstream: Collection[int],
@@ -78,28 +87,33 @@ def rows_html(rows: Sequence[QueueRow], upstream: Collection[int],
     :param categories: the registry's categories by slug (their icon leads the title).
     """
     pieces = _pieces()
-    show_url = _escaped_url(id_url("tickets.show", "ticket_id"))
-    claim_url = _escaped_url(id_url("tickets.act", "ticket_id", action="claim"))
+    # The request's parts: its URLs (the id left to put in) and its form token.
+    row_format, show_url = _with_url(pieces.row, "show_url", "tickets.show")
+    claim, claim_url = _with_url(pieces.claim, "claim_url", "tickets.act", action="claim")
+    claim = claim.replace("%(csrf)s", _percent(escape(generate_csrf())))
     tz = current_app.config["TIMEZONE"]
     sla_badges, status_badges = Memo(sla_badge), Memo(status_badge)
     icons = Memo(lambda slug: _icon(pieces.icon, categories.get(slug)))
     waiting = str(citizen_waiting_badge())
-    # The form's token is the request's: put in once, the claim's own fields left.
-    claim = pieces.claim.replace("%(csrf)s", _percent(escape(generate_csrf())))
+    # A page's rows share a ward or two and a few assignees: each name escaped once.
+    ward_names = Memo(escape)
+    assignees = Memo(lambda name: pieces.assignee % {"assignee_name": escape(name)}
+                     if name else "")
     html = []
     for row in rows:
         number = escape(row.number)
-        html.append(pieces.row % {
-            "sla_class": f"row-{row.sla}" if row.sla else "", "number": number,
-            "due": format_datetime_digits(row.resolution_due_at, tz),
-            "sla_badge": sla_badges[row.sla], "show_url": show_url(row.id),
+        html.append(row_format % {
+            "id": int(row.id), "sla_class": f"row-{row.sla}" if row.sla else "",
+            "number": number, "due": format_datetime_digits(row.resolution_due_at, tz),
+            "sla_badge": sla_badges[row.sla],
+            "show_url": show_url(row.id) if show_url else "",
             "priority": int(row.priority), "waiting": waiting if row.citizen_waiting else "",
             "upstream": pieces.upstream if row.id in upstream else "",
             "icon": icons[row.category], "title": escape(row.title),
-            "ward_name": escape(row.ward_name), "status": status_badges[row.status],
-            "assignee": (pieces.assignee % {"assignee_name": escape(row.assignee_name)}
-                         if row.assignee_name else ""),
-            "claim": (claim % {"claim_url": claim_url(row.id), "number": number}
+            "ward_name": ward_names[row.ward_name], "status": status_badges[row.status],
+            "assignee": assignees[row.assignee_name],
+            "claim": (claim % {"id": int(row.id), "number": number,
+                               "claim_url": claim_url(row.id) if claim_url else ""}
                       if row.claimable else "")})
     return Markup("".join(html))
 
