@@ -92,7 +92,7 @@ def rows_html(rows: Sequence[QueueRow], upstream: Collection[int],
     claim, claim_url = _with_url(pieces.claim, "claim_url", "tickets.act", action="claim")
     claim = claim.replace("%(csrf)s", _percent(escape(generate_csrf())))
     tz = current_app.config["TIMEZONE"]
-    sla_badges, status_badges = Memo(sla_badge), Memo(status_badge)
+    sla_badges, status_badges = _badges(i18n.get_locale())
     icons = Memo(lambda slug: _icon(pieces.icon, categories.get(slug)))
     waiting = str(citizen_waiting_badge())
     # A page's rows share a ward or two and a few assignees: each name escaped once.
@@ -116,6 +116,12 @@ def rows_html(rows: Sequence[QueueRow], upstream: Collection[int],
                                "claim_url": claim_url(row.id) if claim_url else ""}
                       if row.claimable else "")})
     return Markup("".join(html))
+
+
+@functools.lru_cache(maxsize=16)
+def _badges(locale: str) -> tuple[Memo, Memo]:
+    """The SLA and status badges of *locale*, kept: the same few on every page."""
+    return Memo(sla_badge), Memo(status_badge)
 
 
 def _icon(piece: str, category: Any) -> str:

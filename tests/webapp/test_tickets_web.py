@@ -423,9 +423,10 @@ def test_the_queues_rows_escape_what_users_wrote(app, client, world, login, regi
 
 def test_a_queue_row_offers_a_claim_in_the_users_language(app, client, world, login):
     """The claim form of a row: its ticket's URL and number, the page's CSRF token and
-    the words of the user's language (the row's markup is kept per language)."""
+    the words of the user's language (the row's markup and badges are kept per language)."""
     login("student_a")
-    for language, word in (("vi", "Nhận xử lý"), ("en", "Claim"), ("vi", "Nhận xử lý")):
+    for language, word, status in (("vi", "Nhận xử lý", "Chờ tiếp nhận"), ("en", "Claim", "New"),
+                                   ("vi", "Nhận xử lý", "Chờ tiếp nhận")):
         client.post(f"/language/{language}", data={"next": "/tickets/queue"})
         page = body(client.get("/tickets/queue"))
         token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
@@ -435,6 +436,7 @@ def test_a_queue_row_offers_a_claim_in_the_users_language(app, client, world, lo
                 f'        <button type="submit" class="primary" '
                 f'aria-label="{word} {world.number_a}">{word}</button>\n      </form>')
         assert form in page, page
+        assert f'<span class="badge status-new">{status}</span>' in page
 
 
 def test_a_logged_out_queue_sends_the_tab_to_the_login_page(client, world, login):
