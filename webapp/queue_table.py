@@ -7,7 +7,7 @@ same label, badge or URL part again: that was half the page's CPU.
 
 Every value that comes from users (number, title, ward and assignee names, a category's
 icon) is escaped here; the rest are integers, dates as digits, or badges built from a
-closed set of states (memoised per request).
+closed set of states (kept per language).
 """
 
 from __future__ import annotations
@@ -40,8 +40,7 @@ def to_format(html: str) -> str:
     other braces left: a translation holding one comes out as it is). ``%`` with a dict
     fills a row in half the time ``str.format`` takes."""
     parts = _FIELD.split(html)
-    return "".join("%%(%s)s" % part if odd else _percent(part)
-                   for odd, part in ((i % 2 == 1, part) for i, part in enumerate(parts)))
+    return "".join(f"%({part})s" if i % 2 else _percent(part) for i, part in enumerate(parts))
 
 
 class _Pieces(NamedTuple):
