@@ -20,7 +20,7 @@ from helpdesk_core.models import AccessKind, Role, Status, Ticket, User
 from helpdesk_core.services import (attachments, incidents, queries, ratings, readahead, scope,
                                     tickets, workflow)
 
-from . import access_log, outage, registry
+from . import access_log, outage, queue_table, registry
 from .extensions import db
 from .incidents import open_now
 from .input_guard import int_arg, search_arg
@@ -93,11 +93,12 @@ def _queue_context() -> dict[str, Any]:
     filters = _list_filters("open")
     moment = now()
     rows, has_next = queries.queue_rows(db.session, current_user, today(), filters, moment)
+    # Tickets whose SLA clock waits on a city-wide incident (one query, none while no
+    # incident is open).
+    upstream = (incidents.waiting_ticket_ids(db.session, [t.id for t in rows])
+                if open_now() else set())
     return {"tickets": rows, "has_next": has_next, "filters": filters, "now": moment,
-            # Tickets whose SLA clock waits on a city-wide incident (one query, none
-            # while no incident is open).
-            "upstream": (incidents.waiting_ticket_ids(db.session, [t.id for t in rows])
-                         if open_now() else set()),
+            "rows_html": queue_table.rows_html(rows, upstream, registry().categories),
             "refresh": _refresh_seconds()}
 
 

@@ -125,13 +125,15 @@ def queue_rows(session: Session, user: User, today: dt.date, filters: TicketFilt
         params["wards"] = sorted(wards) or [-1]
     statement = _queue_statement(wards is not None, status, bool(filters.ward_id),
                                  bool(filters.category), len(terms))
-    role = user.role
-    rows = [QueueRow(*row[:10],
-                     sla=_sla_state(row.status, row.response_breached, row.resolution_breached,
-                                    row.resolution_due_at, row.at_risk, now),
-                     claimable=(workflow.is_allowed("claim", role, row.status)
-                                and row.assignee_id is None))
-            for row in session.connection().execute(statement, params)]
+    # May the user claim a ticket of this status: asked once per status, not per row.
+    claims = {status: workflow.is_allowed("claim", user.role, status) for status in Status.ALL}
+    rows = [QueueRow(id_, number, category, title, waiting, priority, status, due, ward, assignee,
+                     _sla_state(status, response_breached, resolution_breached, due, at_risk,
+                                now),
+                     claims.get(status, False) and assignee_id is None)
+            for (id_, number, category, title, waiting, priority, status, due, ward, assignee,
+                 response_breached, resolution_breached, at_risk, assignee_id)
+            in session.connection().execute(statement, params)]
     return rows[:page_size], len(rows) > page_size
 
 
@@ -149,7 +151,11 @@ def _queue_statement(scoped: bool, status: str | None, by_ward: bool, by_categor
     if scoped:
         query = query.where(Ticket.ward_id.in_(bindparam("wards", expanding=True)))
     if status == "open":
-        query = query.where(Ticket.status.in_(Status.OPEN))
+        # Written out, not bound: SQLite then sees the partial index ix_ticket_open_queue's
+        # own WHERE and reads the queue in order from it, instead of sorting a ward's
+        # whole backlog (half the query's time on a ward of 1,000 tickets).
+        query = query.where(Ticket.status.in_(
+            bindparam("open_statuses", list(Status.OPEN), expanding=True, literal_execute=True)))
     elif status is not None:
         query = query.where(Ticket.status == bindparam("status"))
     if by_ward:

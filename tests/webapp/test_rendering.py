@@ -114,3 +114,21 @@ def test_a_memo_computes_each_key_once(app):
     new = '<span class="badge status-new">New</span>'
     assert page.split("|")[:4] == [new, new, str(rendering.status_badge("<b>")), new]
     assert "<b>" not in page
+
+
+def test_gettext_without_variables_still_reads_its_text_as_a_format(app):
+    """``_()`` skips ``%`` where the text has no ``%``; a ``%%`` still comes out as ``%``,
+    as Jinja's newstyle gettext gives it."""
+    with app.test_request_context(), i18n.use_locale("en"):
+        assert (render_template_string("{{ _('100%% sure') }}|{{ _('No %% here: %(n)s', n='<b>') }}"
+                                       "|{{ _('Plain <text>') }}")
+                == "100% sure|No % here: &lt;b&gt;|Plain <text>")
+
+
+def test_the_queues_row_format_keeps_other_braces_and_percent_signs():
+    from webapp.queue_table import to_format
+
+    fmt = to_format('<td title="{other} 5%">{title}</td>{number}')
+    assert fmt == '<td title="{other} 5%%">%(title)s</td>%(number)s'
+    assert fmt % {"title": "%(number)s {title}", "number": 7} == (
+        '<td title="{other} 5%">%(number)s {title}</td>7')

@@ -391,6 +391,54 @@ def test_queue_polls_a_partial_that_shows_new_tickets(app, client, world, login,
     assert number not in body(client.get("/tickets/queue/rows?category=printer"))
 
 
+HOSTILE = "<script>alert(1)</script> & \"q\" 'x' {title} %(number)s 100%"
+HOSTILE_HTML = ("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &#34;q&#34; &#39;x&#39; {title} "
+                "%(number)s 100%")
+
+
+@pytest.mark.parametrize("path", ["/tickets/queue", "/tickets/queue/rows"])
+def test_the_queues_rows_escape_what_users_wrote(app, client, world, login, registry, path):
+    """A row's title, ward and assignee names come out escaped (webapp/queue_table.py
+    builds the rows), and braces or percent signs in them are text, not placeholders."""
+    with app.app_context():
+        s = db.session
+        ticket = s.get(Ticket, world.ticket_a)
+        ticket.title = HOSTILE
+        ticket.ward.name = "<b>Phường</b> {ward_name}"
+        assignee = s.get(User, world.user_ids["student_a2"])
+        assignee.name = "<i>Sinh viên</i> %s"
+        ticket.assignee_id = assignee.id
+        ticket.status = Status.ASSIGNED
+        ticket_service.commit(s)
+    login("student_a")
+    page = body(client.get(path))
+    row = re.search(r'<tr class="[^"]*" data-ticket="%s">.*?</tr>' % world.number_a, page, re.S)
+    assert row, page
+    row = row.group(0)
+    assert HOSTILE_HTML in row and "<script>" not in page
+    assert "&lt;b&gt;Phường&lt;/b&gt; {ward_name}" in row and "<b>" not in page
+    assert '<span class="muted small">&lt;i&gt;Sinh viên&lt;/i&gt; %s</span>' in row
+    assert f'href="/tickets/{world.ticket_a}"' in row
+
+
+def test_a_queue_row_offers_a_claim_in_the_users_language(app, client, world, login):
+    """The claim form of a row: its ticket's URL and number, the page's CSRF token and
+    the words of the user's language (the row's markup and badges are kept per language)."""
+    login("student_a")
+    for language, word, status in (("vi", "Nhận xử lý", "Chờ tiếp nhận"), ("en", "Claim", "New"),
+                                   ("vi", "Nhận xử lý", "Chờ tiếp nhận")):
+        client.post(f"/language/{language}", data={"next": "/tickets/queue"})
+        page = body(client.get("/tickets/queue"))
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        form = (f'<form method="post" action="/tickets/{world.ticket_a}/do/claim" '
+                f'class="inline">\n        <input type="hidden" name="csrf_token" '
+                f'value="{token}">\n        <input type="hidden" name="from" value="queue">\n'
+                f'        <button type="submit" class="primary" '
+                f'aria-label="{word} {world.number_a}">{word}</button>\n      </form>')
+        assert form in page, page
+        assert f'<span class="badge status-new">{status}</span>' in page
+
+
 def test_a_logged_out_queue_sends_the_tab_to_the_login_page(client, world, login):
     login("anonymous")
     response = client.get("/tickets/queue/rows", headers={"HX-Request": "true"})
