@@ -61,10 +61,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         from helpdesk_core.services import users
 
         from .incidents import ANY_OPEN
-        # With the ward: staff pages and the front desk need it (one query, not two); and
-        # whether any city-wide incident is open, for the banner (incidents.open_now).
+        from .web import today
+        # With the ward: staff pages and the front desk need it (one query, not two);
+        # whether any city-wide incident is open, for the banner (incidents.open_now); and
+        # a student's wards today, which nearly every page of theirs asks (scope).
         user, first_open = users.session_account(db.session, session_id, with_ward=True,
-                                                 extra=ANY_OPEN)
+                                                 extra=ANY_OPEN, today=today())
         if user is not None:
             g.any_open_incident = first_open is not None
         return user

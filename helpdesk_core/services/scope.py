@@ -53,6 +53,13 @@ _ASSIGNED_WARDS = (select(Ward).join(StudentAssignment, StudentAssignment.ward_i
                    .order_by(Ward.name, Ward.id))
 
 
+def remember_student_wards(session: Session, user: User, today: dt.date,
+                           ward_ids: frozenset[int]) -> None:
+    """Keep what :func:`ward_ids_for` would read for a student on *today*, read by the
+    caller in a query it makes anyway (the session's account: users.session_account)."""
+    session.info.setdefault(_CACHE, {})[(user.id, today)] = ward_ids
+
+
 def _student_wards(session: Session, user: User, today: dt.date) -> frozenset[int]:
     rows = session.scalars(_STUDENT_WARDS, {"student_id": user.id, "today": today}).all()
     return frozenset(rows)

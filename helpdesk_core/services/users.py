@@ -9,13 +9,14 @@ import secrets
 import unicodedata
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select, true
+from sqlalchemy import Select, String, bindparam, cast, func, select, true
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import i18n
 from ..errors import ValidationFailed
 from ..models import Role, StudentAssignment, User, Ward
+from . import scope
 from ..text import fold, nfc
 
 LOGIN_PATTERN = re.compile(r"^[a-z0-9._-]{3,80}$")
@@ -164,13 +165,24 @@ def end_sessions(user: User) -> None:
     user.session_version = (user.session_version or 1) + 1
 
 
+# A student's wards on a day ("3,17"), read with the account: scope.ward_ids_for asks
+# on nearly every page a student opens.
+_WARDS_ON_DAY = (select(func.aggregate_strings(cast(StudentAssignment.ward_id, String), ","))
+                 .where(StudentAssignment.student_id == User.id,
+                        StudentAssignment.starts_on <= bindparam("today"),
+                        StudentAssignment.ends_on >= bindparam("today"))
+                 .correlate(User).scalar_subquery())
+
+
 @functools.cache
-def _account_query(with_ward: bool, extra: Any = None) -> Select:
+def _account_query(with_ward: bool, extra: Any = None, wards_on_day: bool = False) -> Select:
     # Built once: every page loads its user, and building the statement cost more than
     # running it (session.get builds one per call).
     query = select(User).where(User.id == bindparam("user_id"))
     if extra is not None:
         query = query.add_columns(*extra.c).outerjoin(extra, true())
+    if wards_on_day:
+        query = query.add_columns(_WARDS_ON_DAY)
     return query.options(joinedload(User.ward)) if with_ward else query
 
 
@@ -186,24 +198,32 @@ def user_for_session(session: Session, session_id: str | None,
 
 
 def session_account(session: Session, session_id: str | None, with_ward: bool = False,
-                    extra: Any = None) -> tuple[User | None, Any]:
+                    extra: Any = None, today: dt.date | None = None) -> tuple[User | None, Any]:
     """:func:`user_for_session`, and a value every request wants, read in the same query:
     the first column of *extra*, a subquery of one row (an aggregate) joined to the
     account's; None without a valid session.
 
     *extra* must be one object built once (a module's constant): the query is kept per
-    *extra*.
+    *extra*. With *today*, a student's wards on that day come in the same query and
+    :func:`scope.ward_ids_for` answers from them.
     """
     match = SESSION_ID.fullmatch(session_id or "")
     if match is None:
         return None, None
-    row = session.execute(_account_query(with_ward, extra),
-                          {"user_id": int(match["user"])}).unique().one_or_none()
+    params: dict[str, Any] = {"user_id": int(match["user"])}
+    if today is not None:
+        params["today"] = today
+    row = session.execute(_account_query(with_ward, extra, today is not None),
+                          params).unique().one_or_none()
     if row is None:
         return None, None
     user = row[0]
     if not user.active or user.session_version != int(match["version"]):
         return None, None
+    if today is not None and user.role == Role.STUDENT:
+        wards = row[-1]
+        scope.remember_student_wards(session, user, today, frozenset(
+            int(ward_id) for ward_id in wards.split(",")) if wards else frozenset())
     return user, (row[1] if extra is not None else None)
 
 
