@@ -1,4 +1,4 @@
-"""import_alone: a library's module without its packages' __init__ (helpdesk_core/lazy_packages.py)."""
+"""import_alone: a module of a library without its packages' __init__ (lazy_packages.py)."""
 
 from __future__ import annotations
 
