@@ -34,17 +34,26 @@ class LazyPackage(types.ModuleType):
         if name.startswith("__"):  # the import system's probes (__path__ is set)
             raise AttributeError(name)
         namespace = vars(self)
-        source = _names_from_submodules(self).get(name)
-        if source is not None and not namespace.get("_lazy_ran_init"):
-            module, attribute = source
-            namespace[name] = getattr(importlib.import_module(module), attribute)
-        else:
-            self._run_init()
+        if not namespace.get("_lazy_ran_init"):
+            self._load(name)
         try:
             return namespace[name]
         except KeyError:
             raise AttributeError(
                 f"module {self.__name__!r} has no attribute {name!r}") from None
+
+    def _load(self, name: str) -> None:
+        """Bind *name*: from the submodule that defines it, or by running ``__init__``."""
+        source = _names_from_submodules(self).get(name)
+        if source is not None:
+            module, attribute = source
+            loaded = importlib.import_module(module)
+            vars(self)[name] = loaded if attribute is None else getattr(loaded, attribute)
+        elif importlib.util.find_spec(f"{self.__name__}.{name}") is not None:
+            # One of its submodules (``from package import submodule``): that one alone.
+            vars(self)[name] = importlib.import_module(f"{self.__name__}.{name}")
+        else:
+            self._run_init()
 
     def _run_init(self) -> None:
         # Like any module being imported, the package is seen half-run meanwhile.
@@ -56,9 +65,10 @@ class LazyPackage(types.ModuleType):
         self.__spec__.loader.exec_module(self)
 
 
-def _names_from_submodules(package: LazyPackage) -> dict[str, tuple[str, str]]:
+def _names_from_submodules(package: LazyPackage) -> dict[str, tuple[str, str | None]]:
     """``{name: (module, attribute)}`` for the ``from <own submodule> import`` lines at
-    the top level of *package*'s ``__init__`` (read once, not run)."""
+    the top level of *package*'s ``__init__`` (read once, not run); the attribute is None
+    for a submodule itself (``from . import submodule as name``)."""
     namespace = vars(package)
     names = namespace.get("_lazy_names")
     if names is None:
@@ -71,6 +81,10 @@ def _names_from_submodules(package: LazyPackage) -> dict[str, tuple[str, str]]:
             if node.level:
                 module = importlib.util.resolve_name("." * node.level + module,
                                                      package.__name__)
+            if module == package.__name__:  # from . import submodule [as name]
+                for alias in node.names:
+                    names[alias.asname or alias.name] = (f"{module}.{alias.name}", None)
+                continue
             if not module.startswith(package.__name__ + "."):
                 continue
             for alias in node.names:

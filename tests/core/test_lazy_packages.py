@@ -18,7 +18,8 @@ def library(tmp_path, monkeypatch):
         "import sys\nsys.lazylib_init_runs = getattr(sys, 'lazylib_init_runs', 0) + 1\n"
         "from lazylib.parts import *\nWHOLE = True\n")
     (root / "parts" / "__init__.py").write_text(
-        "from lazylib.parts.small import Small\nfrom .big import Big as Large\n")
+        "from lazylib.parts.small import Small\nfrom .big import Big as Large\n"
+        "from . import small as tiny\n")
     (root / "parts" / "small.py").write_text("class Small:\n    pass\n")
     (root / "parts" / "big.py").write_text("class Big:\n    pass\n")
     (root / "country.py").write_text("from lazylib.parts import Small\n\nclass Country(Small):\n"
@@ -50,6 +51,13 @@ def test_a_renamed_name_loads_its_submodule_and_any_other_runs_the_init_once(lib
     assert sys.lazylib_init_runs == 1
     with pytest.raises(AttributeError):
         lazylib.missing
+
+
+def test_a_submodule_asked_of_its_package_loads_alone(library):
+    import_alone("lazylib.country", lazy=("lazylib", "lazylib.parts"))
+    from lazylib.parts import big, tiny
+    assert big.Big.__name__ == "Big" and tiny is sys.modules["lazylib.parts.small"]
+    assert not hasattr(sys, "lazylib_init_runs")
 
 
 def test_a_package_already_imported_stays_as_it_is(library):
