@@ -31,8 +31,7 @@ class LazyPackage(types.ModuleType):
     """A package whose ``__init__`` runs on the first name asked of it that it lacks."""
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):  # the import system's probes (__path__ is set)
-            raise AttributeError(name)
+        # What the import system asks (__spec__, __path__...) is set: never seen here.
         namespace = vars(self)
         if not namespace.get("_lazy_ran_init"):
             self._load(name)

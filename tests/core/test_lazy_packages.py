@@ -16,7 +16,7 @@ def library(tmp_path, monkeypatch):
     (root / "parts").mkdir(parents=True)
     (root / "__init__.py").write_text(
         "import sys\nsys.lazylib_init_runs = getattr(sys, 'lazylib_init_runs', 0) + 1\n"
-        "from lazylib.parts import *\nWHOLE = True\n")
+        "from lazylib.parts import *\nWHOLE = True\n__version__ = '1.0'\n")
     (root / "parts" / "__init__.py").write_text(
         "from lazylib.parts.small import Small\nfrom .big import Big as Large\n"
         "from . import small as tiny\n")
@@ -46,7 +46,8 @@ def test_a_renamed_name_loads_its_submodule_and_any_other_runs_the_init_once(lib
     import lazylib.parts
     assert lazylib.parts.Large.__name__ == "Big"
     assert not hasattr(sys, "lazylib_init_runs")
-    assert lazylib.WHOLE is True  # not one of its submodules' names: the whole __init__
+    assert lazylib.__version__ == "1.0"  # not one of its submodules' names: the whole __init__
+    assert lazylib.WHOLE is True
     assert lazylib.Small is lazylib.parts.Small
     assert sys.lazylib_init_runs == 1
     with pytest.raises(AttributeError):
