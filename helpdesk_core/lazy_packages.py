@@ -107,14 +107,19 @@ def _make_lazy(name: str) -> None:
         setattr(sys.modules[parent], child, package)
 
 
+def make_lazy(*packages: str) -> None:
+    """Make each of *packages* not imported yet a :class:`LazyPackage` (parents first)."""
+    with _LOCK:
+        for package in sorted(packages, key=lambda dotted: dotted.count(".")):
+            if package not in sys.modules:
+                _make_lazy(package)
+
+
 def import_alone(name: str, *, lazy: tuple[str, ...]) -> types.ModuleType:
     """Module *name*, imported without running the ``__init__`` of the packages in *lazy*
     (its own packages or those of modules it imports) that are not imported yet.
 
     ``import_alone("holidays.countries.vietnam", lazy=("holidays", "holidays.groups"))``
     """
-    with _LOCK:
-        for package in sorted(lazy, key=lambda dotted: dotted.count(".")):
-            if package not in sys.modules:
-                _make_lazy(package)
+    make_lazy(*lazy)
     return importlib.import_module(name)
