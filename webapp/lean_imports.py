@@ -1,9 +1,11 @@
-"""Two Flask extensions imported without the parts a web worker never runs.
+"""Packages a web worker imports without the parts it never runs.
 
 flask_login's package imports its test client (and with it flask.testing, click.testing
 and pdb: 0.5 MB in each web worker); flask_wtf's imports its reCAPTCHA field (and with
-it urllib.request: 0.4 MB), which no form of the app has. :func:`install` makes both lazy
-packages (helpdesk_core/lazy_packages.py): ``from flask_login import current_user`` loads
+it urllib.request: 0.4 MB), which no form of the app has; SQLAlchemy's PostgreSQL
+dialect package imports the dialects of four other drivers (asyncpg, pg8000, psycopg2,
+psycopg2cffi: 0.5 MB) besides psycopg's. :func:`install` makes them lazy packages
+(helpdesk_core/lazy_packages.py): ``from flask_login import current_user`` loads
 ``flask_login.utils`` alone, ``FlaskLoginClient`` the test client when asked for, and any
 other name the whole package, so nothing changes but what is loaded.
 """
@@ -12,10 +14,10 @@ from __future__ import annotations
 
 from helpdesk_core.lazy_packages import make_lazy
 
-LEAN_PACKAGES = ("flask_login", "flask_wtf")
+LEAN_PACKAGES = ("flask_login", "flask_wtf", "sqlalchemy.dialects.postgresql")
 
 
 def install() -> None:
-    """Before the app's modules import them (webapp.create_app); if one was imported
-    already, it stays as it is."""
+    """Before the app's modules import them (webapp.create_app); one imported already
+    stays as it is."""
     make_lazy(*LEAN_PACKAGES)
