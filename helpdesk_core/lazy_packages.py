@@ -11,7 +11,9 @@ package: its submodules import as usual, and its ``__init__`` only runs when som
 the package itself for a name. A name the ``__init__`` imports from one of its own
 submodules (``from holidays.groups.chinese import ChineseCalendarHolidays``) loads that
 submodule alone; any other name runs the whole ``__init__``, so the package then behaves
-exactly as if imported the usual way.
+exactly as if imported the usual way. Only for packages whose ``__init__`` does nothing but
+import and name things: one that also changes something elsewhere (registers, sets an
+attribute of a submodule) would miss that change.
 """
 
 from __future__ import annotations

@@ -82,23 +82,19 @@ def test_a_web_worker_loads_no_test_client_debugger_or_recaptcha(tmp_path):
     # flask_login's and flask_wtf's packages import them (webapp/lean_imports.py).
     assert _imported(tmp_path, WSGI_PROBE, ("flask.testing", "click.testing", "pdb",
                                             "flask_login.test_client", "flask_wtf.recaptcha",
-                                            "urllib.request")) == []
+                                            "urllib.request", "limits.aio")) == []
 
 
 def test_a_sqlite_web_worker_does_not_load_postgresql(tmp_path):
     # The models' partial indexes name PostgreSQL's WHERE only when created there, and
     # the upserts import their own engine's insert (2 MB of dialect in each worker).
-    # (The dialect's package may be there, lazy and empty: webapp/lean_imports.py.)
-    assert _imported(tmp_path, PROBE, ("sqlalchemy.dialects.postgresql.base", "psycopg")) == []
+    assert _imported(tmp_path, PROBE, ("sqlalchemy.dialects.postgresql", "psycopg")) == []
 
 
 @pytest.mark.skipif(not os.environ.get("HELPDESK_TEST_PG_URL"), reason="no PostgreSQL")
-def test_a_postgresql_web_worker_does_not_load_sqlite_or_other_drivers(tmp_path):
-    # The partial indexes name SQLite's WHERE only when created there; of the PostgreSQL
-    # dialects, psycopg's alone (webapp/lean_imports.py).
-    assert _imported(tmp_path, PROBE, ("sqlalchemy.dialects.sqlite", "sqlite3",
-                                       "sqlalchemy.dialects.postgresql.asyncpg",
-                                       "sqlalchemy.dialects.postgresql.psycopg2"),
+def test_a_postgresql_web_worker_does_not_load_sqlite(tmp_path):
+    # The partial indexes name SQLite's WHERE only when created there.
+    assert _imported(tmp_path, PROBE, ("sqlalchemy.dialects.sqlite", "sqlite3"),
                      url=os.environ["HELPDESK_TEST_PG_URL"]) == []
 
 
