@@ -7,19 +7,19 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import importlib.util
-import os
-import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 from zoneinfo import ZoneInfo
 
-import holidays as holidays_lib
+from .lazy_packages import import_alone
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 MAX_DAYS_SCANNED = 3660  # a calendar with no working day must not loop forever
 
 Period = tuple[dt.time, dt.time]
+# The holidays library's packages that import all they hold (their __init__ runs only if
+# a name is asked of them).
+HOLIDAYS_PACKAGES = ("holidays", "holidays.countries", "holidays.calendars", "holidays.groups")
 
 
 @functools.lru_cache(maxsize=256)
@@ -34,23 +34,16 @@ def parse_hhmm(value: str) -> dt.time:
 def _vietnam_calendar() -> Callable[..., Any]:
     """The ``holidays`` library's Vietnam class, loaded alone.
 
-    Imported the usual way (``country_holidays("VN")``), it runs the
-    ``holidays.countries`` package, which imports all of its ~250 countries: 8 MB in every
-    web worker. Its module only needs the library's base modules. Should the library move
-    it, the usual way still works.
+    Imported the usual way (``country_holidays("VN")``), the library's packages import
+    all ~250 countries and every calendar: 4 to 8 MB in every web worker, against about
+    1 MB for Vietnam's module and the few it imports (helpdesk_core/lazy_packages.py).
+    Should the library move it, the usual way still works.
     """
-    name = "holidays.countries.vietnam"
-    module = sys.modules.get(name)
-    if module is None:
-        path = os.path.join(os.path.dirname(holidays_lib.__file__), "countries", "vietnam.py")
-        try:
-            spec = importlib.util.spec_from_file_location(name, path)
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-        except (OSError, ImportError, AttributeError):
-            return functools.partial(holidays_lib.country_holidays, "VN")
-        sys.modules[name] = module  # the package, if ever imported, reuses it
-    return module.Vietnam
+    try:
+        return import_alone("holidays.countries.vietnam", lazy=HOLIDAYS_PACKAGES).Vietnam
+    except (ImportError, AttributeError):
+        import holidays
+        return functools.partial(holidays.country_holidays, "VN")
 
 
 @functools.lru_cache(maxsize=64)

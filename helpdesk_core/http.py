@@ -12,16 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import netrc
 import os
 import ssl
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, NamedTuple
 from urllib.parse import urljoin, urlsplit
 
-if TYPE_CHECKING:  # imported where a request is made: web workers never load it
+if TYPE_CHECKING:  # imported where a request is made: web workers never load them
+    import netrc
+
     import aiohttp
 
 from .neterrors import describe_error
@@ -85,6 +85,8 @@ def environment() -> HttpEnvironment:
     """
     global _ENVIRONMENT
     if _ENVIRONMENT is None:
+        import netrc
+        import urllib.request
         bundle = (os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
                   or os.environ.get("SSL_CERT_FILE"))
         logins = None
@@ -149,6 +151,7 @@ def _login_for(url: str, logins: netrc.netrc | None) -> dict[str, str] | None:
 def _proxy_for(url: str, proxies: dict[str, str]) -> str | None:
     if not proxies:
         return None
+    import urllib.request
     parts = urlsplit(url)
     if urllib.request.proxy_bypass_environment(parts.hostname or "", proxies):
         return None

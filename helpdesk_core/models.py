@@ -114,26 +114,28 @@ _waiting_sql = f"status = '{Status.NEW}' AND assignee_id IS NULL"
 def partial_index(name: str, *expressions: Any, where: str, **kw: Any) -> Index:
     """An index of the rows matching *where* (SQL), on SQLite and PostgreSQL alike.
 
-    It gets ``sqlite_where`` now and ``postgresql_where`` when it is created on PostgreSQL
-    (:func:`with_postgresql_where`): naming a ``postgresql_*`` option here would load
-    SQLAlchemy's PostgreSQL dialect in every process, SQLite's web workers too (2 MB each).
+    It gets ``sqlite_where`` or ``postgresql_where`` when it is created on that engine
+    (:func:`with_partial_where`): naming a dialect's option here would load that
+    SQLAlchemy dialect in every process, the other engine's web workers too (2 MB for
+    PostgreSQL's, 0.7 MB for SQLite's).
     """
-    return Index(name, *expressions, sqlite_where=text(where), info={"partial_where": where},
-                 **kw)
+    return Index(name, *expressions, info={"partial_where": where}, **kw)
 
 
-def with_postgresql_where(index: Index) -> Index:
-    """Give a :func:`partial_index` its ``postgresql_where`` (loads the dialect)."""
+def with_partial_where(index: Index, *dialects: str) -> Index:
+    """Give a :func:`partial_index` its WHERE on *dialects* (``"sqlite"``,
+    ``"postgresql"``: loads each of them)."""
     where = index.info.get("partial_where")
-    if where is not None and index.dialect_options["postgresql"]["where"] is None:
-        index.dialect_options["postgresql"]["where"] = text(where)
+    for dialect in dialects:
+        if where is not None and index.dialect_options[dialect]["where"] is None:
+            index.dialect_options[dialect]["where"] = text(where)
     return index
 
 
 @event.listens_for(Index, "before_create")
-def _partial_on_postgresql(index: Index, connection: Any, **kw: Any) -> None:
-    if connection.dialect.name == "postgresql":
-        with_postgresql_where(index)
+def _partial_where_of_the_engine(index: Index, connection: Any, **kw: Any) -> None:
+    if connection.dialect.name in ("postgresql", "sqlite"):
+        with_partial_where(index, connection.dialect.name)
 
 
 # --- Wards and their calendars ---------------------------------------------------

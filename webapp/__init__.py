@@ -18,6 +18,8 @@ MIGRATIONS_DIR = os.path.join(os.path.dirname(__file__), "migrations")
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> "Flask":
     """Build the app: defaults, instance config, ``HELPDESK_*`` env, then *test_config*."""
+    from . import lean_imports
+    lean_imports.install()
     from .factory import create_app as build
     return build(test_config)
 

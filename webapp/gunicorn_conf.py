@@ -60,6 +60,12 @@ def post_fork(server, worker) -> None:
         scheduler.start(app)
 
 
+def post_request(worker, req, environ, resp) -> None:
+    """The memory the worker freed serving the request goes back to the system."""
+    from webapp.malloc_trim import trim
+    trim()
+
+
 def _without_server_header(default_headers):
     """gunicorn always sends ``Server: gunicorn``; nothing in its settings turns it off."""
 

@@ -23,6 +23,7 @@ from helpdesk_core.models import (AssetCheck, CalendarDay, Incident, Shift, Shif
                                   SlaPolicy, StudentAssignment, Ticket, User)
 from helpdesk_core.services import attachments, incidents
 from tests.conftest import FIXED_NOW
+from webapp import api
 
 from .conftest import World
 
@@ -258,6 +259,7 @@ def test_no_hostile_input_gives_500_or_a_cut_stream(app, client, world, login):
     """Fails if any route, for any role, answers 500 or breaks off a response body."""
     real = _real_values(app, world)
     fuzz = Fuzzer(client)
+    api.build(app)  # the REST API's routes, otherwise added on the first call to /api/
     rules = sorted(app.url_map.iter_rules(),
                    key=lambda r: (r.endpoint in ("auth.logout", "auth.set_language"), r.rule))
     for who in ROLES:

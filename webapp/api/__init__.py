@@ -4,20 +4,24 @@ city's monitoring) file and follow tickets and read assets, checks and the statu
 Built on flask-smorest: marshmallow schemas validate input and document the API as an
 OpenAPI 3.1 document (``/api/v1/openapi.json``), browsable at ``/api/v1/docs`` with the
 Swagger UI files of the swagger-ui-py package, served by the app (no CDN).
+
+The routes and the document are built on the first request under /api/
+(webapp/api/document.py): flask-smorest, marshmallow, apispec and PyYAML take about 3 MB in
+each web worker, most of which never serves the API. The browsable documentation's page
+is registered at once, as the administration links to it.
 """
 
 from __future__ import annotations
 
-import http
 import importlib.util
 import os
+import threading
+from typing import Any, Callable, Iterable
 
+import click
 from flask import Blueprint, Flask, abort, render_template, send_from_directory, url_for
-from flask_smorest import Api
 
 from ..extensions import csrf
-from . import problems
-from .schemas import ProblemSchema
 
 PREFIX = "/api/v1"
 SETTINGS = {
@@ -27,57 +31,74 @@ SETTINGS = {
     "OPENAPI_URL_PREFIX": PREFIX,
     "OPENAPI_JSON_PATH": "openapi.json",
 }
-DESCRIPTION = """Tickets, assets and health checks of Da Nang's ward public administration
-centres, for other systems.
-
-Authenticate with a token an administrator made on /admin/api-tokens:
-`Authorization: Bearer whd_...`. A token reaches its wards only, reads, or reads and
-writes; each token has its own rate limit. Errors are `application/problem+json`
-(RFC 9457), in Vietnamese unless `Accept-Language: en`.
-"""
-
-
-class HelpdeskApi(Api):
-    """flask-smorest's Api with errors documented as problem documents, and the app's
-    own error handlers (webapp/errors.py) left in place."""
-
-    ERROR_SCHEMA = ProblemSchema
-
-    def _register_error_handlers(self) -> None:
-        """webapp/errors.py answers problems under /api/ and pages elsewhere."""
-
-    def _register_responses(self) -> None:
-        from flask_smorest.utils import prepare_response
-        for status in http.HTTPStatus:
-            response = {"description": status.phrase}
-            if not (100 <= status < 200) and status not in (204, 304):
-                response["schema"] = self.ERROR_SCHEMA
-            prepare_response(response, self.spec, problems.MEDIA_TYPE)
-            self.spec.components.response(status.name, response, lazy=True)
-        response = {"description": "An error (RFC 9457 problem details).",
-                    "schema": self.ERROR_SCHEMA}
-        prepare_response(response, self.spec, problems.MEDIA_TYPE)
-        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
-
-
-api = HelpdeskApi(spec_kwargs={"info": {"description": DESCRIPTION},
-                               "security": [{"bearerAuth": []}]})
+_BUILT = "helpdesk-api-built"
+_LOCK = threading.Lock()
 
 
 def init_app(app: Flask) -> None:
-    """Attach the API and its documentation to *app*."""
+    """Attach the API to *app*: its documentation's page now, its routes on the first
+    request under /api/ (:func:`build`)."""
     for key, value in SETTINGS.items():
         app.config.setdefault(key, value)
-    api.init_app(app)
-    api.spec.components.security_scheme("bearerAuth", {
-        "type": "http", "scheme": "bearer",
-        "description": "An integration's token (made on /admin/api-tokens)."})
-    from . import catalog, tickets  # noqa: F401 (their blueprints register below)
-    from .blueprint import BLUEPRINTS
-    for bp in BLUEPRINTS:
-        api.register_blueprint(bp, url_prefix=PREFIX + (bp.url_prefix or ""))
     app.register_blueprint(_docs_blueprint())
     csrf.exempt("api-docs")
+    app.wsgi_app = _BuildOnFirstRequest(app, app.wsgi_app)
+    app.cli.add_command(_OpenApiCommands(app))
+
+
+def build(app: Flask) -> None:
+    """Attach the API's routes and OpenAPI document to *app*, unless done already.
+
+    Called on the first request under /api/, and by what lists every route of the app
+    (tests of each route's permissions, ``flask openapi``)."""
+    with _LOCK:
+        if app.extensions.get(_BUILT):
+            return
+        from .document import attach
+        # Flask refuses new routes once a request was served (a page before the first
+        # API call); nothing else of the app changes, and each route is complete once
+        # added. Flask resets the same flag when its own server stops.
+        served = app._got_first_request
+        app._got_first_request = False
+        try:
+            attach(app)
+        finally:
+            app._got_first_request = served
+        app.extensions[_BUILT] = True
+
+
+class _BuildOnFirstRequest:
+    """The app's WSGI callable: builds the API before the first request under /api/."""
+
+    def __init__(self, app: Flask, wsgi_app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]):
+        if environ.get("PATH_INFO", "").startswith("/api/") \
+                and not self.app.extensions.get(_BUILT):
+            build(self.app)
+        return self.wsgi_app(environ, start_response)
+
+
+class _OpenApiCommands(click.Group):
+    """flask-smorest's ``openapi`` commands (print, write the document), the API built
+    when one is asked for."""
+
+    def __init__(self, app: Flask) -> None:
+        super().__init__("openapi", help="OpenAPI commands.")
+        self.app = app
+
+    def _commands(self) -> click.Group:
+        build(self.app)
+        from flask_smorest.spec import openapi_cli
+        return openapi_cli
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return self._commands().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return self._commands().get_command(ctx, cmd_name)
 
 
 def _swagger_ui_folder() -> str:

@@ -5,7 +5,7 @@ from flask import current_app
 
 from alembic import context
 
-from helpdesk_core.models import with_postgresql_where
+from helpdesk_core.models import with_partial_where
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -49,11 +49,11 @@ def get_metadata():
         metadata = target_db.metadatas[None]
     else:
         metadata = target_db.metadata
-    # The models give their partial indexes SQLite's WHERE and PostgreSQL's only when
+    # The models give their partial indexes SQLite's WHERE or PostgreSQL's only when
     # created there (helpdesk_core.models.partial_index): autogenerate writes both.
     for table in metadata.tables.values():
         for index in table.indexes:
-            with_postgresql_where(index)
+            with_partial_where(index, "sqlite", "postgresql")
     return metadata
 
 
