@@ -11,12 +11,13 @@ returns an :class:`HttpAnswer` whatever the status code, and raises :class:`Http
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import os
 import ssl
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 from urllib.parse import urljoin, urlsplit
 
 if TYPE_CHECKING:  # imported where a request is made: web workers never load them
@@ -74,6 +75,9 @@ _ENVIRONMENT: HttpEnvironment | None = None
 
 # One connector per long-lived event loop that asked for it (:func:`keep_connector`).
 _KEPT_CONNECTORS: dict[asyncio.AbstractEventLoop, "aiohttp.TCPConnector"] = {}
+# The transports of the request under way in this task (:func:`_new_connector`).
+_OPENED: contextvars.ContextVar[list[asyncio.Transport] | None] = contextvars.ContextVar(
+    "helpdesk_http_opened", default=None)
 
 
 def environment() -> HttpEnvironment:
@@ -108,10 +112,39 @@ def reset_environment() -> None:
     _ENVIRONMENT = None
 
 
-def _new_connector() -> aiohttp.TCPConnector:
+@functools.cache
+def _connector_class() -> type:
     import aiohttp
+
+    class Connector(aiohttp.TCPConnector):
+        """Tells the request under way (:data:`_OPENED`) each connection's transport:
+        aiohttp lets go of a connection as soon as a small answer is read, and the
+        request must still shut it itself (:func:`_shut`)."""
+
+        async def _create_connection(self, req: Any, traces: Any, timeout: Any) -> Any:
+            protocol = await super()._create_connection(req, traces, timeout)
+            opened = _OPENED.get()
+            if opened is not None and protocol.transport is not None:
+                opened.append(protocol.transport)
+            return protocol
+
+    return Connector
+
+
+def _new_connector() -> aiohttp.TCPConnector:
     # A fresh connection per request (no keep-alive): checks are about reaching it.
-    return aiohttp.TCPConnector(force_close=True, limit=0, happy_eyeballs_delay=None)
+    return _connector_class()(force_close=True, limit=0, happy_eyeballs_delay=None)
+
+
+async def _shut(transports: list[asyncio.Transport]) -> None:
+    """Abort the request's connections, not a TLS goodbye, which waits for the peer; then
+    let the loop turn once so their sockets are closed before the request returns: a
+    caller's ``asyncio.run()`` would otherwise close the loop with a socket still open
+    (a transport collected unclosed)."""
+    for transport in transports:
+        transport.abort()
+    if transports:
+        await asyncio.sleep(0)
 
 
 async def keep_connector() -> None:
@@ -218,36 +251,36 @@ async def request(method: str, url: str, *, timeout: float, data: bytes | None =
         tls = _tls_context(ca_bundle)
     started = time.monotonic()
     redirects = 0
+    opened: list[asyncio.Transport] = []
+    token = _OPENED.set(opened)
     try:
         async with asyncio.timeout(max(float(timeout), 0.1)):
             kept = _KEPT_CONNECTORS.get(asyncio.get_running_loop())
             async with aiohttp.ClientSession(connector=kept or _new_connector(),
                                              connector_owner=kept is None,
                                              trust_env=False) as session:
-                current = url
-                while True:
-                    response = await session.request(
-                        method, current, data=data, allow_redirects=False, ssl=tls,
-                        proxy=_proxy_for(current, proxies),
-                        headers={**(_login_for(current, logins) or {}), **(headers or {})})
-                    # Kept now: the connection lets go of it once the body is read.
-                    transport = response.connection.transport if response.connection else None
-                    if (follow_redirects and response.status in REDIRECT_STATUSES
-                            and "location" in response.headers and redirects < MAX_REDIRECTS):
-                        redirects += 1
-                        current = urljoin(current, response.headers["location"])
-                        response.release()
-                        continue
-                    break
-                latency = round((time.monotonic() - started) * 1000, 2)
                 try:
-                    body = await _read_body(response, max_body) if read_body else b""
-                finally:  # cut off at the deadline too: the connection goes with it
-                    response.close()
-                    if transport is not None:
-                        # Not a TLS goodbye, which waits for the peer: a caller's
-                        # asyncio.run() would close the loop on a half-closed socket.
-                        transport.abort()
+                    current = url
+                    while True:
+                        response = await session.request(
+                            method, current, data=data, allow_redirects=False, ssl=tls,
+                            proxy=_proxy_for(current, proxies),
+                            headers={**(_login_for(current, logins) or {}), **(headers or {})})
+                        if (follow_redirects and response.status in REDIRECT_STATUSES
+                                and "location" in response.headers
+                                and redirects < MAX_REDIRECTS):
+                            redirects += 1
+                            current = urljoin(current, response.headers["location"])
+                            response.release()
+                            continue
+                        break
+                    latency = round((time.monotonic() - started) * 1000, 2)
+                    try:
+                        body = await _read_body(response, max_body) if read_body else b""
+                    finally:  # cut off at the deadline too: the connection goes with it
+                        response.close()
+                finally:
+                    await _shut(opened)
     except aiohttp.ClientSSLError as exc:
         raise HttpError("tls", describe_error(exc), redirects, exc) from exc
     except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
@@ -256,6 +289,8 @@ async def request(method: str, url: str, *, timeout: float, data: bytes | None =
         raise HttpError("connect", describe_error(exc), redirects, exc) from exc
     except (aiohttp.ClientError, ValueError) as exc:  # a broken answer, a malformed URL
         raise HttpError("protocol", describe_error(exc), redirects, exc) from exc
+    finally:
+        _OPENED.reset(token)
     return HttpAnswer(response.status, str(response.url), dict(response.headers), body,
                       response.charset, latency, redirects)
 

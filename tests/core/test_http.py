@@ -109,3 +109,68 @@ def test_a_kept_connector_serves_the_loops_requests_on_fresh_connections(http_se
     assert [(a.status, a.redirects) for a in answers] == [(200, 0), (200, 1)]
     assert (connects, pooled, closed, after.status) == (4, 0, True, 200)
     assert not http._KEPT_CONNECTORS
+
+
+
+def _client_sockets_to(port: int) -> int:
+    """This process's open TCP sockets whose peer is 127.0.0.1:*port* (from /proc)."""
+    import os
+    inodes = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    with open("/proc/net/tcp") as table:
+        rows = [line.split() for line in table.readlines()[1:]]
+    return sum(1 for row in rows
+               if int(row[2].split(":")[1], 16) == port and row[9] in inodes)
+
+
+class KeptAlivePeer:
+    """A device that keeps its connection open after answering (HTTP/1.1 keep-alive, as
+    ippeveprinter): only the client's closing ends it."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        import threading
+        while True:
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    @staticmethod
+    def _answer(conn) -> None:
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            while conn.recv(65536):  # until the client closes
+                pass
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/proc/net/tcp"), reason="needs /proc")
+def test_a_request_has_closed_its_connection_when_it_returns():
+    """On a short-lived loop (``asyncio.run`` of one check, as tests and ``helpdesk
+    check`` run it) nothing may be left for the loop to close later: a small answer is
+    read whole with its headers and aiohttp lets go of the connection itself; its socket
+    must be shut before the request returns, not at a next turn of a loop that is about
+    to be closed (a transport collected unclosed: a ResourceWarning)."""
+    peer = KeptAlivePeer()
+    try:
+        async def scenario():
+            answer = await http.get(f"http://127.0.0.1:{peer.port}/", timeout=2)
+            return answer.body, _client_sockets_to(peer.port)
+
+        assert asyncio.run(scenario()) == (b"ok", 0)
+    finally:
+        peer.server.close()
