@@ -7,6 +7,7 @@ or in ``GUNICORN_CMD_ARGS``. See README.md, "Production".
 from __future__ import annotations
 
 import os
+import sys
 
 from gunicorn.http import wsgi as _gunicorn_wsgi
 
@@ -58,6 +59,19 @@ def post_fork(server, worker) -> None:
     if app.config["SCHEDULER"]:
         from webapp import scheduler
         scheduler.start(app)
+
+
+def worker_exit(server, worker) -> None:
+    """A worker standing for the scheduler stops standing before its interpreter exits:
+    a leader's job handed to an executor while the interpreter shuts down failed with a
+    traceback, and the lead is given up at once for another worker to take."""
+    scheduler = sys.modules.get("webapp.scheduler")
+    if scheduler is None:  # this worker never stood (HELPDESK_SCHEDULER off)
+        return
+    extensions = getattr(getattr(worker, "wsgi", None), "extensions", None) or {}
+    candidate = extensions.get(scheduler.ELECTION_KEY)
+    if candidate is not None:
+        candidate.stop()
 
 
 def post_request(worker, req, environ, resp) -> None:
