@@ -410,8 +410,16 @@ class Ticket(Base):
         Index("ix_ticket_resolved", "resolved_at", "status", "ward_id", "resolution_breached",
               "resolution_due_at"),
         # ix_ticket_open_queue: after the class (it orders one column descending).
-        # The latest resolutions of a category in a ward (queries.similar_resolved).
-        Index("ix_ticket_similar", "ward_id", "category", "resolved_at"),
+        # The latest resolutions of a category in a ward (queries.similar_resolved). On
+        # SQLite the index also holds what that query scores and lists, so it reads no
+        # ticket row: a write by another process empties a connection's page cache, and
+        # 200 rows read again, a page each, cost every ticket page ~1 ms under two web
+        # workers (bench/RESULTS.md). Not on PostgreSQL: its index rows are limited to
+        # ~2.7 kB (a long description would not fit), and its page cache is shared.
+        Index("ix_ticket_similar", "ward_id", "category", "resolved_at"
+              ).ddl_if(dialect="postgresql"),
+        Index("ix_ticket_similar_rows", "ward_id", "category", "resolved_at", "status",
+              "number", "title", "search_text").ddl_if(dialect="sqlite"),
         # New tickets nobody has taken, per ward, oldest first (roster.waiting_list).
         partial_index("ix_ticket_waiting", "ward_id", "created_at", where=_waiting_sql),
         # The same tickets oldest first across wards: the dashboard's first few waiting

@@ -8,7 +8,7 @@ import operator
 from dataclasses import dataclass
 from typing import Iterable, NamedTuple
 
-from sqlalchemy import Row, Select, String, bindparam, case, select
+from sqlalchemy import ColumnElement, Row, Select, String, bindparam, case, select
 from sqlalchemy.orm import Session, joinedload
 
 from ..models import (Asset, AssetCheck, CheckRecord, Role, Status, StudentAssignment, Ticket,
@@ -313,23 +313,30 @@ def _similar_statement(scoped: bool, searching: bool, n_terms: int, limit: int) 
                                  c.status.in_((Status.RESOLVED, Status.CLOSED)))
     if scoped:
         base = base.where(c.ward_id.in_(bindparam("wards", expanding=True)))
-    matches = [c.search_text.contains(bindparam(f"term{i}", type_=String()), escape="/")
-               for i in range(n_terms)]
     if searching:
-        ordered = base.where(*matches).order_by(c.resolved_at.desc().nulls_last(), c.id.desc())
-    else:
-        ordering = [c.resolved_at.desc().nulls_last(), c.id.desc()]
-        if matches:
-            scores = [case((match, 1), else_=0) for match in matches]
-            ordering.insert(0, functools.reduce(operator.add, scores).desc())
-        # Bounded: only the latest SIMILAR_WINDOW resolutions of the category in scope are
-        # scored (one range of ix_ticket_similar), not a ward's whole history.
-        recent = (base.with_only_columns(c.id)
-                  .where(c.category == bindparam("category"), c.resolved_at.is_not(None))
-                  .order_by(c.resolved_at.desc(), c.id.desc()).limit(SIMILAR_WINDOW))
-        ordered = select(tickets).where(c.id.in_(recent.scalar_subquery())).order_by(*ordering)
-    # A page lists their number and title only.
-    return ordered.with_only_columns(c.id, c.number, c.title).limit(limit)
+        ordered = (base.where(*_matches(c.search_text, n_terms))
+                   .order_by(c.resolved_at.desc().nulls_last(), c.id.desc()))
+        # A page lists their number and title only.
+        return ordered.with_only_columns(c.id, c.number, c.title).limit(limit)
+    # Bounded: only the latest SIMILAR_WINDOW resolutions of the category in scope are
+    # scored, one range of the similar index; on SQLite that index holds every column
+    # named here, so the tickets' rows are not read (models.Ticket).
+    recent = (base.with_only_columns(c.id, c.number, c.title, c.search_text, c.resolved_at)
+              .where(c.category == bindparam("category"), c.resolved_at.is_not(None))
+              .order_by(c.resolved_at.desc(), c.id.desc()).limit(SIMILAR_WINDOW)
+              .subquery("recent"))
+    r = recent.c
+    ordering = [r.resolved_at.desc(), r.id.desc()]
+    scores = [case((match, 1), else_=0) for match in _matches(r.search_text, n_terms)]
+    if scores:
+        ordering.insert(0, functools.reduce(operator.add, scores).desc())
+    return select(r.id, r.number, r.title).order_by(*ordering).limit(limit)
+
+
+def _matches(search_text: ColumnElement[str], n_terms: int) -> list[ColumnElement[bool]]:
+    """``search_text`` contains each of the bound ``term0``.. (escaped with ``/``)."""
+    return [search_text.contains(bindparam(f"term{i}", type_=String()), escape="/")
+            for i in range(n_terms)]
 
 
 def sla_state(ticket: Ticket, now: dt.datetime) -> str:

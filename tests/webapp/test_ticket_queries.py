@@ -83,6 +83,43 @@ def test_similar_resolved_takes_like_wildcards_literally(db_session, registry, n
                                             query=query)) == [percent.id]
     assert queries.similar_resolved(db_session, student, current, TODAY, query="5%0") == []
 
+def test_similar_resolved_reads_no_ticket_row_on_sqlite(db_session, registry, now):
+    """Scoring a ward's latest resolutions reads the similar index alone on SQLite (a
+    page of rows each, read again after any other process writes, cost ~1 ms a page);
+    PostgreSQL scans its own index for the window, as before."""
+    from sqlalchemy import event
+
+    ward = make_ward(db_session)
+    student = make_student(db_session, ward, TODAY)
+    printer = {"symptom": "paper_jam", "connection": "usb"}
+    current = make_ticket(db_session, registry, ward, now, category="printer",
+                          title="may in ket giay", triage=printer)
+    done = make_ticket(db_session, registry, ward, now, category="printer",
+                       title="Máy in kẹt giấy", triage=printer)
+    resolve(db_session, registry, done, student, now)
+    db_session.flush()
+    sent = []
+    connection = db_session.connection()
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        sent.append((statement, parameters))
+    event.listen(connection, "before_cursor_execute", keep)
+    try:
+        assert ids(queries.similar_resolved(db_session, student, current, TODAY)) == [done.id]
+    finally:
+        event.remove(connection, "before_cursor_execute", keep)
+    statement, parameters = sent[-1]
+    if connection.dialect.name == "sqlite":
+        plan = " | ".join(row[-1] for row in connection.exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + statement, parameters))
+        assert "COVERING INDEX ix_ticket_similar_rows" in plan, plan
+        assert "INTEGER PRIMARY KEY" not in plan and "SCAN ticket" not in plan, plan
+    else:
+        plan = " | ".join(row[0] for row in connection.exec_driver_sql(
+            "EXPLAIN " + statement, parameters))
+        assert "ix_ticket_similar" in plan or "Seq Scan" in plan, plan  # a tiny table
+
+
 def test_ticket_events_hide_internal_notes_from_staff(db_session, registry, now):
     ward = make_ward(db_session)
     staff = make_user(db_session, Role.STAFF, ward)
