@@ -45,6 +45,7 @@ from helpdesk_core.services import health, heartbeat
 
 from . import election
 from .extensions import db
+from .open_files import check_slots
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ def runner(app: Flask) -> health.CheckRunner:
         app.extensions[RUNNER_KEY] = health.CheckRunner(
             _session_scope(app), app.extensions["helpdesk"], recorder(app),
             max_workers=int(app.config["HEALTH_MAX_WORKERS"]),
-            max_concurrent=int(app.config["HEALTH_MAX_CONCURRENT"]))
+            max_concurrent=check_slots(int(app.config["HEALTH_MAX_CONCURRENT"])))
     return app.extensions[RUNNER_KEY]
 
 

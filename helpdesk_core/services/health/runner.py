@@ -33,7 +33,7 @@ class CheckRunner:
 
     def __init__(self, session_scope: Callable[[], ContextManager[Session]],
                  registry: PluginRegistry, recorder: Recorder, max_workers: int = 128,
-                 max_concurrent: int = 1000) -> None:
+                 max_concurrent: int = 5000) -> None:
         self._registry = registry
         self._recorder = recorder
         self._reader = TargetReader(session_scope)
