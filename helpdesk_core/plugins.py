@@ -35,8 +35,16 @@ from .plugin_api import (STAGE_API, STAGE_DEPRECATED, HelpdeskPluginManager,  # 
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "ward_helpdesk"
-# A check past its own timeout gets this much longer before the guard gives up on it.
+# A check past its own timeout gets this much longer before the guard gives up on it,
+# or half its timeout if that is more: on a scheduler's busy event loop (thousands of
+# checks started at once) timers fire late, the check's own timeout as well as the
+# guard's, and a check that was ending on its own timeout must not be judged a plugin bug.
 HARD_TIMEOUT_GRACE = 0.5
+
+
+def hard_timeout(timeout: float) -> float:
+    """When the guard gives up on a check with *timeout* seconds of its own."""
+    return timeout + max(HARD_TIMEOUT_GRACE, timeout / 2)
 
 
 def make_plugin_manager(blocked: Iterable[str] = (), load_entry_points: bool = True,
@@ -340,7 +348,7 @@ class PluginRegistry:
 
         worker = threading.Thread(target=work, name=f"check-{check_key}", daemon=True)
         worker.start()
-        worker.join(target.timeout + HARD_TIMEOUT_GRACE)
+        worker.join(hard_timeout(target.timeout))
         return self._judge(check_key, target, answer), (time.monotonic() - started) * 1000.0
 
     async def run_check_async(self, check_key: str, target: CheckTarget,
@@ -364,7 +372,7 @@ class PluginRegistry:
         answer: list[Any] = []
         task = asyncio.ensure_future(check_type.run_async(target))
         try:
-            await asyncio.wait({task}, timeout=target.timeout + HARD_TIMEOUT_GRACE)
+            await asyncio.wait({task}, timeout=hard_timeout(target.timeout))
         finally:
             if not task.done():  # it ignored target.timeout (judged below), or we are cancelled
                 task.cancel()

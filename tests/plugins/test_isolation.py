@@ -485,3 +485,36 @@ def test_misspelled_hook_leaves_out_only_that_plugin_naming_the_hook(tmp_path, o
     assert {"printer", "network", "signing", "vneid"} <= {n for n, p in pm.list_name_plugin() if p}
     assert [(f.plugin, f.stage) for f in failures] == [("typo", "api")]
     assert "helpdesk_trige_form" in str(failures[0].error)
+
+
+class _LateOnItsOwnTimeout:
+    """A check that ends on its own timeout, but late: as on a scheduler's busy event loop,
+    where its timer fires (and its clean-up runs) a good while after the due time."""
+
+    @hookimpl
+    def helpdesk_register_categories(self):
+        return [Category("late", "Late")]
+
+    @hookimpl
+    def helpdesk_register_health_checks(self):
+        async def run_async(target):
+            await asyncio.sleep(target.timeout + 0.75)  # 0.25 s inside the guard's grace
+            return CheckResult(CheckStatus.FAILURE, "no answer in time")
+        return [HealthCheckType("late_timeout", "Late", "late", run_async=run_async)]
+
+
+def test_a_check_ending_late_on_its_own_timeout_is_not_a_plugin_bug(pm):
+    """The guard waits half a check's timeout past it (at least 0.5 s): at 2 s a check whose
+    own timeout ran 0.75 s late keeps its answer, and no plugin failure is recorded."""
+    from helpdesk_core.plugins import hard_timeout
+
+    assert hard_timeout(0.2) == 0.7 and hard_timeout(2.0) == 3.0 and hard_timeout(10) == 15
+    pm.register(_LateOnItsOwnTimeout(), name="late_test")
+    try:
+        registry = PluginRegistry(pm)
+        result, _ms = asyncio.run(registry.run_check_async("late_timeout",
+                                                           CheckTarget("x", timeout=2.0)))
+    finally:
+        pm.unregister(name="late_test")
+    assert (result.status, result.message) == (CheckStatus.FAILURE, "no answer in time")
+    assert not [f for f in registry.failures if f.stage == "check:late_timeout"]

@@ -204,7 +204,7 @@ class TargetReader(_Batcher):
     name = "health-reader"
 
     def __init__(self, session_scope: Callable[[], ContextManager[Session]],
-                 max_batch: int = 500, linger: float = 0.005) -> None:
+                 max_batch: int = 5000, linger: float = 0.005) -> None:
         super().__init__(max_batch, linger)
         self._session_scope = session_scope
 
