@@ -13,6 +13,7 @@ from ...plugins import PluginRegistry
 from .batching import Recorder, RunLocks, TargetReader
 from .recording import Outcome, PendingResult
 from .running import _utcnow, ran_recently, target_of
+from .slots import RunSlots
 
 log = logging.getLogger(__name__)
 
@@ -28,21 +29,22 @@ class CheckRunner:
     (bench/sweep.py), where a thread per run spent most of it on CPU before the last
     device was even asked.
 
-    :param max_concurrent: runs in progress at once; more wait their turn.
+    :param max_concurrent: runs in progress at once; more wait their turn, the checks
+        that took longest last time first (:class:`~.slots.RunSlots`).
     """
 
     def __init__(self, session_scope: Callable[[], ContextManager[Session]],
                  registry: PluginRegistry, recorder: Recorder, max_workers: int = 128,
-                 max_concurrent: int = 5000) -> None:
+                 max_concurrent: int = 1000) -> None:
         self._registry = registry
         self._recorder = recorder
         self._reader = TargetReader(session_scope)
         self._locks = RunLocks(session_scope)
         self._blocking = ThreadPoolExecutor(max_workers, thread_name_prefix="health-check")
         self._max_concurrent = max_concurrent
-        # One semaphore per event loop (an asyncio primitive serves one loop): the runner
-        # is the app's, and a new scheduler of the same app brings a new loop.
-        self._slots: dict[Any, asyncio.Semaphore] = {}
+        # Places per event loop (an asyncio primitive serves one loop): the runner is the
+        # app's, and a new scheduler of the same app brings a new loop.
+        self._slots: dict[Any, RunSlots] = {}
 
     async def run(self, check_id: int, force: bool = False) -> Outcome | None:
         """Run check *check_id* once and record it; None when there is nothing to do
@@ -51,24 +53,27 @@ class CheckRunner:
         loop = asyncio.get_running_loop()
         slots = self._slots.get(loop)
         if slots is None:
-            slots = self._slots[loop] = asyncio.Semaphore(self._max_concurrent)
-        async with slots:
-            locking = self._locks.enabled
-            if locking and not await self._locks.acquire(check_id):
-                log.info("check %s is being run by another process right now; skipped",
-                         check_id)
+            slots = self._slots[loop] = RunSlots(self._max_concurrent)
+        locking = self._locks.enabled
+        if locking and not await self._locks.acquire(check_id):
+            log.info("check %s is being run by another process right now; skipped", check_id)
+            return None
+        try:
+            # Read before taking a place: the place goes to the longest expected run.
+            row = await self._reader.submit_async(check_id)
+            if row is None or (not force and ran_recently(row, _utcnow())):
                 return None
+            await slots.acquire(row.last_latency_ms or 0.0)
             try:
-                row = await self._reader.submit_async(check_id)
-                if row is None or (not force and ran_recently(row, _utcnow())):
-                    return None
                 result, latency = await self._registry.run_check_async(
                     row.check_type, target_of(row), self._blocking)
                 pending = PendingResult(check_id, result, latency, _utcnow())
                 return await self._recorder.submit_async(pending)
             finally:
-                if locking:
-                    await self._locks.release(check_id)
+                slots.release()
+        finally:
+            if locking:
+                await self._locks.release(check_id)
 
     def close(self) -> None:
         self._reader.close()

@@ -79,7 +79,8 @@ def run_lock(session: Session, check_id: int) -> Iterator[bool]:
 
 
 def read_targets(session: Session, check_ids: Sequence[int]) -> dict[int, Any]:
-    """What runs of these checks need (:func:`target_of`, :func:`ran_recently`), for the
+    """What runs of these checks need (:func:`target_of`, :func:`ran_recently`, the last
+    run's latency for :class:`~.slots.RunSlots`), for the
     enabled checks of active assets among *check_ids*; the read ends before it returns, so
     no transaction stays open while the devices are polled."""
     token = set_reads_only(True)  # SQLite: no write lock just to read the targets
@@ -88,7 +89,8 @@ def read_targets(session: Session, check_ids: Sequence[int]) -> dict[int, Any]:
         rows = session.execute(
             select(AssetCheck.id, AssetCheck.check_type, AssetCheck.config,
                    AssetCheck.timeout_seconds, AssetCheck.interval_seconds,
-                   AssetCheck.last_checked_at, Asset.address, Asset.name)
+                   AssetCheck.last_checked_at, AssetCheck.last_latency_ms, Asset.address,
+                   Asset.name)
             .join(Asset, Asset.id == AssetCheck.asset_id)
             .where(AssetCheck.id.in_(check_ids), AssetCheck.enabled.is_(True),
                    Asset.active.is_(True))).all()
