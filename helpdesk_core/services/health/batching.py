@@ -146,7 +146,9 @@ class Recorder(_Batcher):
     A sweep of 1,000 checks then makes tens of commits instead of 1,000, and on SQLite the
     runs never queue on the write lock: this thread is the only writer of results. If a
     batch fails, each of its results is recorded on its own, so one bad result costs no
-    other its record.
+    other its record. Batches grow when results arrive faster than they are recorded (up
+    to 500: PostgreSQL's round trips made 100 a batch fall behind a sweep of 5,000), and
+    stay small when they do not.
 
     :param session_scope: a context manager giving a session for one batch (the web app
         pushes an app context); the recorder commits and rolls back itself.
@@ -157,7 +159,7 @@ class Recorder(_Batcher):
 
     def __init__(self, session_scope: Callable[[], ContextManager[Session]],
                  registry: PluginRegistry, policy: Callable[[], HealthPolicy] = lambda: DEFAULT_POLICY,
-                 max_batch: int = 100, linger: float = 0.01) -> None:
+                 max_batch: int = 500, linger: float = 0.01) -> None:
         super().__init__(max_batch, linger)
         self._session_scope = session_scope
         self._registry = registry
