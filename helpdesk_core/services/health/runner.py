@@ -54,26 +54,31 @@ class CheckRunner:
         slots = self._slots.get(loop)
         if slots is None:
             slots = self._slots[loop] = RunSlots(self._max_concurrent)
-        locking = self._locks.enabled
-        if locking and not await self._locks.acquire(check_id):
-            log.info("check %s is being run by another process right now; skipped", check_id)
+        # Read before taking a place: the place goes to the longest expected run. (So a
+        # run may start just after another process ran the check: the lock below still
+        # keeps two runs of one check from overlapping.)
+        row = await self._reader.submit_async(check_id)
+        if row is None or (not force and ran_recently(row, _utcnow())):
             return None
+        await slots.acquire(row.last_latency_ms or 0.0)
         try:
-            # Read before taking a place: the place goes to the longest expected run.
-            row = await self._reader.submit_async(check_id)
-            if row is None or (not force and ran_recently(row, _utcnow())):
+            # The lock once a place is held: no more locks than places (PostgreSQL keeps
+            # advisory locks in a table of a few thousand, shared by every connection).
+            locking = self._locks.enabled
+            if locking and not await self._locks.acquire(check_id):
+                log.info("check %s is being run by another process right now; skipped",
+                         check_id)
                 return None
-            await slots.acquire(row.last_latency_ms or 0.0)
             try:
                 result, latency = await self._registry.run_check_async(
                     row.check_type, target_of(row), self._blocking)
                 pending = PendingResult(check_id, result, latency, _utcnow())
                 return await self._recorder.submit_async(pending)
             finally:
-                slots.release()
+                if locking:
+                    await self._locks.release(check_id)
         finally:
-            if locking:
-                await self._locks.release(check_id)
+            slots.release()
 
     def close(self) -> None:
         self._reader.close()
