@@ -454,6 +454,45 @@ def test_the_runner_waits_on_hung_devices_without_a_thread_each(
     db_session.rollback()
 
 
+def test_waiting_runs_start_longest_expected_first_and_lock_only_with_a_place(
+        db_session, session_factory, registry, http_server):
+    """Three places, eight hung devices due at once: the three that took longest last time
+    start (a scheduler starting again asks the devices that hung first); on PostgreSQL
+    only the runs holding a place hold their check's advisory lock."""
+    from sqlalchemy import text
+
+    from helpdesk_core.services.health.running import ADVISORY_LOCK_CLASS
+
+    ward = make_ward(db_session)
+    checks = []
+    for n in (3, 7, 0, 5, 1, 6, 2, 4):  # last run's duration: n x 100 ms
+        http_server.set(f"/hang{n}", "hang")
+        checks.append(make_check(db_session, ward, http_server.url(f"/hang{n}"),
+                                 timeout_seconds=30, last_latency_ms=n * 100.0))
+    runner, recorder = _runner(session_factory, registry, max_concurrent=3)
+    with running_loop() as loop:
+        runs = [asyncio.run_coroutine_threadsafe(runner.run(check.id), loop) for check in checks]
+        deadline = time.monotonic() + 20
+        while (sum(http_server.pending(f"/hang{n}") for n in range(8)) < 3
+               and time.monotonic() < deadline):
+            time.sleep(0.02)
+        time.sleep(0.2)  # a fourth would have started by now
+        started = sorted(n for n in range(8) if http_server.pending(f"/hang{n}"))
+        locks = None
+        if db_session.get_bind().dialect.name == "postgresql":
+            locks = db_session.scalar(text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                "AND classid = :cls AND granted"), {"cls": ADVISORY_LOCK_CLASS})
+            db_session.rollback()
+        http_server.release.set()
+        outcomes = [run.result(20) for run in runs]
+    runner.close()
+    recorder.close()
+    assert started == [5, 6, 7]
+    assert locks in (None, 3)
+    assert {outcome.status for outcome in outcomes} == {"ok"}
+
+
 def test_the_runner_skips_what_it_need_not_run(db_session, session_factory, registry, now):
     ward = make_ward(db_session)
     recent = make_check(db_session, ward, "127.0.0.1", "tcp", {"port": closed_port()},
