@@ -11,21 +11,24 @@ import pytest
 from helpdesk_core.services.health.slots import RunSlots
 
 
+async def _run_until(slots: RunSlots, started: list, label, expected: float,
+                     until: asyncio.Event) -> None:
+    """A run: takes a place, notes *label* once it has it, holds it until *until* is set."""
+    await slots.acquire(expected)
+    started.append(label)
+    try:
+        await until.wait()
+    finally:
+        slots.release()
+
+
 def test_runs_asking_together_are_served_longest_expected_first():
     async def scenario() -> list[float]:
         slots = RunSlots(2)
         started: list[float] = []
         release = asyncio.Event()
-
-        async def run(expected: float) -> None:
-            await slots.acquire(expected)
-            started.append(expected)
-            try:
-                await release.wait()
-            finally:
-                slots.release()
-
-        tasks = [asyncio.create_task(run(e)) for e in (10, 3000, 50, 2000, 0, 50)]
+        tasks = [asyncio.create_task(_run_until(slots, started, e, e, release))
+                 for e in (10, 3000, 50, 2000, 0, 50)]
         await asyncio.sleep(0.01)
         assert sorted(started) == [2000, 3000]  # two places: the two longest
         release.set()
@@ -66,13 +69,8 @@ def test_a_cancelled_run_does_not_keep_a_place():
         order: list[str] = []
         hold = asyncio.Event()
 
-        async def run(name: str, expected: float) -> None:
-            await slots.acquire(expected)
-            order.append(name)
-            try:
-                await hold.wait()
-            finally:
-                slots.release()
+        def run(name: str, expected: float):
+            return _run_until(slots, order, name, expected, hold)
 
         first = asyncio.create_task(run("first", 1))
         await asyncio.sleep(0.01)

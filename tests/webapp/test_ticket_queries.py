@@ -13,6 +13,8 @@ from helpdesk_core.services import attachments, queries, tickets
 from tests.factories import make_student, make_ticket, make_user, make_ward
 
 TODAY = dt.date(2026, 3, 10)
+# Valid printer triage answers, for tickets whose triage does not matter to a test.
+PRINTER = {"symptom": "paper_jam", "connection": "usb"}
 
 
 def ids(rows) -> list[int]:
@@ -29,17 +31,16 @@ def test_similar_resolved_ignores_diacritics_and_scope(db_session, registry, now
     a, b = make_ward(db_session), make_ward(db_session)
     student_a = make_student(db_session, a, TODAY)
     student_b = make_student(db_session, b, TODAY)
-    printer = {"symptom": "paper_jam", "connection": "usb"}
     current = make_ticket(db_session, registry, a, now, category="printer",
-                          title="may in quay 3 ket giay", triage=printer)
+                          title="may in quay 3 ket giay", triage=PRINTER)
     best = make_ticket(db_session, registry, a, now, category="printer",
-                       title="Máy in quầy 3 kẹt giấy", triage=printer)
+                       title="Máy in quầy 3 kẹt giấy", triage=PRINTER)
     weaker = make_ticket(db_session, registry, a, now, category="printer",
-                         title="Máy in mờ chữ", triage=printer)
+                         title="Máy in mờ chữ", triage=PRINTER)
     still_open = make_ticket(db_session, registry, a, now, category="printer",
-                             title="Máy in kẹt giấy", triage=printer)
+                             title="Máy in kẹt giấy", triage=PRINTER)
     elsewhere = make_ticket(db_session, registry, b, now, category="printer",
-                            title="Máy in kẹt giấy quầy 3", triage=printer)
+                            title="Máy in kẹt giấy quầy 3", triage=PRINTER)
     other_category = make_ticket(db_session, registry, a, now, title="Mất mạng quầy 3")
     for ticket in (weaker, best, other_category):
         resolve(db_session, registry, ticket, student_a, now)
@@ -91,11 +92,10 @@ def test_similar_resolved_reads_no_ticket_row_on_sqlite(db_session, registry, no
 
     ward = make_ward(db_session)
     student = make_student(db_session, ward, TODAY)
-    printer = {"symptom": "paper_jam", "connection": "usb"}
     current = make_ticket(db_session, registry, ward, now, category="printer",
-                          title="may in ket giay", triage=printer)
+                          title="may in ket giay", triage=PRINTER)
     done = make_ticket(db_session, registry, ward, now, category="printer",
-                       title="Máy in kẹt giấy", triage=printer)
+                       title="Máy in kẹt giấy", triage=PRINTER)
     resolve(db_session, registry, done, student, now)
     db_session.flush()
     sent = []
@@ -334,10 +334,9 @@ def test_queue_rows_are_the_lists_tickets_as_the_queue_shows_them(db_session, re
     from helpdesk_core.services import users
     users.assign_student(db_session, student, b, "Đại học Duy Tân", TODAY, TODAY)
     other = make_student(db_session, a, TODAY)
-    printer = {"symptom": "paper_jam", "connection": "usb"}
     made = [make_ticket(db_session, registry, ward, now, **values) for ward, values in [
         (a, {}), (a, {"urgency": "citizen_waiting"}), (b, {"urgency": "today"}),
-        (a, {"category": "printer", "title": "Máy in quầy 1 kẹt giấy", "triage": printer}),
+        (a, {"category": "printer", "title": "Máy in quầy 1 kẹt giấy", "triage": PRINTER}),
         (b, {"title": "Mất 100% mạng"}), (a, {"title": "Mất mạng a_b"}),
         (a, {"title": "Mất mạng aXb"}), (elsewhere, {})]]
     tickets.perform(db_session, registry, made[0], other, "claim", now)
