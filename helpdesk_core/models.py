@@ -132,6 +132,14 @@ def with_partial_where(index: Index, *dialects: str) -> Index:
     return index
 
 
+def made_on(item: Any, dialect_name: str) -> bool:
+    """Whether schema *item* (an index, say) is created on *dialect_name*: false for one
+    given ``ddl_if`` another dialect. Alembic does not read ``ddl_if``; comparing the
+    models with a database, it would see such an index missing (migrations/env.py)."""
+    condition = getattr(item, "_ddl_if", None)
+    return condition is None or condition.dialect in (None, dialect_name)
+
+
 @event.listens_for(Index, "before_create")
 def _partial_where_of_the_engine(index: Index, connection: Any, **kw: Any) -> None:
     if connection.dialect.name in ("postgresql", "sqlite"):

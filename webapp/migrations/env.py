@@ -5,7 +5,7 @@ from flask import current_app
 
 from alembic import context
 
-from helpdesk_core.models import with_partial_where
+from helpdesk_core.models import made_on, with_partial_where
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -111,10 +111,14 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        options = dict(conf_args)
+        # An index the models make on the other engine only is not missing here.
+        options.setdefault("include_object", lambda obj, name, type_, reflected, compare_to:
+                           made_on(obj, connection.dialect.name))
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
-            **conf_args,
+            **options,
             **plugin_options()
         )
 
