@@ -16,7 +16,7 @@ from wtforms import SelectChoice
 
 from helpdesk_core import i18n
 from helpdesk_core.errors import HelpdeskError, NotFound, ValidationFailed
-from helpdesk_core.models import AccessKind, Role, Status, Ticket, User
+from helpdesk_core.models import AccessKind, Asset, Role, Status, Ticket, User
 from helpdesk_core.services import (attachments, incidents, queries, ratings, readahead, scope,
                                     tickets, workflow)
 
@@ -169,7 +169,7 @@ def file(category: str):
         valid = form.validate_on_submit()
         valid = (triage_form.validate() if triage_form is not None else True) and valid
         if valid:
-            ticket = _file(form, triage_form, ward, category, {a.id: a for a in assets})
+            ticket = _file(form, triage_form, ward, category, _chosen_asset(form, assets))
             if ticket is not None:
                 return redirect(url_for("tickets.filed", ticket_id=ticket.id))
         else:
@@ -179,7 +179,15 @@ def file(category: str):
                            category=reg.categories[category], ward=ward), status
 
 
-def _choose_scanned_asset(form: FileTicketForm, assets: list) -> None:
+def _chosen_asset(form: FileTicketForm, assets: list[queries.AssetChoice]) -> Asset | None:
+    """The device the form names, if it is one offered (the picker holds names only)."""
+    chosen = form.asset.data
+    if not chosen or chosen not in {a.id for a in assets}:
+        return None
+    return db.session.get(Asset, chosen)
+
+
+def _choose_scanned_asset(form: FileTicketForm, assets: list[queries.AssetChoice]) -> None:
     """``?asset=<id>`` (a scanned QR sticker) chooses that device, if it is one offered,
     and names the request after it: the symptom and "send" are all that is left to tap."""
     chosen = request.args.get("asset", "")
@@ -217,7 +225,7 @@ def _file_form_during_outage(category: str) -> str | None:
 
 
 def _file(form: FileTicketForm, triage_form: Any, ward, category: str,
-          assets: dict) -> Ticket | None:
+          asset: Asset | None) -> Ticket | None:
     folder = current_app.config["UPLOAD_FOLDER"]
     max_bytes = int(current_app.config["ATTACHMENT_MAX_BYTES"])
     upload = form.photo.data
@@ -229,15 +237,16 @@ def _file(form: FileTicketForm, triage_form: Any, ward, category: str,
         if data is not None:
             attachments.check_upload(data, max_bytes)  # before anything is written
         moment = now()
+        # Checked and masked before the write lock is taken: the lock is for the writes.
+        filing = tickets.prepare_filing(
+            registry(), ward=ward, category=category, title=form.title.data or "",
+            description=form.description.data or "", triage=triage, impact=form.impact,
+            urgency=form.urgency, reporter=current_user, asset=asset,
+            now=moment, form_key=form.once_key)
         with readahead.kept(db.session):
             tickets.read_ahead_filing(db.session, registry(), ward, moment)
             with writing():  # the write lock from here to the commit only
-                ticket = tickets.file_ticket(
-                    db.session, registry(), ward=ward, category=category,
-                    title=form.title.data or "", description=form.description.data or "",
-                    triage=triage, impact=form.impact, urgency=form.urgency,
-                    reporter=current_user, asset=assets.get(form.asset.data), now=moment,
-                    form_key=form.once_key)
+                ticket = tickets.file_prepared(db.session, registry(), filing)
                 # Sent again, the form finds its ticket, perhaps with this photo on it.
                 if data is not None and attachments.same_file(db.session, ticket, data) is None:
                     stored = attachments.add_attachment(

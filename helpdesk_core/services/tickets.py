@@ -24,6 +24,7 @@ import contextlib
 import datetime as dt
 import functools
 import logging
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 from sqlalchemy import bindparam, exists, select, update
@@ -193,7 +194,7 @@ def file_ticket(session: Session, registry: PluginRegistry, *, ward: Ward, categ
                 reporter: User | None = None, asset: Asset | None = None,
                 check: AssetCheck | None = None, priority_override: int | None = None,
                 override_reason: str = "", form_key: str | None = None) -> Ticket:
-    """File a new ticket.
+    """File a new ticket: :func:`prepare_filing`, then :func:`file_prepared`.
 
     Validates the category, the triage answers (through the category's plugin), title,
     impact and urgency; masks citizen ID and phone numbers in all text; computes the
@@ -206,6 +207,38 @@ def file_ticket(session: Session, registry: PluginRegistry, *, ward: Ward, categ
     :raises ValidationFailed: with ``field_errors`` for the form fields at fault.
     :raises PermissionDenied: staff filing for another ward.
     :raises Conflict: the key filed a ticket of another reporter.
+    """
+    filing = prepare_filing(
+        registry, ward=ward, category=category, title=title, now=now,
+        description=description, triage=triage, impact=impact, urgency=urgency,
+        source=source, reporter=reporter, asset=asset, check=check,
+        priority_override=priority_override, override_reason=override_reason,
+        form_key=form_key)
+    return file_prepared(session, registry, filing)
+
+
+@dataclass(frozen=True)
+class Filing:
+    """A ticket checked and ready to be written (:func:`prepare_filing`): its columns,
+    with the text masked and the priority set, and the moment it is filed."""
+
+    fields: dict[str, Any]
+    now: dt.datetime
+
+
+def prepare_filing(registry: PluginRegistry, *, ward: Ward, category: str, title: str,
+                   now: dt.datetime, description: str = "",
+                   triage: Mapping[str, Any] | None = None, impact: str = "person",
+                   urgency: str = "normal", source: str = Source.FRONT_DESK,
+                   reporter: User | None = None, asset: Asset | None = None,
+                   check: AssetCheck | None = None, priority_override: int | None = None,
+                   override_reason: str = "", form_key: str | None = None) -> Filing:
+    """The checks, masking and priority of :func:`file_ticket`, without the database:
+    the web does them before it takes SQLite's write lock, which another worker's
+    filing then waits for less (bench/RESULTS.md).
+
+    :raises ValidationFailed: with ``field_errors`` for the form fields at fault.
+    :raises PermissionDenied: staff filing for another ward.
     """
     errors: dict[str, list[str]] = {}
     title = nfc(title).strip()
@@ -255,15 +288,25 @@ def file_ticket(session: Session, registry: PluginRegistry, *, ward: Ward, categ
                   citizen_waiting=urgency == CITIZEN_WAITING, source=source,
                   reporter=reporter, asset=asset, check=check, form_key=form_key,
                   created_at=now, updated_at=now)
+    return Filing(fields, now)
+
+
+def file_prepared(session: Session, registry: PluginRegistry, filing: Filing) -> Ticket:
+    """Write a :func:`prepare_filing` ticket: number it, add it with its SLA due times
+    and its ``filed`` event, and assign it if its ward assigns by itself (no commit).
+
+    :raises Conflict: its form key filed a ticket of another reporter.
+    """
+    fields, now = dict(filing.fields), filing.now
     ticket = _insert_ticket(session, registry, fields, now)
     if ticket is None:
         # Sent again (the counter's statement saw the key), or twice at once (the other
         # send filed it first and has committed); no number was taken.
-        filed = filed_with(session, form_key, reporter)
+        filed = filed_with(session, fields["form_key"], fields["reporter"])
         if filed is None:  # the other send's ticket is gone again (deleted)
             raise Conflict("This form has already been sent. Open a new form.")
         return filed
-    if ward.auto_assign:
+    if fields["ward"].auto_assign:
         auto_assign(session, registry, ticket, now)
     return ticket
 

@@ -171,7 +171,9 @@ def test_ward_students_assets_and_check_records(db_session, registry, now):
     theirs = Asset(ward=other, category="printer", kind="printer", name="Máy in B")
     db_session.add_all([printer, retired, router, theirs])
     db_session.flush()
-    assert queries.ward_assets(db_session, ward.id, "printer") == [printer]
+    printer.location = "Quầy 2"
+    assert queries.ward_assets(db_session, ward.id, "printer") == [
+        queries.AssetChoice(printer.id, "Máy in A", "Quầy 2")]
 
     checks = [AssetCheck(asset=printer, check_type="ipp"), AssetCheck(asset=printer, check_type="ping")]
     db_session.add_all(checks)

@@ -795,6 +795,27 @@ def test_filing_reads_before_its_first_write(app, client, world, login, count_qu
             == [s for s in statements[immediate + 1:first_write] if "form_key" in s]
 
 
+def test_filing_checks_the_answers_before_it_takes_the_write_lock(client, world, login,
+                                                                  monkeypatch):
+    """The triage answers are checked (a plugin form) and the text masked while the
+    filing still only reads: SQLite's write lock, which the other workers' filings wait
+    for, is held for the writes alone."""
+    from helpdesk_core import db as core_db
+    from helpdesk_core.services import tickets as ticket_service
+
+    reading_when_checked = []
+    check = ticket_service.validate_triage
+
+    def watched(*args, **kwargs):
+        reading_when_checked.append(core_db._READS_ONLY.get())
+        return check(*args, **kwargs)
+
+    monkeypatch.setattr(ticket_service, "validate_triage", watched)
+    login("staff_a")
+    assert client.post("/tickets/new/printer", data=PRINTER_FORM).status_code == 302
+    assert reading_when_checked == [True]
+
+
 # --- CSRF ----------------------------------------------------------------------------------
 
 def test_forms_need_the_csrf_token(app, client, world, login):
