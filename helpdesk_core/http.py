@@ -131,6 +131,12 @@ def _connector_class() -> type:
     return Connector
 
 
+@functools.cache
+def _no_timers() -> aiohttp.ClientTimeout:
+    import aiohttp
+    return aiohttp.ClientTimeout()
+
+
 def _new_connector() -> aiohttp.TCPConnector:
     # A fresh connection per request (no keep-alive): checks are about reaching it.
     return _connector_class()(force_close=True, limit=0, happy_eyeballs_delay=None)
@@ -256,9 +262,11 @@ async def request(method: str, url: str, *, timeout: float, data: bytes | None =
     try:
         async with asyncio.timeout(max(float(timeout), 0.1)):
             kept = _KEPT_CONNECTORS.get(asyncio.get_running_loop())
+            # aiohttp's own timers (5 minutes in all by default) off: the deadline above
+            # is the request's, and each timer cost a check CPU.
             async with aiohttp.ClientSession(connector=kept or _new_connector(),
                                              connector_owner=kept is None,
-                                             trust_env=False) as session:
+                                             timeout=_no_timers(), trust_env=False) as session:
                 try:
                     current = url
                     while True:
