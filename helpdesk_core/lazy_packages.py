@@ -27,6 +27,9 @@ import types
 from typing import Any
 
 _LOCK = threading.RLock()
+# How long a thread waits for another thread's run of a package's __init__ (a deadlock
+# guard: an __init__ takes well under a second).
+INIT_WAIT_SECONDS = 60.0
 
 
 class LazyPackage(types.ModuleType):
@@ -37,11 +40,23 @@ class LazyPackage(types.ModuleType):
         namespace = vars(self)
         if not namespace.get("_lazy_ran_init"):
             self._load(name)
+        if name not in namespace:
+            self._wait_for_init()
         try:
             return namespace[name]
         except KeyError:
             raise AttributeError(
                 f"module {self.__name__!r} has no attribute {name!r}") from None
+
+    def _wait_for_init(self) -> None:
+        """If another thread is running the ``__init__``, wait until it has run, as a
+        thread importing a module another thread imports waits: it would otherwise see the
+        package half-run (a name not bound yet). The running thread itself sees it
+        half-run, like any module importing itself."""
+        namespace = vars(self)
+        running: threading.Event | None = namespace.get("_lazy_init_done")
+        if running is not None and namespace.get("_lazy_init_thread") != threading.get_ident():
+            running.wait(INIT_WAIT_SECONDS)
 
     def _load(self, name: str) -> None:
         """Bind *name*: from the submodule that defines it, or by running ``__init__``."""
@@ -57,13 +72,19 @@ class LazyPackage(types.ModuleType):
             self._run_init()
 
     def _run_init(self) -> None:
-        # Like any module being imported, the package is seen half-run meanwhile.
+        # Like any module being imported, the package is seen half-run meanwhile: by this
+        # thread; the others wait (_wait_for_init).
         namespace = vars(self)
         with _LOCK:
             if namespace.get("_lazy_ran_init"):
                 return
             namespace["_lazy_ran_init"] = True
-        self.__spec__.loader.exec_module(self)
+            namespace["_lazy_init_thread"] = threading.get_ident()
+            namespace["_lazy_init_done"] = done = threading.Event()
+        try:
+            self.__spec__.loader.exec_module(self)
+        finally:
+            done.set()
 
 
 def _names_from_submodules(package: LazyPackage) -> dict[str, tuple[str, str | None]]:

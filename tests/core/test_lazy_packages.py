@@ -67,3 +67,40 @@ def test_a_package_already_imported_stays_as_it_is(library):
     import_alone("lazylib.country", lazy=("lazylib", "lazylib.parts"))
     assert sys.modules["lazylib"] is lazylib and not isinstance(lazylib, LazyPackage)
     assert sys.lazylib_init_runs == 1
+
+
+def test_a_thread_asking_while_another_runs_the_init_waits_for_it(library, tmp_path):
+    """Two threads: one runs the package's __init__ (held at a gate halfway), the other
+    asks for a name the __init__ binds after the gate: it gets it once the __init__ has
+    run, instead of an AttributeError from the half-run package."""
+    import threading
+
+    gate = tmp_path / "lazygate.py"
+    gate.write_text("import threading\nreached = threading.Event()\nopen = threading.Event()\n")
+    init = tmp_path / "lazylib" / "__init__.py"
+    init.write_text("import lazygate\nlazygate.reached.set()\nlazygate.open.wait(30)\n"
+                    + init.read_text())
+    import lazygate
+    import_alone("lazylib.country", lazy=("lazylib", "lazylib.parts"))
+    import lazylib
+
+    first = threading.Thread(target=lambda: lazylib.WHOLE)
+    first.start()
+    assert lazygate.reached.wait(30)
+    seen = []
+
+    def ask() -> None:
+        try:
+            seen.append(lazylib.__version__)
+        except AttributeError as exc:
+            seen.append(exc)
+
+    second = threading.Thread(target=ask)
+    second.start()
+    second.join(0.5)  # it waits (or has not asked yet); a half-run package answered at once
+    lazygate.open.set()
+    first.join(30)
+    second.join(30)
+    assert seen == ["1.0"]
+    assert sys.lazylib_init_runs == 1
+    del sys.modules["lazygate"]
