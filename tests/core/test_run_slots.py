@@ -99,3 +99,18 @@ def test_a_cancelled_run_does_not_keep_a_place():
     order = asyncio.run(scenario())
     assert order[:2] == ["first", "after"] and "cancelled while waiting" not in order
     assert order[2] == "holder" and order[-1] == "last"
+
+
+def test_a_check_never_run_is_expected_to_take_its_whole_timeout():
+    """A device just added may hang as well as any: among runs waiting for a place it
+    goes before those that answered quickly last time, behind one that hung for longer."""
+    from types import SimpleNamespace
+
+    from helpdesk_core.services.health.running import expected_ms
+
+    new = SimpleNamespace(last_latency_ms=None, timeout_seconds=3)
+    quick = SimpleNamespace(last_latency_ms=12.5, timeout_seconds=3)
+    hung = SimpleNamespace(last_latency_ms=5000.0, timeout_seconds=5)
+    assert expected_ms(new) == 3000.0
+    assert expected_ms(quick) == 12.5
+    assert sorted([quick, new, hung], key=expected_ms, reverse=True) == [hung, new, quick]

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from ...plugins import PluginRegistry
 from .batching import Recorder, RunLocks, TargetReader
 from .recording import Outcome, PendingResult
-from .running import _utcnow, ran_recently, target_of
+from .running import _utcnow, expected_ms, ran_recently, target_of
 from .slots import RunSlots
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ class CheckRunner:
         row = await self._reader.submit_async(check_id)
         if row is None or (not force and ran_recently(row, _utcnow())):
             return None
-        await slots.acquire(row.last_latency_ms or 0.0)
+        await slots.acquire(expected_ms(row))
         try:
             # The lock once a place is held: no more locks than places (PostgreSQL keeps
             # advisory locks in a table of a few thousand, shared by every connection).

@@ -40,6 +40,15 @@ def target_of(row: Any) -> CheckTarget:
                        timeout=float(row.timeout_seconds or 5.0), name=row.name)
 
 
+def expected_ms(row: Any) -> float:
+    """How long a run of the check is expected to take (the order of :class:`.RunSlots`):
+    its last run's time, or for a check never run (a device just added) its whole
+    timeout: it may hang as well as any, and then had better start early."""
+    if row.last_latency_ms is not None:
+        return float(row.last_latency_ms)
+    return float(row.timeout_seconds or 5.0) * 1000
+
+
 def run_check(registry: PluginRegistry, check_type: str,
               target: CheckTarget) -> tuple[CheckResult, float]:
     """Run one check with the registry's guard and hard timeout; never raises.

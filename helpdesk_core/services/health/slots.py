@@ -6,7 +6,8 @@ place in turn, and a hung device's run, once started, holds its place for its wh
 timeout: the sweep lasts until the last hung device has been waited out, so the sooner
 those start, the sooner it ends (longest-processing-time-first, as in job scheduling).
 A check's last duration is the best guess of its next: a device that did not answer
-last time mostly does not answer now.
+last time mostly does not answer now; a check never run is guessed at its whole timeout
+(``running.expected_ms``).
 """
 
 from __future__ import annotations
