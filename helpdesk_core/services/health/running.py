@@ -37,7 +37,12 @@ def target_of(row: Any) -> CheckTarget:
     """What the plugin gets: the asset's address and name, the check's config and timeout
     (*row* has ``address``, ``name``, ``config`` and ``timeout_seconds``)."""
     return CheckTarget(address=row.address, config=dict(row.config or {}),
-                       timeout=float(row.timeout_seconds or 5.0), name=row.name)
+                       timeout=timeout_of(row), name=row.name)
+
+
+def timeout_of(row: Any) -> float:
+    """The check's timeout in seconds (5 if it has none)."""
+    return float(row.timeout_seconds or 5.0)
 
 
 def expected_ms(row: Any) -> float:
@@ -46,7 +51,7 @@ def expected_ms(row: Any) -> float:
     timeout: it may hang as well as any, and then had better start early."""
     if row.last_latency_ms is not None:
         return float(row.last_latency_ms)
-    return float(row.timeout_seconds or 5.0) * 1000
+    return timeout_of(row) * 1000
 
 
 def run_check(registry: PluginRegistry, check_type: str,
