@@ -17,10 +17,11 @@ stores are read through ``web_push`` (:mod:`helpdesk_core.services.push`).
 
 Coroutine health checks request web pages with :mod:`helpdesk_core.http`
 (``from helpdesk_core import http``), which honours the environment's proxies, CA
-bundle and netrc. Tests use the kit in :mod:`helpdesk_core.testing` (a pytest plugin).
+bundle and netrc; a check with sockets of its own bounds its wait with
+:func:`helpdesk_core.deadline.answer_deadline`. Tests use the kit in :mod:`helpdesk_core.testing` (a pytest plugin).
 """
 
-from . import http
+from . import deadline, http
 from .channels import AddressGone, Channel, DeliveryError, Message
 from .contracts import (Category, CheckResult, CheckStatus, CheckTarget, HealthCheckType,
                         PrioritySuggestion, ResolutionTemplate, run_later)
@@ -39,7 +40,7 @@ __all__ = [
     "Category", "CheckResult", "CheckStatus", "CheckTarget", "HealthCheckType",
     "PrioritySuggestion", "ResolutionTemplate", "run_later", "PLUGIN_API_VERSION", "hookimpl", "gettext",
     "lazy_gettext", "ngettext", "Translator", "translator", "ENTRY_POINT_GROUP",
-    "PluginRegistry", "load_registry", "make_plugin_manager", "mask_personal_data", "http",
+    "PluginRegistry", "load_registry", "make_plugin_manager", "mask_personal_data", "http", "deadline",
     "describe_error", "Page", "PageRequest", "Redirect", "Render", "PluginStorage",
     "plugin_settings", "Channel", "Message", "DeliveryError", "AddressGone",
     "plugin_session", "web_push",

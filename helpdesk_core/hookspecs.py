@@ -32,7 +32,8 @@ PROJECT_NAME = "helpdesk"
 # (helpdesk_register_storage).
 # 1.3: notification channels (helpdesk_register_channels).
 # 1.4: Channel.addresses_many (several users' addresses in one read).
-PLUGIN_API_VERSION = "1.4"
+# 1.5: deadline.answer_deadline (a check's wait that a busy event loop does not cut short).
+PLUGIN_API_VERSION = "1.5"
 
 # Hooks renamed in this minor version: old name -> (new name, version that renamed it).
 # An implementation under the old name is routed to the new spec with a

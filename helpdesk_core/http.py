@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # imported where a request is made: web workers never load th
 
     import aiohttp
 
+from .deadline import answer_deadline, answered_on
 from .neterrors import describe_error
 
 MAX_REDIRECTS = 10
@@ -260,7 +261,8 @@ async def request(method: str, url: str, *, timeout: float, data: bytes | None =
     opened: list[asyncio.Transport] = []
     token = _OPENED.set(opened)
     try:
-        async with asyncio.timeout(max(float(timeout), 0.1)):
+        # The request's deadline, unless its answer is there and the loop late to read it.
+        async with answer_deadline(max(float(timeout), 0.1), answered_on(opened)):
             kept = _KEPT_CONNECTORS.get(asyncio.get_running_loop())
             # aiohttp's own timers (5 minutes in all by default) off: the deadline above
             # is the request's, and each timer cost a check CPU.

@@ -20,7 +20,8 @@ from __future__ import annotations
 import asyncio
 import time
 
-from helpdesk_core import CheckResult, CheckStatus, CheckTarget, describe_error, translator
+from helpdesk_core import (CheckResult, CheckStatus, CheckTarget, deadline, describe_error,
+                           translator)
 
 _ = translator(__name__).gettext
 
@@ -59,9 +60,13 @@ async def check_paper(target: CheckTarget) -> CheckResult:
         return CheckResult(CheckStatus.ERROR, _("No printer address configured."))
     started = time.monotonic()
     writer = None
+    opened: list[asyncio.BaseTransport] = []
     try:
-        async with asyncio.timeout(max(float(target.timeout), 0.1)):
+        # Not timed out while the printer's answer waits for a busy loop to read it.
+        async with deadline.answer_deadline(max(float(target.timeout), 0.1),
+                                            deadline.answered_on(opened)):
             reader, writer = await asyncio.open_connection(host, port)
+            opened.append(writer.transport)
             writer.write(REQUEST)
             await writer.drain()
             answer = await reader.read(1)

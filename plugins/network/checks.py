@@ -25,7 +25,8 @@ import dns.rcode
 import dns.rdatatype
 import icmplib
 
-from helpdesk_core import CheckResult, CheckStatus, CheckTarget, describe_error, http, translator
+from helpdesk_core import (CheckResult, CheckStatus, CheckTarget, deadline, describe_error,
+                           http, translator)
 
 _ = translator(__name__).gettext
 
@@ -69,16 +70,40 @@ def _host_port(address: str, default_port: int | None) -> tuple[str, int | None]
 
 # --- TCP ------------------------------------------------------------------------------
 
+async def _connect(host: str, port: int, trying: list[socket.socket]) -> None:
+    """Connect to each of *host*'s addresses in turn until one accepts, then hang up
+    (reaching it was the test); the socket being tried is ``trying[0]``."""
+    loop = asyncio.get_running_loop()
+    addresses = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    error: OSError = OSError(f"{host} has no address")
+    for family, kind, proto, _name, address in addresses:
+        sock = socket.socket(family, kind, proto)
+        sock.setblocking(False)
+        trying[:] = [sock]
+        try:
+            await loop.sock_connect(sock, address)
+            return
+        except OSError as exc:
+            error = exc
+        finally:
+            trying.clear()
+            sock.close()
+    raise error
+
+
 async def check_tcp(target: CheckTarget) -> CheckResult:
     """Open a TCP connection to the asset's host and the configured port (a coroutine)."""
     host, port = _host_port(target.address, target.config.get("port"))
     if not host or not port:
         return CheckResult(CheckStatus.ERROR, _("No host or port configured."))
     started = time.monotonic()
+    trying: list[socket.socket] = []
     try:
-        async with asyncio.timeout(max(float(target.timeout), 0.1)):
-            _reader, writer = await asyncio.open_connection(host, int(port))
-        writer.transport.abort()  # nothing to say: reaching it was the test
+        # Not timed out while a finished connect waits for the loop to notice it.
+        async with deadline.answer_deadline(
+                max(float(target.timeout), 0.1),
+                lambda: any(deadline.connected(sock) for sock in trying)):
+            await _connect(host, int(port), trying)
     except (OSError, TimeoutError) as exc:
         return CheckResult(CheckStatus.FAILURE,
                            _("Cannot connect to %(host)s:%(port)s (%(error)s)",
@@ -176,7 +201,7 @@ async def check_dns(target: CheckTarget) -> CheckResult:
     expect = (config.get("expect_address") or "").strip()
     if not name or not server_text:
         return CheckResult(CheckStatus.ERROR, _("No DNS server or name configured."))
-    deadline = _Deadline(target.timeout)
+    budget = _Deadline(target.timeout)
     try:
         server, port = await _resolve_server(server_text)
     except OSError as exc:
@@ -194,10 +219,10 @@ async def check_dns(target: CheckTarget) -> CheckResult:
         sock = await backend.make_socket(family, socket.SOCK_DGRAM, 0, None, (server, port))
         async with sock:
             response = await dns.asyncquery.udp(query, server, port=port, sock=sock,
-                                                timeout=max(deadline.left(), 0.05))
+                                                timeout=max(budget.left(), 0.05))
         if response.flags & dns.flags.TC:  # too big for UDP: ask again over TCP
             response = await dns.asyncquery.tcp(query, server, port=port,
-                                                timeout=max(deadline.left(), 0.05))
+                                                timeout=max(budget.left(), 0.05))
     except dns.exception.Timeout:
         return CheckResult(CheckStatus.FAILURE,
                            _("The DNS server %(server)s did not answer within %(seconds)s s",
@@ -251,18 +276,18 @@ _RTT = re.compile(r"= ([\d.]+)/([\d.]+)/([\d.]+)/")
 
 
 async def _ping_binary(host: str, count: int, reply_timeout: float,
-                       deadline: float) -> dict[str, Any]:
+                       seconds: float) -> dict[str, Any]:
     """The system ``ping`` (iputils, set-uid or with cap_net_raw) when ICMP sockets are denied."""
     binary = shutil.which("ping")
     if binary is None:
         raise FileNotFoundError("ping")
     command = [binary, "-n", "-q", "-c", str(count), "-i", str(PING_INTERVAL),
-               "-W", str(max(1, round(reply_timeout))), "-w", str(max(1, int(deadline))), host]
+               "-W", str(max(1, round(reply_timeout))), "-w", str(max(1, int(seconds))), host]
     process = await asyncio.create_subprocess_exec(
         *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         env={"LC_ALL": "C", "PATH": os.environ.get("PATH", "")})
     try:
-        async with asyncio.timeout(deadline + 0.5):
+        async with asyncio.timeout(seconds + 0.5):
             out, err = await process.communicate()
     except TimeoutError:
         process.kill()

@@ -21,7 +21,7 @@ from pyasn1.codec.ber import encoder
 from pysnmp.proto import rfc1905
 from pysnmp.proto.api import v2c
 
-from helpdesk_core import CheckResult, CheckStatus, CheckTarget, translator
+from helpdesk_core import CheckResult, CheckStatus, CheckTarget, deadline, translator
 
 from . import reasons as reason_text
 from . import snmp_ber
@@ -221,13 +221,15 @@ def _number(value: Any) -> int | None:
     return value if isinstance(value, int) else None
 
 
-async def _query(host: str, port: int, community: str, device: int) -> dict:
+async def _query(host: str, port: int, community: str, device: int,
+                 opened: list[asyncio.BaseTransport]) -> dict:
     loop = asyncio.get_running_loop()
     try:
-        _transport, exchange = await loop.create_datagram_endpoint(
+        transport, exchange = await loop.create_datagram_endpoint(
             lambda: _Exchange(community), remote_addr=(host, port))
     except OSError as exc:  # a name that does not resolve, no route
         raise NoAnswer(str(exc)) from exc
+    opened.append(transport)
     try:
         status = exchange.ask([_oid(f"{base}.{device}") for base in (
             HR_PRINTER_STATUS, HR_PRINTER_ERRORS, HR_DEVICE_STATUS)])
@@ -253,8 +255,11 @@ async def query_printer_async(host: str, port: int, community: str, device: int,
                               timeout: float) -> dict:
     """GET the printer status OIDs and read the supply table within *timeout* seconds;
     ``NoAnswer`` on silence, ``SnmpFailed`` on an SNMP error."""
+    opened: list[asyncio.BaseTransport] = []
     try:
-        return await asyncio.wait_for(_query(host, port, community, device), timeout)
+        # Not timed out while a reply waits unread in the socket (a busy loop's lateness).
+        async with deadline.answer_deadline(timeout, deadline.answered_on(opened)):
+            return await _query(host, port, community, device, opened)
     except (asyncio.TimeoutError, TimeoutError) as exc:
         raise NoAnswer() from exc
 

@@ -23,7 +23,8 @@ from cryptography.x509.oid import NameOID
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidURI, WebSocketException
 
-from helpdesk_core import CheckResult, CheckStatus, CheckTarget, describe_error, translator
+from helpdesk_core import (CheckResult, CheckStatus, CheckTarget, deadline, describe_error,
+                           translator)
 
 _ = translator(__name__).gettext
 
@@ -87,8 +88,8 @@ def _is_ip(host: str) -> bool:
     return True
 
 
-async def _fetch_peer(host: str, port: int, deadline: _Deadline) -> x509.Certificate:
-    async with asyncio.timeout(deadline.left()):
+async def _fetch_peer(host: str, port: int, budget: _Deadline) -> x509.Certificate:
+    async with asyncio.timeout(budget.left()):
         _reader, writer = await asyncio.open_connection(
             host, port, ssl=_no_verify_context(),
             server_hostname=None if _is_ip(host) else host)
@@ -123,7 +124,7 @@ async def check_cert_expiry(target: CheckTarget) -> CheckResult:
     address = (target.address or "").strip()
     if not path and address.startswith(("/", "file://")):
         path = address.removeprefix("file://")
-    deadline = _Deadline(target.timeout)
+    budget = _Deadline(target.timeout)
     try:
         if path:
             source = path
@@ -134,7 +135,7 @@ async def check_cert_expiry(target: CheckTarget) -> CheckResult:
                 return CheckResult(CheckStatus.ERROR,
                                    _("No certificate file or address configured."))
             source = f"{host}:{port}"
-            cert = await _fetch_peer(host, port, deadline)
+            cert = await _fetch_peer(host, port, budget)
     except (socket.timeout, TimeoutError):
         return CheckResult(CheckStatus.FAILURE,
                            _("%(source)s did not answer within %(seconds)s s",
@@ -193,13 +194,15 @@ async def check_sign_service(target: CheckTarget) -> CheckResult:
     Values: ``status``, ``message``, ``latency_ms``, ``url``.
     """
     url = _service_url(target.address)
-    deadline = _Deadline(target.timeout)
     started = time.monotonic()
+    opened: list[asyncio.BaseTransport] = []
     try:
-        async with asyncio.timeout(deadline.left()):
+        # Not timed out while the service's reply waits for a busy loop to read it.
+        async with deadline.answer_deadline(target.timeout, deadline.answered_on(opened)):
             async with connect(url, ssl=_no_verify_context() if url.startswith("wss:") else None,
-                               open_timeout=None, close_timeout=min(deadline.left(), 1.0),
+                               open_timeout=None, close_timeout=min(target.timeout, 1.0),
                                proxy=None) as websocket:
+                opened.append(websocket.transport)
                 await websocket.send("version")
                 reply = await websocket.recv()
     except ConnectionRefusedError:

@@ -13,6 +13,7 @@ from helpdesk_core.models import Role
 from helpdesk_core.services import tickets
 from helpdesk_core.testing import assert_catalog, run_check
 from tests.conftest import FIXED_NOW
+from tests.plugins.late_loop import TIMEOUT, LateLoop
 from tests.factories import PASSWORD, make_user, make_ward
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
@@ -99,6 +100,19 @@ def test_paper_check_decodes_the_printer_answer(registry, escpos_printer, status
     assert result.status is expected, result.message
     assert result.values["paper"] == paper and result.values["status_byte"] == status
     assert printer.requests == [b"\x10\x04\x04"]
+
+
+def test_paper_check_answered_while_the_loop_was_busy_is_read(registry, tcp_server,
+                                                              monkeypatch):
+    late = LateLoop(monkeypatch)
+
+    def answer(request):
+        late.hold()  # the status byte below waits unread until past the check's deadline
+        return b"\x12"
+    printer = tcp_server(answer, read=3)
+    result = late.run(registry, "kiosk_paper", CheckTarget(printer.address, timeout=TIMEOUT))
+    assert late.holds == 1
+    assert result.status is CheckStatus.OK, result.message
 
 
 def test_paper_check_uses_the_configured_port(registry, escpos_printer):

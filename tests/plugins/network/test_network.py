@@ -6,6 +6,7 @@ import json
 import os
 import pathlib
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -18,6 +19,8 @@ from helpdesk_core.services import tickets
 from plugins.network import forms as network_forms
 from tests.conftest import missing
 from tests.factories import make_ward
+from plugins.network import checks as network_checks
+from tests.plugins.late_loop import TIMEOUT, LateLoop
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 WHOLE_CENTRE_DOWN = {"scope": "whole_center", "connection": "wired", "what_fails": "internet",
@@ -142,6 +145,22 @@ def test_tcp_open_port(registry, silent_port):
     assert result.values["latency_ms"] >= 0
 
 
+def test_tcp_connected_while_the_loop_was_busy_is_open(registry, silent_port, monkeypatch):
+    late = LateLoop(monkeypatch)
+
+    class ConnectThenBusy(socket.socket):
+        def connect(self, address):  # the loop's sock_connect starts the connect with it
+            try:
+                return super().connect(address)
+            finally:
+                late.hold()
+    monkeypatch.setattr(network_checks.socket, "socket", ConnectThenBusy)
+    result = late.run(registry, "tcp", CheckTarget("127.0.0.1", {"port": silent_port},
+                                                   timeout=TIMEOUT))
+    assert late.holds == 1
+    assert result.status is CheckStatus.OK, result.message
+
+
 def test_tcp_closed_port(registry, closed_port):
     result, _ms = registry.run_check("tcp", CheckTarget(f"127.0.0.1:{closed_port}", timeout=2))
     assert result.status is CheckStatus.FAILURE
@@ -190,6 +209,20 @@ def test_http_logs_in_with_the_netrc_of_the_environment(registry, web, tmp_path,
     monkeypatch.setenv("NETRC", str(logins))
     http_environment()
     result, _ms = registry.run_check("http", CheckTarget(web + "/private", {}, timeout=2))
+    assert result.status is CheckStatus.OK, result.message
+
+
+def test_http_answered_while_the_loop_was_busy_is_ok(registry, http_server, monkeypatch):
+    late = LateLoop(monkeypatch)
+
+    def page(_request):
+        late.hold()  # the answer below waits unread until past the check's deadline
+        return "Dịch vụ công trực tuyến"
+    http_server.answer("/busy", 200, page)
+    result = late.run(registry, "http", CheckTarget(
+        http_server.url("/busy"), {"expect_status": 200, "keyword": "Dịch vụ công"},
+        timeout=TIMEOUT))
+    assert late.holds == 1
     assert result.status is CheckStatus.OK, result.message
 
 

@@ -16,6 +16,8 @@ from pysnmp.proto.api import v2c
 from helpdesk_core import CheckStatus, CheckTarget
 from plugins.printer import snmp
 
+from tests.plugins.late_loop import LateLoop
+
 from .conftest import HR_DEVICE, HR_PRINTER, MANY_SUPPLIES, SUPPLIES
 
 
@@ -51,6 +53,26 @@ def test_healthy_printer_is_ok_with_supplies(snmp_agent):
     assert result.values["conditions"] == []
     assert result.values["supplies"] == {"Black Cartridge HP CF259A": 80, "Waste Toner Box": None}
     assert result.latency_ms is not None
+
+
+def test_a_reply_that_waited_for_a_busy_loop_is_read(registry, snmp_agent, monkeypatch):
+    # The SNMP query's own deadline is the check's timeout less 0.3 s: 1.7 s here, and
+    # the look after the busy spell (until 2.05 s) comes before 1.7 x 1.45 s.
+    late = LateLoop(monkeypatch, busy=2.05)
+    ask = snmp._Exchange.ask
+
+    def ask_then_busy(self, *args, **kwargs):
+        try:
+            return ask(self, *args, **kwargs)
+        finally:
+            if not late.holds:  # after the first request: its reply waits unread
+                late.hold()
+    monkeypatch.setattr(snmp._Exchange, "ask", ask_then_busy)
+    result = late.run(registry, "snmp_printer", CheckTarget(snmp_agent.address, {},
+                                                            timeout=2.0))
+    assert late.holds == 1
+    assert result.status is CheckStatus.OK, result.message
+    assert result.values["supplies"] == {"Black Cartridge HP CF259A": 80, "Waste Toner Box": None}
 
 
 def test_faulty_printer_reports_conditions_and_low_toner(snmp_agent):

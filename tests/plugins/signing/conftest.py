@@ -18,6 +18,7 @@ class SignService:
     def __init__(self, context: ssl.SSLContext, version_reply: dict) -> None:
         self.version_reply = version_reply
         self.requests: list[tuple[str, str]] = []
+        self.before_reply = lambda: None  # a test's moment just before the answer goes
         self.server = serve(self._handler, "127.0.0.1", 0, ssl=context)
         self.port = self.server.socket.getsockname()[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -26,6 +27,7 @@ class SignService:
     def _handler(self, websocket) -> None:
         message = websocket.recv()
         self.requests.append((websocket.request.path, message))
+        self.before_reply()
         if websocket.request.path == "/GetVersion" and message == "version":
             websocket.send(json.dumps(self.version_reply, ensure_ascii=False))
         else:

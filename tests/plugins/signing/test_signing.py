@@ -17,6 +17,7 @@ from helpdesk_core.services import tickets
 from helpdesk_core.testing import make_cert
 from plugins.signing import forms as signing_forms
 from tests.factories import make_ward
+from tests.plugins.late_loop import TIMEOUT, LateLoop
 
 LEADER_LOCKED = {"kind": "token", "provider": "vgca_safenet", "where": "document_management",
                  "document": "outgoing", "error_text": "Ký số không thành công: 3:PIN locked",
@@ -234,6 +235,17 @@ def test_sign_service_answers_its_version(registry, sign_service):
     assert result.values["status"] == 0 and result.values["message"] == "1.0.6.2"
     assert result.values["latency_ms"] >= 0
     assert service.requests == [("/GetVersion", "version")]
+
+
+def test_sign_service_answered_while_the_loop_was_busy_is_read(registry, sign_service,
+                                                               monkeypatch):
+    late = LateLoop(monkeypatch)
+    service = sign_service({"Status": 0, "Message": "1.0.6.2"})
+    service.before_reply = late.hold  # the version waits unread until past the deadline
+    result = late.run(registry, "sign_service", CheckTarget(
+        f"wss://127.0.0.1:{service.port}", timeout=TIMEOUT))
+    assert late.holds == 1
+    assert result.status is CheckStatus.OK, result.message
 
 
 def test_sign_service_address_without_scheme(registry, sign_service):
