@@ -75,7 +75,7 @@ async def _connect(host: str, port: int, trying: list[socket.socket]) -> None:
     (reaching it was the test); the socket being tried is ``trying[0]``."""
     loop = asyncio.get_running_loop()
     addresses = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    error: OSError = OSError(f"{host} has no address")
+    error: OSError = socket.gaierror(socket.EAI_NONAME, f"{host} has no address")
     for family, kind, proto, _name, address in addresses:
         sock = socket.socket(family, kind, proto)
         sock.setblocking(False)
