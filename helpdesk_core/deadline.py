@@ -21,27 +21,33 @@ from typing import Callable, Iterable
 STEP_SECONDS = 0.05  # how often a late loop is looked at again
 EXTRA_SHARE = 0.25  # of the timeout: the most an unread answer can add
 
-_ANSWERED = select.POLLIN | select.POLLPRI | select.POLLERR | select.POLLHUP
 
-
-def _polled(fds: Iterable[int], events: int) -> bool:
-    poller = select.poll()
-    registered = False
+def _ready(fds: Iterable[int], connecting: bool = False) -> bool:
+    """Whether one of *fds* has something to read, an error or a hang-up (with
+    *connecting*: or can be written, a connect having finished). Never waits."""
+    fds = [fd for fd in fds if fd >= 0]  # a closed transport's socket says -1
+    if not fds:
+        return False
+    if not hasattr(select, "poll"):  # Windows: select() takes sockets there
+        readable, writable, failed = select.select(fds, fds if connecting else [], fds, 0)
+        return bool(readable or writable or failed)
+    events = select.POLLIN | select.POLLPRI | select.POLLERR | select.POLLHUP
+    if connecting:
+        events |= select.POLLOUT
+    poller = select.poll()  # not select(): a sweep's sockets number past FD_SETSIZE
     for fd in fds:
-        if fd >= 0:  # a closed transport's socket says -1
-            poller.register(fd, events)
-            registered = True
-    return registered and bool(poller.poll(0))
+        poller.register(fd, events)
+    return bool(poller.poll(0))
 
 
 def unread(fds: Iterable[int]) -> bool:
     """Whether one of these sockets holds something not yet read (or its peer closed)."""
-    return _polled(fds, _ANSWERED)
+    return _ready(fds)
 
 
 def connected(sock: socket.socket) -> bool:
     """Whether a non-blocking connect on *sock* has finished (either way)."""
-    return _polled([sock.fileno()], select.POLLOUT | _ANSWERED)
+    return _ready([sock.fileno()], connecting=True)
 
 
 def transport_fds(transports: Iterable[asyncio.BaseTransport]) -> list[int]:

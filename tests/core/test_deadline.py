@@ -99,7 +99,15 @@ def test_an_answer_nobody_reads_does_not_hold_the_check_for_ever(run, pair, monk
     assert 2 <= len(looked) <= steps + 1
 
 
-def test_a_closed_peer_counts_as_an_answer(pair):
+@pytest.fixture(params=["poll", "select"])
+def asking(request, monkeypatch):
+    """How sockets are asked: poll(), or select() where there is no poll (Windows)."""
+    if request.param == "select":
+        monkeypatch.delattr(deadline.select, "poll")
+    return request.param
+
+
+def test_a_closed_peer_counts_as_an_answer(pair, asking):
     ours, theirs = pair
     assert not unread([ours.fileno()])
     theirs.close()
@@ -107,7 +115,15 @@ def test_a_closed_peer_counts_as_an_answer(pair):
     assert not unread([-1])  # a transport already closed: nothing to ask
 
 
-def test_a_finished_connect_is_seen_before_the_loop_notices_it(run):
+def test_an_answer_counts_before_it_is_read(pair, asking):
+    ours, theirs = pair
+    theirs.send(b"ok")
+    assert unread([ours.fileno()])
+    ours.recv(2)
+    assert not unread([ours.fileno()])
+
+
+def test_a_finished_connect_is_seen_before_the_loop_notices_it(asking):
     listener = socket.create_server(("127.0.0.1", 0))
     sock = socket.socket()
     sock.setblocking(False)
