@@ -56,9 +56,9 @@ def test_healthy_printer_is_ok_with_supplies(snmp_agent):
 
 
 def test_a_reply_that_waited_for_a_busy_loop_is_read(registry, snmp_agent, monkeypatch):
-    # The SNMP query's own deadline is the check's timeout less 0.3 s: 1.7 s here, and
-    # the look after the busy spell (until 2.05 s) comes before 1.7 x 1.45 s.
-    late = LateLoop(monkeypatch, busy=2.05)
+    # The SNMP query's own deadline is the check's timeout less 0.3 s: 2.7 s here; the
+    # busy spell (until 3 s) outlasts it, and the look after it comes before 2.7 x 1.45 s.
+    late = LateLoop(monkeypatch, busy=3.0)
     ask = snmp._Exchange.ask
 
     def ask_then_busy(self, *args, **kwargs):
@@ -69,7 +69,7 @@ def test_a_reply_that_waited_for_a_busy_loop_is_read(registry, snmp_agent, monke
                 late.hold()
     monkeypatch.setattr(snmp._Exchange, "ask", ask_then_busy)
     result = late.run(registry, "snmp_printer", CheckTarget(snmp_agent.address, {},
-                                                            timeout=2.0))
+                                                            timeout=3.0))
     assert late.holds == 1
     assert result.status is CheckStatus.OK, result.message
     assert result.values["supplies"] == {"Black Cartridge HP CF259A": 80, "Waste Toner Box": None}
