@@ -156,6 +156,9 @@ class LoopExecutor(BaseExecutor):
         asyncio.run_coroutine_threadsafe(http.keep_connector(), self._loop).result()
 
     def shutdown(self, wait: bool = True) -> None:
+        if not self._thread.is_alive():  # stopped already (HelpdeskScheduler.shutdown)
+            return
+
         async def finish() -> None:
             running = list(self._running)
             if not wait:
@@ -382,9 +385,28 @@ def settle_gc() -> None:
     gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
 
 
+class HelpdeskScheduler(BackgroundScheduler):
+    """APScheduler's background scheduler, whose ``shutdown(wait=True)`` cannot hang.
+
+    APScheduler waits for the running jobs while it holds the job stores' lock, and a
+    running job that asks the scheduler for its jobs (``reconcile``) then waits for that
+    lock: neither ever ends (a ``helpdesk scheduler`` that did not stop on SIGTERM). Here
+    the scheduler pauses, lets a round under way end, and waits for the running jobs
+    first, without the lock; then APScheduler's shutdown finds them done.
+    """
+
+    def shutdown(self, wait: bool = True) -> None:
+        if wait and self.running:
+            self.pause()  # no new round submits to the executors stopped below
+            self.get_jobs()  # returns once a round under way has let go of the job stores
+            for executor in list(self._executors.values()):
+                executor.shutdown(wait=True)
+        super().shutdown(wait)
+
+
 def build(app: Flask) -> BackgroundScheduler:
     """A scheduler with every periodic job of the helpdesk, not yet started."""
-    scheduler = BackgroundScheduler(
+    scheduler = HelpdeskScheduler(
         timezone=app.config["TIMEZONE"],
         executors={"default": ThreadPoolExecutor(4),
                    CHECK_EXECUTOR: LoopExecutor()},

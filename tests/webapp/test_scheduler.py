@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import subprocess
 import sys
+import threading
 import time
 
 from sqlalchemy import func, select
@@ -265,3 +266,26 @@ def test_a_routine_result_is_logged_at_debug_and_a_ticket_action_at_info(app, mo
     levels = [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "webapp.scheduler"]
     assert levels == [(logging.DEBUG, "check 1: ok Máy in sẵn sàng"),
                       (logging.INFO, "check 2: failure Không kết nối được (filed)")]
+
+
+def test_shutting_down_waits_for_a_running_job_that_asks_for_the_jobs():
+    # APScheduler's own shutdown(wait=True) holds the job stores' lock while it waits for
+    # the running jobs; reconcile, running, asks for the jobs and waits for that lock:
+    # a `helpdesk scheduler` that never stopped on SIGTERM (seen in CI).
+    sched = scheduler_module.HelpdeskScheduler()
+    started, asked = threading.Event(), []
+
+    def reconcile_like() -> None:
+        started.set()
+        time.sleep(0.5)  # meanwhile the scheduler is told to stop
+        asked.append(len(sched.get_jobs()))
+
+    sched.add_job(reconcile_like, "date", run_date=dt.datetime.now(dt.timezone.utc))
+    sched.add_job(reconcile_like, "interval", hours=1, id="later")
+    sched.start()
+    assert started.wait(10)
+    stopping = threading.Thread(target=sched.shutdown, kwargs={"wait": True}, daemon=True)
+    stopping.start()
+    stopping.join(20)
+    assert not stopping.is_alive(), "the scheduler's shutdown hung"
+    assert asked == [1]  # the running job ended, and saw the other job still there
